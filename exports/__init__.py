@@ -1,0 +1,1 @@
+"""SavedModel (TF Serving) and ONNX export of zoo models (depends on zoo)."""

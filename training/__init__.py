@@ -1,0 +1,1 @@
+"""tf.data pipelines, data sets and training entry points (depends on zoo)."""
