@@ -23,15 +23,35 @@ def split_blocks(matrix, names, units):
     return {n: matrix[..., k * units : (k + 1) * units] for k, n in enumerate(names)}
 
 
-def lstm_reference(x, w, units, *, peepholes=False, coupled=False, input_gate=True,
-                   forget_gate=True, output_gate=True, input_activation=True,
-                   output_activation=True, gate_recurrence=False, layer_norm_eps=None):
+def lstm_reference(
+    x,
+    w,
+    units,
+    *,
+    peepholes=False,
+    coupled=False,
+    input_gate=True,
+    forget_gate=True,
+    output_gate=True,
+    input_activation=True,
+    output_activation=True,
+    gate_recurrence=False,
+    layer_norm_eps=None,
+):
     """LSTM over x (batch, time, features) -> (outputs, h, c).
 
     `w` maps the cell's weight names to float64 arrays. Gates absent by the
     flags are constant 1 (or 1 - i for the coupled forget gate)."""
-    names = [n for n, on in (("i", input_gate), ("f", forget_gate and not coupled),
-                              ("c", True), ("o", output_gate)) if on]
+    names = [
+        n
+        for n, on in (
+            ("i", input_gate),
+            ("f", forget_gate and not coupled),
+            ("c", True),
+            ("o", output_gate),
+        )
+        if on
+    ]
     W = split_blocks(w["kernel"], names, units)
     U = split_blocks(w["recurrent_kernel"], names, units)
     b = split_blocks(w.get("bias", np.zeros(len(names) * units)), names, units)
@@ -46,17 +66,24 @@ def lstm_reference(x, w, units, *, peepholes=False, coupled=False, input_gate=Tr
         if layer_norm_eps is None:
             pre = {n: xt @ W[n] + h @ U[n] + b[n] for n in names}
         else:
-            xw = layer_norm(xt @ w["kernel"], w["kernel_norm_gamma"], w["kernel_norm_beta"],
-                            layer_norm_eps)
-            hu = layer_norm(h @ w["recurrent_kernel"], w["recurrent_norm_gamma"],
-                            w["recurrent_norm_beta"], layer_norm_eps)
+            xw = layer_norm(
+                xt @ w["kernel"], w["kernel_norm_gamma"], w["kernel_norm_beta"], layer_norm_eps
+            )
+            hu = layer_norm(
+                h @ w["recurrent_kernel"],
+                w["recurrent_norm_gamma"],
+                w["recurrent_norm_beta"],
+                layer_norm_eps,
+            )
             both = split_blocks(xw + hu, names, units)
             pre = {n: both[n] + b[n] for n in names}
         if gate_recurrence:
             R = w["gate_recurrent_kernel"]
             for k_to, n_to in enumerate(fed):
                 for k_from, n_from in enumerate(fed):
-                    block = R[k_from * units:(k_from + 1) * units, k_to * units:(k_to + 1) * units]
+                    block = R[
+                        k_from * units : (k_from + 1) * units, k_to * units : (k_to + 1) * units
+                    ]
                     pre[n_to] = pre[n_to] + prev_gates[n_from] @ block
         i = sigmoid(pre["i"] + (w["input_peephole"] * c if peepholes else 0)) if input_gate else 1.0
         if coupled:
@@ -71,8 +98,11 @@ def lstm_reference(x, w, units, *, peepholes=False, coupled=False, input_gate=Tr
             o = sigmoid(pre["o"] + (w["output_peephole"] * c if peepholes else 0))
         else:
             o = 1.0
-        s = c if layer_norm_eps is None else layer_norm(c, w["state_norm_gamma"],
-                                                        w["state_norm_beta"], layer_norm_eps)
+        s = (
+            c
+            if layer_norm_eps is None
+            else layer_norm(c, w["state_norm_gamma"], w["state_norm_beta"], layer_norm_eps)
+        )
         h = o * (np.tanh(s) if output_activation else s)
         gate_values = {"i": i, "f": f, "o": o}
         prev_gates = {n: gate_values[n] * np.ones((batch, units)) for n in fed}

@@ -2,20 +2,25 @@
 
 Every cell works inside keras.layers.RNN, StackedRNNCells and
 keras.layers.Bidirectional; `zoo.layers.RNN` runs them faster (input
-projection hoisted out of the time loop, cuDNN for standard LSTM/GRU).
+projection hoisted out of the time loop, cuDNN for standard LSTM/GRU), and
+`zoo.layers.LSTM` / `GRU` / `SimpleRNN` are drop-ins for the Keras layers
+that also take every variant flag and load Keras weight files as they are.
 """
 
 from zoo.layers.gru import GRUCell
 from zoo.layers.lstm import CIFGLSTMCell, LayerNormLSTMCell, LSTMCell, PeepholeLSTMCell
-from zoo.layers.rnn import RNN
+from zoo.layers.rnn import GRU, LSTM, RNN, SimpleRNN
 from zoo.layers.simple_rnn import SimpleRNNCell
 
 __all__ = [
     "CIFGLSTMCell",
+    "GRU",
     "GRUCell",
+    "LSTM",
     "LSTMCell",
     "LayerNormLSTMCell",
     "PeepholeLSTMCell",
     "RNN",
+    "SimpleRNN",
     "SimpleRNNCell",
 ]

