@@ -24,6 +24,7 @@ BAD = [
     ),
     (lambda: layers.LSTMCell(4, peepholes="yes"), "peepholes"),
     (lambda: layers.LayerNormLSTMCell(4, norm_epsilon=0), "norm_epsilon"),
+    (lambda: layers.LayerNormLSTMCell(4, norm_epsilon="small"), "norm_epsilon"),
     (lambda: layers.PeepholeLSTMCell(4, peepholes=False), "peepholes"),
     (lambda: layers.CIFGLSTMCell(4, coupled=False), "coupled"),
     (lambda: layers.GRUCell(4, reset_after="no"), "reset_after"),

@@ -1,9 +1,8 @@
-"""Masking, Bidirectional, stateful use and long-sequence gradients."""
+"""Masking, Bidirectional and stateful use (backend-neutral: also run on JAX)."""
 
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from tests.zoo.cells import CELLS, UNITS
 from tests.zoo.helpers import WRAPPERS, randomize
@@ -65,17 +64,3 @@ def test_stateful_halves_equal_whole_sequence(cell, rng):
     np.testing.assert_allclose(halves, whole(x), atol=1e-6)
     stateful.reset_state()
     np.testing.assert_allclose(stateful(x[:, :4]), whole(x[:, :4]), atol=1e-6)
-
-
-@pytest.mark.parametrize("wrapper", WRAPPERS)
-@pytest.mark.parametrize("cell", CELLS)
-def test_gradients_finite_over_500_steps(cell, wrapper, rng):
-    x = tf.constant(rng.normal(size=(2, 500, FEATURES)).astype("float32"))
-    layer = WRAPPERS[wrapper](CELLS[cell]())
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        loss = tf.reduce_sum(layer(x))
-    grads = tape.gradient(loss, [x, *layer.trainable_weights])
-    for g in grads:
-        assert np.all(np.isfinite(g)), "non-finite gradient"
-    assert all(np.abs(g).max() > 0 for g in grads[1:]), "a weight gets no gradient"

@@ -20,7 +20,8 @@ from keras import ops
 
 from zoo.layers.cell_base import ZooCell, check_flag
 
-_SIGNED_FLAGS = (
+# The Greff et al. variant switches (plus layer norm), all booleans.
+VARIANT_FLAGS = (
     "peepholes",
     "coupled",
     "input_gate",
@@ -78,22 +79,14 @@ class LSTMCell(ZooCell):
     ):
         super().__init__(units, **kwargs)
         self.unit_forget_bias = check_flag("unit_forget_bias", unit_forget_bias)
-        flags = dict(
-            peepholes=peepholes,
-            coupled=coupled,
-            input_gate=input_gate,
-            forget_gate=forget_gate,
-            output_gate=output_gate,
-            input_activation=input_activation,
-            output_activation=output_activation,
-            gate_recurrence=gate_recurrence,
-            layer_norm=layer_norm,
-        )
-        for name, value in flags.items():
-            setattr(self, name, check_flag(name, value))
+        arguments = locals()
+        for name in VARIANT_FLAGS:
+            setattr(self, name, check_flag(name, arguments[name]))
         self._check_flag_conflicts()
-        if not float(norm_epsilon) > 0:
-            raise ValueError(f"`norm_epsilon` must be > 0, got norm_epsilon={norm_epsilon!r}")
+        if not (isinstance(norm_epsilon, int | float) and norm_epsilon > 0):
+            raise ValueError(
+                f"`norm_epsilon` must be a number > 0, got norm_epsilon={norm_epsilon!r}"
+            )
         self.norm_epsilon = float(norm_epsilon)
         self.peephole_initializer = keras.initializers.get(peephole_initializer)
         self.gate_blocks = tuple(
@@ -130,19 +123,16 @@ class LSTMCell(ZooCell):
             )
 
     # ---- weights -------------------------------------------------------
-    def _block(self, name):
-        """Column slice of gate block `name` in the fused weights."""
-        k = self.gate_blocks.index(name)
-        return slice(k * self.units, (k + 1) * self.units)
-
     def make_bias_initializer(self):
         if not (self.unit_forget_bias and "f" in self.gate_blocks):
             return self.bias_initializer
-        base, units, forget = self.bias_initializer, self.units, self._block("f")
+        base, units = self.bias_initializer, self.units
 
         def bias_initializer(shape, dtype=None):
-            parts = [base((units,), dtype=dtype) for _ in self.gate_blocks]
-            parts[forget.start // units] = ops.ones((units,), dtype=dtype)
+            parts = [
+                ops.ones((units,), dtype=dtype) if block == "f" else base((units,), dtype=dtype)
+                for block in self.gate_blocks
+            ]
             return ops.concatenate(parts)
 
         return bias_initializer
@@ -166,17 +156,11 @@ class LSTMCell(ZooCell):
                 constraint=self.recurrent_constraint,
             )
         if self.layer_norm:
-            for part, size in (
-                ("kernel", self.gate_width),
-                ("recurrent", self.gate_width),
-                ("state", self.units),
-            ):
-                setattr(
-                    self, f"{part}_norm_gamma", self.add_vector(f"{part}_norm_gamma", size, "ones")
-                )
-                setattr(
-                    self, f"{part}_norm_beta", self.add_vector(f"{part}_norm_beta", size, "zeros")
-                )
+            sizes = {"kernel": self.gate_width, "recurrent": self.gate_width, "state": self.units}
+            for part, size in sizes.items():
+                for stat, init in (("gamma", "ones"), ("beta", "zeros")):
+                    name = f"{part}_norm_{stat}"
+                    setattr(self, name, self.add_vector(name, size, init))
 
     # ---- computation ---------------------------------------------------
     def _norm(self, x, part):
@@ -195,11 +179,11 @@ class LSTMCell(ZooCell):
         h_prev, c_prev = states[0], states[1]
         hu = ops.matmul(self.drop_recurrent(h_prev, training), self.recurrent_kernel)
         z = projected + (self._norm(hu, "recurrent") if self.layer_norm else hu)
-        if self.gate_recurrence:
-            z = z + self._gate_feedback(states[2])
         blocks = dict(
             zip(self.gate_blocks, ops.split(z, len(self.gate_blocks), axis=-1), strict=True)
         )
+        if self.gate_recurrence:
+            self._add_gate_feedback(blocks, states[2])
 
         gates = {}
         if self.input_gate:
@@ -226,28 +210,27 @@ class LSTMCell(ZooCell):
             pre_activation = pre_activation + getattr(self, peephole) * c
         return self.recurrent_activation(pre_activation)
 
-    def _gate_feedback(self, prev_gates):
-        """Full gate recurrence: R maps previous gate activations onto the
-        gate blocks' pre-activations (zero on the candidate block)."""
-        fed = ops.split(
-            ops.matmul(prev_gates, self.gate_recurrent_kernel), len(self.recurrent_gates), axis=-1
-        )
-        fed = dict(zip(self.recurrent_gates, fed, strict=True))
-        zeros = ops.zeros_like(fed[self.recurrent_gates[0]])
-        return ops.concatenate([fed.get(g, zeros) for g in self.gate_blocks], axis=-1)
+    def _add_gate_feedback(self, blocks, prev_gates):
+        """Full gate recurrence: every gate's pre-activation also gets R
+        applied to all gates' activations of the previous step."""
+        fed = ops.matmul(prev_gates, self.gate_recurrent_kernel)
+        for gate, part in zip(
+            self.recurrent_gates, ops.split(fed, len(self.recurrent_gates), axis=-1), strict=True
+        ):
+            blocks[gate] = blocks[gate] + part
 
     def fused_kernel(self):
         standard = self.gate_blocks == ("i", "f", "c", "o") and not (
             self.peepholes
-            or self.input_activation is False
-            or self.output_activation is False
+            or not self.input_activation
+            or not self.output_activation
             or self.gate_recurrence
             or self.layer_norm
         )
         return "lstm" if standard and self.use_bias and self.uses_standard_activations() else None
 
     def get_config(self):
-        config = {name: getattr(self, name) for name in _SIGNED_FLAGS}
+        config = {name: getattr(self, name) for name in VARIANT_FLAGS}
         config.update(
             unit_forget_bias=self.unit_forget_bias,
             norm_epsilon=self.norm_epsilon,

@@ -1,0 +1,35 @@
+"""The cells are keras.ops only, so they run on any Keras backend: the
+backend-neutral suites run again under JAX (what GPU work here uses) in a
+fresh interpreter, since Keras fixes its backend at import."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BACKEND_NEUTRAL = [
+    "tests/zoo/test_cell_reference.py",
+    "tests/zoo/test_gates.py",
+    "tests/zoo/test_dropout.py",
+    "tests/zoo/test_sequences.py",
+    "tests/zoo/test_serialization.py",
+    "tests/zoo/test_arguments.py",
+]
+
+
+def test_backend_neutral_suites_pass_on_jax():
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    probe = "import keras; assert keras.backend.backend() == 'jax'"
+    subprocess.run([sys.executable, "-c", probe], env=env, check=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *BACKEND_NEUTRAL],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    tail = result.stdout[-4000:] + result.stderr[-2000:]
+    assert result.returncode == 0, tail
+    assert " passed" in tail and "failed" not in tail and "skipped" not in tail, tail
