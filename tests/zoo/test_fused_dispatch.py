@@ -62,6 +62,7 @@ def test_standard_configurations_are_offered_to_the_fused_kernel(make, kind, fus
         lambda: layers.GRU(4, reset_after=False),
         lambda: layers.LSTM(4, use_cudnn=False),
         lambda: layers.GRU(4, use_cudnn=False),
+        lambda: layers.LSTM(4, unroll=True),
         lambda: keras.layers.RNN(layers.LSTMCell(4)),
     ],
 )
