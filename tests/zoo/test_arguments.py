@@ -14,6 +14,7 @@ BAD = [
     (lambda: layers.GRUCell(4, recurrent_activation="nope"), "recurrent_activation"),
     (lambda: layers.LSTMCell(4, dropout=1.0), "dropout"),
     (lambda: layers.LSTMCell(4, recurrent_dropout=-0.1), "recurrent_dropout"),
+    (lambda: layers.GRUCell(4, dropout="half"), "dropout"),
     (lambda: layers.LSTMCell(4, coupled=True, input_gate=False), "input_gate"),
     (lambda: layers.LSTMCell(4, coupled=True, forget_gate=False), "forget_gate"),
     (

@@ -1,10 +1,10 @@
 """Recurrent cells and layers, written with keras.ops (backend-agnostic).
 
 Every cell works inside keras.layers.RNN, StackedRNNCells and
-keras.layers.Bidirectional; `zoo.layers.RNN` runs them faster (input
-projection hoisted out of the time loop, cuDNN for standard LSTM/GRU), and
-`zoo.layers.LSTM` / `GRU` / `SimpleRNN` are drop-ins for the Keras layers
-that also take every variant flag and load Keras weight files as they are.
+keras.layers.Bidirectional; `zoo.layers.RNN` also hands standard LSTM/GRU
+to the backend's fused kernel (cuDNN on a GPU), and `zoo.layers.LSTM` /
+`GRU` / `SimpleRNN` are drop-ins for the Keras layers that also take every
+variant flag and load Keras weight files as they are.
 """
 
 from zoo.layers.gru import GRUCell

@@ -20,7 +20,7 @@ def check_units(units):
 
 
 def check_rate(name, rate):
-    if not 0.0 <= float(rate) < 1.0:
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 <= rate < 1.0:
         raise ValueError(f"`{name}` must be in [0, 1), got {name}={rate!r}")
     return float(rate)
 
