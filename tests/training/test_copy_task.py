@@ -1,19 +1,16 @@
 """A tiny model learns the delayed-copy task: proof that the cells learn."""
 
-import math
-
 import pytest
 
 from training import copy_task
 
-BOUND = 0.15  # nats per step on held-out data; chance is ln(6) = 1.79
+BOUND = 0.15  # nats per step on held-out data; chance is ln(VOCAB) = ln 6 = 1.79
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_tiny_model_learns_copy_task(cell):
-    _, losses, held_out = copy_task.train(cell, units=32, steps=200, seed=0)
+    _, held_out = copy_task.train(cell, units=32, steps=200, seed=0)
     assert held_out < BOUND, f"{cell} held-out loss {held_out:.3f} >= {BOUND}"
-    assert held_out < math.log(6) / 10
 
 
 def test_copy_targets_are_inputs_delayed():
