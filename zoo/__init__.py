@@ -1,8 +1,15 @@
 """Zoo: gated recurrent networks, Bahdanau seq2seq and VGG style transfer for
 Keras 3, exportable to TF Serving and ONNX.
 
-`zoo.layers` holds the cells. The pretrained registry (`zoo.load`,
-`zoo.list_models`) arrives with the first shipped models.
+    import zoo
+    zoo.list_models()                      # the model cards
+    lm = zoo.load("char-lstm-shakespeare") # offline, checksum-verified
+    lm.generate("ROMEO:", length=200, temperature=0.8, seed=0)
+
+`zoo.layers` holds the cells, `zoo.models` the models.
 """
 
+from zoo.registry import ChecksumError, UnknownModelError, list_models, load, load_path
+
 __version__ = "0.1.0"
+__all__ = ["ChecksumError", "UnknownModelError", "list_models", "load", "load_path"]

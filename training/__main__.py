@@ -1,0 +1,90 @@
+"""Train a model from its recipe.
+
+    python -m training char-lstm-shakespeare            # runs/char-lstm-shakespeare/
+    python -m training char-lstm-shakespeare --publish  # and replace zoo/pretrained/<name>/
+    python -m training training/recipes/my.toml --epochs 3 --distribute mirrored
+
+Run the same command again after a kill and training resumes from the last
+finished epoch. Several machines: set TF_CONFIG on each worker (see README,
+"Training on several machines") and pass --distribute multi-worker.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def parse_args(argv):
+    from training.fit import STRATEGIES
+
+    parser = argparse.ArgumentParser(
+        prog="python -m training",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
+    parser.add_argument("recipe", nargs="?", help="recipe name or .toml path")
+    parser.add_argument("--list", action="store_true", help="list the recipes and exit")
+    parser.add_argument("--run-dir", type=Path, help="default: runs/<recipe name>")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="folder of the corpus file (default: $ZOO_DATA_DIR, else ../shared/data)",
+    )
+    parser.add_argument(
+        "--source", choices=("file", "tfds"), help="override the recipe's data source"
+    )
+    parser.add_argument("--epochs", type=int, help="override the recipe's epoch count")
+    parser.add_argument("--distribute", choices=STRATEGIES, default="none")
+    parser.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="mixed_float16 compute (for GPUs; slow on CPU)",
+    )
+    parser.add_argument(
+        "--publish", action="store_true", help="also write the package to zoo/pretrained/<name>/"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    if not args.list and not args.recipe:
+        parser.error("give a recipe (or --list)")
+    if args.epochs is not None and args.epochs < 1:
+        parser.error("--epochs must be >= 1")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from training import char_lm
+    from training.recipe import list_recipes, load_recipe
+
+    if args.list:
+        print("\n".join(list_recipes()))
+        return 0
+    recipe = load_recipe(args.recipe)
+    if args.source:
+        recipe["data"]["source"] = args.source
+    run_dir = args.run_dir or Path("runs") / recipe["name"]
+    _, card = char_lm.train(
+        recipe,
+        run_dir,
+        data_dir=args.data_dir,
+        epochs=args.epochs,
+        distribute=args.distribute,
+        mixed_precision=args.mixed_precision,
+        publish_to=char_lm.PRETRAINED / recipe["name"] if args.publish else None,
+        verbose=0 if args.quiet else 1,
+    )
+    test = card["metrics"]["test"]
+    print(
+        f"{recipe['name']}: test {test['nats_per_char']:.4f} nats/char "
+        f"({test['bits_per_char']:.4f} bits/char); package in {run_dir / 'model'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Recipe files: TOML in training/recipes/, one per shipped model, holding
+every choice that made it (data, architecture, training budget)."""
+
+import copy
+import tomllib
+from pathlib import Path
+
+RECIPES = Path(__file__).resolve().parent / "recipes"
+
+# Every key a char-LM recipe may set, with its default.
+CHAR_LM_DEFAULTS = {
+    "name": None,
+    "task": "char-lm",
+    "description": "",
+    "data": {
+        "source": "file",
+        "file": "tinyshakespeare.txt",
+        "seq_len": 100,
+        "batch_size": 64,
+    },
+    "model": {
+        "cell": "lstm",
+        "units": 256,
+        "num_layers": 1,
+        "embedding_dim": 64,
+        "cell_options": {},
+    },
+    "train": {
+        "epochs": 20,
+        "learning_rate": 2e-3,
+        "final_learning_rate": 2e-4,
+        "clipnorm": 1.0,
+        "seed": 0,
+    },
+}
+
+
+def recipe_path(name_or_path):
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    return RECIPES / f"{name_or_path}.toml"
+
+
+def list_recipes():
+    return sorted(p.stem for p in RECIPES.glob("*.toml"))
+
+
+def load_recipe(name_or_path):
+    """The recipe as a dict, defaults filled in; unknown keys are errors."""
+    path = recipe_path(name_or_path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no recipe {name_or_path!r} ({path}); available: {', '.join(list_recipes())}"
+        )
+    with open(path, "rb") as f:
+        recipe = merge(CHAR_LM_DEFAULTS, tomllib.load(f), where=path.name)
+    if not recipe["name"]:
+        raise ValueError(f"{path.name}: a recipe needs a `name`")
+    recipe["path"] = str(path)
+    return recipe
+
+
+def merge(defaults, given, where):
+    merged = copy.deepcopy(defaults)
+    for key, value in given.items():
+        if key not in defaults:
+            raise ValueError(f"{where}: unknown key {key!r}; known: {sorted(defaults)}")
+        if isinstance(defaults[key], dict) and defaults[key]:
+            merged[key] = merge(defaults[key], value, f"{where} [{key}]")
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,189 @@
+"""Character language model: embedding -> stacked recurrent layers of any
+zoo cell -> logits over the vocabulary.
+
+`generate` carries the recurrent state from token to token through one
+compiled step function, so each new character costs the same whatever the
+length of the text before it.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from zoo import layers
+from zoo.models.compiled import compiled
+from zoo.text import CharVocabulary
+
+CELLS = {
+    "lstm": layers.LSTMCell,
+    "peephole": layers.PeepholeLSTMCell,
+    "cifg": layers.CIFGLSTMCell,
+    "layer-norm": layers.LayerNormLSTMCell,
+    "gru": layers.GRUCell,
+    "rnn": layers.SimpleRNNCell,
+}
+
+
+def make_cell(cell, units, options=None):
+    if cell not in CELLS:
+        raise ValueError(f"unknown cell {cell!r}; choose one of {sorted(CELLS)}")
+    return CELLS[cell](units, **(options or {}))
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class CharLM(keras.Model):
+    """Next-character model over `vocabulary` (list of characters, id 0 =
+    OOV). `cell` names a zoo cell (see `CELLS`); `cell_options` are passed
+    to it (e.g. {"dropout": 0.1} or any LSTM variant flag)."""
+
+    def __init__(
+        self,
+        vocabulary,
+        cell="lstm",
+        units=256,
+        num_layers=1,
+        embedding_dim=64,
+        cell_options=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self._vocab = CharVocabulary(vocabulary)
+        if not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(f"`num_layers` must be a positive int, got {num_layers!r}")
+        self.cell_name = cell
+        self.units = units
+        self.num_layers = num_layers
+        self.embedding_dim = embedding_dim
+        self.cell_options = dict(cell_options or {})
+        self.embedding = keras.layers.Embedding(len(self._vocab), embedding_dim, name="embedding")
+        self.recurrent = [
+            layers.RNN(
+                make_cell(cell, units, self.cell_options),
+                return_sequences=True,
+                return_state=True,
+                name=f"rnn_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        # float32 logits keep softmax stable under a mixed-precision policy.
+        self.head = keras.layers.Dense(len(self._vocab), dtype="float32", name="logits")
+        self._step_fn = self._prefill_fn = self._score_fn = None
+
+    @property
+    def vocabulary(self):
+        return list(self._vocab.tokens)
+
+    def build(self, input_shape=(None, None)):
+        self.embedding.build(input_shape)
+        shape = (*input_shape, self.embedding_dim)
+        for rnn in self.recurrent:
+            rnn.build(shape)
+            shape = (*input_shape, self.units)
+        self.head.build(shape)
+        self.built = True
+
+    def call(self, token_ids, training=False):
+        return self.forward(token_ids, training=training)[0]
+
+    def forward(self, token_ids, states=None, training=False):
+        """(logits (B, T, V), final states per layer) from optional initial
+        states: the whole-sequence path, also used to read a prompt."""
+        x = self.embedding(token_ids)
+        final = []
+        for i, rnn in enumerate(self.recurrent):
+            x, *layer_states = rnn(
+                x, initial_state=None if states is None else states[i], training=training
+            )
+            final.append(layer_states)
+        return self.head(x), final
+
+    def step(self, token_ids, states):
+        """One token per sequence (B,) and the states -> (logits (B, V),
+        new states): the O(1) generation step."""
+        x = self.embedding(token_ids)
+        new_states = []
+        for rnn, layer_states in zip(self.recurrent, states, strict=True):
+            x, layer_states = rnn.cell(x, layer_states, training=False)
+            new_states.append(list(layer_states))
+        return self.head(x), new_states
+
+    def generate(self, prompt, length=200, temperature=1.0, top_k=None, seed=None):
+        """`length` characters that continue `prompt` (the prompt itself is
+        not repeated). temperature 0 is greedy; top_k keeps the k likeliest
+        characters; a fixed `seed` makes the text reproducible. An empty
+        prompt starts from a newline; unknown characters read as OOV."""
+        _check_generate_args(prompt, length, temperature, top_k)
+        rng = np.random.default_rng(seed)
+        ids = self._vocab.encode(prompt or "\n")
+        if length == 0:
+            return ""
+        self._ensure_compiled()
+        logits, states = self._prefill_fn(ops.convert_to_tensor(ids[None, :], "int32"))
+        out = np.empty(length, np.int32)
+        for t in range(length):
+            out[t] = sample(ops.convert_to_numpy(logits)[0], temperature, top_k, rng)
+            if t + 1 < length:
+                logits, states = self._step_fn(ops.convert_to_tensor(out[t : t + 1]), states)
+        return self._vocab.decode(out)
+
+    def nats_per_char(self, text):
+        """Mean -ln p(next character) over `text` read as one stream from a
+        zero state: every character but the first is predicted from all
+        the text before it. Divide by ln 2 for bits per character."""
+        ids = self._vocab.encode(text)
+        if len(ids) < 2:
+            raise ValueError("nats_per_char needs a text of at least two characters")
+        self._ensure_compiled()
+        return float(self._score_fn(ops.convert_to_tensor(ids[None], "int32")))
+
+    def _ensure_compiled(self):
+        if self._step_fn is None:
+            self._step_fn = compiled(self.step)
+            self._prefill_fn = compiled(self._prefill)
+            self._score_fn = compiled(self._score)
+
+    def _prefill(self, token_ids):
+        logits, states = self.forward(token_ids)
+        return logits[:, -1], states
+
+    def _score(self, token_ids):
+        log_probs = ops.log_softmax(self(token_ids[:, :-1]), axis=-1)
+        picked = ops.take_along_axis(log_probs, token_ids[:, 1:, None], axis=-1)
+        return -ops.mean(picked)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            vocabulary=self.vocabulary,
+            cell=self.cell_name,
+            units=self.units,
+            num_layers=self.num_layers,
+            embedding_dim=self.embedding_dim,
+            cell_options=self.cell_options,
+        )
+        return config
+
+
+def sample(logits, temperature, top_k, rng):
+    """A token id from one row of logits; never the OOV id 0."""
+    logits = np.asarray(logits, np.float64).copy()
+    logits[0] = -np.inf
+    if temperature == 0:
+        return int(np.argmax(logits))
+    logits /= temperature
+    if top_k is not None and top_k < len(logits) - 1:
+        cutoff = np.partition(logits, -top_k)[-top_k]
+        logits[logits < cutoff] = -np.inf
+    probs = np.exp(logits - logits.max())
+    return int(rng.choice(len(probs), p=probs / probs.sum()))
+
+
+def _check_generate_args(prompt, length, temperature, top_k):
+    if not isinstance(prompt, str):
+        raise TypeError(f"`prompt` must be a str, got {type(prompt).__name__}")
+    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+        raise ValueError(f"`length` must be an int >= 0, got {length!r}")
+    if not isinstance(temperature, int | float) or not np.isfinite(temperature) or temperature < 0:
+        raise ValueError(f"`temperature` must be a finite number >= 0, got {temperature!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+        raise ValueError(f"`top_k` must be None or an int >= 1, got {top_k!r}")

@@ -1,0 +1,132 @@
+"""The pretrained registry: `zoo.load(name)` and `zoo.list_models()`.
+
+A model package is a directory holding
+    config.json        the Keras-serialised model (class and constructor args)
+    model.weights.h5   its weights
+    vocabulary.json    the token list, index = id (text models)
+    card.json          the model card: data set, split, metrics, parameters,
+                       recipe, and the sha256 of every other file
+Shipped packages live in zoo/pretrained/<name>/. Every file's checksum is
+verified before anything is deserialised.
+"""
+
+import difflib
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import keras
+
+PRETRAINED = Path(__file__).resolve().parent / "pretrained"
+CARD = "card.json"
+CONFIG = "config.json"
+WEIGHTS = "model.weights.h5"
+VOCABULARY = "vocabulary.json"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+class UnknownModelError(LookupError):
+    """No shipped model has that name."""
+
+
+class ChecksumError(ValueError):
+    """A model file's sha256 differs from its card's: corrupt or modified."""
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def list_models():
+    """The model cards of every shipped model, sorted by name."""
+    return [read_card(path) for path in sorted(PRETRAINED.iterdir()) if (path / CARD).is_file()]
+
+
+def load(name):
+    """The shipped model `name`, checksum-verified, offline."""
+    return load_path(_package_dir(name))
+
+
+def load_path(directory):
+    """A model package from any directory (e.g. one written by training)."""
+    directory = Path(directory)
+    card = read_card(directory)
+    verify_files(directory, card)
+    model = keras.saving.deserialize_keras_object(json.loads((directory / CONFIG).read_text()))
+    if not model.built:
+        model.build()
+    model.load_weights(directory / WEIGHTS)
+    _check_vocabulary(directory, model)
+    model.card = card
+    return model
+
+
+def read_card(directory):
+    path = Path(directory) / CARD
+    if not path.is_file():
+        raise FileNotFoundError(f"{directory} is not a model package: it has no {CARD}")
+    return json.loads(path.read_text())
+
+
+def verify_files(directory, card):
+    files = card.get("files") or {}
+    missing = {CONFIG, WEIGHTS} - set(files)
+    if missing:
+        raise ChecksumError(f"the card in {directory} lists no checksum for {sorted(missing)}")
+    for filename, expected in files.items():
+        path = Path(directory) / filename
+        if Path(filename).name != filename or not path.is_file():
+            raise ChecksumError(f"{path} is listed in the model card but missing")
+        actual = sha256(path)
+        if actual != expected:
+            raise ChecksumError(
+                f"{path} has sha256 {actual}, but its model card says {expected}: the file is "
+                "corrupt or was modified. Restore it (reinstall zoo) or retrain the model "
+                "with its recipe."
+            )
+
+
+def write_package(model, directory, card):
+    """Write `model` as a package with `card`; fills in the card's checksums."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = keras.saving.serialize_keras_object(model)
+    (directory / CONFIG).write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n")
+    model.save_weights(directory / WEIGHTS)
+    files = [CONFIG, WEIGHTS]
+    vocabulary = getattr(model, "vocabulary", None)
+    if vocabulary is not None:
+        (directory / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False) + "\n")
+        files.append(VOCABULARY)
+    card = {**card, "files": {f: sha256(directory / f) for f in files}}
+    (directory / CARD).write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+    return card
+
+
+def _package_dir(name):
+    if not isinstance(name, str):
+        raise TypeError(f"a model name must be a str, got {type(name).__name__}")
+    if "/" in name or "\\" in name or name in (".", ".."):
+        raise ValueError(
+            f"{name!r} looks like a path; zoo.load takes a model name "
+            "(see zoo.list_models()). Load a directory with zoo.load_path()."
+        )
+    names = [card["name"] for card in list_models()]
+    if not _NAME.match(name) or name not in names:
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise UnknownModelError(
+            f"no pretrained model named {name!r}.{hint} Available: {', '.join(names)}"
+        )
+    return PRETRAINED / name
+
+
+def _check_vocabulary(directory, model):
+    path = Path(directory) / VOCABULARY
+    if path.is_file() and json.loads(path.read_text()) != model.vocabulary:
+        raise ValueError(f"{path} disagrees with the vocabulary in {CONFIG}")
