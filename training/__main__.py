@@ -64,20 +64,24 @@ def main(argv=None):
     if args.list:
         print("\n".join(list_recipes()))
         return 0
-    recipe = load_recipe(args.recipe)
-    if args.source:
-        recipe["data"]["source"] = args.source
-    run_dir = args.run_dir or Path("runs") / recipe["name"]
-    _, card = char_lm.train(
-        recipe,
-        run_dir,
-        data_dir=args.data_dir,
-        epochs=args.epochs,
-        distribute=args.distribute,
-        mixed_precision=args.mixed_precision,
-        publish_to=char_lm.PRETRAINED / recipe["name"] if args.publish else None,
-        verbose=0 if args.quiet else 1,
-    )
+    try:
+        recipe = load_recipe(args.recipe)
+        if args.source:
+            recipe["data"]["source"] = args.source
+        run_dir = args.run_dir or Path("runs") / recipe["name"]
+        _, card = char_lm.train(
+            recipe,
+            run_dir,
+            data_dir=args.data_dir,
+            epochs=args.epochs,
+            distribute=args.distribute,
+            mixed_precision=args.mixed_precision,
+            publish_to=char_lm.PRETRAINED / recipe["name"] if args.publish else None,
+            verbose=0 if args.quiet else 1,
+        )
+    except (OSError, ValueError, RuntimeError) as error:
+        print(f"python -m training: {error}", file=sys.stderr)
+        return 2
     test = card["metrics"]["test"]
     print(
         f"{recipe['name']}: test {test['nats_per_char']:.4f} nats/char "

@@ -89,12 +89,23 @@ def train(
     history = fitting.fit(
         model, batches, validation, run_dir, epochs, steps, verbose, callbacks, unit="nats/char"
     )
-    card = model_card(recipe, model, corpus, history, epochs, steps, distribute, mixed_precision)
     fitting.set_precision(False)
+    if mixed_precision:  # ship float32: float16 compute is a training-time choice
+        model = float32_copy(model)
+    card = model_card(recipe, model, corpus, history, epochs, steps, distribute, mixed_precision)
+    if not fitting.is_chief(strategy):
+        return model, card
     card = registry.write_package(model, Path(run_dir) / "model", card)
     if publish_to:
         publish(Path(run_dir) / "model", publish_to)
     return model, card
+
+
+def float32_copy(model):
+    copy = CharLM.from_config({**model.get_config(), "dtype": "float32"})
+    copy.build()
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def publish(package, destination):

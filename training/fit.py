@@ -39,6 +39,17 @@ def make_strategy(name="none"):
     raise ValueError(f"unknown strategy {name!r}; choose one of {STRATEGIES}")
 
 
+def is_chief(strategy):
+    """True unless this is a non-chief worker of a multi-worker cluster:
+    only the chief writes the model package."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    return resolver.task_type == "chief" or (
+        resolver.task_type == "worker" and resolver.task_id == 0
+    )
+
+
 def strategy_scope(strategy):
     return strategy.scope() if strategy is not None else contextlib.nullcontext()
 

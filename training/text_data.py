@@ -44,7 +44,13 @@ def load_corpus(source="file", path=None):
     if source == "tfds":
         import tensorflow_datasets as tfds
 
-        splits = tfds.load("tiny_shakespeare", split=list(SPLITS), data_dir=path)
+        try:
+            splits = tfds.load("tiny_shakespeare", split=list(SPLITS), data_dir=path)
+        except Exception as error:  # offline, proxy, disk...: say what to do instead
+            raise RuntimeError(
+                f"could not load tiny_shakespeare from tensorflow-datasets ({error}); "
+                "without internet access use --source file with --data-dir"
+            ) from error
         return {
             name: next(iter(ds))["text"].numpy().decode("utf-8")
             for name, ds in zip(SPLITS, splits, strict=True)

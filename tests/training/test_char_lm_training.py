@@ -117,3 +117,16 @@ def test_unknown_recipe_keys_are_refused(tmp_path):
         load_recipe(path)
     with pytest.raises(FileNotFoundError, match="char-lstm-shakespeare"):
         load_recipe("no-such-recipe")
+
+
+def test_mixed_precision_trains_and_ships_float32(tmp_path, corpus):
+    recipe = tiny_recipe(tmp_path, corpus, epochs=1)
+    model, _ = char_lm.train(
+        recipe, tmp_path / "run", data_dir=tmp_path, mixed_precision=True, verbose=0
+    )
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored
+    assert fitting.read_history(tmp_path / "run")[0]["val_loss"] < 4.0
+    loaded = zoo.load_path(tmp_path / "run" / "model")
+    assert {w.dtype for w in loaded.weights} == {"float32"}
+    assert loaded.recurrent[0].compute_dtype == "float32"
+    assert loaded.dtype_policy.name == "float32", loaded.dtype_policy

@@ -37,6 +37,15 @@ def test_tfds_source_builds_offline_and_equals_the_file(tmp_path, monkeypatch):
     assert text_data.load_corpus("tfds", tmp_path) == text_data.load_corpus("file", SHAKESPEARE)
 
 
+def test_tfds_offline_is_a_clear_error(tmp_path, monkeypatch):
+    def offline(self, url):
+        raise ConnectionError("no route to host")
+
+    monkeypatch.setattr(tfds.download.DownloadManager, "download", offline)
+    with pytest.raises(RuntimeError, match="--source file"):
+        text_data.load_corpus("tfds", tmp_path)
+
+
 def test_missing_file_and_unknown_source_are_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="--data-dir"):
         text_data.load_corpus("file", tmp_path / "nope.txt")

@@ -1,0 +1,56 @@
+"""The `zoo` command line: listing, generating, delegating `train`."""
+
+import subprocess
+import sys
+
+import pytest
+
+from zoo import cli
+
+
+def test_list_shows_the_shipped_models(capsys):
+    assert cli.main(["list"]) == 0
+    assert "char-lstm-shakespeare" in capsys.readouterr().out
+
+
+def test_generate_prints_prompt_and_continuation(capsys):
+    args = ["generate", "char-lstm-shakespeare", "--prompt", "ROMEO:", "--length", "40"]
+    assert cli.main([*args, "--seed", "0"]) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("ROMEO:") and len(first.rstrip("\n")) == len("ROMEO:") + 40
+    cli.main([*args, "--seed", "0"])
+    assert capsys.readouterr().out == first
+
+
+def test_generate_errors_are_messages_not_tracebacks(capsys):
+    assert cli.main(["generate", "char-lstm-shakespear"]) == 2
+    assert "Did you mean char-lstm-shakespeare" in capsys.readouterr().err
+    assert cli.main(["generate", "char-lstm-shakespeare", "--length", "-3"]) == 2
+    assert "length" in capsys.readouterr().err
+
+
+def test_train_is_delegated_to_the_training_package(capsys):
+    assert cli.main(["train", "--list"]) == 0
+    assert "char-gru-shakespeare" in capsys.readouterr().out.split()
+
+
+def test_training_module_usage_errors():
+    run = subprocess.run([sys.executable, "-m", "training"], capture_output=True, text=True)
+    assert run.returncode == 2 and "give a recipe" in run.stderr
+    with pytest.raises(SystemExit):
+        cli.main(["nonsense"])
+
+
+def test_training_errors_are_messages(tmp_path, capsys):
+    assert cli.main(["train", "no-such-recipe"]) == 2
+    assert "no recipe 'no-such-recipe'" in capsys.readouterr().err
+    args = [
+        "train",
+        "char-lstm-shakespeare",
+        "--data-dir",
+        str(tmp_path),
+        "--run-dir",
+        str(tmp_path),
+    ]
+    assert cli.main(args) == 2
+    assert "--data-dir" in capsys.readouterr().err
