@@ -48,6 +48,11 @@ def parse_args(argv):
         "--publish", action="store_true", help="also write the package to zoo/pretrained/<name>/"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--package-only",
+        action="store_true",
+        help="write the package of a finished run from its best weights; no training",
+    )
     args = parser.parse_args(argv)
     if not args.list and not args.recipe:
         parser.error("give a recipe (or --list)")
@@ -69,16 +74,20 @@ def main(argv=None):
         if args.source:
             recipe["data"]["source"] = args.source
         run_dir = args.run_dir or Path("runs") / recipe["name"]
-        _, card = char_lm.train(
-            recipe,
-            run_dir,
-            data_dir=args.data_dir,
-            epochs=args.epochs,
-            distribute=args.distribute,
-            mixed_precision=args.mixed_precision,
-            publish_to=char_lm.PRETRAINED / recipe["name"] if args.publish else None,
-            verbose=0 if args.quiet else 1,
-        )
+        publish_to = char_lm.PRETRAINED / recipe["name"] if args.publish else None
+        if args.package_only:
+            _, card = char_lm.package_run(recipe, run_dir, args.data_dir, args.epochs, publish_to)
+        else:
+            _, card = char_lm.train(
+                recipe,
+                run_dir,
+                data_dir=args.data_dir,
+                epochs=args.epochs,
+                distribute=args.distribute,
+                mixed_precision=args.mixed_precision,
+                publish_to=publish_to,
+                verbose=0 if args.quiet else 1,
+            )
     except (OSError, ValueError, RuntimeError) as error:
         print(f"python -m training: {error}", file=sys.stderr)
         return 2

@@ -27,10 +27,8 @@ def corpus_path(data, data_dir):
     return text_data.data_dir(data_dir) / data["file"]
 
 
-def build_model(recipe, vocabulary, steps_per_epoch):
-    """A compiled CharLM: Adam with cosine learning-rate decay over the
-    whole run and gradient-norm clipping."""
-    m, t = recipe["model"], recipe["train"]
+def new_model(recipe, vocabulary):
+    m = recipe["model"]
     model = CharLM(
         vocabulary.tokens,
         cell=m["cell"],
@@ -40,6 +38,14 @@ def build_model(recipe, vocabulary, steps_per_epoch):
         cell_options=m["cell_options"],
     )
     model.build()
+    return model
+
+
+def build_model(recipe, vocabulary, steps_per_epoch):
+    """A compiled CharLM: Adam with cosine learning-rate decay over the
+    whole run and gradient-norm clipping."""
+    t = recipe["train"]
+    model = new_model(recipe, vocabulary)
     schedule = keras.optimizers.schedules.CosineDecay(
         t["learning_rate"],
         decay_steps=t["epochs"] * steps_per_epoch,
@@ -65,47 +71,79 @@ def train(
 ):
     """Train `recipe` in `run_dir` (resuming if a backup is there); write
     the package to run_dir/model (and to `publish_to`). Returns (model, card)."""
+    data = Prepared(recipe, data_dir, epochs)
     d, t = recipe["data"], recipe["train"]
-    epochs = epochs or t["epochs"]
-    corpus = text_data.load_corpus(d["source"], corpus_path(d, data_dir))
-    vocabulary = CharVocabulary.from_text(corpus["train"])
-    ids = {split: vocabulary.encode(text) for split, text in corpus.items()}
-    steps = text_data.window_count(ids["train"], d["seq_len"]) // d["batch_size"]
-
     keras.utils.set_random_seed(t["seed"])
     fitting.set_precision(mixed_precision)
     strategy = fitting.make_strategy(distribute)
     with fitting.strategy_scope(strategy):
-        model = build_model({**recipe, "train": {**t, "epochs": epochs}}, vocabulary, steps)
+        model = build_model(data.recipe, data.vocabulary, data.steps)
     batches = text_data.training_batches(
-        ids["train"],
+        data.ids["train"],
         d["seq_len"],
         d["batch_size"],
         t["seed"],
-        epochs,
+        data.epochs,
         start_epoch=fitting.resume_epoch(run_dir),
     )
-    validation = text_data.evaluation_batches(ids["validation"], d["seq_len"], d["batch_size"])
+    validation = text_data.evaluation_batches(data.ids["validation"], d["seq_len"], d["batch_size"])
     history = fitting.fit(
-        model, batches, validation, run_dir, epochs, steps, verbose, callbacks, unit="nats/char"
+        model,
+        batches,
+        validation,
+        run_dir,
+        data.epochs,
+        data.steps,
+        verbose,
+        callbacks,
+        unit="nats/char",
     )
     fitting.set_precision(False)
-    if mixed_precision:  # ship float32: float16 compute is a training-time choice
-        model = float32_copy(model)
-    card = model_card(recipe, model, corpus, history, epochs, steps, distribute, mixed_precision)
-    if not fitting.is_chief(strategy):
-        return model, card
-    card = registry.write_package(model, Path(run_dir) / "model", card)
-    if publish_to:
-        publish(Path(run_dir) / "model", publish_to)
+    model = inference_copy(model)
+    card = model_card(data, model, history, distribute, mixed_precision)
+    if fitting.is_chief(strategy):
+        card = write_package(model, card, run_dir, publish_to)
     return model, card
 
 
-def float32_copy(model):
+def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
+    """Write the package of a finished run from its best weights and
+    history, without training (e.g. after changing what a card holds)."""
+    data = Prepared(recipe, data_dir, epochs)
+    model = new_model(data.recipe, data.vocabulary)
+    model.load_weights(Path(run_dir) / fitting.BEST)
+    card = model_card(data, model, fitting.read_history(run_dir), "none", False)
+    return model, write_package(model, card, run_dir, publish_to)
+
+
+class Prepared:
+    """A recipe's corpus, vocabulary, token ids per split and step counts."""
+
+    def __init__(self, recipe, data_dir, epochs):
+        d = recipe["data"]
+        self.epochs = epochs or recipe["train"]["epochs"]
+        self.recipe = {**recipe, "train": {**recipe["train"], "epochs": self.epochs}}
+        self.corpus = text_data.load_corpus(d["source"], corpus_path(d, data_dir))
+        self.vocabulary = CharVocabulary.from_text(self.corpus["train"])
+        self.ids = {split: self.vocabulary.encode(text) for split, text in self.corpus.items()}
+        windows = text_data.window_count(self.ids["train"], d["seq_len"])
+        self.steps = windows // d["batch_size"]
+
+
+def inference_copy(model):
+    """The model without its optimizer state (a third of the file size) and
+    in float32 (float16 compute is a training-time choice)."""
     copy = CharLM.from_config({**model.get_config(), "dtype": "float32"})
     copy.build()
     copy.set_weights(model.get_weights())
     return copy
+
+
+def write_package(model, card, run_dir, publish_to):
+    card = registry.write_package(model, Path(run_dir) / "model", card)
+    if publish_to:
+        publish(Path(run_dir) / "model", publish_to)
+    return card
 
 
 def publish(package, destination):
@@ -123,7 +161,8 @@ def split_metrics(model, text):
     return {"nats_per_char": round(nats, 4), "bits_per_char": round(nats / math.log(2), 4)}
 
 
-def model_card(recipe, model, corpus, history, epochs, steps, distribute, mixed_precision):
+def model_card(data, model, history, distribute, mixed_precision):
+    recipe, corpus, epochs, steps = data.recipe, data.corpus, data.epochs, data.steps
     d = recipe["data"]
     best = min(history, key=lambda row: row["val_loss"]) if history else {}
     return {
