@@ -18,6 +18,8 @@ from pathlib import Path
 
 import keras
 
+import zoo.models  # noqa: F401  (registers the model classes that configs name)
+
 PRETRAINED = Path(__file__).resolve().parent / "pretrained"
 CARD = "card.json"
 CONFIG = "config.json"
