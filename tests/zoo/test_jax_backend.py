@@ -1,4 +1,4 @@
-"""The cells are keras.ops only, so they run on any Keras backend: the
+"""The cells and CharLM are keras.ops only, so they run on any Keras backend: the
 backend-neutral suites run again under JAX (what GPU work here uses) in a
 fresh interpreter, since Keras fixes its backend at import."""
 
@@ -15,6 +15,8 @@ BACKEND_NEUTRAL = [
     "tests/zoo/test_sequences.py",
     "tests/zoo/test_serialization.py",
     "tests/zoo/test_arguments.py",
+    "tests/zoo/test_char_lm.py",
+    "tests/zoo/test_text.py",
 ]
 
 
