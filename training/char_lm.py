@@ -199,6 +199,9 @@ def model_card(data, model, history, distribute, mixed_precision):
             "distribute": distribute,
             "mixed_precision": mixed_precision,
             "command": f"python -m training {recipe['name']}",
+            "history": [
+                {k: round(row[k], 4) for k in ("loss", "val_loss", "seconds")} for row in history
+            ],
         },
         "versions": {
             "zoo": zoo.__version__,

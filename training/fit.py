@@ -18,7 +18,10 @@ import time
 from pathlib import Path
 
 import keras
+import matplotlib
 import tensorflow as tf
+
+matplotlib.use("Agg")  # files only; never a display
 
 BACKUP = "backup"
 BEST = "best.weights.h5"
@@ -125,9 +128,6 @@ def read_history(run_dir):
 
 
 def plot_curves(history, path, unit=""):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -138,6 +138,12 @@ def plot_curves(history, path, unit=""):
     ax.set_ylabel(f"loss ({unit})" if unit else "loss")
     ax.grid(alpha=0.3)
     ax.legend()
+    save_figure(fig, path)
+
+
+def save_figure(fig, path):
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -1,9 +1,13 @@
-"""The README's table of shipped character LMs, read from their model cards.
+"""The README's table of shipped character LMs and their loss curves,
+read from their model cards.
 
-python -m training.report
+    python -m training.report [--plot docs/char-lm-curves.png]
 """
 
+import argparse
+
 import zoo
+from training.fit import save_figure
 
 
 def char_lm_table(cards):
@@ -23,8 +27,30 @@ def char_lm_table(cards):
     return "\n".join(lines)
 
 
-def main():
-    print(char_lm_table([c for c in zoo.list_models() if c["task"] == "char-lm"]))
+def plot_curves(cards, path):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for card in cards:
+        rows = card["training"]["history"]
+        epochs = range(1, len(rows) + 1)
+        (line,) = ax.plot(epochs, [r["val_loss"] for r in rows], marker="o", label=card["name"])
+        ax.plot(epochs, [r["loss"] for r in rows], color=line.get_color(), ls=":", alpha=0.6)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (nats/char): validation solid, training dotted")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    save_figure(fig, path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plot", help="also write the validation curves to this PNG")
+    args = parser.parse_args(argv)
+    cards = [c for c in zoo.list_models() if c["task"] == "char-lm"]
+    print(char_lm_table(cards))
+    if args.plot:
+        plot_curves(cards, args.plot)
 
 
 if __name__ == "__main__":

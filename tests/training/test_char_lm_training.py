@@ -97,6 +97,8 @@ def test_run_outputs_and_package(tmp_path, corpus):
     rows = fitting.read_history(run)
     assert len(rows) == 2 and all(r["seconds"] > 0 for r in rows)
     assert card["training"]["seconds"] == pytest.approx(sum(r["seconds"] for r in rows), abs=0.1)
+    card_curve = [r["val_loss"] for r in card["training"]["history"]]
+    assert card_curve == pytest.approx([r["val_loss"] for r in rows], abs=1e-4)
 
     loaded = zoo.load_path(run / "model")
     assert loaded.vocabulary == model.vocabulary

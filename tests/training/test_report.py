@@ -1,0 +1,29 @@
+"""The README table and curves come from the model cards."""
+
+from training import report
+
+
+def card(name, bits, units):
+    history = [{"loss": 2.0, "val_loss": 2.1, "seconds": 30.0}] * 2
+    return {
+        "name": name,
+        "metrics": {
+            "test": {"bits_per_char": bits, "nats_per_char": bits * 0.6931},
+            "validation": {"bits_per_char": bits - 0.1},
+        },
+        "architecture": {"cell": "lstm", "units": units},
+        "parameters": 1234,
+        "training": {"seconds": 600.0, "epochs": 2, "history": history},
+    }
+
+
+def test_table_rows_sorted_by_test_bits_per_char():
+    table = report.char_lm_table([card("b", 2.5, 8), card("a", 2.2, 16)])
+    rows = table.splitlines()[2:]
+    assert rows[0].startswith("| `a` | lstm | 16 | 1,234 | 2.200 | 1.525 | 2.100 | 10.0 min | 2 |")
+    assert rows[1].startswith("| `b` |")
+
+
+def test_curves_are_a_png(tmp_path):
+    report.plot_curves([card("a", 2.2, 16)], tmp_path / "c.png")
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
