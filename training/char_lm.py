@@ -128,6 +128,11 @@ class Prepared:
         self.ids = {split: self.vocabulary.encode(text) for split, text in self.corpus.items()}
         windows = text_data.window_count(self.ids["train"], d["seq_len"])
         self.steps = windows // d["batch_size"]
+        if self.steps < 1:
+            raise ValueError(
+                f"the train split has {windows} windows of {d['seq_len']}, fewer than one "
+                f"batch of {d['batch_size']}: use a longer text or a smaller batch_size"
+            )
 
 
 def inference_copy(model):

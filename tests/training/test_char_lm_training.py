@@ -123,6 +123,12 @@ def test_package_only_rebuilds_the_same_package(tmp_path, corpus):
         np.testing.assert_array_equal(a, b)
 
 
+def test_corpus_smaller_than_a_batch_is_a_clear_error(tmp_path):
+    recipe = tiny_recipe(tmp_path, PHRASE * 10)
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        char_lm.train(recipe, tmp_path / "run", data_dir=tmp_path, verbose=0)
+
+
 def test_unknown_recipe_keys_are_refused(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('name = "x"\n[model]\nunit = 3\n')
