@@ -144,6 +144,7 @@ def plot_curves(history, path, unit=""):
 def save_figure(fig, path):
     import matplotlib.pyplot as plt
 
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
