@@ -13,14 +13,7 @@ import numpy as np
 
 from zoo import layers
 
-CELLS = {
-    "lstm": layers.LSTMCell,
-    "peephole": layers.PeepholeLSTMCell,
-    "cifg": layers.CIFGLSTMCell,
-    "layer-norm": layers.LayerNormLSTMCell,
-    "gru": layers.GRUCell,
-    "rnn": layers.SimpleRNNCell,
-}
+CELLS = layers.CELLS
 VOCAB = 6  # symbol 0 marks "nothing to copy yet"; chance loss is ln(VOCAB)
 
 

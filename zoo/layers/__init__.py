@@ -12,7 +12,18 @@ from zoo.layers.lstm import CIFGLSTMCell, LayerNormLSTMCell, LSTMCell, PeepholeL
 from zoo.layers.rnn import GRU, LSTM, RNN, SimpleRNN
 from zoo.layers.simple_rnn import SimpleRNNCell
 
+# Short cell names, as recipes and command lines spell them.
+CELLS = {
+    "lstm": LSTMCell,
+    "peephole": PeepholeLSTMCell,
+    "cifg": CIFGLSTMCell,
+    "layer-norm": LayerNormLSTMCell,
+    "gru": GRUCell,
+    "rnn": SimpleRNNCell,
+}
+
 __all__ = [
+    "CELLS",
     "CIFGLSTMCell",
     "GRU",
     "GRUCell",

@@ -14,14 +14,7 @@ from zoo import layers
 from zoo.models.compiled import compiled
 from zoo.text import CharVocabulary
 
-CELLS = {
-    "lstm": layers.LSTMCell,
-    "peephole": layers.PeepholeLSTMCell,
-    "cifg": layers.CIFGLSTMCell,
-    "layer-norm": layers.LayerNormLSTMCell,
-    "gru": layers.GRUCell,
-    "rnn": layers.SimpleRNNCell,
-}
+CELLS = layers.CELLS
 
 
 def make_cell(cell, units, options=None):
