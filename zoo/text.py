@@ -11,6 +11,9 @@ import json
 import numpy as np
 
 OOV = "\ufffd"
+# Special tokens of sequence-to-sequence vocabularies: single characters
+# from Unicode's private use area, so they never clash with real text.
+PAD, START, END = "\ue000", "\ue001", "\ue002"
 
 
 class CharVocabulary:
@@ -32,9 +35,17 @@ class CharVocabulary:
         self._ids = (order + 1).astype(np.int32)
 
     @classmethod
-    def from_text(cls, text):
-        """The sorted distinct characters of `text`, after OOV."""
-        return cls([OOV, *sorted(set(text) - {OOV})])
+    def from_text(cls, text, specials=()):
+        """OOV, then `specials` (e.g. PAD, START, END), then the sorted
+        distinct characters of `text`."""
+        return cls([OOV, *specials, *sorted(set(text) - {OOV, *specials})])
+
+    def id(self, token):
+        """The id of one token (e.g. a special), which must be present."""
+        try:
+            return self.tokens.index(token)
+        except ValueError:
+            raise ValueError(f"token {token!r} is not in this vocabulary") from None
 
     def __len__(self):
         return len(self.tokens)

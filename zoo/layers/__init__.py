@@ -7,6 +7,7 @@ to the backend's fused kernel (cuDNN on a GPU), and `zoo.layers.LSTM` /
 variant flag and load Keras weight files as they are.
 """
 
+from zoo.layers.attention import BahdanauAttention, LuongAttention
 from zoo.layers.gru import GRUCell
 from zoo.layers.lstm import CIFGLSTMCell, LayerNormLSTMCell, LSTMCell, PeepholeLSTMCell
 from zoo.layers.rnn import GRU, LSTM, RNN, SimpleRNN
@@ -23,6 +24,7 @@ CELLS = {
 }
 
 __all__ = [
+    "BahdanauAttention",
     "CELLS",
     "CIFGLSTMCell",
     "GRU",
@@ -30,6 +32,7 @@ __all__ = [
     "LSTM",
     "LSTMCell",
     "LayerNormLSTMCell",
+    "LuongAttention",
     "PeepholeLSTMCell",
     "RNN",
     "SimpleRNN",
