@@ -63,8 +63,11 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    from training import char_lm
+    from training import char_lm, seq2seq
+    from training.packaging import PRETRAINED
     from training.recipe import list_recipes, load_recipe
+
+    tasks = {"char-lm": char_lm, "seq2seq": seq2seq}
 
     if args.list:
         print("\n".join(list_recipes()))
@@ -74,11 +77,12 @@ def main(argv=None):
         if args.source:
             recipe["data"]["source"] = args.source
         run_dir = args.run_dir or Path("runs") / recipe["name"]
-        publish_to = char_lm.PRETRAINED / recipe["name"] if args.publish else None
+        publish_to = PRETRAINED / recipe["name"] if args.publish else None
+        task = tasks[recipe["task"]]
         if args.package_only:
-            _, card = char_lm.package_run(recipe, run_dir, args.data_dir, args.epochs, publish_to)
+            _, card = task.package_run(recipe, run_dir, args.data_dir, args.epochs, publish_to)
         else:
-            _, card = char_lm.train(
+            _, card = task.train(
                 recipe,
                 run_dir,
                 data_dir=args.data_dir,
@@ -91,11 +95,7 @@ def main(argv=None):
     except (OSError, ValueError, RuntimeError) as error:
         print(f"python -m training: {error}", file=sys.stderr)
         return 2
-    test = card["metrics"]["test"]
-    print(
-        f"{recipe['name']}: test {test['nats_per_char']:.4f} nats/char "
-        f"({test['bits_per_char']:.4f} bits/char); package in {run_dir / 'model'}"
-    )
+    print(f"{task.summary(card)}; package in {run_dir / 'model'}")
     return 0
 
 

@@ -2,21 +2,14 @@
 and writing the result as a model package with its card."""
 
 import math
-import platform
-import shutil
 from pathlib import Path
 
 import keras
-import tensorflow as tf
 
-import zoo
 from training import fit as fitting
-from training import text_data
-from zoo import registry
+from training import packaging, text_data
 from zoo.models import CharLM
 from zoo.text import CharVocabulary
-
-PRETRAINED = registry.PRETRAINED
 
 
 def corpus_path(data, data_dir):
@@ -99,10 +92,10 @@ def train(
         unit="nats/char",
     )
     fitting.set_precision(False)
-    model = inference_copy(model)
+    model = packaging.inference_copy(model)
     card = model_card(data, model, history, distribute, mixed_precision)
     if fitting.is_chief(strategy):
-        card = write_package(model, card, run_dir, publish_to)
+        card = packaging.write_package(model, card, run_dir, publish_to)
     return model, card
 
 
@@ -113,7 +106,7 @@ def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
     model = new_model(data.recipe, data.vocabulary)
     model.load_weights(Path(run_dir) / fitting.BEST)
     card = model_card(data, model, fitting.read_history(run_dir), "none", False)
-    return model, write_package(model, card, run_dir, publish_to)
+    return model, packaging.write_package(model, card, run_dir, publish_to)
 
 
 class Prepared:
@@ -135,45 +128,16 @@ class Prepared:
             )
 
 
-def inference_copy(model):
-    """The model without its optimizer state (a third of the file size) and
-    in float32 (float16 compute is a training-time choice)."""
-    copy = CharLM.from_config({**model.get_config(), "dtype": "float32"})
-    copy.build()
-    copy.set_weights(model.get_weights())
-    return copy
-
-
-def write_package(model, card, run_dir, publish_to):
-    card = registry.write_package(model, Path(run_dir) / "model", card)
-    if publish_to:
-        publish(Path(run_dir) / "model", publish_to)
-    return card
-
-
-def publish(package, destination):
-    """Replace `destination` with the package (staged, then renamed)."""
-    destination = Path(destination)
-    staging = destination.with_name(destination.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(package, staging)
-    shutil.rmtree(destination, ignore_errors=True)
-    staging.rename(destination)
-
-
 def split_metrics(model, text):
     nats = model.nats_per_char(text)
     return {"nats_per_char": round(nats, 4), "bits_per_char": round(nats / math.log(2), 4)}
 
 
 def model_card(data, model, history, distribute, mixed_precision):
-    recipe, corpus, epochs, steps = data.recipe, data.corpus, data.epochs, data.steps
-    d = recipe["data"]
-    best = min(history, key=lambda row: row["val_loss"]) if history else {}
+    recipe, corpus, d = data.recipe, data.corpus, data.recipe["data"]
+    card = packaging.common_card(recipe, model, history, data.steps, distribute, mixed_precision)
     return {
-        "name": recipe["name"],
-        "task": recipe["task"],
-        "description": recipe["description"],
+        **card,
         "dataset": {
             "name": "tiny_shakespeare",
             "source": d["source"] if d["source"] == "tfds" else d["file"],
@@ -192,35 +156,12 @@ def model_card(data, model, history, distribute, mixed_precision):
             **recipe["model"],
             "vocabulary_size": len(model.vocabulary),
         },
-        "parameters": model.count_params(),
-        "recipe": {"file": f"training/recipes/{Path(recipe['path']).name}", **recipe_body(recipe)},
-        "training": {
-            "epochs": epochs,
-            "steps_per_epoch": steps,
-            "best_epoch": int(best.get("epoch", -1)) + 1,
-            "seconds": round(sum(row.get("seconds", 0.0) for row in history), 1),
-            "device": "GPU" if tf.config.list_logical_devices("GPU") else "CPU",
-            "machine": f"{platform.machine()}, {_cpu_count()} CPU cores",
-            "distribute": distribute,
-            "mixed_precision": mixed_precision,
-            "command": f"python -m training {recipe['name']}",
-            "history": [
-                {k: round(row[k], 4) for k in ("loss", "val_loss", "seconds")} for row in history
-            ],
-        },
-        "versions": {
-            "zoo": zoo.__version__,
-            "keras": keras.__version__,
-            "tensorflow": tf.__version__,
-        },
     }
 
 
-def recipe_body(recipe):
-    return {k: v for k, v in recipe.items() if k in ("data", "model", "train")}
-
-
-def _cpu_count():
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+def summary(card):
+    test = card["metrics"]["test"]
+    return (
+        f"{card['name']}: test {test['nats_per_char']:.4f} nats/char "
+        f"({test['bits_per_char']:.4f} bits/char)"
+    )

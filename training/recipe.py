@@ -1,5 +1,6 @@
 """Recipe files: TOML in training/recipes/, one per shipped model, holding
-every choice that made it (data, architecture, training budget)."""
+every choice that made it (data, architecture, training budget). `task`
+picks the defaults: "char-lm" or "seq2seq"."""
 
 import copy
 import tomllib
@@ -35,6 +36,48 @@ CHAR_LM_DEFAULTS = {
 }
 
 
+# Every key a seq2seq recipe may set, with its default. data.source is
+# "dates" (generated here), "tsv" (data.file: source<TAB>target lines) or
+# "tfds:<name>" (a supervised tensorflow-datasets translation set).
+SEQ2SEQ_DEFAULTS = {
+    "name": None,
+    "task": "seq2seq",
+    "description": "",
+    "data": {
+        "source": "dates",
+        "file": "",
+        "train_pairs": 40000,
+        "validation_pairs": 2000,
+        "test_pairs": 2000,
+        "distract_share": 0.3,
+        "distractor_chars": [10, 50],
+        "seed": 0,
+        "batch_size": 64,
+        "buckets": [16, 32, 64, 128],
+    },
+    "model": {
+        "cell": "gru",
+        "units": 128,
+        "embedding_dim": 32,
+        "attention": "bahdanau",
+        "attention_units": 0,
+        "max_input_length": 256,
+        "max_output_length": 12,
+        "cell_options": {},
+    },
+    "train": {
+        "epochs": 8,
+        "learning_rate": 2e-3,
+        "final_learning_rate": 2e-4,
+        "clipnorm": 1.0,
+        "seed": 0,
+        "scheduled_sampling": "none",
+        "max_sampling": 0.0,
+    },
+}
+DEFAULTS = {"char-lm": CHAR_LM_DEFAULTS, "seq2seq": SEQ2SEQ_DEFAULTS}
+
+
 def recipe_path(name_or_path):
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
@@ -54,7 +97,11 @@ def load_recipe(name_or_path):
             f"no recipe {name_or_path!r} ({path}); available: {', '.join(list_recipes())}"
         )
     with open(path, "rb") as f:
-        recipe = merge(CHAR_LM_DEFAULTS, tomllib.load(f), where=path.name)
+        given = tomllib.load(f)
+    task = given.get("task", "char-lm")
+    if task not in DEFAULTS:
+        raise ValueError(f"{path.name}: unknown task {task!r}; known: {sorted(DEFAULTS)}")
+    recipe = merge(DEFAULTS[task], given, where=path.name)
     if not recipe["name"]:
         raise ValueError(f"{path.name}: a recipe needs a `name`")
     recipe["path"] = str(path)

@@ -71,17 +71,25 @@ def window_count(ids, seq_len):
 
 
 def training_batches(ids, seq_len, batch_size, seed, epochs, start_epoch=0):
-    """Shuffled batches for epochs start_epoch..epochs-1. Each epoch's order
-    is a stateless permutation of (seed, epoch), so a resumed run sees
-    exactly the batches an uninterrupted one would."""
+    """Shuffled batches of windows for epochs start_epoch..epochs-1."""
     window, count = _window_fn(ids, seq_len)
+
+    def batches_of(order):
+        windows = order.map(window, num_parallel_calls=tf.data.AUTOTUNE)
+        return windows.batch(batch_size, drop_remainder=True)
+
+    return shuffled_epochs(count, seed, epochs, start_epoch, batches_of)
+
+
+def shuffled_epochs(count, seed, epochs, start_epoch, batches_of):
+    """Epochs start_epoch..epochs-1 back to back. Each epoch's order is a
+    stateless permutation of range(count) keyed by (seed, epoch), so a run
+    resumed at epoch k sees exactly the batches an uninterrupted one would.
+    `batches_of(indices dataset)` turns an epoch's order into batches."""
 
     def epoch(e):
         keys = tf.random.stateless_uniform([count], seed=tf.stack([tf.cast(seed, tf.int64), e]))
-        order = tf.argsort(keys)
-        shuffled = tf.data.Dataset.from_tensor_slices(order)
-        shuffled = shuffled.map(window, num_parallel_calls=tf.data.AUTOTUNE)
-        return shuffled.batch(batch_size, drop_remainder=True)
+        return batches_of(tf.data.Dataset.from_tensor_slices(tf.argsort(keys)))
 
     batches = tf.data.Dataset.range(start_epoch, epochs).flat_map(epoch)
     return batches.prefetch(tf.data.AUTOTUNE)

@@ -15,7 +15,9 @@ def softmax(x):
 
 def bahdanau_reference(layer, query, memory, mask):
     """score_j = v_a^T tanh(W_a s + U_a h_j), written per position j."""
-    w, u, v = (np.asarray(x, np.float64) for x in (layer.query_kernel, layer.memory_kernel, layer.v))
+    w, u, v = (
+        np.asarray(x, np.float64) for x in (layer.query_kernel, layer.memory_kernel, layer.v)
+    )
     b = np.zeros_like(v)
     if layer.normalize:
         v = float(layer.g) * v / np.linalg.norm(v)
@@ -56,8 +58,12 @@ def test_bahdanau_matches_numpy(inputs, rng, normalize):
 
 
 @pytest.mark.parametrize(
-    "make", [lambda: BahdanauAttention(8), lambda: LuongAttention("general"),
-             lambda: LuongAttention("dot")]
+    "make",
+    [
+        lambda: BahdanauAttention(8),
+        lambda: LuongAttention("general"),
+        lambda: LuongAttention("dot"),
+    ],
 )
 def test_weights_sum_to_one_and_are_zero_on_padding(inputs, make):
     query, memory, mask = inputs

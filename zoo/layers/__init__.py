@@ -23,6 +23,14 @@ CELLS = {
     "rnn": SimpleRNNCell,
 }
 
+
+def make_cell(cell, units, options=None):
+    """A cell by short name, e.g. make_cell("gru", 128, {"reset_after": False})."""
+    if cell not in CELLS:
+        raise ValueError(f"unknown cell {cell!r}; choose one of {sorted(CELLS)}")
+    return CELLS[cell](units, **(options or {}))
+
+
 __all__ = [
     "BahdanauAttention",
     "CELLS",
@@ -37,4 +45,5 @@ __all__ = [
     "RNN",
     "SimpleRNN",
     "SimpleRNNCell",
+    "make_cell",
 ]

@@ -99,7 +99,9 @@ class LuongAttention(_Attention):
             )
         if self.score == "general":
             self.kernel = self.add_weight(
-                name="kernel", shape=(memory_shape[-1], query_shape[-1]), initializer="glorot_uniform"
+                name="kernel",
+                shape=(memory_shape[-1], query_shape[-1]),
+                initializer="glorot_uniform",
             )
 
     def keys(self, memory):

@@ -15,12 +15,7 @@ from zoo.models.compiled import compiled
 from zoo.text import CharVocabulary
 
 CELLS = layers.CELLS
-
-
-def make_cell(cell, units, options=None):
-    if cell not in CELLS:
-        raise ValueError(f"unknown cell {cell!r}; choose one of {sorted(CELLS)}")
-    return CELLS[cell](units, **(options or {}))
+make_cell = layers.make_cell
 
 
 @keras.saving.register_keras_serializable(package="zoo")

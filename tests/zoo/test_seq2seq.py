@@ -1,0 +1,169 @@
+"""zoo.models.Seq2Seq: decoding (greedy, beam search, end token, maximum
+length), scheduled sampling, attention matrices, serialisation, bad input.
+Log-probabilities are re-scored independently with teacher forcing."""
+
+import keras
+import numpy as np
+import pytest
+
+from zoo.models import Seq2Seq
+from zoo.text import END, PAD, START, CharVocabulary
+
+SOURCE = CharVocabulary.from_text("abcdefghij klmnop,.0123456789", specials=(PAD,))
+TARGET = CharVocabulary.from_text("0123456789-", specials=(PAD, START, END))
+TEXTS = ["abc 12", "j 9", "hello, 2015", "ponmlk", "0.1.2.3", "a", "fedcba 999", "ij kl"]
+
+
+def tiny(attention="bahdanau", cell="gru", max_output_length=8, scale=0.8, seed=3):
+    model = Seq2Seq(
+        SOURCE.tokens,
+        TARGET.tokens,
+        cell=cell,
+        units=12,
+        embedding_dim=6,
+        attention=attention,
+        max_output_length=max_output_length,
+        seed=0,
+    )
+    model.build()
+    rng = np.random.default_rng(seed)
+    model.set_weights(
+        [rng.normal(0, scale, np.shape(w)).astype("float32") for w in model.get_weights()]
+    )
+    model.sampling_probability.assign(0.0)
+    return model
+
+
+def log_prob(model, source_ids, tokens):
+    """Teacher-forced log-probability of each row of `tokens` (up to and
+    including END), with the decoder's banned tokens removed as it does."""
+    end, pad = model.end, model.pad
+    rows = []
+    for src, seq in zip(source_ids, tokens, strict=True):
+        seq = list(seq)
+        seq = seq[: seq.index(end) + 1] if end in seq else [t for t in seq if t != pad]
+        tgt_in = np.array([[model.start, *seq[:-1]]], np.int32)
+        logits = np.asarray(model((src[None], tgt_in)), np.float64)[0]
+        logits[:, [0, model.pad, model.start]] = -np.inf
+        logits -= logits.max(-1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        rows.append(logp[np.arange(len(seq)), seq].sum())
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("attention", ["bahdanau", "luong", "none"])
+def test_greedy_scores_are_the_teacher_forced_log_probability(attention):
+    model = tiny(attention)
+    ids = model.encode_texts(TEXTS)
+    tokens, logp, _ = model.decode(ids)
+    np.testing.assert_allclose(logp, log_prob(model, ids, tokens), atol=1e-4)
+
+
+def test_beam_width_one_equals_greedy():
+    model = tiny()
+    ids = model.encode_texts(TEXTS)
+    greedy = model.greedy(ids, 8)
+    beam = model.beam_search(ids, 8, beam_width=1)
+    np.testing.assert_array_equal(beam[0], greedy[0])
+    np.testing.assert_allclose(beam[1], greedy[1], atol=1e-5)
+    np.testing.assert_allclose(beam[2], greedy[2], atol=1e-6)
+
+
+@pytest.mark.parametrize("width", [2, 3, 5])
+def test_wider_beams_never_return_less_likely_sequences(width):
+    model = tiny(scale=1.2)
+    ids = model.encode_texts(TEXTS)
+    _, greedy_logp, _ = model.decode(ids, beam_width=1)
+    tokens, logp, _ = model.decode(ids, beam_width=width)
+    assert (logp >= greedy_logp - 1e-5).all()
+    np.testing.assert_allclose(logp, log_prob(model, ids, tokens), atol=1e-3)  # honest scores
+
+
+def test_raw_beam_search_scores_are_log_probabilities():
+    model = tiny(scale=1.2)
+    ids = model.encode_texts(TEXTS)
+    tokens, logp, _ = model.beam_search(ids, 8, beam_width=4)
+    np.testing.assert_allclose(
+        np.asarray(logp), log_prob(model, ids, np.asarray(tokens)), atol=1e-3
+    )
+
+
+def test_decoding_stops_at_the_end_token_and_at_the_maximum_length():
+    model = tiny()
+    bias = np.zeros(len(TARGET), "float32")
+    bias[model.end] = 100.0
+    model.readout.bias.assign(bias)
+    tokens, _, _ = model.decode(model.encode_texts(TEXTS), beam_width=3)
+    assert (tokens[:, 0] == model.end).all() and (tokens[:, 1:] == model.pad).all()
+    assert model.translate(TEXTS) == [""] * len(TEXTS)
+
+    bias[model.end] = -100.0
+    model.readout.bias.assign(bias)
+    for width in (1, 3):
+        out = model.translate(TEXTS, beam_width=width)
+        assert all(len(text) == model.max_output_length for text in out)
+
+
+def test_attention_matrices_cover_input_and_output():
+    model = tiny()
+    outputs, matrices = model.translate(TEXTS, return_attention=True)
+    for text, out, weights in zip(TEXTS, outputs, matrices, strict=True):
+        steps = min(len(out) + 1, model.max_output_length)  # + the END step, if any
+        assert weights.shape == (steps, len(text))
+        np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-5)  # padding got 0
+    _, none = tiny("none").translate(TEXTS, return_attention=True)
+    assert all((w == 0).all() for w in none)
+
+
+def test_scheduled_sampling_feeds_the_models_own_predictions():
+    """With probability 1 the training pass must see what greedy decoding
+    feeds itself; with probability 0 it is teacher forcing."""
+    model = tiny()
+    ids = model.encode_texts(TEXTS[:3])
+    tokens, _, _ = model.decode(ids, max_length=6)
+    teacher = np.full((3, 6), TARGET.id("7"), np.int32)
+    teacher[:, 0] = model.start
+    model.sampling_probability.assign(1.0)
+    own = np.asarray(model((ids, teacher), training=True))
+    greedy_in = np.concatenate([np.full((3, 1), model.start), tokens[:, :5]], axis=1)
+    np.testing.assert_allclose(own, model((ids, greedy_in)), atol=1e-5)
+    model.sampling_probability.assign(0.0)
+    np.testing.assert_allclose(
+        model((ids, teacher), training=True), model((ids, teacher)), atol=1e-6
+    )
+
+
+def test_keras_round_trip_is_exact(tmp_path):
+    model = tiny("bahdanau-normalized", cell="lstm")
+    path = tmp_path / "s2s.keras"
+    model.save(path)
+    again = keras.saving.load_model(path)
+    assert isinstance(again, Seq2Seq) and again.vocabulary == model.vocabulary
+    ids = model.encode_texts(TEXTS)
+    tin = np.full((len(TEXTS), 4), model.start, np.int32)
+    np.testing.assert_array_equal(again((ids, tin)), model((ids, tin)))
+    assert again.translate(TEXTS, beam_width=3) == model.translate(TEXTS, beam_width=3)
+
+
+def test_bad_input():
+    model = tiny()
+    with pytest.raises(ValueError, match="input 1 is empty"):
+        model.translate(["abc", "  "])
+    with pytest.raises(ValueError, match="10000 characters"):
+        model.translate(["a" * 10_000])
+    with pytest.raises(TypeError, match="input 0 is a int"):
+        model.translate([5])
+    with pytest.raises(TypeError, match="list of strings"):
+        model.translate("abc")
+    with pytest.raises(ValueError, match="beam_width"):
+        model.translate(["abc"], beam_width=0)
+    assert model.translate([]) == []
+    out = model.translate(["ZZZ ☃ 12"])  # outside the vocabulary: read as unknown
+    assert isinstance(out[0], str) and len(out[0]) <= model.max_output_length
+
+
+def test_bad_constructor_arguments():
+    with pytest.raises(ValueError, match="attention"):
+        Seq2Seq(SOURCE.tokens, TARGET.tokens, attention="dot-product")
+    with pytest.raises(ValueError, match="not in this vocabulary"):
+        Seq2Seq(SOURCE.tokens, SOURCE.tokens)  # no START / END

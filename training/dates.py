@@ -1,0 +1,130 @@
+"""Synthetic date-normalisation pairs: the ways people write a date, and
+its ISO form YYYY-MM-DD. Deterministic from a seed.
+
+Formats are named; `UNSEEN` are held out of training and recombine parts the
+training formats do teach (a short month after the day, a weekday before a
+day-first date, ...), so accuracy on them measures generalisation. Two-digit
+years read as 1950-2049. `distract` hides a date inside filler words, for the
+long-input comparison of attention and a fixed context vector.
+"""
+
+import datetime as dt
+
+import numpy as np
+
+MONTHS = [dt.date(2000, m, 1).strftime("%B") for m in range(1, 13)]
+WEEKDAYS = [dt.date(2001, 1, d).strftime("%A") for d in range(1, 8)]  # Monday first
+FIRST, LAST = dt.date(1950, 1, 1), dt.date(2049, 12, 31)
+
+
+def ordinal(n):
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _parts(d):
+    m = MONTHS[d.month - 1]
+    w = WEEKDAYS[d.weekday()]
+    return {
+        "month": m, "mon": m[:3], "day": d.day, "dd": f"{d.day:02d}", "nth": ordinal(d.day),
+        "mm": f"{d.month:02d}", "m": d.month, "year": d.year, "yy": f"{d.year % 100:02d}",
+        "weekday": w, "wkd": w[:3],
+    }  # fmt: skip
+
+
+FORMATS = {
+    "month d, yyyy": "{month} {day}, {year}",
+    "month dth, yyyy": "{month} {nth}, {year}",
+    "d month yyyy": "{day} {month} {year}",
+    "dth of month yyyy": "{nth} of {month} {year}",
+    "the dth of month, yyyy": "the {nth} of {month}, {year}",
+    "mon d, yyyy": "{mon} {day}, {year}",
+    "mon. dth, 'yy": "{mon}. {nth}, '{yy}",
+    "d-mon-yyyy": "{day}-{mon}-{year}",
+    "weekday, month d, yyyy": "{weekday}, {month} {day}, {year}",
+    "weekday, month dth yyyy": "{weekday}, {month} {nth} {year}",
+    "wkd, d mon yyyy": "{wkd}, {day} {mon} {year}",
+    "mm/dd/yyyy": "{mm}/{dd}/{year}",
+    "m/d/yy": "{m}/{day}/{yy}",
+    "dd.mm.yyyy": "{dd}.{mm}.{year}",
+    "dd-mm-yyyy": "{dd}-{mm}-{year}",
+    "yyyy-mm-dd": "{year}-{mm}-{dd}",
+    "yyyy/mm/dd": "{year}/{mm}/{dd}",
+    "yyyymmdd": "{year}{mm}{dd}",
+    "month d yyyy": "{month} {day} {year}",
+    "d month 'yy": "{day} {month} '{yy}",
+    # Held out of training (UNSEEN):
+    "d mon yyyy": "{day} {mon} {year}",
+    "weekday d month yyyy": "{weekday} {day} {month} {year}",
+    "mon dth yyyy": "{mon} {nth} {year}",
+    "d.m.yy": "{day}.{m}.{yy}",
+}
+UNSEEN = ("d mon yyyy", "weekday d month yyyy", "mon dth yyyy", "d.m.yy")
+SEEN = tuple(name for name in FORMATS if name not in UNSEEN)
+FILLER = (
+    "please note that the meeting with our team about the new project was moved to "
+    "a later time because several people asked for more room in their calendars and "
+    "the office will be closed for cleaning so bring your notes and questions along"
+).split()
+
+
+def random_date(rng):
+    return FIRST + dt.timedelta(days=int(rng.integers((LAST - FIRST).days + 1)))
+
+
+def write(d, fmt, rng, noise=True):
+    """Date `d` in format `fmt`, with random capitalisation and stray spaces."""
+    text = FORMATS[fmt].format(**_parts(d))
+    if not noise:
+        return text
+    case = rng.random()
+    text = text.upper() if case < 0.1 else text.lower() if case < 0.25 else text
+    if rng.random() < 0.2:  # a doubled space, or spaces around the date
+        spaces = [i for i, ch in enumerate(text) if ch == " "]
+        if spaces:
+            i = spaces[rng.integers(len(spaces))]
+            text = text[:i] + " " + text[i:]
+        else:
+            text = " " + text + " "
+    return text
+
+
+def distract(text, rng, low, high):
+    """`text` between two runs of filler words, each low..high characters."""
+
+    def filler():
+        target, words = int(rng.integers(low, high + 1)), []
+        while sum(len(w) + 1 for w in words) < target:
+            words.append(FILLER[int(rng.integers(len(FILLER)))])
+        return " ".join(words)
+
+    return f"{filler()} {text} {filler()}" if high else text
+
+
+def pairs(n, seed, formats=SEEN, distractor=(0, 0), distract_share=0.0):
+    """n (source, target) pairs. A share of them (distract_share) is padded
+    with filler of distractor=(low, high) characters each side."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        d = random_date(rng)
+        text = write(d, formats[int(rng.integers(len(formats)))], rng)
+        if distract_share and rng.random() < distract_share:
+            text = distract(text, rng, *distractor)
+        out.append((text, d.isoformat()))
+    return out
+
+
+def read_tsv(path):
+    """(source, target) pairs from a tab-separated file, one pair a line."""
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            fields = line.split("\t")
+            if len(fields) != 2 or not all(fields):
+                raise ValueError(f"{path}:{number}: expected 'source<TAB>target', got {line!r}")
+            rows.append((fields[0], fields[1]))
+    return rows

@@ -1,0 +1,79 @@
+"""Model packages from training runs: the parts of a model card every task
+shares, writing run_dir/model, and publishing into zoo/pretrained/."""
+
+import os
+import platform
+import shutil
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+import zoo
+from zoo import registry
+
+PRETRAINED = registry.PRETRAINED
+
+
+def common_card(recipe, model, history, steps, distribute, mixed_precision):
+    """Name, task, parameters, recipe, training record and versions."""
+    best = min(history, key=lambda row: row["val_loss"]) if history else {}
+    return {
+        "name": recipe["name"],
+        "task": recipe["task"],
+        "description": recipe["description"],
+        "parameters": model.count_params(),
+        "recipe": {
+            "file": f"training/recipes/{Path(recipe['path']).name}",
+            **{k: v for k, v in recipe.items() if k in ("data", "model", "train")},
+        },
+        "training": {
+            "epochs": recipe["train"]["epochs"],
+            "steps_per_epoch": steps,
+            "best_epoch": int(best.get("epoch", -1)) + 1,
+            "seconds": round(sum(row.get("seconds", 0.0) for row in history), 1),
+            "device": "GPU" if tf.config.list_logical_devices("GPU") else "CPU",
+            "machine": f"{platform.machine()}, {_cpu_count()} CPU cores",
+            "distribute": distribute,
+            "mixed_precision": mixed_precision,
+            "command": f"python -m training {recipe['name']}",
+            "history": [
+                {k: round(row[k], 4) for k in ("loss", "val_loss", "seconds")} for row in history
+            ],
+        },
+        "versions": {
+            "zoo": zoo.__version__,
+            "keras": keras.__version__,
+            "tensorflow": tf.__version__,
+        },
+    }
+
+
+def inference_copy(model):
+    """The model without its optimizer state (a third of the file size) and
+    in float32 (float16 compute is a training-time choice)."""
+    copy = model.__class__.from_config({**model.get_config(), "dtype": "float32"})
+    copy.build()
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def write_package(model, card, run_dir, publish_to=None):
+    card = registry.write_package(model, Path(run_dir) / "model", card)
+    if publish_to:
+        publish(Path(run_dir) / "model", publish_to)
+    return card
+
+
+def publish(package, destination):
+    """Replace `destination` with the package (staged, then renamed)."""
+    destination = Path(destination)
+    staging = destination.with_name(destination.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(package, staging)
+    shutil.rmtree(destination, ignore_errors=True)
+    staging.rename(destination)
+
+
+def _cpu_count():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

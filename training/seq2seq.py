@@ -1,0 +1,242 @@
+"""Training sequence-to-sequence models (`zoo.models.Seq2Seq`) from a
+recipe: character pairs from the date generator, a tab-separated file or a
+tensorflow-datasets translation set, batched by length."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from training import dates, packaging, text_data
+from training import fit as fitting
+from zoo.models import Seq2Seq
+from zoo.text import END, PAD, START, CharVocabulary
+
+
+class Prepared:
+    """A recipe's pairs per split, vocabularies and id arrays."""
+
+    def __init__(self, recipe, data_dir=None, epochs=None):
+        d = recipe["data"]
+        self.epochs = epochs or recipe["train"]["epochs"]
+        self.recipe = {**recipe, "train": {**recipe["train"], "epochs": self.epochs}}
+        self.pairs = load_pairs(d, data_dir)
+        sources = "".join(s for s, _ in self.pairs["train"])
+        targets = "".join(t for _, t in self.pairs["train"])
+        self.source = CharVocabulary.from_text(sources, specials=(PAD,))
+        self.target = CharVocabulary.from_text(targets, specials=(PAD, START, END))
+        count = len(self.pairs["train"])
+        self.steps = count // d["batch_size"] - len(d["buckets"])  # every epoch fills these
+        if self.steps < 1:
+            raise ValueError(f"{count} training pairs are too few for batches of {d['batch_size']}")
+
+
+def load_pairs(d, data_dir=None):
+    """{split: [(source, target)]}: generated dates (plus the unseen-format
+    and distractor test sets), a TSV file split 90/5/5, or TFDS."""
+    if d["source"] == "dates":
+        seed, low_high = d["seed"], tuple(d["distractor_chars"])
+        mixed = {"distractor": low_high, "distract_share": d["distract_share"]}
+        return {
+            "train": dates.pairs(d["train_pairs"], seed, **mixed),
+            "validation": dates.pairs(d["validation_pairs"], seed + 1, **mixed),
+            "test": dates.pairs(d["test_pairs"], seed + 2),
+            "test_unseen": dates.pairs(d["test_pairs"], seed + 3, formats=dates.UNSEEN),
+            "test_distractor": dates.pairs(
+                d["test_pairs"],
+                seed + 4,
+                distractor=(low_high[1] - 10, low_high[1]),
+                distract_share=1.0,
+            ),
+        }
+    if d["source"] == "tsv":
+        rows = dates.read_tsv(text_data.data_dir(data_dir) / d["file"])
+        a, b = int(len(rows) * 0.9), int(len(rows) * 0.95)
+        return {"train": rows[:a], "validation": rows[a:b], "test": rows[b:]}
+    if d["source"].startswith("tfds:"):
+        return _tfds_pairs(d["source"][5:], data_dir)
+    raise ValueError(f"unknown seq2seq data source {d['source']!r}: use dates, tsv or tfds:<name>")
+
+
+def _tfds_pairs(name, data_dir):
+    import tensorflow_datasets as tfds
+
+    splits = tfds.load(
+        name, split=["train", "validation", "test"], as_supervised=True, data_dir=data_dir
+    )
+    decode = lambda ds: [(a.decode(), b.decode()) for a, b in tfds.as_numpy(ds)]  # noqa: E731
+    return dict(zip(("train", "validation", "test"), map(decode, splits), strict=True))
+
+
+def arrays(pairs, source, target):
+    """Padded id arrays: sources (N, S), decoder inputs and targets (N, L)."""
+    src = np.full((len(pairs), max(len(s) for s, _ in pairs)), source.id(PAD), np.int32)
+    longest = max(len(t) for _, t in pairs) + 1
+    tgt_in = np.full((len(pairs), longest), target.id(PAD), np.int32)
+    tgt_out = tgt_in.copy()
+    for i, (s, t) in enumerate(pairs):
+        src[i, : len(s)] = source.encode(s)
+        ids = target.encode(t)
+        tgt_in[i, : len(ids) + 1] = [target.id(START), *ids]
+        tgt_out[i, : len(ids) + 1] = [*ids, target.id(END)]
+    return src, tgt_in, tgt_out
+
+
+def batches(pairs, source, target, d, seed=None, epochs=1, start_epoch=0, steps=None):
+    """((source ids, decoder inputs), targets) batched by source length
+    (bucket_by_sequence_length); shuffled per epoch when `seed` is given."""
+    src, tgt_in, tgt_out = (tf.constant(a) for a in arrays(pairs, source, target))
+    lengths = tf.constant([len(s) for s, _ in pairs], tf.int32)
+
+    def example(i):
+        i = tf.cast(i, tf.int32)
+        return src[i, : lengths[i]], tgt_in[i], tgt_out[i]
+
+    def batches_of(order):
+        examples = order.map(example, num_parallel_calls=tf.data.AUTOTUNE)
+        bucketed = text_data.bucket_by_sequence_length(
+            examples,
+            d["buckets"],
+            [d["batch_size"]] * (len(d["buckets"]) + 1),
+            pad_id=source.id(PAD),
+        )
+        bucketed = bucketed.map(lambda s, i, o: ((s, i), o))
+        return bucketed.take(steps) if steps else bucketed
+
+    if seed is None:
+        return batches_of(tf.data.Dataset.range(len(pairs)))
+    return text_data.shuffled_epochs(len(pairs), seed, epochs, start_epoch, batches_of)
+
+
+def new_model(recipe, source, target):
+    m = recipe["model"]
+    model = Seq2Seq(
+        source.tokens, target.tokens, cell=m["cell"], units=m["units"],
+        embedding_dim=m["embedding_dim"], attention=m["attention"],
+        attention_units=m["attention_units"] or None, max_input_length=m["max_input_length"],
+        max_output_length=m["max_output_length"], cell_options=m["cell_options"],
+        seed=recipe["train"]["seed"],
+    )  # fmt: skip
+    model.build()
+    return model
+
+
+def build_model(recipe, source, target, steps_per_epoch):
+    t = recipe["train"]
+    model = new_model(recipe, source, target)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        t["learning_rate"], decay_steps=t["epochs"] * steps_per_epoch,
+        alpha=t["final_learning_rate"] / t["learning_rate"],
+    )  # fmt: skip
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule, clipnorm=t["clipnorm"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, ignore_class=target.id(PAD)
+        ),
+    )
+    return model
+
+
+SCHEDULES = ("none", "linear", "inverse_sigmoid")
+
+
+def sampling_probability(schedule, epoch, epochs, maximum):
+    """Scheduled sampling (Bengio et al. 2015): the chance of feeding the
+    model's own prediction at epoch `epoch`, rising from 0 to `maximum`."""
+    if schedule == "none":
+        return 0.0
+    if schedule == "linear":
+        return maximum * epoch / max(epochs - 1, 1)
+    if schedule == "inverse_sigmoid":  # 1 - k / (k + exp(i / k)), k = epochs / 4
+        k = max(epochs / 4, 1e-6)
+        return maximum * (1 - k / (k + np.exp(epoch / k)))
+    raise ValueError(f"unknown scheduled_sampling {schedule!r}; choose one of {SCHEDULES}")
+
+
+class ScheduledSampling(keras.callbacks.Callback):
+    def __init__(self, schedule, epochs, maximum):
+        super().__init__()
+        self.schedule, self.epochs, self.maximum = schedule, epochs, maximum
+
+    def on_epoch_begin(self, epoch, logs=None):
+        p = sampling_probability(self.schedule, epoch, self.epochs, self.maximum)
+        self.model.sampling_probability.assign(p)
+
+
+def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", mixed_precision=False,
+          publish_to=None, verbose=1, callbacks=()):  # fmt: skip
+    """Train `recipe` in `run_dir` (resumable); write the package. -> (model, card)"""
+    data = Prepared(recipe, data_dir, epochs)
+    d, t = recipe["data"], data.recipe["train"]
+    sampling_probability(t["scheduled_sampling"], 0, 1, 0.0)  # unknown schedules fail early
+    keras.utils.set_random_seed(t["seed"])
+    fitting.set_precision(mixed_precision)
+    strategy = fitting.make_strategy(distribute)
+    with fitting.strategy_scope(strategy):
+        model = build_model(data.recipe, data.source, data.target, data.steps)
+    train_batches = batches(
+        data.pairs["train"], data.source, data.target, d, seed=t["seed"], epochs=data.epochs,
+        start_epoch=fitting.resume_epoch(run_dir), steps=data.steps,
+    )  # fmt: skip
+    validation = batches(data.pairs["validation"], data.source, data.target, d)
+    sampling = ScheduledSampling(t["scheduled_sampling"], data.epochs, t["max_sampling"])
+    history = fitting.fit(
+        model, train_batches, validation, run_dir, data.epochs, data.steps, verbose,
+        [sampling, *callbacks], unit="nats/character",
+    )  # fmt: skip
+    fitting.set_precision(False)
+    model = packaging.inference_copy(model)
+    card = model_card(data, model, history, distribute, mixed_precision)
+    if fitting.is_chief(strategy):
+        card = packaging.write_package(model, card, run_dir, publish_to)
+    return model, card
+
+
+def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
+    """The package of a finished run, from its best weights; no training."""
+    data = Prepared(recipe, data_dir, epochs)
+    model = new_model(data.recipe, data.source, data.target)
+    model.load_weights(Path(run_dir) / fitting.BEST)
+    card = model_card(data, model, fitting.read_history(run_dir), "none", False)
+    return model, packaging.write_package(model, card, run_dir, publish_to)
+
+
+def exact_match(model, pairs, beam_width=1):
+    outputs = model.translate([s for s, _ in pairs], beam_width=beam_width)
+    return float(np.mean([o == t for o, (_, t) in zip(outputs, pairs, strict=True)]))
+
+
+def model_card(data, model, history, distribute, mixed_precision):
+    recipe = data.recipe
+    card = packaging.common_card(recipe, model, history, data.steps, distribute, mixed_precision)
+    tests = [split for split in data.pairs if split.startswith("test")]
+    return {
+        **card,
+        "dataset": {
+            "source": recipe["data"]["source"],
+            "splits": {split: len(pairs) for split, pairs in data.pairs.items()},
+            "split_rule": SPLIT_RULES.get(recipe["data"]["source"], "train/validation/test"),
+        },
+        "metrics": {
+            **{
+                f"{split}_exact_match": round(exact_match(model, data.pairs[split]), 4)
+                for split in tests
+            },
+            "evaluation": "share of outputs equal to the target string, greedy decoding",
+        },  # fmt: skip
+        "architecture": {"class": "zoo.models.Seq2Seq", **recipe["model"]},
+    }
+
+
+SPLIT_RULES = {
+    "dates": "generated from seeds: train seed, validation seed+1, test seed+2 (training "
+    "formats), test_unseen seed+3 (formats never seen in training), test_distractor "
+    "seed+4 (every date inside long filler text)",
+    "tsv": "file order: first 90% train, next 5% validation, last 5% test",
+}
+
+
+def summary(card):
+    scores = ", ".join(f"{k} {v:.4f}" for k, v in card["metrics"].items() if k.endswith("match"))
+    return f"{card['name']}: {scores}"
