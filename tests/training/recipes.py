@@ -27,3 +27,33 @@ def tiny_recipe(tmp_path, text, cell="lstm", epochs=2, seq_len=40, lr=0.01):
         TINY.format(file="corpus.txt", cell=cell, epochs=epochs, seq_len=seq_len, lr=lr)
     )
     return load_recipe(path)
+
+
+TINY_SEQ2SEQ = """
+name = "tiny-seq2seq"
+task = "seq2seq"
+[data]
+source = "{source}"
+file = "{file}"
+train_pairs = 1500
+validation_pairs = 200
+test_pairs = 100
+batch_size = 32
+[model]
+units = 16
+embedding_dim = 8
+attention = "{attention}"
+[train]
+epochs = {epochs}
+seed = 0
+scheduled_sampling = "linear"
+max_sampling = 0.2
+"""
+
+
+def tiny_seq2seq_recipe(tmp_path, epochs=2, source="dates", file="", attention="bahdanau"):
+    path = tmp_path / "tiny-seq2seq.toml"
+    path.write_text(
+        TINY_SEQ2SEQ.format(source=source, file=file, epochs=epochs, attention=attention)
+    )
+    return load_recipe(path)

@@ -119,6 +119,9 @@ def test_scheduled_sampling_feeds_the_models_own_predictions():
     """With probability 1 the training pass must see what greedy decoding
     feeds itself; with probability 0 it is teacher forcing."""
     model = tiny()
+    bias = np.zeros(len(TARGET), "float32")
+    bias[model.end] = -100.0  # no row finishes early (greedy then feeds PAD)
+    model.readout.bias.assign(bias)
     ids = model.encode_texts(TEXTS[:3])
     tokens, _, _ = model.decode(ids, max_length=6)
     teacher = np.full((3, 6), TARGET.id("7"), np.int32)

@@ -89,6 +89,9 @@ class Seq2Seq(keras.Model):
             0.0, trainable=False, name="sampling_probability"
         )
         self.seed_generator = keras.random.SeedGenerator(seed)
+        # Tracked as a model variable, so checkpoints (and a resumed run)
+        # carry the sampling draws' random state too.
+        self.sampling_seed_state = self.seed_generator.state
         self._decoders = {}
 
     # ---- structure -------------------------------------------------------

@@ -1,0 +1,91 @@
+"""The date-pair generator: every format writes the date it was given (read
+back by an independent parser), determinism, the unseen-format split,
+distractors and the TSV loader."""
+
+import datetime as dt
+import re
+
+import numpy as np
+import pytest
+
+from training import dates
+
+MONTHS = {m.lower(): i for i, m in enumerate(
+    ["January", "February", "March", "April", "May", "June", "July", "August",
+     "September", "October", "November", "December"], 1)}  # fmt: skip
+
+
+def read_back(text, fmt):
+    """An independent reader: numbers and month names in the format's order."""
+    text = text.lower().strip()
+    words = re.findall(r"[a-z]+|\d+", text.replace("st ", " ").replace("nd ", " "))
+    words = [w for w in words if w not in ("the", "of", "st", "nd", "rd", "th")]
+    numbers = [int(w) for w in re.findall(r"\d+", re.sub(r"(\d)(st|nd|rd|th)", r"\1", text))]
+    month = next((MONTHS[k] for w in words for k in MONTHS if w and k.startswith(w)
+                  and len(w) >= 3), None)  # fmt: skip
+    if fmt == "yyyymmdd":
+        n = numbers[0]
+        return dt.date(n // 10000, n // 100 % 100, n % 100)
+    order = re.findall(
+        r"yyyy|yy|mm|m(?=[/.])|dd|d(?![a-z])",
+        fmt.replace("mon", "")
+        .replace("month", "")
+        .replace("weekday", "")
+        .replace("wkd", "")
+        .replace("th", ""),
+    )
+    values = dict(zip([o for o in order], numbers, strict=False))
+    year = values.get("yyyy") or (values["yy"] + (2000 if values["yy"] < 50 else 1900))
+    return dt.date(
+        year, month or values.get("mm") or values.get("m"), values.get("dd") or values["d"]
+    )
+
+
+@pytest.mark.parametrize("fmt", list(dates.FORMATS))
+def test_every_format_writes_its_date(fmt):
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        d = dates.random_date(rng)
+        assert read_back(dates.write(d, fmt, rng), fmt) == d, (fmt, d)
+
+
+def test_at_least_twenty_training_formats_and_a_disjoint_unseen_set():
+    assert len(dates.SEEN) >= 20
+    assert set(dates.UNSEEN) <= set(dates.FORMATS) and not set(dates.UNSEEN) & set(dates.SEEN)
+
+
+def test_pairs_are_deterministic_and_iso():
+    a = dates.pairs(300, seed=5)
+    assert a == dates.pairs(300, seed=5) and a != dates.pairs(300, seed=6)
+    for _, iso in a:
+        assert dt.date.fromisoformat(iso).isoformat() == iso
+    years = [int(iso[:4]) for _, iso in a]
+    assert min(years) >= 1950 and max(years) <= 2049
+
+
+def test_noise_changes_case_and_spacing_but_not_the_date():
+    rng = np.random.default_rng(1)
+    texts = [dates.write(dt.date(2015, 3, 3), "month d, yyyy", rng) for _ in range(300)]
+    assert {"March 3, 2015", "MARCH 3, 2015", "march 3, 2015"} <= set(texts)
+    assert any("  " in t for t in texts)
+    assert all(read_back(t, "month d, yyyy") == dt.date(2015, 3, 3) for t in texts)
+
+
+def test_distractors_surround_the_date():
+    pairs = dates.pairs(50, seed=2, distractor=(40, 50), distract_share=1.0)
+    for text, iso in pairs:
+        assert len(text) >= 80 + 6
+        assert iso[2:4] in text  # the year is still there
+        digits = [w for w in text.split() if re.search(r"\d", w)]
+        words = text.split()
+        span = [i for i, w in enumerate(words) if w in digits]
+        assert span and span[-1] - span[0] <= 4  # digits sit together: the date
+
+
+def test_read_tsv(tmp_path):
+    path = tmp_path / "pairs.tsv"
+    path.write_text("olá\thello\n\nadeus\tgoodbye\n", encoding="utf-8")
+    assert dates.read_tsv(path) == [("olá", "hello"), ("adeus", "goodbye")]
+    path.write_text("only one field\n")
+    with pytest.raises(ValueError, match="pairs.tsv:1"):
+        dates.read_tsv(path)
