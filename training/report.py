@@ -1,5 +1,5 @@
-"""The README's table of shipped character LMs and their loss curves,
-read from their model cards.
+"""The README's tables of shipped models (character LMs with their loss
+curves, seq2seq exact-match accuracy), read from their model cards.
 
     python -m training.report [--plot docs/char-lm-curves.png]
 """
@@ -23,6 +23,22 @@ def char_lm_table(cards):
             f"| `{card['name']}` | {arch['cell']} | {arch['units']} | {card['parameters']:,} "
             f"| {test['bits_per_char']:.3f} | {test['nats_per_char']:.3f} "
             f"| {val['bits_per_char']:.3f} | {train['seconds'] / 60:.1f} min | {train['epochs']} |"
+        )
+    return "\n".join(lines)
+
+
+def seq2seq_table(cards):
+    lines = [
+        "| model | attention | parameters | test (training formats) | unseen formats "
+        "| inside long filler text | training time |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for card in sorted(cards, key=lambda c: c["name"]):
+        m, minutes = card["metrics"], card["training"]["seconds"] / 60
+        lines.append(
+            f"| `{card['name']}` | {card['architecture']['attention']} | {card['parameters']:,} "
+            f"| {m['test_exact_match']:.2%} | {m['test_unseen_exact_match']:.2%} "
+            f"| {m['test_distractor_exact_match']:.2%} | {minutes:.1f} min |"
         )
     return "\n".join(lines)
 
@@ -51,6 +67,10 @@ def main(argv=None):
     print(char_lm_table(cards))
     if args.plot:
         plot_curves(cards, args.plot)
+    translators = [c for c in zoo.list_models() if c["task"] == "seq2seq"]
+    if translators:
+        print()
+        print(seq2seq_table(translators))
 
 
 if __name__ == "__main__":

@@ -27,3 +27,19 @@ def test_table_rows_sorted_by_test_bits_per_char():
 def test_curves_are_a_png(tmp_path):
     report.plot_curves([card("a", 2.2, 16)], tmp_path / "c.png")
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_seq2seq_table():
+    card = {
+        "name": "date-normalizer",
+        "architecture": {"attention": "bahdanau"},
+        "parameters": 1000,
+        "metrics": {
+            "test_exact_match": 0.999,
+            "test_unseen_exact_match": 0.9,
+            "test_distractor_exact_match": 0.95,
+        },
+        "training": {"seconds": 120.0},
+    }
+    row = report.seq2seq_table([card]).splitlines()[2]
+    assert row == "| `date-normalizer` | bahdanau | 1,000 | 99.90% | 90.00% | 95.00% | 2.0 min |"

@@ -1,0 +1,19 @@
+"""Every recipe file parses with its task's defaults and names itself."""
+
+import pytest
+
+from training.recipe import list_recipes, load_recipe
+
+
+@pytest.mark.parametrize("name", list_recipes())
+def test_recipe_loads(name):
+    recipe = load_recipe(name)
+    assert recipe["name"] == name
+    assert recipe["task"] in ("char-lm", "seq2seq")
+
+
+def test_unknown_task_is_refused(tmp_path):
+    path = tmp_path / "x.toml"
+    path.write_text('name = "x"\ntask = "image-captioning"\n')
+    with pytest.raises(ValueError, match="unknown task"):
+        load_recipe(path)
