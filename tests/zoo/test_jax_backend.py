@@ -1,4 +1,4 @@
-"""The cells and CharLM are keras.ops only, so they run on any Keras backend: the
+"""The cells, attention and the models are keras.ops only, so they run on any Keras backend: the
 backend-neutral suites run again under JAX (what GPU work here uses) in a
 fresh interpreter, since Keras fixes its backend at import."""
 
@@ -17,6 +17,8 @@ BACKEND_NEUTRAL = [
     "tests/zoo/test_arguments.py",
     "tests/zoo/test_char_lm.py",
     "tests/zoo/test_text.py",
+    "tests/zoo/test_attention.py",
+    "tests/zoo/test_seq2seq.py",
 ]
 
 
