@@ -104,8 +104,11 @@ def batches(pairs, source, target, d, seed=None, epochs=1, start_epoch=0, steps=
         bucketed = bucketed.map(lambda s, i, o: ((s, i), o))
         return bucketed.take(steps) if steps else bucketed
 
-    if seed is None:
-        return batches_of(tf.data.Dataset.range(len(pairs)))
+    if seed is None:  # one pass, in order; its length told to Keras, which
+        # otherwise warns that the data "ran out" after every validation pass
+        once = batches_of(tf.data.Dataset.range(len(pairs)))
+        count = sum(1 for _ in once)
+        return once.apply(tf.data.experimental.assert_cardinality(count))
     return text_data.shuffled_epochs(len(pairs), seed, epochs, start_epoch, batches_of)
 
 
