@@ -48,9 +48,13 @@ def test_card_figures_hold_on_fresh_sets():
                metrics["test_distractor_exact_match"]) <= 0.03  # fmt: skip
 
 
-def test_attention_beats_the_fixed_context_vector_in_long_inputs():
+def test_attention_beats_the_fixed_context_vector():
+    """The README's comparison: attention generalises better to unseen
+    spellings and is at least as good inside long filler text."""
     baseline = "date-normalizer-no-attention"
-    assert accuracy("date-normalizer", "distractor") > accuracy(baseline, "distractor") + 0.02
+    assert accuracy("date-normalizer", "unseen") >= accuracy(baseline, "unseen") + 0.04
+    assert accuracy("date-normalizer", "distractor") >= accuracy(baseline, "distractor")
+    assert accuracy(baseline, "test") >= 0.99  # the baseline is a fair one: it did learn
 
 
 def test_translate_cli_prints_and_plots(tmp_path, capsys):
