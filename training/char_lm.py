@@ -91,12 +91,13 @@ def train(
         callbacks,
         unit="nats/char",
     )
-    fitting.set_precision(False)
-    model = packaging.inference_copy(model)
-    card = model_card(data, model, history, distribute, mixed_precision)
-    if fitting.is_chief(strategy):
-        card = packaging.write_package(model, card, run_dir, publish_to)
-    return model, card
+    return packaging.finish(
+        model,
+        lambda m: model_card(data, m, history, distribute, mixed_precision),
+        strategy,
+        run_dir,
+        publish_to,
+    )
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):

@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 
 import zoo
+from training import fit as fitting
 from zoo import registry
 
 PRETRAINED = registry.PRETRAINED
@@ -47,6 +48,17 @@ def common_card(recipe, model, history, steps, distribute, mixed_precision):
             "tensorflow": tf.__version__,
         },
     }
+
+
+def finish(model, card_of, strategy, run_dir, publish_to=None):
+    """After fit: float32 again, the optimizer dropped, the card made by
+    `card_of(model)`, and (on the chief only) the package written."""
+    fitting.set_precision(False)
+    model = inference_copy(model)
+    card = card_of(model)
+    if fitting.is_chief(strategy):
+        card = write_package(model, card, run_dir, publish_to)
+    return model, card
 
 
 def inference_copy(model):

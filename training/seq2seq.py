@@ -186,14 +186,15 @@ def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", mixed_
     sampling = ScheduledSampling(t["scheduled_sampling"], data.epochs, t["max_sampling"])
     history = fitting.fit(
         model, train_batches, validation, run_dir, data.epochs, data.steps, verbose,
-        [sampling, *callbacks], unit="nats/character",
+        [sampling, *callbacks], unit="nats/char",
     )  # fmt: skip
-    fitting.set_precision(False)
-    model = packaging.inference_copy(model)
-    card = model_card(data, model, history, distribute, mixed_precision)
-    if fitting.is_chief(strategy):
-        card = packaging.write_package(model, card, run_dir, publish_to)
-    return model, card
+    return packaging.finish(
+        model,
+        lambda m: model_card(data, m, history, distribute, mixed_precision),
+        strategy,
+        run_dir,
+        publish_to,
+    )
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
