@@ -27,6 +27,8 @@ def test_generate_errors_are_messages_not_tracebacks(capsys):
     assert "Did you mean char-lstm-shakespeare" in capsys.readouterr().err
     assert cli.main(["generate", "char-lstm-shakespeare", "--length", "-3"]) == 2
     assert "length" in capsys.readouterr().err
+    assert cli.main(["generate", "date-normalizer"]) == 2
+    assert "not a language model" in capsys.readouterr().err
 
 
 def test_train_is_delegated_to_the_training_package(capsys):

@@ -74,6 +74,8 @@ def run_generate(args):
 
     try:
         model = zoo.load(args.model)
+        if not hasattr(model, "generate"):
+            raise ValueError(f"{args.model} is not a language model; try `zoo translate`")
         text = model.generate(args.prompt, args.length, args.temperature, args.top_k, args.seed)
     except (LookupError, ValueError, TypeError) as error:
         print(f"zoo generate: {error}", file=sys.stderr)
