@@ -1,0 +1,64 @@
+"""Gatys style transfer with the real VGG19 ImageNet weights at 128 px."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.training.conftest import SHAKESPEARE
+from zoo.models import vgg
+from zoo.models.style_transfer import StyleTransfer, resize_longer
+
+DATA = SHAKESPEARE.parent
+WEIGHTS = DATA / "vgg19_notop.weights.h5"
+
+
+def photo(path):
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def run():
+    if not WEIGHTS.is_file():
+        pytest.fail(f"{WEIGHTS} is missing: the style tests read the shared VGG19 weights")
+    st = StyleTransfer(WEIGHTS)
+    content, style = photo(DATA / "content/chelsea.jpg"), photo(DATA / "styles/wave.jpg")
+    image, history = st.stylize(content, style, steps=100, size=128, progress=False)
+    return st, content, style, image, history
+
+
+def test_result_shape_and_type(run):
+    _, content, _, image, history = run
+    assert image.dtype == np.uint8 and image.shape == resize_longer(content, 128).shape
+    assert history.shape == (100, 4) and np.isfinite(history).all()
+
+
+def test_total_loss_falls_steadily(run):
+    total = run[4][:, 0]
+    assert (np.diff(total) <= 0.01 * total[:-1]).all()  # at most 1% upticks (Adam)
+    assert total[-1] < 0.1 * total[0]
+
+
+def test_style_distance_to_the_painting_falls_by_half(run):
+    st, content, style, image, _ = run
+    _, grams = st.targets(resize_longer(content, 128)[None], resize_longer(style, 128)[None])
+
+    def distance(picture):
+        _, feats = st.features(np.asarray(picture, "float32")[None])
+        return sum(float(vgg.style_loss(f, g)) for f, g in zip(feats, grams, strict=True))
+
+    assert distance(image) <= 0.5 * distance(resize_longer(content, 128))
+
+
+def test_result_still_resembles_the_content(run):
+    """Its content distance stays below the painting's own distance from
+    the photo."""
+    st, content, style, image, _ = run
+    target, _ = st.features(resize_longer(content, 128)[None])
+    painting, _ = st.features(resize_longer(style, 128)[None])
+    result, _ = st.features(image[None].astype("float32"))
+    if painting.shape != target.shape:  # different aspect: compare on the overlap
+        h, w = min(painting.shape[1], target.shape[1]), min(painting.shape[2], target.shape[2])
+        painting, target_crop = painting[:, :h, :w], target[:, :h, :w]
+    else:
+        target_crop = target
+    assert float(vgg.content_loss(result, target)) < float(vgg.content_loss(painting, target_crop))
