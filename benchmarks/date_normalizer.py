@@ -11,10 +11,9 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-
 import zoo  # noqa: E402
 from training import dates  # noqa: E402
+from training.seq2seq import exact_match as exact  # noqa: E402
 
 MODELS = ("date-normalizer", "date-normalizer-no-attention")
 SEED = 4242
@@ -31,11 +30,6 @@ def test_sets(n):
             for i, (lo, hi) in enumerate([(40, 50), (80, 100), (100, 110)])
         },
     }
-
-
-def exact(model, pairs, beam_width=1):
-    out = model.translate([s for s, _ in pairs], beam_width=beam_width)
-    return float(np.mean([o == t for o, (_, t) in zip(out, pairs, strict=True)]))
 
 
 def main(argv=None):

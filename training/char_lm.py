@@ -2,12 +2,12 @@
 and writing the result as a model package with its card."""
 
 import math
-from pathlib import Path
 
 import keras
 
 from training import fit as fitting
 from training import packaging, text_data
+from training.recipe import with_epochs
 from zoo.models import CharLM
 from zoo.text import CharVocabulary
 
@@ -104,10 +104,12 @@ def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
     """Write the package of a finished run from its best weights and
     history, without training (e.g. after changing what a card holds)."""
     data = Prepared(recipe, data_dir, epochs)
-    model = new_model(data.recipe, data.vocabulary)
-    model.load_weights(Path(run_dir) / fitting.BEST)
-    card = model_card(data, model, fitting.read_history(run_dir), "none", False)
-    return model, packaging.write_package(model, card, run_dir, publish_to)
+    return packaging.package_best(
+        new_model(data.recipe, data.vocabulary),
+        lambda model, history: model_card(data, model, history, "none", False),
+        run_dir,
+        publish_to,
+    )
 
 
 class Prepared:
@@ -115,8 +117,8 @@ class Prepared:
 
     def __init__(self, recipe, data_dir, epochs):
         d = recipe["data"]
-        self.epochs = epochs or recipe["train"]["epochs"]
-        self.recipe = {**recipe, "train": {**recipe["train"], "epochs": self.epochs}}
+        self.recipe = with_epochs(recipe, epochs)
+        self.epochs = self.recipe["train"]["epochs"]
         self.corpus = text_data.load_corpus(d["source"], corpus_path(d, data_dir))
         self.vocabulary = CharVocabulary.from_text(self.corpus["train"])
         self.ids = {split: self.vocabulary.encode(text) for split, text in self.corpus.items()}

@@ -61,6 +61,14 @@ def finish(model, card_of, strategy, run_dir, publish_to=None):
     return model, card
 
 
+def package_best(model, card_of, run_dir, publish_to=None):
+    """A finished run's package without training: `model` (fresh, float32)
+    takes the run's best weights, `card_of(model, history)` makes the card."""
+    model.load_weights(Path(run_dir) / fitting.BEST)
+    card = card_of(model, fitting.read_history(run_dir))
+    return model, write_package(model, card, run_dir, publish_to)
+
+
 def inference_copy(model):
     """The model without its optimizer state (a third of the file size) and
     in float32 (float16 compute is a training-time choice)."""

@@ -108,6 +108,11 @@ def load_recipe(name_or_path):
     return recipe
 
 
+def with_epochs(recipe, epochs=None):
+    """The recipe with train.epochs overridden (None keeps the recipe's)."""
+    return {**recipe, "train": {**recipe["train"], "epochs": epochs or recipe["train"]["epochs"]}}
+
+
 def merge(defaults, given, where):
     merged = copy.deepcopy(defaults)
     for key, value in given.items():

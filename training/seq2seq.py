@@ -2,7 +2,6 @@
 recipe: character pairs from the date generator, a tab-separated file or a
 tensorflow-datasets translation set, batched by length."""
 
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -10,6 +9,7 @@ import tensorflow as tf
 
 from training import dates, packaging, text_data
 from training import fit as fitting
+from training.recipe import with_epochs
 from zoo.models import Seq2Seq
 from zoo.text import END, PAD, START, CharVocabulary
 
@@ -19,8 +19,8 @@ class Prepared:
 
     def __init__(self, recipe, data_dir=None, epochs=None):
         d = recipe["data"]
-        self.epochs = epochs or recipe["train"]["epochs"]
-        self.recipe = {**recipe, "train": {**recipe["train"], "epochs": self.epochs}}
+        self.recipe = with_epochs(recipe, epochs)
+        self.epochs = self.recipe["train"]["epochs"]
         self.pairs = load_pairs(d, data_dir)
         sources = "".join(s for s, _ in self.pairs["train"])
         targets = "".join(t for _, t in self.pairs["train"])
@@ -200,10 +200,12 @@ def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", mixed_
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
     """The package of a finished run, from its best weights; no training."""
     data = Prepared(recipe, data_dir, epochs)
-    model = new_model(data.recipe, data.source, data.target)
-    model.load_weights(Path(run_dir) / fitting.BEST)
-    card = model_card(data, model, fitting.read_history(run_dir), "none", False)
-    return model, packaging.write_package(model, card, run_dir, publish_to)
+    return packaging.package_best(
+        new_model(data.recipe, data.source, data.target),
+        lambda model, history: model_card(data, model, history, "none", False),
+        run_dir,
+        publish_to,
+    )
 
 
 def exact_match(model, pairs, beam_width=1):

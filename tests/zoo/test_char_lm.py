@@ -5,8 +5,9 @@ import keras
 import numpy as np
 import pytest
 
+from zoo.layers import CELLS
 from zoo.models import CharLM
-from zoo.models.char_lm import CELLS, sample
+from zoo.models.char_lm import sample
 from zoo.text import CharVocabulary
 
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n"

@@ -19,13 +19,17 @@ def model(name="date-normalizer"):
 
 
 @functools.cache
-def accuracy(name, split, beam_width=1):
-    sets = {
+def fresh_sets():
+    return {
         "test": dates.pairs(2000, FRESH_SEED),
         "unseen": dates.pairs(1000, FRESH_SEED + 1, formats=dates.UNSEEN),
         "distractor": dates.pairs(1000, FRESH_SEED + 2, distractor=(40, 50), distract_share=1.0),
     }
-    pairs = sets[split]
+
+
+@functools.cache
+def accuracy(name, split, beam_width=1):
+    pairs = fresh_sets()[split]
     out = model(name).translate([s for s, _ in pairs], beam_width=beam_width)
     return sum(o == t for o, (_, t) in zip(out, pairs, strict=True)) / len(pairs)
 

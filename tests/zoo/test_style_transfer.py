@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.training.conftest import SHAKESPEARE
+from training.text_data import data_dir
 from zoo.models import vgg
 from zoo.models.style_transfer import StyleTransfer, resize_longer
 
-DATA = SHAKESPEARE.parent
+DATA = data_dir()  # ../shared/data beside the checkout, or $ZOO_DATA_DIR
 WEIGHTS = DATA / "vgg19_notop.weights.h5"
 
 

@@ -14,14 +14,11 @@ from zoo import layers
 from zoo.models.compiled import compiled
 from zoo.text import CharVocabulary
 
-CELLS = layers.CELLS
-make_cell = layers.make_cell
-
 
 @keras.saving.register_keras_serializable(package="zoo")
 class CharLM(keras.Model):
     """Next-character model over `vocabulary` (list of characters, id 0 =
-    OOV). `cell` names a zoo cell (see `CELLS`); `cell_options` are passed
+    OOV). `cell` names a zoo cell (see `zoo.layers.CELLS`); `cell_options` are passed
     to it (e.g. {"dropout": 0.1} or any LSTM variant flag)."""
 
     def __init__(
@@ -46,7 +43,7 @@ class CharLM(keras.Model):
         self.embedding = keras.layers.Embedding(len(self._vocab), embedding_dim, name="embedding")
         self.recurrent = [
             layers.RNN(
-                make_cell(cell, units, self.cell_options),
+                layers.make_cell(cell, units, self.cell_options),
                 return_sequences=True,
                 return_state=True,
                 name=f"rnn_{i}",
