@@ -2,7 +2,6 @@
 recipe: character pairs from the date generator, a tab-separated file or a
 tensorflow-datasets translation set, batched by length."""
 
-
 import keras
 import numpy as np
 import tensorflow as tf

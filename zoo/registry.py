@@ -118,14 +118,14 @@ def _package_dir(name):
             f"{name!r} looks like a path; zoo.load takes a model name "
             "(see zoo.list_models()). Load a directory with zoo.load_path()."
         )
-    names = [card["name"] for card in list_models()]
-    if not _NAME.match(name) or name not in names:
-        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise UnknownModelError(
-            f"no pretrained model named {name!r}.{hint} Available: {', '.join(names)}"
-        )
-    return PRETRAINED / name
+    if _NAME.match(name) and (PRETRAINED / name / CARD).is_file():
+        return PRETRAINED / name
+    names = [card["name"] for card in list_models()]  # only to explain the miss
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise UnknownModelError(
+        f"no pretrained model named {name!r}.{hint} Available: {', '.join(names)}"
+    )
 
 
 def _check_vocabulary(directory, model):
