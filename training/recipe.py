@@ -75,7 +75,38 @@ SEQ2SEQ_DEFAULTS = {
         "max_sampling": 0.0,
     },
 }
-DEFAULTS = {"char-lm": CHAR_LM_DEFAULTS, "seq2seq": SEQ2SEQ_DEFAULTS}
+# Every key a fast-style recipe may set, with its default. Paths are under
+# the data folder (../shared/data or --data-dir).
+FAST_STYLE_DEFAULTS = {
+    "name": None,
+    "task": "fast-style",
+    "description": "",
+    "data": {
+        "style": "",
+        "style_size": 256,
+        "content": [],
+        "validation": [],
+        "vgg_weights": "vgg19_notop.weights.h5",
+        "crop": 256,
+        "batch_size": 4,
+        "max_zoom": 2.0,
+        "jitter": 0.1,
+    },
+    "model": {"filters": [32, 64, 128], "residual_blocks": 5},
+    "loss": {
+        "content_layer": "block4_conv2",
+        "style_layers": {f"block{i}_conv1": 0.2 for i in range(1, 6)},
+        "content_weight": 1e-3,
+        "style_weight": 1.0,
+        "tv_weight": 1e-4,
+    },
+    "train": {"epochs": 10, "steps_per_epoch": 100, "learning_rate": 1e-3, "seed": 0},
+}
+DEFAULTS = {
+    "char-lm": CHAR_LM_DEFAULTS,
+    "seq2seq": SEQ2SEQ_DEFAULTS,
+    "fast-style": FAST_STYLE_DEFAULTS,
+}
 
 
 def recipe_path(name_or_path):
@@ -113,13 +144,15 @@ def with_epochs(recipe, epochs=None):
     return {**recipe, "train": {**recipe["train"], "epochs": epochs or recipe["train"]["epochs"]}}
 
 
-def merge(defaults, given, where):
+def merge(defaults, given, where, top=True):
+    """Sections ([data], [model], ...) merge key by key; a table inside a
+    section (cell_options, style_layers) is a value, replaced whole."""
     merged = copy.deepcopy(defaults)
     for key, value in given.items():
         if key not in defaults:
             raise ValueError(f"{where}: unknown key {key!r}; known: {sorted(defaults)}")
-        if isinstance(defaults[key], dict) and defaults[key]:
-            merged[key] = merge(defaults[key], value, f"{where} [{key}]")
+        if top and isinstance(defaults[key], dict):
+            merged[key] = merge(defaults[key], value, f"{where} [{key}]", top=False)
         else:
             merged[key] = value
     return merged

@@ -3,6 +3,8 @@
     zoo list                                   the shipped models
     zoo generate char-lstm-shakespeare --prompt "ROMEO:" --length 300 --seed 0
     zoo translate date-normalizer "Tuesday, March 3rd 2015" [--beam-width 4] [--plot a.png]
+    zoo stylize fast-style-wave photo.jpg -o out.jpg [--size 1024]
+    zoo stylize style-transfer-vgg19 photo.jpg --style painting.jpg -o out.jpg [--steps 300]
     zoo train char-lstm-shakespeare [...]      = python -m training ...
 
 DESIGN.md lets this module alone reach across packages: `zoo train`
@@ -31,7 +33,7 @@ def main(argv=None):
 
 def parser():
     p = argparse.ArgumentParser(prog="zoo", description="Zoo model zoo command line.")
-    sub = p.add_subparsers(required=True, metavar="{list,generate,translate,train}")
+    sub = p.add_subparsers(required=True, metavar="{list,generate,translate,stylize,train}")
     sub.add_parser("list", help="list the shipped models").set_defaults(run=run_list)
     g = sub.add_parser("generate", help="continue a prompt with a character LM")
     g.add_argument("model", help="a shipped model name, e.g. char-lstm-shakespeare")
@@ -47,8 +49,32 @@ def parser():
     t.add_argument("--beam-width", type=int, default=1, help="1 = greedy")
     t.add_argument("--plot", help="save the attention heatmap of the first text (PNG)")
     t.set_defaults(run=run_translate)
+    add_stylize(sub)
     sub.add_parser("train", help="train from a recipe (python -m training --help)")
     return p
+
+
+def add_stylize(sub):
+    s = sub.add_parser(
+        "stylize",
+        help="paint a photo in a painting's style",
+        description="fast-style-* networks: one forward pass. style-transfer-vgg19: Gatys "
+        "optimisation against --style, with a progress bar (needs VGG19 weights: "
+        "--vgg-weights, $ZOO_VGG19_WEIGHTS, or 'imagenet' to download them).",
+    )
+    s.add_argument("model", help="fast-style-wave, fast-style-udnie or style-transfer-vgg19")
+    s.add_argument("content", help="the photo (JPEG, PNG, ...; any mode)")
+    s.add_argument("-o", "--output", required=True, help="result file, .jpg or .png")
+    s.add_argument("--style", help="the painting (style-transfer-vgg19 only)")
+    s.add_argument("--size", type=int, help="longer side of the result in px (Gatys: 512)")
+    s.add_argument("--steps", type=int, default=300, help="optimisation steps (Gatys)")
+    s.add_argument("--style-weight", type=float, default=1.0, help="beta; alpha/beta = 1e-3/beta")
+    s.add_argument("--tv-weight", type=float, help="total-variation weight (Gatys)")
+    s.add_argument("--scales", type=int, default=1, help="coarse-to-fine sizes (Gatys)")
+    s.add_argument("--init", choices=("content", "noise"), default="content")
+    s.add_argument("--vgg-weights", help="VGG19 notop weights file, or 'imagenet'")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(run=run_stylize)
 
 
 def run_list(args):
@@ -103,6 +129,49 @@ def run_translate(args):
     if args.plot:
         attention_heatmap(weights[0], args.texts[0], outputs[0], args.plot, title=args.model)
     return 0
+
+
+def run_stylize(args):
+    import zoo
+    from zoo.images import read_image, write_image
+
+    try:
+        if args.size is not None and args.size < 16:
+            raise ValueError("--size must be at least 16")
+        model = zoo.load(args.model)
+        if not hasattr(model, "stylize"):
+            raise ValueError(f"{args.model} is not a style-transfer model")
+        write_image(args.output, stylize(model, read_image(args.content), args))  # checks .ext
+    except (LookupError, ValueError, TypeError, OSError) as error:
+        print(f"zoo stylize: {error}", file=sys.stderr)
+        return 2
+    print(args.output)
+    return 0
+
+
+def stylize(model, photo, args):
+    from zoo.images import output_format, read_image
+    from zoo.models.style_transfer import StyleTransfer, resize_longer
+
+    output_format(args.output)  # a bad name fails before minutes of work
+    if not isinstance(model, StyleTransfer):
+        if args.style:
+            raise ValueError(f"{args.model} paints one style; --style is for style-transfer-vgg19")
+        if args.size:
+            photo = resize_longer(photo, args.size)
+        return model.stylize(photo)
+    if not args.style:
+        raise ValueError("style-transfer-vgg19 needs --style PAINTING")
+    if args.style_weight <= 0 or args.steps < 1 or args.scales < 1:
+        raise ValueError("--style-weight must be > 0, --steps and --scales >= 1")
+    model.weights = args.vgg_weights or model.weights
+    model.content_style_ratio /= args.style_weight
+    if args.tv_weight is not None:
+        model.tv_weight = args.tv_weight
+    image, _ = model.stylize(photo, read_image(args.style), steps=args.steps,
+                             size=args.size or 512, init=args.init, scales=args.scales,
+                             seed=args.seed)  # fmt: skip
+    return image
 
 
 if __name__ == "__main__":

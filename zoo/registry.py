@@ -6,6 +6,9 @@ A model package is a directory holding
     vocabulary.json    the token list, index = id (text models)
     card.json          the model card: data set, split, metrics, parameters,
                        recipe, and the sha256 of every other file
+A card with "external_weights" (saying where they come from) has no weights
+file: style-transfer-vgg19 is a configuration over VGG19's ImageNet weights,
+which are too large to ship and come from Keras, a file or $ZOO_VGG19_WEIGHTS.
 Shipped packages live in zoo/pretrained/<name>/. Every file's checksum is
 verified before anything is deserialised.
 """
@@ -60,9 +63,10 @@ def load_path(directory):
     card = read_card(directory)
     verify_files(directory, card)
     model = keras.saving.deserialize_keras_object(json.loads((directory / CONFIG).read_text()))
-    if not model.built:
-        model.build()
-    model.load_weights(directory / WEIGHTS)
+    if WEIGHTS in card["files"]:
+        if not model.built:
+            model.build()
+        model.load_weights(directory / WEIGHTS)
     _check_vocabulary(directory, model)
     model.card = card
     return model
@@ -77,7 +81,9 @@ def read_card(directory):
 
 def verify_files(directory, card):
     files = card.get("files") or {}
-    missing = {CONFIG, WEIGHTS} - set(files)
+    # A package may use weights from elsewhere (style-transfer-vgg19: VGG19's).
+    missing = {CONFIG} | ({WEIGHTS} if not card.get("external_weights") else set())
+    missing -= set(files)
     if missing:
         raise ChecksumError(f"the card in {directory} lists no checksum for {sorted(missing)}")
     for filename, expected in files.items():
@@ -99,8 +105,10 @@ def write_package(model, directory, card):
     directory.mkdir(parents=True, exist_ok=True)
     config = keras.saving.serialize_keras_object(model)
     (directory / CONFIG).write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n")
-    model.save_weights(directory / WEIGHTS)
-    files = [CONFIG, WEIGHTS]
+    files = [CONFIG]
+    if not card.get("external_weights"):
+        model.save_weights(directory / WEIGHTS)
+        files.append(WEIGHTS)
     vocabulary = getattr(model, "vocabulary", None)
     if vocabulary is not None:
         (directory / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False) + "\n")

@@ -40,10 +40,10 @@ def test_total_loss_falls_steadily(run):
 
 def test_style_distance_to_the_painting_falls_by_half(run):
     st, content, style, image, _ = run
-    _, grams = st.targets(resize_longer(content, 128)[None], resize_longer(style, 128)[None])
+    grams = st.loss.style_target(resize_longer(style, 128)[None])
 
     def distance(picture):
-        _, feats = st.features(np.asarray(picture, "float32")[None])
+        _, feats = st.loss.features(np.asarray(picture, "float32")[None])
         return sum(float(vgg.style_loss(f, g)) for f, g in zip(feats, grams, strict=True))
 
     assert distance(image) <= 0.5 * distance(resize_longer(content, 128))
@@ -53,12 +53,25 @@ def test_result_still_resembles_the_content(run):
     """Its content distance stays below the painting's own distance from
     the photo."""
     st, content, style, image, _ = run
-    target, _ = st.features(resize_longer(content, 128)[None])
-    painting, _ = st.features(resize_longer(style, 128)[None])
-    result, _ = st.features(image[None].astype("float32"))
+    target = st.loss.content_target(resize_longer(content, 128)[None])
+    painting = st.loss.content_target(resize_longer(style, 128)[None])
+    result = st.loss.content_target(image[None].astype("float32"))
     if painting.shape != target.shape:  # different aspect: compare on the overlap
         h, w = min(painting.shape[1], target.shape[1]), min(painting.shape[2], target.shape[2])
         painting, target_crop = painting[:, :h, :w], target[:, :h, :w]
     else:
         target_crop = target
     assert float(vgg.content_loss(result, target)) < float(vgg.content_loss(painting, target_crop))
+
+
+def test_multi_scale_ends_at_the_full_size(run):
+    st, content, style, _, _ = run
+    image, history = st.stylize(content, style, steps=7, size=64, scales=2, progress=False)
+    assert image.shape == resize_longer(content, 64).shape
+    assert history.shape == (7, 4)
+
+
+def test_bad_init_is_refused(run):
+    st, content, style, _, _ = run
+    with pytest.raises(ValueError, match="init"):
+        st.stylize(content, style, steps=1, size=32, init="zeros", progress=False)

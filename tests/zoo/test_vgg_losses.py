@@ -16,11 +16,13 @@ def test_gram_matches_numpy(rng):
 
 def test_losses_match_numpy(rng):
     a, b = rng.normal(size=(2, 1, 6, 5, 3)).astype("float32")
-    assert float(vgg.content_loss(a, b)) == pytest.approx(np.mean((a - b) ** 2), rel=1e-5)
+    assert float(vgg.content_loss(a, b)) == pytest.approx(0.5 * np.sum((a - b) ** 2), rel=1e-5)
     ga = a[0].reshape(-1, 3).T @ a[0].reshape(-1, 3) / 30
     target = rng.normal(size=(1, 3, 3)).astype("float32")
+    # Gatys et al.: unnormalised Grams, sum (G - A)^2 / (4 N^2 M^2), N = 3, M = 30.
+    g_raw, a_raw = ga * 30, target[0] * 30
     assert float(vgg.style_loss(a, target)) == pytest.approx(
-        np.mean((ga - target[0]) ** 2), rel=1e-5
+        np.sum((g_raw - a_raw) ** 2) / (4 * 3**2 * 30**2), rel=1e-5
     )
     tv = np.mean((a[:, 1:] - a[:, :-1]) ** 2) + np.mean((a[:, :, 1:] - a[:, :, :-1]) ** 2)
     assert float(vgg.total_variation(a)) == pytest.approx(tv, rel=1e-5)

@@ -1,6 +1,8 @@
 """Models built from zoo layers."""
 
 from zoo.models.char_lm import CharLM
+from zoo.models.fast_style import FastStyle
 from zoo.models.seq2seq import Seq2Seq
+from zoo.models.style_transfer import StyleTransfer
 
-__all__ = ["CharLM", "Seq2Seq"]
+__all__ = ["CharLM", "FastStyle", "Seq2Seq", "StyleTransfer"]

@@ -18,13 +18,18 @@ from keras import ops
 
 from zoo.models import vgg
 
-CONTENT_LAYER = "block5_conv2"
+# Content on conv4_2 as in Gatys et al.'s figures; style on conv1_1..conv5_1,
+# equally weighted. TV_WEIGHT keeps Adam's pixel noise down.
+CONTENT_LAYER = "block4_conv2"
 STYLE_LAYERS = {f"block{i}_conv1": 0.2 for i in range(1, 6)}
+TV_WEIGHT = 1e-4
 
 
+@keras.saving.register_keras_serializable(package="zoo")
 class StyleTransfer:
-    """Gatys style transfer over a frozen VGG19 (see zoo.models.vgg for
-    `weights`)."""
+    """Gatys style transfer over a frozen VGG19. weights: see
+    zoo.models.vgg.vgg19; VGG19 is loaded on first use, so a package loads
+    offline and only stylising needs the weights."""
 
     def __init__(
         self,
@@ -32,60 +37,60 @@ class StyleTransfer:
         content_layer=CONTENT_LAYER,
         style_layers=None,
         content_style_ratio=1e-3,
-        tv_weight=1e-4,
+        tv_weight=TV_WEIGHT,
     ):
+        self.weights = weights
         self.content_layer = content_layer
         self.style_layers = dict(style_layers or STYLE_LAYERS)
         self.content_style_ratio = content_style_ratio
         self.tv_weight = tv_weight
-        names = [content_layer, *self.style_layers]
-        self.extractor = vgg.feature_extractor(vgg.vgg19(weights), names)
+        self._loss = None
 
-    def features(self, image):
-        outputs = self.extractor(vgg.preprocess(image))
-        return outputs[0], outputs[1:]
-
-    def losses(self, image, content_target, style_grams):
-        """(total, content, style, tv) for a float RGB 0-255 batch."""
-        content, styles = self.features(image)
-        c = vgg.content_loss(content, content_target)
-        s = sum(
-            w * vgg.style_loss(f, g)
-            for w, f, g in zip(self.style_layers.values(), styles, style_grams, strict=True)
-        )
-        tv = vgg.total_variation(image)
-        # alpha / beta = ratio, with beta = 1: content loss scaled by the ratio.
-        return self.content_style_ratio * c + s + self.tv_weight * tv, c, s, tv
-
-    def targets(self, content_image, style_image):
-        content, _ = self.features(content_image)
-        _, styles = self.features(style_image)
-        return content, [vgg.gram(f) for f in styles]
+    @property
+    def loss(self):
+        """The vgg.Perceptual loss: alpha = ratio, beta = 1."""
+        if self._loss is None:
+            self._loss = vgg.Perceptual(self.weights, self.content_layer, self.style_layers,
+                                        self.content_style_ratio, 1.0, self.tv_weight)  # fmt: skip
+        return self._loss
 
     def stylize(self, content, style, steps=300, size=512, learning_rate=5.0, init="content",
-                seed=0, chunk=10, progress=True):  # fmt: skip
+                scales=1, seed=0, chunk=10, progress=True):  # fmt: skip
         """uint8 HWC content and style -> (uint8 HWC result at `size` on the
-        longer side, loss history: one (total, content, style, tv) row per step)."""
-        content_image = _as_batch(resize_longer(content, size))
-        style_image = _as_batch(resize_longer(style, size))
-        content_target, style_grams = self.targets(content_image, style_image)
-        if init == "content":
-            start = content_image
-        elif init == "noise":
-            start = np.random.default_rng(seed).uniform(0, 255, content_image.shape)
-        else:
+        longer side, loss history: one (total, content, style, tv) row per
+        step). scales > 1 optimises coarse to fine: the steps are split
+        over sizes halving from `size`, each start upsampled from the last."""
+        if init not in ("content", "noise"):
             raise ValueError(f"`init` must be 'content' or 'noise', got {init!r}")
+        sizes = [max(16, size >> k) for k in reversed(range(scales))]
+        image, history = None, []
+        bar = _progress(steps, progress)
+        for i, scale_size in enumerate(sizes):
+            scale_steps = steps // len(sizes) + (i < steps % len(sizes))
+            content_image = _as_batch(resize_longer(content, scale_size))
+            if image is None:
+                image = content_image if init == "content" else _noise(content_image.shape, seed)
+            else:
+                image = _as_batch(resize_to(image[0], content_image.shape[1:3]))
+            style_image = _as_batch(resize_longer(style, scale_size))
+            image, rows = self._optimise(image, content_image, style_image, scale_steps,
+                                         learning_rate, chunk, bar)  # fmt: skip
+            history.extend(rows)
+        bar.close()
+        return np.clip(np.rint(image[0]), 0, 255).astype(np.uint8), np.array(history)
+
+    def _optimise(self, start, content_image, style_image, steps, learning_rate, chunk, bar):
+        content_target = self.loss.content_target(content_image)
+        style_grams = self.loss.style_target(style_image)
         image = tf.Variable(np.asarray(start, "float32"))
         optimizer = keras.optimizers.Adam(learning_rate)
         run = self._compiled_steps(image, optimizer, content_target, style_grams)
-        history = []
-        bar = _progress(steps, progress)
+        rows = []
         for done in range(0, steps, chunk):
             n = min(chunk, steps - done)
-            history.extend(run(tf.constant(n)).numpy().tolist())
+            rows.extend(run(tf.constant(n)).numpy().tolist())
             bar.update(n)
-        bar.close()
-        return np.clip(np.rint(image.numpy()[0]), 0, 255).astype(np.uint8), np.array(history)
+        return image.numpy(), rows
 
     def _compiled_steps(self, image, optimizer, content_target, style_grams):
         @tf.function
@@ -93,22 +98,44 @@ class StyleTransfer:
             rows = tf.TensorArray(tf.float32, size=n)
             for i in tf.range(n):
                 with tf.GradientTape() as tape:
-                    total, c, s, tv = self.losses(image, content_target, style_grams)
-                optimizer.apply_gradients([(tape.gradient(total, image), image)])
+                    losses = self.loss(image, content_target, style_grams)
+                optimizer.apply_gradients([(tape.gradient(losses[0], image), image)])
                 image.assign(tf.clip_by_value(image, 0.0, 255.0))
-                rows = rows.write(i, tf.stack([total, c, s, tv]))
+                rows = rows.write(i, tf.stack(losses))
             return rows.stack()
 
         return run
 
+    def get_config(self):
+        """The constructor's arguments but the weights (a package stores
+        the recipe; VGG19's weights come from Keras, a file or the env)."""
+        return {
+            "content_layer": self.content_layer,
+            "style_layers": self.style_layers,
+            "content_style_ratio": self.content_style_ratio,
+            "tv_weight": self.tv_weight,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
 
 def resize_longer(image, size):
     """uint8/float HWC -> float32 HWC with the longer side = size."""
-    image = np.asarray(image)
-    h, w = image.shape[:2]
+    h, w = np.shape(image)[:2]
     scale = size / max(h, w)
-    shape = (max(1, round(h * scale)), max(1, round(w * scale)))
-    return ops.convert_to_numpy(ops.image.resize(image.astype("float32"), shape))
+    return resize_to(image, (max(1, round(h * scale)), max(1, round(w * scale))))
+
+
+def resize_to(image, shape):
+    """uint8/float HWC -> float32 HWC of (height, width) = shape, bilinear."""
+    resized = ops.image.resize(np.asarray(image, "float32"), tuple(shape), antialias=True)
+    return ops.convert_to_numpy(resized)
+
+
+def _noise(shape, seed):
+    return np.random.default_rng(seed).uniform(0, 255, shape).astype("float32")
 
 
 def _as_batch(image):

@@ -19,10 +19,20 @@ WEIGHTS_ENV = "ZOO_VGG19_WEIGHTS"
 BGR_MEANS = np.array([103.939, 116.779, 123.68], "float32")
 
 
+# Where weights="imagenet" leaves Keras' download: once there, no internet.
+KERAS_CACHE = (
+    Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    / "models"
+    / ("vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5")
+)
+
+
 def vgg19(weights=None):
     """Frozen VGG19 convolutional base. weights: "imagenet", a file path, or
-    None for $ZOO_VGG19_WEIGHTS."""
-    source = weights or os.environ.get(WEIGHTS_ENV)
+    None: $ZOO_VGG19_WEIGHTS, else Keras' earlier download if there is one."""
+    source = (
+        weights or os.environ.get(WEIGHTS_ENV) or ("imagenet" if KERAS_CACHE.is_file() else None)
+    )
     if not source:
         raise ValueError(
             "VGG19 weights are needed: pass weights='imagenet' (downloads from Keras, needs "
@@ -60,11 +70,58 @@ def gram(features):
 
 
 def content_loss(features, target):
-    return ops.mean(ops.square(features - target))
+    """Gatys et al.'s 1/2 sum (F - P)^2 over one image's features (batch mean)."""
+    per_image = ops.sum(ops.square(features - target), axis=(1, 2, 3))
+    return 0.5 * ops.mean(per_image)
 
 
 def style_loss(features, target_gram):
-    return ops.mean(ops.square(gram(features) - target_gram))
+    """Gatys et al.'s E_l = sum (G - A)^2 / (4 N^2 M^2) with unnormalised
+    Grams, i.e. the mean over the N^2 entries of the normalised Grams' squared
+    difference, over 4 (batch mean)."""
+    return ops.mean(ops.square(gram(features) - target_gram)) / 4.0
+
+
+class Perceptual:
+    """The weighted content + style + total-variation loss over one VGG19
+    pass. style_layers: {layer name: weight}."""
+
+    def __init__(self, weights, content_layer, style_layers, content_weight, style_weight,
+                 tv_weight):  # fmt: skip
+        self.content_layer = content_layer
+        self.style_layers = dict(style_layers)
+        self.content_weight, self.style_weight = content_weight, style_weight
+        self.tv_weight = tv_weight
+        names = [content_layer, *self.style_layers]
+        self.extractor = feature_extractor(vgg19(weights), names)
+
+    def features(self, images):
+        """RGB 0-255 batch -> (content-layer features, [style-layer features])."""
+        outputs = self.extractor(preprocess(images))
+        return outputs[0], outputs[1:]
+
+    def content_target(self, images):
+        return self.features(images)[0]
+
+    def style_target(self, images):
+        return [gram(f) for f in self.features(images)[1]]
+
+    def style_distance(self, images, style_grams):
+        """The weighted style loss alone."""
+        return self._style(self.features(images)[1], style_grams)
+
+    def __call__(self, images, content_target, style_grams):
+        """(total, content, style, tv); content and style unweighted."""
+        content, styles = self.features(images)
+        c = content_loss(content, content_target)
+        s = self._style(styles, style_grams)
+        tv = total_variation(images)
+        total = self.content_weight * c + self.style_weight * s + self.tv_weight * tv
+        return total, c, s, tv
+
+    def _style(self, styles, grams):
+        pairs = zip(self.style_layers.values(), styles, grams, strict=True)
+        return sum(w * style_loss(f, g) for w, f, g in pairs)
 
 
 def total_variation(images):

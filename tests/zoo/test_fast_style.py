@@ -1,0 +1,69 @@
+"""FastStyle: any input size comes back at its own size, and a saved and
+reloaded network computes exactly the same image."""
+
+import keras
+import numpy as np
+import pytest
+
+from zoo import registry
+from zoo.models import FastStyle
+
+
+@pytest.fixture(scope="module")
+def net():
+    model = FastStyle(filters=(8, 16, 32), residual_blocks=2, style="test")
+    model.build()
+    return model
+
+
+@pytest.mark.parametrize("shape", [(1, 16, 16), (2, 33, 47), (1, 61, 18), (1, 64, 64)])
+def test_output_has_the_input_shape(net, rng, shape):
+    images = rng.uniform(0, 255, (*shape, 3)).astype("float32")
+    out = keras.ops.convert_to_numpy(net(images))
+    assert out.shape == images.shape
+    assert out.min() >= 0 and out.max() <= 255
+
+
+def test_stylize_single_image_gives_uint8_of_same_shape(net, rng):
+    photo = rng.integers(0, 256, (35, 29, 3), dtype=np.uint8)
+    out = net.stylize(photo)
+    assert out.dtype == np.uint8 and out.shape == photo.shape
+    batch = net.stylize(photo[None])
+    np.testing.assert_array_equal(batch[0], out)
+
+
+def test_instance_norm_makes_each_image_independent_of_its_batch(net, rng):
+    a, b = rng.uniform(0, 255, (2, 24, 24, 3)).astype("float32")
+    alone = keras.ops.convert_to_numpy(net(a[None]))[0]
+    together = keras.ops.convert_to_numpy(net(np.stack([a, b])))[0]
+    np.testing.assert_allclose(alone, together, atol=1e-3)
+
+
+def test_package_round_trip_is_identical(net, rng, tmp_path):
+    registry.write_package(net, tmp_path / "pkg", {"name": "t", "task": "fast-style"})
+    loaded = registry.load_path(tmp_path / "pkg")
+    assert isinstance(loaded, FastStyle) and loaded.style == "test"
+    images = rng.uniform(0, 255, (1, 37, 41, 3)).astype("float32")
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(loaded(images)), keras.ops.convert_to_numpy(net(images))
+    )
+
+
+def test_keras_file_round_trip_is_identical(net, rng, tmp_path):
+    net.save(tmp_path / "net.keras")
+    loaded = keras.saving.load_model(tmp_path / "net.keras")
+    images = rng.uniform(0, 255, (1, 20, 30, 3)).astype("float32")
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(loaded(images)), keras.ops.convert_to_numpy(net(images))
+    )
+
+
+def test_training_changes_the_output(rng):
+    """The layers are wired to the loss: one gradient step moves the image."""
+    model = FastStyle(filters=(4, 8, 8), residual_blocks=1)
+    model.build()
+    images = rng.uniform(0, 255, (2, 16, 16, 3)).astype("float32")
+    before = keras.ops.convert_to_numpy(model(images))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    model.fit(images, np.zeros_like(images), epochs=1, verbose=0)
+    assert np.abs(keras.ops.convert_to_numpy(model(images)) - before).mean() > 1e-3

@@ -1,0 +1,111 @@
+"""Feed-forward style transfer (Johnson et al. 2016): one network per
+painting, trained with the VGG perceptual loss, that stylises a photo in
+one forward pass.
+
+Layout, as Johnson et al.: a 9x9 conv, two stride-2 3x3 convs, residual
+blocks, two nearest-neighbour upsampling 3x3 convs, a 9x9 conv to RGB.
+Every conv is reflection-padded and followed by instance normalisation
+(GroupNormalization with one group per channel) and ReLU, except the last,
+whose tanh maps to 0-255. Upsampled maps are cropped to the size of the
+encoder level they mirror, so any input size, odd ones included, comes
+back at its own size. Input and output: RGB, float 0-255, NHWC.
+"""
+
+import keras
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ReflectionPad(layers.Layer):
+    """Pads height and width by `pad` pixels, mirroring the border."""
+
+    def __init__(self, pad, **kwargs):
+        super().__init__(**kwargs)
+        self.pad = pad
+
+    def call(self, x):
+        p = self.pad
+        return ops.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="reflect")
+
+    def get_config(self):
+        return {**super().get_config(), "pad": self.pad}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class CropLike(layers.Layer):
+    """Crops x (N, H', W', C) to the height and width of `like` (H <= H')."""
+
+    def call(self, x, like):
+        shape = ops.shape(like)
+        return x[:, : shape[1], : shape[2], :]
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class FastStyle(keras.Model):
+    """Image transformation network. filters: widths of the three encoder
+    levels; residual_blocks at the lowest level."""
+
+    def __init__(self, filters=(32, 64, 128), residual_blocks=5, style=None, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = tuple(filters)
+        self.residual_blocks = residual_blocks
+        self.style = style  # the painting's name, for cards and the CLI
+        f1, f2, f3 = self.filters
+        self.scale = layers.Rescaling(1 / 127.5, offset=-1.0)
+        self.down = [_conv(f1, 9), _conv(f2, 3, 2), _conv(f3, 3, 2)]
+        self.blocks = [[_conv(f3, 3), _conv(f3, 3, relu=False)] for _ in range(residual_blocks)]
+        self.up = [_conv(f2, 3), _conv(f1, 3)]
+        self.upsample = [layers.UpSampling2D(2) for _ in self.up]
+        self.crop = CropLike()
+        self.to_rgb = _conv(3, 9, norm=False, relu=False)
+
+    def build(self, input_shape=(None, None, None, 3)):
+        # Layer shapes depend only on the channels: trace a small blank image.
+        self.call(ops.zeros((1, 16, 16, input_shape[-1])))
+        self.built = True
+
+    def call(self, images):
+        x = self.scale(images)
+        skips = []
+        for block in self.down:
+            skips.append(x)
+            x = _run(block, x)
+        for conv, conv_linear in self.blocks:
+            x = x + _run(conv_linear, _run(conv, x))
+        for block, upsample, skip in zip(self.up, self.upsample, reversed(skips[1:]), strict=True):
+            x = _run(block, self.crop(upsample(x), skip))
+        x = _run(self.to_rgb, x)
+        return (ops.tanh(x) + 1.0) * 127.5
+
+    def stylize(self, image):
+        """uint8/float HWC RGB image (or NHWC batch) -> uint8 of the same shape."""
+        batch = ops.convert_to_tensor(image, "float32")
+        single = len(batch.shape) == 3
+        out = self.predict_on_batch(batch[None] if single else batch)
+        out = ops.convert_to_numpy(out)
+        out = out[0] if single else out
+        return out.clip(0, 255).round().astype("uint8")
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": list(self.filters),
+            "residual_blocks": self.residual_blocks,
+            "style": self.style,
+        }
+
+
+def _conv(filters, kernel, strides=1, norm=True, relu=True):
+    """[reflection pad, conv, instance norm, ReLU] as a list of layers."""
+    block = [ReflectionPad(kernel // 2), layers.Conv2D(filters, kernel, strides, use_bias=not norm)]
+    if norm:
+        block.append(layers.GroupNormalization(groups=-1, epsilon=1e-5))
+    if relu:
+        block.append(layers.ReLU())
+    return block
+
+
+def _run(block, x):
+    for layer in block:
+        x = layer(x)
+    return x
