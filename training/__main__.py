@@ -63,11 +63,16 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    from training import char_lm, fast_style, seq2seq
+    from training import char_lm, fast_style, gatys, seq2seq
     from training.packaging import PRETRAINED
     from training.recipe import list_recipes, load_recipe
 
-    tasks = {"char-lm": char_lm, "seq2seq": seq2seq, "fast-style": fast_style}
+    tasks = {
+        "char-lm": char_lm,
+        "seq2seq": seq2seq,
+        "fast-style": fast_style,
+        "style-transfer": gatys,
+    }
 
     if args.list:
         print("\n".join(list_recipes()))

@@ -102,7 +102,27 @@ FAST_STYLE_DEFAULTS = {
     },
     "train": {"epochs": 10, "steps_per_epoch": 100, "learning_rate": 1e-3, "seed": 0},
 }
+# Gatys optimisation: a configuration, measured on one pair for the card.
+STYLE_TRANSFER_DEFAULTS = {
+    "name": None,
+    "task": "style-transfer",
+    "description": "",
+    "data": {
+        "content": "content/chelsea.jpg",
+        "style": "styles/wave.jpg",
+        "vgg_weights": "vgg19_notop.weights.h5",
+        "size": 256,
+        "steps": 200,
+    },
+    "model": {
+        "content_layer": "block4_conv2",
+        "style_layers": {f"block{i}_conv1": 0.2 for i in range(1, 6)},
+        "content_style_ratio": 1e-3,
+        "tv_weight": 1e-4,
+    },
+}
 DEFAULTS = {
+    "style-transfer": STYLE_TRANSFER_DEFAULTS,
     "char-lm": CHAR_LM_DEFAULTS,
     "seq2seq": SEQ2SEQ_DEFAULTS,
     "fast-style": FAST_STYLE_DEFAULTS,

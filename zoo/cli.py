@@ -92,6 +92,11 @@ def headline(metrics):
         return f"{metrics['test']['bits_per_char']:.3f} bits/char (test)"
     if "test_exact_match" in metrics:
         return f"{metrics['test_exact_match']:.2%} exact match (test)"
+    if "style_distance_ratio" in metrics:
+        return f"style distance {metrics['style_distance_ratio']:.1%} of the photo's"
+    if "validation_style_distance" in metrics:
+        ratio = max(r["ratio"] for r in metrics["validation_style_distance"].values())
+        return f"style distance {ratio:.1%} of the photo's (held out)"
     return ""
 
 

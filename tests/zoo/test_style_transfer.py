@@ -6,7 +6,7 @@ from PIL import Image
 
 from training.text_data import data_dir
 from zoo.models import vgg
-from zoo.models.style_transfer import StyleTransfer, resize_longer
+from zoo.models.style_transfer import StyleTransfer, resize_longer, scale_sizes
 
 DATA = data_dir()  # ../shared/data beside the checkout, or $ZOO_DATA_DIR
 WEIGHTS = DATA / "vgg19_notop.weights.h5"
@@ -66,12 +66,15 @@ def test_result_still_resembles_the_content(run):
 
 def test_multi_scale_ends_at_the_full_size(run):
     st, content, style, _, _ = run
-    image, history = st.stylize(content, style, steps=7, size=64, scales=2, progress=False)
-    assert image.shape == resize_longer(content, 64).shape
+    image, history = st.stylize(content, style, steps=7, size=96, scales=3, progress=False)
+    assert image.shape == resize_longer(content, 96).shape
     assert history.shape == (7, 4)
+    assert scale_sizes(content.shape[:2], 96, 3) == [48, 96]  # 24 px would be under 32
+    with pytest.raises(ValueError, match="shorter side"):
+        st.stylize(content, style, steps=1, size=40, progress=False)
 
 
 def test_bad_init_is_refused(run):
     st, content, style, _, _ = run
     with pytest.raises(ValueError, match="init"):
-        st.stylize(content, style, steps=1, size=32, init="zeros", progress=False)
+        st.stylize(content, style, steps=1, size=64, init="zeros", progress=False)

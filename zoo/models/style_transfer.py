@@ -23,6 +23,7 @@ from zoo.models import vgg
 CONTENT_LAYER = "block4_conv2"
 STYLE_LAYERS = {f"block{i}_conv1": 0.2 for i in range(1, 6)}
 TV_WEIGHT = 1e-4
+MIN_SIDE = 32
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -62,7 +63,7 @@ class StyleTransfer:
         over sizes halving from `size`, each start upsampled from the last."""
         if init not in ("content", "noise"):
             raise ValueError(f"`init` must be 'content' or 'noise', got {init!r}")
-        sizes = [max(16, size >> k) for k in reversed(range(scales))]
+        sizes = scale_sizes(np.shape(content)[:2], size, scales)
         image, history = None, []
         bar = _progress(steps, progress)
         for i, scale_size in enumerate(sizes):
@@ -119,6 +120,16 @@ class StyleTransfer:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def scale_sizes(shape, size, scales):
+    """Longer-side sizes, coarse to fine, halving from `size`; scales whose
+    shorter side would fall under MIN_SIDE (VGG19 pools it 4 times) are dropped."""
+    aspect = min(shape) / max(shape)
+    if round(size * aspect) < MIN_SIDE:
+        raise ValueError(f"size {size} makes the shorter side under {MIN_SIDE} px")
+    sizes = [size >> k for k in reversed(range(max(1, scales)))]
+    return [s for s in sizes if round(s * aspect) >= MIN_SIDE]
 
 
 def resize_longer(image, size):

@@ -1,0 +1,74 @@
+"""The shipped style models: they load offline with verified checksums, and
+on a photo they never trained on, each fast-style network's output is
+measurably closer in style to its painting than the photo is, as its card
+says; recomputed here from the VGG19 features."""
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import zoo
+from training.text_data import data_dir
+from zoo.images import read_image
+from zoo.models import FastStyle, StyleTransfer, vgg
+from zoo.models.style_transfer import resize_longer
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = data_dir()
+FAST = ["fast-style-wave", "fast-style-udnie"]
+
+
+def recipe(name):
+    return tomllib.loads((ROOT / "training" / "recipes" / f"{name}.toml").read_text())
+
+
+@pytest.fixture(scope="module")
+def perceptual():
+    """Gatys' style layers, equally weighted: the recipes' loss."""
+    layers = {f"block{i}_conv1": 0.2 for i in range(1, 6)}
+    return vgg.Perceptual(DATA / "vgg19_notop.weights.h5", "block4_conv2", layers, 0, 1, 0)
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_held_out_photo_moves_towards_the_painting(name, perceptual):
+    net = zoo.load(name)
+    data = recipe(name)["data"]
+    held_out = data["validation"]
+    assert not set(held_out) & set(data["content"])  # really unseen in training
+    painting = resize_longer(read_image(DATA / data["style"]), 256)
+    grams = perceptual.style_target(painting[None])
+    for path in held_out:
+        photo = read_image(DATA / path)
+        before = float(perceptual.style_distance(photo[None].astype("float32"), grams))
+        after = float(perceptual.style_distance(net.stylize(photo)[None].astype("float32"), grams))
+        assert after < 0.5 * before, (path, after, before)
+        card = net.card["metrics"]["validation_style_distance"][Path(path).name]
+        assert after / before == pytest.approx(card["ratio"], rel=0.05)
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_card_matches_network_and_recipe(name):
+    net = zoo.load(name)
+    card, r = net.card, recipe(name)
+    assert isinstance(net, FastStyle) and net.style == r["data"]["style"]
+    assert card["parameters"] == net.count_params()
+    assert card["recipe"]["data"]["content"] == r["data"]["content"]
+    assert "small" in card["data"]["note"] or "only" in card["data"]["note"]
+
+
+def test_output_differs_from_the_photo_and_is_not_flat():
+    photo = read_image(DATA / "content" / "rocket.jpg")
+    for name in FAST:
+        out = zoo.load(name).stylize(photo).astype(float)
+        assert np.abs(out - photo).mean() > 10  # it painted something
+        assert out.std() > 20  # not a flat colour
+
+
+def test_style_transfer_package_loads_without_vgg_weights(monkeypatch):
+    monkeypatch.delenv(vgg.WEIGHTS_ENV, raising=False)
+    st = zoo.load("style-transfer-vgg19")
+    assert isinstance(st, StyleTransfer)
+    assert st.content_style_ratio == recipe("style-transfer-vgg19")["model"]["content_style_ratio"]
+    assert "files" in st.card and set(st.card["files"]) == {"config.json"}
