@@ -9,7 +9,15 @@ from training.recipe import list_recipes, load_recipe
 def test_recipe_loads(name):
     recipe = load_recipe(name)
     assert recipe["name"] == name
-    assert recipe["task"] in ("char-lm", "seq2seq")
+    assert recipe["task"] in ("char-lm", "seq2seq", "fast-style", "style-transfer")
+
+
+def test_tables_inside_a_section_are_replaced_whole(tmp_path):
+    path = tmp_path / "x.toml"
+    path.write_text(
+        'name = "x"\ntask = "fast-style"\n[loss]\nstyle_layers = {block1_conv1 = 1.0}\n'
+    )
+    assert load_recipe(path)["loss"]["style_layers"] == {"block1_conv1": 1.0}
 
 
 def test_unknown_task_is_refused(tmp_path):
