@@ -3,12 +3,10 @@
 The image is optimised by Adam to match the content image's features at
 one VGG19 layer (content loss, weight alpha) and the painting's Gram
 matrices at several layers (style loss, weight beta), plus total
-variation. alpha / beta defaults to 1e-3 as in the paper. Steps run in
-compiled chunks inside one tf.function; a progress bar advances per chunk.
-
-Status: the optimisation core of the style-transfer issue. The default
-weights are not tuned yet (at 128 px the style term dominates), and
-FastStyle, multi-scale, L-BFGS and the command line are still to come.
+variation; the losses are normalised as in the paper, so its alpha / beta
+= 1e-3 is the default. Steps run in compiled chunks inside one
+tf.function (TF backend); a progress bar advances per chunk. `scales`
+optimises coarse to fine. The feed-forward alternative is FastStyle.
 """
 
 import keras
