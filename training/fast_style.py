@@ -6,14 +6,13 @@ Validation: the same loss on held-out photos, whole, at a fixed size."""
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
-from PIL import Image
 
 from training import fit as fitting
 from training import image_data, packaging
 from training.recipe import with_epochs
 from training.text_data import data_dir as default_data_dir
+from zoo.images import read_image
 from zoo.models import vgg
 from zoo.models.fast_style import FastStyle
 
@@ -26,16 +25,16 @@ class PerceptualTrainer(keras.Model):
     def __init__(self, net, loss, style_grams, **kwargs):
         super().__init__(**kwargs)
         self.net = net
-        self._perceptual = loss  # plain object: not tracked, not saved
-        self._grams = [tf.constant(g) for g in style_grams]
+        self.perceptual = loss  # plain object: not tracked, not saved
+        self.grams = [tf.constant(g) for g in style_grams]
         self.built = True  # the net is built; VGG19 has no trainable state
 
     def call(self, images, training=False):
         return self.net(images, training=training)
 
     def _terms(self, images, training):
-        target = self._perceptual.content_target(images)
-        total, c, s, tv = self._perceptual(self.net(images, training=training), target, self._grams)
+        target = self.perceptual.content_target(images)
+        total, c, s, tv = self.perceptual(self.net(images, training=training), target, self.grams)
         return total, {"loss": total, "content": c, "style": s, "tv": tv}
 
     def train_step(self, images):
@@ -49,10 +48,6 @@ class PerceptualTrainer(keras.Model):
         return self._terms(images, False)[1]
 
 
-def read_rgb(path):
-    return np.asarray(Image.open(path).convert("RGB"))
-
-
 def perceptual_loss(recipe, data_dir):
     lo = recipe["loss"]
     weights = Path(data_dir) / recipe["data"]["vgg_weights"]
@@ -64,15 +59,18 @@ def style_grams(recipe, loss, data_dir):
     from zoo.models.style_transfer import resize_longer
 
     d = recipe["data"]
-    painting = resize_longer(read_rgb(Path(data_dir) / d["style"]), d["style_size"])
+    painting = resize_longer(read_image(Path(data_dir) / d["style"]), d["style_size"])
     return [keras.ops.convert_to_numpy(g) for g in loss.style_target(painting[None])]
 
 
-def new_model(recipe):
+def new_trainer(recipe, data_dir):
+    """A fresh FastStyle inside its PerceptualTrainer, the painting's Grams
+    computed once."""
+    loss = perceptual_loss(recipe, data_dir)  # first: the shipped nets' seed order
     m = recipe["model"]
     net = FastStyle(m["filters"], m["residual_blocks"], style=recipe["data"]["style"])
     net.build()
-    return net
+    return PerceptualTrainer(net, loss, style_grams(recipe, loss, data_dir))
 
 
 def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none",
@@ -85,9 +83,7 @@ def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none",
     d, t = recipe["data"], recipe["train"]
     data_dir = default_data_dir(data_dir)
     keras.utils.set_random_seed(t["seed"])
-    loss = perceptual_loss(recipe, data_dir)
-    net = new_model(recipe)
-    trainer = PerceptualTrainer(net, loss, style_grams(recipe, loss, data_dir))
+    trainer = new_trainer(recipe, data_dir)
     trainer.compile(optimizer=keras.optimizers.Adam(t["learning_rate"]))
     start = fitting.resume_epoch(run_dir) * t["steps_per_epoch"]
     train_ds = image_data.training_batches(
@@ -96,38 +92,35 @@ def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none",
     val_ds = image_data.evaluation_batches([data_dir / p for p in d["validation"]], d["crop"])
     history = fitting.fit(trainer, train_ds, val_ds, run_dir, t["epochs"], t["steps_per_epoch"],
                           verbose=verbose, callbacks=callbacks, unit="perceptual loss")  # fmt: skip
-    card = model_card(recipe, net, history, data_dir, loss)
-    return net, packaging.write_package(net, card, run_dir, publish_to)
+    card = model_card(recipe, trainer, history, data_dir)
+    return trainer.net, packaging.write_package(trainer.net, card, run_dir, publish_to)
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
     """The package of a finished run, from its best weights."""
     recipe = with_epochs(recipe, epochs)
     data_dir = default_data_dir(data_dir)
-    loss = perceptual_loss(recipe, data_dir)
-    net = new_model(recipe)
-    trainer = PerceptualTrainer(net, loss, style_grams(recipe, loss, data_dir))
+    trainer = new_trainer(recipe, data_dir)
     trainer.load_weights(Path(run_dir) / fitting.BEST)
-    card = model_card(recipe, net, fitting.read_history(run_dir), data_dir, loss)
-    return net, packaging.write_package(net, card, run_dir, publish_to)
+    card = model_card(recipe, trainer, fitting.read_history(run_dir), data_dir)
+    return trainer.net, packaging.write_package(trainer.net, card, run_dir, publish_to)
 
 
-def style_distances(net, recipe, loss, data_dir):
+def style_distances(trainer, paths):
     """For each held-out photo at its size: the weighted style loss to the
     painting of the photo itself and of the network's output."""
-    d = recipe["data"]
-    grams = style_grams(recipe, loss, data_dir)
+    net, loss, grams = trainer.net, trainer.perceptual, trainer.grams
     rows = {}
-    for path in d["validation"]:
-        photo = read_rgb(Path(data_dir) / path).astype("float32")[None]
+    for path in paths:
+        photo = read_image(path).astype("float32")[None]
         before = float(loss.style_distance(photo, grams))
         after = float(loss.style_distance(net.stylize(photo[0])[None].astype("float32"), grams))
         rows[Path(path).name] = {"photo": before, "stylized": after, "ratio": after / before}
     return rows
 
 
-def model_card(recipe, net, history, data_dir, loss):
-    card = packaging.common_card(recipe, net, history, recipe["train"]["steps_per_epoch"],
+def model_card(recipe, trainer, history, data_dir):
+    card = packaging.common_card(recipe, trainer.net, history, recipe["train"]["steps_per_epoch"],
                                  "none", False)  # fmt: skip
     d = recipe["data"]
     card["data"] = {
@@ -140,7 +133,8 @@ def model_card(recipe, net, history, data_dir, loss):
             "it to generalise less than networks trained on COCO's 80,000 photos."
         ),
     }
-    card["metrics"] = {"validation_style_distance": style_distances(net, recipe, loss, data_dir)}
+    held_out = [Path(data_dir) / p for p in d["validation"]]
+    card["metrics"] = {"validation_style_distance": style_distances(trainer, held_out)}
     return card
 
 
