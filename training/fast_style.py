@@ -15,6 +15,7 @@ from training.text_data import data_dir as default_data_dir
 from zoo.images import read_image
 from zoo.models import vgg
 from zoo.models.fast_style import FastStyle
+from zoo.models.style_transfer import resize_longer
 
 
 class PerceptualTrainer(keras.Model):
@@ -56,8 +57,6 @@ def perceptual_loss(recipe, data_dir):
 
 
 def style_grams(recipe, loss, data_dir):
-    from zoo.models.style_transfer import resize_longer
-
     d = recipe["data"]
     painting = resize_longer(read_image(Path(data_dir) / d["style"]), d["style_size"])
     return [keras.ops.convert_to_numpy(g) for g in loss.style_target(painting[None])]

@@ -13,6 +13,7 @@ import `exports` / `serving` the same way).
 """
 
 import argparse
+import functools
 import importlib
 import os
 import sys
@@ -100,35 +101,47 @@ def headline(metrics):
     return ""
 
 
-def run_generate(args):
+def reports_errors(run):
+    """Expected failures (unknown model, bad input, unreadable files) become
+    one line on stderr and exit status 2, not a traceback."""
+
+    @functools.wraps(run)
+    def wrapper(args):
+        try:
+            return run(args)
+        except (LookupError, ValueError, TypeError, OSError) as error:
+            print(f"zoo {run.__name__.removeprefix('run_')}: {error}", file=sys.stderr)
+            return 2
+
+    return wrapper
+
+
+def load_for(name, method, mismatch):
+    """The shipped model `name`, which must have `method`."""
     import zoo
 
-    try:
-        model = zoo.load(args.model)
-        if not hasattr(model, "generate"):
-            raise ValueError(f"{args.model} is not a language model; try `zoo translate`")
-        text = model.generate(args.prompt, args.length, args.temperature, args.top_k, args.seed)
-    except (LookupError, ValueError, TypeError) as error:
-        print(f"zoo generate: {error}", file=sys.stderr)
-        return 2
+    model = zoo.load(name)
+    if not hasattr(model, method):
+        raise ValueError(f"{name} is not {mismatch}")
+    return model
+
+
+@reports_errors
+def run_generate(args):
+    model = load_for(args.model, "generate", "a language model; try `zoo translate`")
+    text = model.generate(args.prompt, args.length, args.temperature, args.top_k, args.seed)
     print(args.prompt + text)
     return 0
 
 
+@reports_errors
 def run_translate(args):
-    import zoo
     from zoo.plots import attention_heatmap
 
-    try:
-        model = zoo.load(args.model)
-        if not hasattr(model, "translate"):
-            raise ValueError(f"{args.model} is not a seq2seq model; try `zoo generate`")
-        outputs, weights = model.translate(
-            args.texts, beam_width=args.beam_width, return_attention=True
-        )
-    except (LookupError, ValueError, TypeError) as error:
-        print(f"zoo translate: {error}", file=sys.stderr)
-        return 2
+    model = load_for(args.model, "translate", "a seq2seq model; try `zoo generate`")
+    outputs, weights = model.translate(
+        args.texts, beam_width=args.beam_width, return_attention=True
+    )
     for output in outputs:
         print(output)
     if args.plot:
@@ -136,20 +149,14 @@ def run_translate(args):
     return 0
 
 
+@reports_errors
 def run_stylize(args):
-    import zoo
     from zoo.images import read_image, write_image
 
-    try:
-        if args.size is not None and args.size < 16:
-            raise ValueError("--size must be at least 16")
-        model = zoo.load(args.model)
-        if not hasattr(model, "stylize"):
-            raise ValueError(f"{args.model} is not a style-transfer model")
-        write_image(args.output, stylize(model, read_image(args.content), args))  # checks .ext
-    except (LookupError, ValueError, TypeError, OSError) as error:
-        print(f"zoo stylize: {error}", file=sys.stderr)
-        return 2
+    if args.size is not None and args.size < 16:
+        raise ValueError("--size must be at least 16")
+    model = load_for(args.model, "stylize", "a style-transfer model")
+    write_image(args.output, stylize(model, read_image(args.content), args))
     print(args.output)
     return 0
 
