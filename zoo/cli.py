@@ -6,10 +6,10 @@
     zoo stylize fast-style-wave photo.jpg -o out.jpg [--size 1024]
     zoo stylize style-transfer-vgg19 photo.jpg --style painting.jpg -o out.jpg [--steps 300]
     zoo train char-lstm-shakespeare [...]      = python -m training ...
+    zoo export date-normalizer --out exports/  = python -m exports ...
 
-DESIGN.md lets this module alone reach across packages: `zoo train`
-imports `training` only when it runs (and later `zoo export` / `zoo serve`
-import `exports` / `serving` the same way).
+DESIGN.md lets this module alone reach across packages: `zoo train` and
+`zoo export` import `training` / `exports` only when they run.
 """
 
 import argparse
@@ -21,7 +21,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # Subcommands owned by other packages: name -> module whose main(argv) runs it.
-DELEGATED = {"train": "training.__main__"}
+DELEGATED = {"train": "training.__main__", "export": "exports.__main__"}
 
 
 def main(argv=None):
@@ -34,7 +34,7 @@ def main(argv=None):
 
 def parser():
     p = argparse.ArgumentParser(prog="zoo", description="Zoo model zoo command line.")
-    sub = p.add_subparsers(required=True, metavar="{list,generate,translate,stylize,train}")
+    sub = p.add_subparsers(required=True, metavar="{list,generate,translate,stylize,train,export}")
     sub.add_parser("list", help="list the shipped models").set_defaults(run=run_list)
     g = sub.add_parser("generate", help="continue a prompt with a character LM")
     g.add_argument("model", help="a shipped model name, e.g. char-lstm-shakespeare")
@@ -52,6 +52,7 @@ def parser():
     t.set_defaults(run=run_translate)
     add_stylize(sub)
     sub.add_parser("train", help="train from a recipe (python -m training --help)")
+    sub.add_parser("export", help="export to SavedModel and ONNX (python -m exports --help)")
     return p
 
 

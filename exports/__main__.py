@@ -1,0 +1,42 @@
+"""python -m exports MODEL [MODEL ...] --out exports/ (= zoo export ...)."""
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    from exports.export import FORMATS, export
+
+    formats = tuple(args.formats.split(",")) if args.formats else FORMATS
+    for model in args.models:
+        try:
+            directory = export(model, args.out, formats, check=not args.no_verify,
+                               models_config=args.models_config)  # fmt: skip
+        except (LookupError, ValueError, TypeError, OSError, AssertionError) as error:
+            print(f"export {model}: {error}", file=sys.stderr)
+            return 2
+        print(directory)
+    return 0
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        prog="python -m exports",
+        description="Export zoo models to a TF Serving directory (SavedModel) and ONNX, "
+        "verified against Keras; each export is a new integer version.",
+    )
+    p.add_argument("models", nargs="+", help="shipped model names or package directories")
+    p.add_argument("--out", default="exports", help="base directory (default: exports)")
+    p.add_argument("--formats", help="comma-separated: savedmodel,onnx (default: both)")
+    p.add_argument("--models-config", default=os.path.join("serving", "models.config"),
+                   help="TF Serving model_config_list to regenerate")  # fmt: skip
+    p.add_argument("--no-verify", action="store_true", help="skip the parity check")
+    return p
+
+
+if __name__ == "__main__":
+    sys.exit(main())

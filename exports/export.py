@@ -1,0 +1,131 @@
+"""`export(model_or_name, out)`: one versioned directory per export holding
+the SavedModel (TF Serving), the ONNX graphs and zoo.json, verified against
+Keras before it is published (see exports.layout)."""
+
+import json
+from pathlib import Path
+
+import keras
+import onnx
+import tensorflow as tf
+
+import zoo
+from exports import layout
+from exports.graphs import graphs_for
+from exports.onnx_export import to_onnx
+from exports.portable import portable
+from exports.verify import verify
+from exports.warmup import write_warmup
+from zoo.registry import sha256
+
+FORMATS = ("savedmodel", "onnx")
+SIDECAR = "zoo.json"
+SIDECAR_VERSION = 1
+
+
+def export(model, out="exports", formats=FORMATS, name=None, check=True, models_config=None):
+    """Export a zoo model (instance, shipped name or package directory) to
+    `out/<name>/<next version>/`; returns that directory. With `check`, the
+    export must agree with Keras (exports.verify) or nothing is published.
+    `models_config` (default out/models.config) is rewritten for every
+    model under `out` with a SavedModel."""
+    model, name = _resolve(model, name)
+    formats = _check_formats(formats)
+    graphs = graphs_for(model)
+    out = Path(out)
+    with layout.staged_version(out / name) as stage:
+        contract = {"name": name, "format_version": SIDECAR_VERSION, **graphs.contract()}
+        if "savedmodel" in formats:
+            write_savedmodel(graphs, stage.path)
+            write_warmup(stage.path, name, {s: graphs.examples()[s] for s in graphs.signatures})
+            contract["signatures"] = signature_io(stage.path)
+        if "onnx" in formats:
+            contract["onnx"] = write_onnx(graphs, stage.path, name, contract)
+        if check:
+            contract["verified"] = verify(graphs, stage.path, formats)
+        write_sidecar(stage.path, contract, getattr(model, "card", None))
+    if "savedmodel" in formats:
+        layout.models_config(out, models_config or out / "models.config")
+    return stage.final
+
+
+def _resolve(model, name):
+    if isinstance(model, keras.Model):
+        card = getattr(model, "card", None) or {}
+        return model, name or card.get("name") or model.name
+    path = Path(str(model))
+    loaded = zoo.load_path(path) if path.is_dir() else zoo.load(str(model))
+    return loaded, name or loaded.card["name"]
+
+
+def _check_formats(formats):
+    formats = tuple(formats)
+    unknown = set(formats) - set(FORMATS)
+    if unknown or not formats:
+        raise ValueError(f"formats must be some of {FORMATS}, got {formats}")
+    return formats
+
+
+def write_savedmodel(graphs, directory):
+    """The Keras ExportArchive, one signature per entry of graphs.signatures,
+    traced with the portable (non-cuDNN) recurrent loops."""
+    archive = keras.export.ExportArchive()
+    with portable(graphs.model):
+        archive.track(graphs.model)
+        signatures = graphs.signatures
+        for resource in graphs.resources():
+            archive.track(resource)
+        for signature_name, (fn, signature) in signatures.items():
+            archive.add_endpoint(signature_name, fn, signature)
+        archive.write_out(str(directory), verbose=False)
+
+
+def signature_io(directory):
+    loaded = tf.saved_model.load(str(directory))
+    return {
+        name: {
+            "inputs": _specs(fn.structured_input_signature[1]),
+            "outputs": _specs(fn.structured_outputs),
+        }
+        for name, fn in loaded.signatures.items()
+    }
+
+
+def _specs(structure):
+    return {
+        key: {"dtype": value.dtype.name, "shape": [d if d is not None else -1 for d in value.shape]}
+        for key, value in sorted(structure.items())
+    }
+
+
+def write_onnx(graphs, directory, name, contract):
+    io = {}
+    for filename, (fn, signature) in graphs.onnx.items():
+        proto = to_onnx(fn, signature, graphs.model, metadata=_metadata(name, contract))
+        onnx.save(proto, str(Path(directory) / filename))
+        io[filename] = {
+            "inputs": _onnx_io(proto.graph.input),
+            "outputs": _onnx_io(proto.graph.output),
+        }
+    return io
+
+
+def _metadata(name, contract):
+    keep = {k: v for k, v in contract.items() if k not in ("signatures", "onnx")}
+    return {"zoo": json.dumps(keep, ensure_ascii=False), "name": name}
+
+
+def _onnx_io(values):
+    return {v.name: _onnx_type(v.type.tensor_type) for v in values}
+
+
+def _onnx_type(tensor):
+    dims = [d.dim_value if d.HasField("dim_value") else -1 for d in tensor.shape.dim]
+    return {"dtype": onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name, "shape": dims}
+
+
+def write_sidecar(directory, contract, card):
+    directory = Path(directory)
+    files = sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file())
+    sidecar = {**contract, "card": card, "sha256": {f: sha256(directory / f) for f in files}}
+    (directory / SIDECAR).write_text(json.dumps(sidecar, indent=1, ensure_ascii=False) + "\n")

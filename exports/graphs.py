@@ -1,0 +1,387 @@
+"""What each kind of zoo model exports. A `Graphs` gives:
+
+- `onnx`: file name -> (function, input signature) of the ONNX graphs,
+  which take and return tensors (token ids, states, uint8 images);
+- `signatures`: SavedModel signature name -> (function, input signature),
+  taking and returning strings for text models and images for image models;
+- `examples`: inputs for each of them (warmup records, verification);
+- `contract`: what an app needs beyond the graphs (vocabularies, tokens).
+
+Every function returns a dict: its keys name the outputs. Input and output
+names differ (tf2onnx cannot give an output the name of an input).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from exports.text_ops import GraphVocabulary
+from zoo.models.char_lm import CharLM
+from zoo.models.fast_style import FastStyle
+from zoo.models.seq2seq import Seq2Seq
+from zoo.models.style_transfer import StyleTransfer
+from zoo.text import END, OOV, PAD, START
+
+MAX_GENERATE = 4096  # characters one generate request may ask for
+PROMPTS = ["ROMEO:", "", "To be, or not"]
+
+
+class NotExportable(ValueError):
+    """This model has no exportable inference graph."""
+
+
+def graphs_for(model):
+    for model_type, graphs in (
+        (CharLM, CharLMGraphs),
+        (Seq2Seq, Seq2SeqGraphs),
+        (FastStyle, FastStyleGraphs),
+    ):
+        if isinstance(model, model_type):
+            return graphs(model)
+    if isinstance(model, StyleTransfer):
+        raise NotExportable(
+            "style-transfer-vgg19 is an optimisation (hundreds of gradient steps through "
+            "VGG19 per image), not a feed-forward graph; export a fast-style-* network, or "
+            "run it with `zoo stylize`"
+        )
+    raise NotExportable(f"no exporter for {type(model).__name__}")
+
+
+def spec(shape, dtype, name):
+    return tf.TensorSpec(shape, dtype, name=name)
+
+
+class Graphs:
+    def __init__(self, model):
+        self.model = model
+
+    def contract(self):
+        return {}
+
+    def resources(self):
+        """Graph resources (lookup tables) the SavedModel must track."""
+        return []
+
+    def reference(self, signature, feed):
+        """What the zoo API gives for a signature's inputs."""
+        raise NotImplementedError
+
+
+# ---- character language models ------------------------------------------------
+class CharLMGraphs(Graphs):
+    """ONNX: one step graph, (token_ids (B, T), states) -> (logits (B, T, V),
+    next states); T = 1 streams, T > 1 reads a prompt. SavedModel: text
+    generation from prompts, tokenised and sampled inside the graph."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.vocabulary = GraphVocabulary(model.vocabulary)
+
+    def resources(self):
+        return [self.vocabulary]
+
+    @property
+    def state_names(self):
+        return [
+            f"state_{i}_{k}"
+            for i, rnn in enumerate(self.model.recurrent)
+            for k in range(len(rnn.cell.state_size))
+        ]
+
+    def _group(self, flat):
+        grouped, start = [], 0
+        for rnn in self.model.recurrent:
+            count = len(rnn.cell.state_size)
+            grouped.append(list(flat[start : start + count]))
+            start += count
+        return grouped
+
+    def _state_specs(self):
+        sizes = [s for rnn in self.model.recurrent for s in rnn.cell.state_size]
+        return [
+            spec((None, s), tf.float32, n) for s, n in zip(sizes, self.state_names, strict=True)
+        ]
+
+    @property
+    def onnx(self):
+        return {
+            "model.onnx": (
+                self.step,
+                [spec((None, None), tf.int32, "token_ids"), *self._state_specs()],
+            )
+        }
+
+    def step(self, token_ids, *states):
+        logits, final = self.model.forward(token_ids, self._group(states))
+        flat = [s for layer in final for s in layer]
+        names = [f"next_{n}" for n in self.state_names]
+        return {"logits": logits, **dict(zip(names, flat, strict=True))}
+
+    @property
+    def signatures(self):
+        signature = [
+            spec((None,), tf.string, "prompt"),
+            spec((None,), tf.int32, "length"),
+            spec((None,), tf.float32, "temperature"),
+            spec((None,), tf.int64, "seed"),
+        ]
+        return {"serving_default": (self.generate, signature)}
+
+    def generate(self, prompt, length, temperature, seed):
+        """Continuations of `prompt` (the prompt not repeated), `length`
+        characters each, and their log-probability under the model.
+        Temperature 0 is greedy; the first row's seed seeds the batch."""
+        length = _checked(length, 0, MAX_GENERATE, "length")
+        temperature = _checked(temperature, 0.0, 1e6, "temperature")
+        ids = self.vocabulary.encode(tf.where(tf.equal(prompt, ""), "\n", prompt))
+        lengths = tf.cast(ids.row_lengths(), tf.int32)
+        padded = ids.to_tensor(0)
+        batch, width = tf.shape(padded)[0], tf.shape(padded)[1]
+        total = tf.maximum(tf.reduce_max(lengths) - 1 + tf.reduce_max(length), 1)
+        states = [
+            [tf.zeros((batch, s)) for s in rnn.cell.state_size] for rnn in self.model.recurrent
+        ]
+        banned = tf.one_hot(0, len(self.model.vocabulary), on_value=-1e9)
+
+        def body(t, token, states, chosen, scores):
+            feed = tf.where(t < lengths, padded[:, tf.minimum(t, width - 1)], token)
+            logits, states = self.model.step(feed, states)
+            logits = logits + banned
+            noise = _gumbel(tf.shape(logits), tf.stack([seed[0], tf.cast(t, tf.int64)]))
+            hot = tf.where(temperature[:, None] > 0, noise, 0.0)
+            scaled = logits / tf.maximum(temperature, 1e-6)[:, None] + hot
+            token = tf.cast(tf.argmax(scaled, -1), tf.int32)
+            score = tf.gather(tf.nn.log_softmax(logits), token, batch_dims=1)
+            return t + 1, token, states, chosen.write(t, token), scores.write(t, score)
+
+        init = (
+            tf.constant(0),
+            tf.zeros((batch,), tf.int32),
+            states,
+            tf.TensorArray(tf.int32, size=total),
+            tf.TensorArray(tf.float32, size=total),
+        )
+        *_, chosen, scores = tf.while_loop(lambda t, *_: t < total, body, init)
+        position = tf.range(total)[None, :]
+        first = (lengths - 1)[:, None]
+        keep = (position >= first) & (position < first + length[:, None])
+        return {
+            "text": self.vocabulary.decode(tf.transpose(chosen.stack()), keep),
+            "log_prob": tf.reduce_sum(tf.where(keep, tf.transpose(scores.stack()), 0.0), axis=1),
+        }
+
+    def examples(self):
+        rng = np.random.default_rng(0)
+        ids = rng.integers(1, len(self.model.vocabulary), (2, 12)).astype(np.int32)
+        states = {s.name: rng.normal(0, 0.5, (2, s.shape[1])).astype(np.float32)
+                  for s in self._state_specs()}  # fmt: skip
+        prompts = _strings(PROMPTS)
+        return {
+            "model.onnx": [
+                {"token_ids": ids, **states},
+                {"token_ids": ids[:1, :1], **{k: v[:1] for k, v in states.items()}},
+            ],
+            "serving_default": [{
+                "prompt": prompts,
+                "length": np.array([40, 10, 25], np.int32),
+                "temperature": np.zeros(3, np.float32),
+                "seed": np.zeros(3, np.int64),
+            }],
+        }  # fmt: skip
+
+    def reference(self, signature, feed):
+        if np.any(feed["temperature"] != 0):
+            raise ValueError("only greedy generation (temperature 0) has a reference")
+        texts = [
+            self.model.generate(p.decode(), int(n), temperature=0)
+            for p, n in zip(feed["prompt"], feed["length"], strict=True)
+        ]
+        return {"text": _strings(texts)}
+
+    def contract(self):
+        return {"vocabulary": self.model.vocabulary, "oov_id": 0, "state_names": self.state_names}
+
+
+# ---- sequence to sequence ------------------------------------------------------
+class Seq2SeqGraphs(Graphs):
+    """ONNX: an encoder graph and a decoder-step graph, so an app in any
+    language runs greedy or beam search itself (exports.verify runs greedy
+    and must match Keras token for token). SavedModel:
+    texts -> texts, tokenised and detokenised inside the graph."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.source = GraphVocabulary(model.source.tokens)
+        self.target = GraphVocabulary(model.target.tokens)
+
+    def resources(self):
+        return [self.source, self.target]
+
+    def reference(self, signature, feed):
+        return {"output": _strings(self.model.translate([t.decode() for t in feed["text"]]))}
+
+    @property
+    def state_names(self):
+        return [f"state_{k}" for k in range(len(self.model.decoder_cell.state_size))]
+
+    @property
+    def has_keys(self):
+        return self.model.attention is not None
+
+    @property
+    def onnx(self):
+        m = self.model
+        memory = 2 * m.units
+        keys = [spec((None, None, m.attention.units), tf.float32, "keys")] if self.has_keys else []
+        states = [
+            spec((None, size), tf.float32, n)
+            for size, n in zip(m.decoder_cell.state_size, self.state_names, strict=True)
+        ]
+        decoder = [
+            spec((None,), tf.int32, "token_ids"),
+            *states,
+            spec((None, None, memory), tf.float32, "memory"),
+            *keys,
+            spec((None, None), tf.bool, "source_mask"),
+            spec((None, memory), tf.float32, "summary"),
+        ]
+        return {
+            "encoder.onnx": (self.encoder, [spec((None, None), tf.int32, "source_ids")]),
+            "decoder.onnx": (self.decoder, decoder),
+        }
+
+    def encoder(self, source_ids):
+        memory, mask, keys, states, summary = self.model.encode(source_ids)
+        out = {"memory": memory, "source_mask": mask, "summary": summary}
+        if self.has_keys:
+            out["keys"] = keys
+        return {**out, **dict(zip(self.state_names, states, strict=True))}
+
+    def decoder(self, token_ids, *rest):
+        count = len(self.state_names)
+        states, (memory, *rest) = list(rest[:count]), rest[count:]
+        keys = rest.pop(0) if self.has_keys else None
+        mask, summary = rest
+        logits, states, weights = self.model.step(
+            token_ids, states, (memory, mask, keys, None, summary)
+        )
+        names = [f"next_{n}" for n in self.state_names]
+        return {"logits": logits, "attention": weights, **dict(zip(names, states, strict=True))}
+
+    def greedy_ids(self, source_ids):
+        """Greedy target ids (B, L) from Keras, which the ONNX loop must match."""
+        tokens, _, _ = self.model.decode(source_ids)
+        return tokens
+
+    @property
+    def signatures(self):
+        return {"serving_default": (self.translate, [spec((None,), tf.string, "text")])}
+
+    def translate(self, text):
+        ids = self.source.encode(text)
+        lengths = ids.row_lengths()
+        checks = [
+            tf.debugging.assert_greater(lengths, tf.cast(0, lengths.dtype), "empty input text"),
+            tf.debugging.assert_less_equal(
+                lengths,
+                tf.cast(self.model.max_input_length, lengths.dtype),
+                f"an input text is over {self.model.max_input_length} characters",
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            padded = ids.to_tensor(self.model.source_pad)
+        tokens, log_prob, _ = self.model.greedy(padded, self.model.max_output_length)
+        before_end = tf.equal(
+            tf.cumsum(tf.cast(tf.equal(tokens, self.model.end), tf.int32), axis=1), 0
+        )
+        keep = before_end & tf.not_equal(tokens, self.model.pad)
+        return {"output": self.target.decode(tokens, keep), "log_prob": log_prob}
+
+    def examples(self):
+        texts = ["Tuesday, March 3rd 2015", "3 Jan 1999", "the 12th of October, 2021"]
+        source_ids = self.model.encode_texts(texts)
+        encoded = {k: v.numpy() for k, v in self.encoder(tf.constant(source_ids)).items()}
+        start = np.full(len(texts), self.model.start, np.int32)
+        decoder = {"token_ids": start, **{k: v for k, v in encoded.items() if k != "source_ids"}}
+        return {
+            "encoder.onnx": [{"source_ids": source_ids}],
+            "decoder.onnx": [decoder],
+            "serving_default": [{"text": _strings(texts)}],
+        }
+
+    def contract(self):
+        m = self.model
+        return {
+            "source_vocabulary": m.source.tokens,
+            "target_vocabulary": m.target.tokens,
+            "special_tokens": {"oov": [OOV, 0], "pad": [PAD, m.pad], "start": [START, m.start],
+                               "end": [END, m.end], "source_pad": [PAD, m.source_pad]},
+            "max_input_length": m.max_input_length,
+            "max_output_length": m.max_output_length,
+            "decoding": "run encoder.onnx once; start decoder.onnx from token_ids = start and "
+            "the encoder's state_k; each step feed back next_state_k and the chosen id "
+            "(never oov, pad or start); stop at end or max_output_length",
+        }  # fmt: skip
+
+
+# ---- images ------------------------------------------------------------------------
+class FastStyleGraphs(Graphs):
+    """uint8 NHWC images in, stylised uint8 images out; the SavedModel also
+    takes encoded JPEG/PNG bytes and returns PNG bytes."""
+
+    @property
+    def onnx(self):
+        return {"model.onnx": (self.stylize, [spec((None, None, None, 3), tf.uint8, "image")])}
+
+    def stylize(self, image):
+        out = self.model(tf.cast(image, tf.float32))
+        return {"stylized": tf.cast(tf.round(tf.clip_by_value(out, 0.0, 255.0)), tf.uint8)}
+
+    @property
+    def signatures(self):
+        return {
+            "serving_default": self.onnx["model.onnx"],
+            "encoded": (self.stylize_encoded, [spec((None,), tf.string, "image_bytes")]),
+        }
+
+    def stylize_encoded(self, image_bytes):
+        def one(data):
+            image = tf.io.decode_image(data, channels=3, expand_animations=False)
+            image = tf.ensure_shape(image, (None, None, 3))
+            return tf.io.encode_png(self.stylize(image[None])["stylized"][0])
+
+        return {"stylized_png": tf.map_fn(one, image_bytes, fn_output_signature=tf.string)}
+
+    def reference(self, signature, feed):
+        if signature == "serving_default":
+            return {"stylized": self.model.stylize(feed["image"])}
+        decoded = [tf.io.decode_image(b, channels=3).numpy() for b in feed["image_bytes"]]
+        pngs = [tf.io.encode_png(self.model.stylize(image)).numpy() for image in decoded]
+        return {"stylized_png": np.array(pngs, object)}
+
+    def examples(self):
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 256, (2, 48, 40, 3)).astype(np.uint8)
+        return {
+            "model.onnx": [{"image": images}, {"image": images[:1, :33, :17]}],
+            "serving_default": [{"image": images[:1]}],
+            "encoded": [{"image_bytes": np.array([tf.io.encode_png(images[0]).numpy()], object)}],
+        }
+
+
+def _gumbel(shape, seed):
+    """Gumbel noise: argmax(logits / T + noise) samples softmax(logits / T)."""
+    uniform = tf.random.stateless_uniform(shape, seed, minval=1e-20, maxval=1.0)
+    return -tf.math.log(-tf.math.log(uniform))
+
+
+def _strings(texts):
+    return np.array([t.encode() for t in texts], object)
+
+
+def _checked(values, low, high, name):
+    """`values` with a graph assertion that each lies in [low, high]."""
+    ok = tf.reduce_all((values >= low) & (values <= high))
+    with tf.control_dependencies(
+        [tf.debugging.Assert(ok, [f"{name} must lie in [{low}, {high}]"])]
+    ):
+        return tf.identity(values)

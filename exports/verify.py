@@ -1,0 +1,119 @@
+"""Parity of an export with Keras, run at the end of every export:
+onnxruntime on each ONNX graph vs the same function run by TensorFlow on
+the Keras model, and the reloaded SavedModel's signatures vs the zoo API
+(`generate`, `translate`, `stylize`) on the same inputs.
+
+Floats must agree to TOLERANCE; token ids and strings exactly; uint8 images
+to one level (the rounding of values that agree to TOLERANCE)."""
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import tensorflow as tf
+
+from exports.portable import portable
+
+TOLERANCE = 1e-4
+
+
+class VerificationError(AssertionError):
+    """An exported graph disagrees with the Keras model."""
+
+
+def verify(graphs, directory, formats):
+    """{graph or signature: largest float difference}; raises
+    VerificationError on any disagreement."""
+    directory = Path(directory)
+    examples = graphs.examples()
+    report = {}
+    with portable(graphs.model):
+        if "onnx" in formats:
+            for filename, (fn, signature) in graphs.onnx.items():
+                session = ort.InferenceSession(str(directory / filename))
+                report[filename] = max(
+                    compare(filename, _run_onnx(session, feed), _run_keras(fn, signature, feed))
+                    for feed in examples[filename]
+                )
+            if hasattr(graphs, "greedy_ids"):
+                report["greedy decoding"] = check_greedy(graphs, directory, examples)
+        if "savedmodel" in formats:
+            loaded = tf.saved_model.load(str(directory))
+            for name in graphs.signatures:
+                signature = loaded.signatures[name]
+                report[name] = max(
+                    compare(name, _run_tf(signature, feed), graphs.reference(name, feed))
+                    for feed in examples[name]
+                )
+    return report
+
+
+def _run_onnx(session, feed):
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(names, feed), strict=True))
+
+
+def _run_keras(fn, signature, feed):
+    out = fn(*[tf.constant(feed[spec.name], spec.dtype) for spec in signature])
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def _run_tf(fn, feed):
+    out = fn(**{k: tf.constant(v) for k, v in feed.items()})
+    return {k: v.numpy() for k, v in out.items()}
+
+
+def compare(where, got, want):
+    """Largest float difference over the outputs `want` names."""
+    worst = 0.0
+    for name, expected in want.items():
+        if name not in got:
+            raise VerificationError(f"{where}: output {name!r} is missing")
+        actual, expected = np.asarray(got[name]), np.asarray(expected)
+        if actual.shape != expected.shape:
+            raise VerificationError(
+                f"{where}/{name}: shape {actual.shape}, Keras gives {expected.shape}"
+            )
+        if expected.dtype.kind == "f":
+            difference = float(np.abs(actual - expected).max(initial=0.0))
+            if not difference <= TOLERANCE:
+                raise VerificationError(f"{where}/{name}: max |difference| {difference:.3g}")
+            worst = max(worst, difference)
+        elif expected.dtype == np.uint8:
+            if np.abs(actual.astype(int) - expected.astype(int)).max(initial=0) > 1:
+                raise VerificationError(f"{where}/{name}: images differ by more than 1 level")
+        elif not np.array_equal(actual, expected):
+            raise VerificationError(f"{where}/{name}: {actual!r} != Keras' {expected!r}")
+    return worst
+
+
+def check_greedy(graphs, directory, examples):
+    """Greedy decoding with the encoder and decoder graphs in onnxruntime
+    must give Keras' tokens exactly."""
+    source_ids = examples["encoder.onnx"][0]["source_ids"]
+    got = onnx_greedy(graphs, directory, source_ids)
+    want = np.asarray(graphs.greedy_ids(source_ids))
+    compare("greedy decoding", {"target_ids": got}, {"target_ids": want})
+    return 0.0
+
+
+def onnx_greedy(graphs, directory, source_ids):
+    model = graphs.model
+    encoder, decoder = (
+        ort.InferenceSession(str(Path(directory) / f)) for f in ("encoder.onnx", "decoder.onnx")
+    )
+    encoded = _run_onnx(encoder, {"source_ids": source_ids})
+    wanted = {i.name for i in decoder.get_inputs()}
+    feed = {k: v for k, v in encoded.items() if k in wanted}
+    token = np.full(len(source_ids), model.start, np.int32)
+    finished = np.zeros(len(source_ids), bool)
+    steps = []
+    for _ in range(model.max_output_length):
+        out = _run_onnx(decoder, {**feed, "token_ids": token})
+        logits = out["logits"]
+        logits[:, [0, model.pad, model.start]] = -np.inf
+        token = np.where(finished, model.pad, logits.argmax(-1)).astype(np.int32)
+        finished |= token == model.end
+        steps.append(token)
+        feed.update({n: out[f"next_{n}"] for n in graphs.state_names})
+    return np.stack(steps, axis=1)
