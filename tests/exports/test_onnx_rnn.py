@@ -59,7 +59,9 @@ def export_layer(make, mask=False, initial=False):
     sizes = cell.state_size if isinstance(cell.state_size, list) else [cell.state_size]
     sizes = sizes * (2 if hasattr(layer, "forward_layer") else 1)
     if initial:
-        signature += [tf.TensorSpec((None, s), tf.float32, name=f"s{i}") for i, s in enumerate(sizes)]
+        signature += [
+            tf.TensorSpec((None, s), tf.float32, name=f"s{i}") for i, s in enumerate(sizes)
+        ]
 
     def fn(x, *rest):
         rest = list(rest)

@@ -1,0 +1,186 @@
+"""Every shipped model exports; the SavedModel reloads with
+tf.saved_model.load and its serving_default gives the zoo API's strings
+(images); the ONNX graphs use native recurrent nodes; versions appear whole
+or not at all; warmup records, zoo.json and models.config are right."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+import tensorflow as tf
+
+import exports.export as export_module
+import zoo
+from exports import layout
+from exports.export import export
+from exports.graphs import NotExportable
+from exports.onnx_export import op_types
+from exports.warmup import read_warmup
+from zoo.registry import sha256
+
+TEXTS = ["Tuesday, March 3rd 2015", "1 Feb 2003", "on 31.12.99 at noon"]
+PROMPTS = ["ROMEO:", "First Citizen:\n", ""]
+SHIPPED = [c["name"] for c in zoo.list_models() if c["name"] != "style-transfer-vgg19"]
+NATIVE = {"lstm": "LSTM", "peephole": "LSTM", "cifg": "LSTM", "gru": "GRU", "rnn": "RNN"}
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    return tmp_path_factory.mktemp("exports")
+
+
+@pytest.fixture(scope="module")
+def exported(out):
+    return {name: export(name, out) for name in SHIPPED}
+
+
+def strings(values):
+    return [v.decode() for v in values.numpy()]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_serving_default_gives_what_the_zoo_api_gives(exported, name):
+    model = zoo.load(name)
+    serve = tf.saved_model.load(str(exported[name])).signatures["serving_default"]
+    if hasattr(model, "translate"):
+        got = serve(text=tf.constant(TEXTS))
+        assert strings(got["output"]) == model.translate(TEXTS)
+    elif hasattr(model, "generate"):
+        got = serve(
+            prompt=tf.constant(PROMPTS),
+            length=tf.constant([60, 30, 45]),
+            temperature=tf.zeros(3),
+            seed=tf.zeros(3, tf.int64),
+        )
+        want = [model.generate(p, n, temperature=0) for p, n in zip(PROMPTS, [60, 30, 45])]
+        assert strings(got["text"]) == want
+        assert np.all(got["log_prob"].numpy() < 0)
+    else:
+        image = np.asarray(np.random.default_rng(0).integers(0, 256, (1, 37, 29, 3)), np.uint8)
+        got = serve(image=tf.constant(image))["stylized"].numpy()
+        assert got.dtype == np.uint8 and got.shape == image.shape
+        assert np.abs(got.astype(int) - model.stylize(image).astype(int)).max() <= 1
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_onnx_graphs_use_native_recurrent_nodes(exported, name):
+    card = zoo.load(name).card
+    sidecar = json.loads((exported[name] / "zoo.json").read_text())
+    cell = card.get("config", {}).get("cell") or json.loads(
+        (zoo.registry.PRETRAINED / name / "config.json").read_text()
+    )["config"].get("cell")
+    for filename in sidecar["onnx"]:
+        ops = op_types(onnx.load(str(exported[name] / filename)))
+        assert "Loop" not in ops
+        if cell:
+            assert NATIVE[cell] in ops, (filename, sorted(set(ops)))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_sidecar_and_metadata(exported, name):
+    directory = exported[name]
+    sidecar = json.loads((directory / "zoo.json").read_text())
+    assert sidecar["name"] == name and sidecar["card"]["name"] == name
+    for path, digest in sidecar["sha256"].items():
+        assert sha256(directory / path) == digest
+    assert "saved_model.pb" in sidecar["sha256"]
+    assert all(v <= 1e-4 for v in sidecar["verified"].values())
+    for filename, io in sidecar["onnx"].items():
+        proto = onnx.load(str(directory / filename))
+        assert [i.name for i in proto.graph.input] == list(io["inputs"])
+        meta = {p.key: p.value for p in proto.metadata_props}
+        assert json.loads(meta["zoo"])["name"] == name
+    signature = sidecar["signatures"]["serving_default"]
+    assert not any(k.startswith("output_") for k in signature["outputs"])
+
+
+def test_warmup_records_replay_every_signature(exported):
+    directory = exported["date-normalizer"]
+    logs = read_warmup(directory)
+    assert logs, "no warmup records"
+    serve = tf.saved_model.load(str(directory)).signatures
+    for log in logs:
+        request = log.predict_log.request
+        assert request.model_spec.name == "date-normalizer"
+        inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+        serve[request.model_spec.signature_name](**{k: tf.constant(v) for k, v in inputs.items()})
+
+
+def test_models_config_names_every_export(exported, out):
+    text = (out / "models.config").read_text()
+    for name in SHIPPED:
+        assert f'name: "{name}"' in text and f'base_path: "/models/{name}"' in text
+
+
+def test_no_cudnn_ops_in_the_saved_graphs(exported):
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    for directory in exported.values():
+        saved = saved_model_pb2.SavedModel.FromString((directory / "saved_model.pb").read_bytes())
+        graph = saved.meta_graphs[0].graph_def
+        ops = {n.op for n in graph.node}
+        ops |= {n.op for f in graph.library.function for n in f.node_def}
+        assert not any(op.startswith("CudnnRNN") for op in ops)
+        assert ops, "read no ops"
+
+
+def test_saved_model_cli_lists_named_inputs_and_outputs(exported):
+    cli = [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
+    shown = subprocess.run(
+        [*cli, "show", "--dir", str(exported["char-gru-shakespeare"]), "--tag_set", "serve",
+         "--signature_def", "serving_default"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    for name in ("prompt", "length", "temperature", "seed", "text", "log_prob"):
+        assert f"['{name}']" in shown, shown
+
+
+def test_bad_input_is_a_request_error_not_a_crash(exported):
+    serve = tf.saved_model.load(str(exported["date-normalizer"])).signatures["serving_default"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="over 256 characters"):
+        serve(text=tf.constant(["x" * 300]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="empty"):
+        serve(text=tf.constant([""]))
+    assert strings(serve(text=tf.constant(TEXTS[:1]))["output"]) == ["2015-03-03"]
+
+
+def test_interrupted_export_leaves_no_version(tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(export_module, "write_sidecar", fail)
+    with pytest.raises(RuntimeError, match="injected"):
+        export("char-rnn-shakespeare", tmp_path, formats=["onnx"])
+    base = tmp_path / "char-rnn-shakespeare"
+    assert list(base.iterdir()) == []
+
+
+def test_reexport_makes_the_next_version_and_leaves_the_last_alone(tmp_path):
+    first = export("char-rnn-shakespeare", tmp_path, formats=["onnx"])
+    before = {p.name: sha256(p) for p in first.iterdir()}
+    second = export("char-rnn-shakespeare", tmp_path, formats=["onnx"])
+    assert (first.name, second.name) == ("1", "2")
+    assert {p.name: sha256(p) for p in first.iterdir()} == before
+    assert layout.versions(tmp_path / "char-rnn-shakespeare") == [1, 2]
+
+
+def test_style_transfer_is_not_exportable_and_says_why(tmp_path):
+    with pytest.raises(NotExportable, match="optimisation"):
+        export("style-transfer-vgg19", tmp_path)
+    assert not (tmp_path / "style-transfer-vgg19").exists() or not any(
+        (tmp_path / "style-transfer-vgg19").iterdir()
+    )
+
+
+def test_command_line_exports_and_reports_errors(tmp_path):
+    run = [sys.executable, "-m", "zoo.cli", "export", "--out", str(tmp_path),
+           "--models-config", str(tmp_path / "m.config")]  # fmt: skip
+    bad = subprocess.run([*run, "no-such-model"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "no pretrained model named" in bad.stderr
+    good = subprocess.run([*run, "--formats", "onnx", "char-rnn-shakespeare"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert good.returncode == 0, good.stderr
+    assert (tmp_path / "char-rnn-shakespeare" / "1" / "model.onnx").is_file()
