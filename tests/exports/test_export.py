@@ -49,13 +49,14 @@ def test_serving_default_gives_what_the_zoo_api_gives(exported, name):
         got = serve(text=tf.constant(TEXTS))
         assert strings(got["output"]) == model.translate(TEXTS)
     elif hasattr(model, "generate"):
+        lengths = [60, 30, 45]
         got = serve(
             prompt=tf.constant(PROMPTS),
-            length=tf.constant([60, 30, 45]),
+            length=tf.constant(lengths),
             temperature=tf.zeros(3),
             seed=tf.zeros(3, tf.int64),
         )
-        want = [model.generate(p, n, temperature=0) for p, n in zip(PROMPTS, [60, 30, 45])]
+        want = [model.generate(p, n, temperature=0) for p, n in zip(PROMPTS, lengths, strict=True)]
         assert strings(got["text"]) == want
         assert np.all(got["log_prob"].numpy() < 0)
     else:
