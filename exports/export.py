@@ -33,16 +33,17 @@ def export(model, out="exports", formats=FORMATS, name=None, check=True, models_
     formats = _check_formats(formats)
     graphs = graphs_for(model)
     out = Path(out)
+    examples = graphs.examples()
     with layout.staged_version(out / name) as stage:
         contract = {"name": name, "format_version": SIDECAR_VERSION, **graphs.contract()}
         if "savedmodel" in formats:
             write_savedmodel(graphs, stage.path)
-            write_warmup(stage.path, name, {s: graphs.examples()[s] for s in graphs.signatures})
+            write_warmup(stage.path, name, {s: examples[s] for s in graphs.signatures})
             contract["signatures"] = signature_io(stage.path)
         if "onnx" in formats:
             contract["onnx"] = write_onnx(graphs, stage.path, name, contract)
         if check:
-            contract["verified"] = verify(graphs, stage.path, formats)
+            contract["verified"] = verify(graphs, stage.path, formats, examples)
         write_sidecar(stage.path, contract, getattr(model, "card", None))
     if "savedmodel" in formats:
         layout.models_config(out, models_config or out / "models.config")

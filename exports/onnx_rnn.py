@@ -253,8 +253,10 @@ def native_recurrence(model, registry):
     """Within the block, the recurrent layers and cells of `model` that ONNX
     can express emit placeholders; the others warn and keep their loop."""
     patched = []
+    owned = _cells_of_layers(model)
     for layer in _recurrent_parts(model):
-        call = _native_call(layer, registry)
+        # A layer's own cell is reported by its layer: one warning each.
+        call = _native_call(layer, registry, quiet=id(layer) in owned)
         if call is not None:
             layer.call = call
             patched.append(layer)
@@ -279,11 +281,16 @@ def _recurrent_parts(model):
     ]
 
 
+def _cells_of_layers(model):
+    layers = model._flatten_layers(include_self=True, recursive=True)
+    return {id(layer.cell) for layer in layers if isinstance(layer, keras.layers.RNN)}
+
+
 _CELL_TYPES = (LSTMCell, GRUCell, SimpleRNNCell, keras.layers.LSTMCell, keras.layers.GRUCell,
                keras.layers.SimpleRNNCell)  # fmt: skip
 
 
-def _native_call(layer, registry):
+def _native_call(layer, registry, quiet=False):
     try:
         if isinstance(layer, keras.layers.Bidirectional):
             return _bidirectional_call(layer, registry)
@@ -291,6 +298,8 @@ def _native_call(layer, registry):
             return _rnn_call(layer, registry)
         return _cell_call(layer, registry)
     except NotExpressible as reason:
+        if quiet:
+            return None
         warnings.warn(
             f"{layer.name}: {reason}; exported as an ONNX Loop, which runs several times "
             "slower than a native LSTM/GRU node",
