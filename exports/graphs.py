@@ -349,14 +349,14 @@ class FastStyleGraphs(Graphs):
             image = tf.ensure_shape(image, (None, None, 3))
             return tf.io.encode_png(self.stylize(image[None])["stylized"][0])
 
-        return {"stylized_png": tf.map_fn(one, image_bytes, fn_output_signature=tf.string)}
+        return {"stylized_png_bytes": tf.map_fn(one, image_bytes, fn_output_signature=tf.string)}
 
     def reference(self, signature, feed):
         if signature == "serving_default":
             return {"stylized": self.model.stylize(feed["image"])}
         decoded = [tf.io.decode_image(b, channels=3).numpy() for b in feed["image_bytes"]]
         pngs = [tf.io.encode_png(self.model.stylize(image)).numpy() for image in decoded]
-        return {"stylized_png": np.array(pngs, object)}
+        return {"stylized_png_bytes": np.array(pngs, object)}
 
     def examples(self):
         rng = np.random.default_rng(0)

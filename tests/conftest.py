@@ -18,3 +18,15 @@ def _seeded():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def exported_models(tmp_path_factory):
+    """Every exportable shipped model, exported once per test run (both
+    formats, verified): (base directory, {name: version directory})."""
+    import zoo
+    from exports.export import export
+
+    out = tmp_path_factory.mktemp("exports")
+    names = [c["name"] for c in zoo.list_models() if c["name"] != "style-transfer-vgg19"]
+    return out, {name: export(name, out) for name in names}

@@ -7,9 +7,11 @@
     zoo stylize style-transfer-vgg19 photo.jpg --style painting.jpg -o out.jpg [--steps 300]
     zoo train char-lstm-shakespeare [...]      = python -m training ...
     zoo export date-normalizer --out exports/  = python -m exports ...
+    zoo serve --models exports/                = python -m serving ...
 
 DESIGN.md lets this module alone reach across packages: `zoo train` and
-`zoo export` import `training` / `exports` only when they run.
+`zoo export` / `zoo serve` import `training` / `exports` / `serving` only
+when they run.
 """
 
 import argparse
@@ -21,7 +23,11 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # Subcommands owned by other packages: name -> module whose main(argv) runs it.
-DELEGATED = {"train": "training.__main__", "export": "exports.__main__"}
+DELEGATED = {
+    "train": "training.__main__",
+    "export": "exports.__main__",
+    "serve": "serving.__main__",
+}
 
 
 def main(argv=None):
@@ -34,7 +40,9 @@ def main(argv=None):
 
 def parser():
     p = argparse.ArgumentParser(prog="zoo", description="Zoo model zoo command line.")
-    sub = p.add_subparsers(required=True, metavar="{list,generate,translate,stylize,train,export}")
+    sub = p.add_subparsers(
+        required=True, metavar="{list,generate,translate,stylize,train,export,serve}"
+    )
     sub.add_parser("list", help="list the shipped models").set_defaults(run=run_list)
     g = sub.add_parser("generate", help="continue a prompt with a character LM")
     g.add_argument("model", help="a shipped model name, e.g. char-lstm-shakespeare")
@@ -53,6 +61,9 @@ def parser():
     add_stylize(sub)
     sub.add_parser("train", help="train from a recipe (python -m training --help)")
     sub.add_parser("export", help="export to SavedModel and ONNX (python -m exports --help)")
+    sub.add_parser(
+        "serve", help="TF-Serving-compatible REST + gRPC server (python -m serving --help)"
+    )
     return p
 
 

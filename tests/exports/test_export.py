@@ -28,13 +28,14 @@ NATIVE = {"lstm": "LSTM", "peephole": "LSTM", "cifg": "LSTM", "gru": "GRU", "rnn
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory):
-    return tmp_path_factory.mktemp("exports")
+def out(exported_models):
+    return exported_models[0]
 
 
 @pytest.fixture(scope="module")
-def exported(out):
-    return {name: export(name, out) for name in SHIPPED}
+def exported(exported_models):
+    assert sorted(exported_models[1]) == sorted(SHIPPED)
+    return exported_models[1]
 
 
 def strings(values):

@@ -1,0 +1,106 @@
+"""Search over a model's next-token scores in numpy: sampling for character
+LMs, greedy and beam search for seq2seq decoders. These restate the zoo
+models' own decoding rules (serving reads artifacts, it cannot import zoo),
+so an app using onnxruntime gets the strings the Keras model gives."""
+
+import numpy as np
+
+NEG = -1e9  # the zoo's "ruled out" logit: softmax of it is exactly 0 in float32
+
+
+def sample(logits, temperature, top_k, rng):
+    """A token id from one row of logits; never the OOV id 0."""
+    logits = np.asarray(logits, np.float64).copy()
+    logits[0] = -np.inf
+    if temperature == 0:
+        return int(np.argmax(logits))
+    logits /= temperature
+    if top_k is not None and top_k < len(logits) - 1:
+        cutoff = np.partition(logits, -top_k)[-top_k]
+        logits[logits < cutoff] = -np.inf
+    probs = np.exp(logits - logits.max())
+    return int(rng.choice(len(probs), p=probs / probs.sum()))
+
+
+def log_softmax(x):
+    shifted = x - x.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+class Decoder:
+    """Decoding with one decoder step `step(token_ids, states, context) ->
+    (logits, states)`, where `context` holds the encoder's per-example
+    outputs (memory, mask...). `banned` ids (OOV, PAD, START) are never
+    chosen."""
+
+    def __init__(self, step, vocab_size, banned, start, end, pad):
+        self.step, self.start, self.end, self.pad = step, start, end, pad
+        self.mask = np.zeros(vocab_size, np.float32)
+        self.mask[list(banned)] = NEG
+
+    def log_probs(self, logits):
+        return log_softmax(logits + self.mask)
+
+    def greedy(self, states, context, batch, max_length):
+        """-> tokens (B, L), log-probability (B,)."""
+        token = np.full(batch, self.start, np.int32)
+        finished = np.zeros(batch, bool)
+        total = np.zeros(batch, np.float32)
+        steps = []
+        for _ in range(max_length):
+            logits, states = self.step(token, states, context)
+            logp = self.log_probs(logits)
+            best = np.argmax(logits + self.mask, axis=-1).astype(np.int32)
+            total += np.where(finished, 0.0, logp[np.arange(batch), best])
+            token = np.where(finished, self.pad, best).astype(np.int32)
+            finished |= token == self.end
+            steps.append(token)
+        return np.stack(steps, axis=1), total
+
+    def beam(self, states, context, batch, max_length, k, length_penalty):
+        """Best of k beams by log p / ((5 + length) / 6) ** length_penalty
+        (Wu et al. 2016) -> tokens (B, L), log-probability (B,)."""
+        states = [np.repeat(s, k, axis=0) for s in states]
+        context = {name: np.repeat(v, k, axis=0) for name, v in context.items()}
+        vocab = len(self.mask)
+        tokens = np.full(batch * k, self.start, np.int32)
+        scores = np.tile(np.where(np.arange(k) == 0, 0.0, NEG).astype(np.float32), (batch, 1))
+        finished = np.zeros((batch, k), bool)
+        lengths = np.zeros((batch, k), np.int32)
+        seqs = np.full((batch, k, max_length), self.pad, np.int32)
+        pad_only = np.full(vocab, NEG, np.float32)
+        pad_only[self.pad] = 0.0
+        rows = np.arange(batch)[:, None]
+        for t in range(max_length):
+            logits, states = self.step(tokens, states, context)
+            logp = self.log_probs(logits).reshape(batch, k, vocab)
+            logp = np.where(finished[..., None], pad_only, logp)
+            total = (scores[..., None] + logp).reshape(batch, k * vocab)
+            index = np.argsort(-total, axis=1, kind="stable")[:, :k]
+            scores = np.take_along_axis(total, index, axis=1)
+            beam, token = index // vocab, (index % vocab).astype(np.int32)
+            flat = (rows * k + beam).reshape(-1)
+            states = [s[flat] for s in states]
+            finished_before = finished[rows, beam]
+            lengths = lengths[rows, beam] + ~finished_before
+            seqs = seqs[rows, beam]
+            seqs[:, :, t] = token
+            finished = finished_before | (token == self.end)
+            tokens = token.reshape(-1)
+        normed = scores / ((5.0 + lengths) / 6.0) ** length_penalty
+        best = np.argmax(normed, axis=1)
+        return seqs[np.arange(batch), best], scores[np.arange(batch), best]
+
+    def decode(self, states, context, max_length, beam_width=1, length_penalty=0.0):
+        """Greedy, or beam search that keeps greedy's answer where that
+        scores at least as well (as zoo's Seq2Seq.decode does) -> tokens."""
+        batch = len(states[0])
+        greedy = self.greedy(states, context, batch, max_length)
+        if beam_width == 1:
+            return greedy[0]
+        beam = self.beam(states, context, batch, max_length, beam_width, length_penalty)
+        normed = [
+            logp / ((5.0 + (tokens != self.pad).sum(axis=1)) / 6.0) ** length_penalty
+            for tokens, logp in (greedy, beam)
+        ]
+        return np.where((normed[1] >= normed[0])[:, None], beam[0], greedy[0])

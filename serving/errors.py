@@ -1,0 +1,58 @@
+"""Errors as TF Serving reports them: a canonical gRPC status code name
+(INVALID_ARGUMENT, NOT_FOUND...) and a message; REST gives the code's HTTP
+status and `{"error": message}`, gRPC the status itself."""
+
+# TF Serving's mapping of canonical codes to HTTP statuses.
+HTTP_STATUS = {
+    "OK": 200,
+    "CANCELLED": 499,
+    "INVALID_ARGUMENT": 400,
+    "FAILED_PRECONDITION": 400,
+    "OUT_OF_RANGE": 400,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "NOT_FOUND": 404,
+    "ALREADY_EXISTS": 409,
+    "RESOURCE_EXHAUSTED": 429,
+    "UNIMPLEMENTED": 501,
+    "UNAVAILABLE": 503,
+    "DEADLINE_EXCEEDED": 504,
+}
+# Canonical codes by number (tf.errors and grpc.StatusCode share them).
+CODES = [
+    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+    "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+    "UNAUTHENTICATED",
+]  # fmt: skip
+
+
+class ServingError(Exception):
+    """A request the server (or a client) could not satisfy."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+    @property
+    def http_status(self):
+        return HTTP_STATUS.get(self.code, 500)
+
+    def __str__(self):
+        return f"{self.code}: {self.message}"
+
+
+def invalid(message):
+    return ServingError("INVALID_ARGUMENT", message)
+
+
+def not_found(message):
+    return ServingError("NOT_FOUND", message)
+
+
+def code_for_http(status):
+    """The canonical code a client reports for an HTTP error status."""
+    for code, http in HTTP_STATUS.items():
+        if http == status and code not in ("FAILED_PRECONDITION", "OUT_OF_RANGE"):
+            return code
+    return "INTERNAL" if status >= 500 else "UNKNOWN"

@@ -1,0 +1,101 @@
+"""TF Serving's gRPC API through tensorflow-serving-api's generated
+servicers: PredictionService.Predict / GetModelMetadata and
+ModelService.GetModelStatus; the other methods answer UNIMPLEMENTED."""
+
+import logging
+from concurrent import futures
+
+import grpc
+import tensorflow as tf
+from tensorflow_serving.apis import (
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
+
+from serving import protos
+from serving.errors import ServingError, invalid
+
+log = logging.getLogger("serving")
+
+
+def _requested(spec):
+    """(name, version, label) of a ModelSpec."""
+    which = spec.WhichOneof("version_choice")
+    version = spec.version.value if which == "version" else None
+    label = spec.version_label if which == "version_label" else None
+    return spec.name, version, label
+
+
+def _answer(context, fn, *args):
+    """fn(*args), with ServingError (and any other failure) as a gRPC status."""
+    try:
+        return fn(*args)
+    except ServingError as error:
+        context.abort(getattr(grpc.StatusCode, error.code, grpc.StatusCode.UNKNOWN), error.message)
+    except Exception as error:
+        log.exception("gRPC request failed")
+        context.abort(grpc.StatusCode.INTERNAL, f"{type(error).__name__}: {error}")
+
+
+class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
+    def __init__(self, repository):
+        self.repository = repository
+
+    def Predict(self, request, context):  # noqa: N802 (the proto's name)
+        return _answer(context, self._predict, request)
+
+    def _predict(self, request):
+        servable = self.repository.get(*_requested(request.model_spec))
+        signature = servable.signature(request.model_spec.signature_name)
+        feed = {}
+        for key, proto in request.inputs.items():
+            try:
+                feed[key] = tf.make_ndarray(proto)
+            except Exception as error:
+                raise invalid(f"input {key!r} is not a valid TensorProto: {error}") from None
+        outputs = servable.predict(signature, feed, tuple(request.output_filter))
+        response = predict_pb2.PredictResponse()
+        response.model_spec.name = servable.name
+        response.model_spec.version.value = servable.version
+        response.model_spec.signature_name = signature
+        for key, value in outputs.items():
+            response.outputs[key].CopyFrom(tf.make_tensor_proto(value))
+        return response
+
+    def GetModelMetadata(self, request, context):  # noqa: N802
+        return _answer(context, self._metadata, request)
+
+    def _metadata(self, request):
+        fields = set(request.metadata_field)
+        if fields != {"signature_def"}:
+            raise invalid(f"metadata_field must be ['signature_def'], got {sorted(fields)}")
+        return protos.metadata_response(self.repository.get(*_requested(request.model_spec)))
+
+
+class ModelService(model_service_pb2_grpc.ModelServiceServicer):
+    def __init__(self, repository):
+        self.repository = repository
+
+    def GetModelStatus(self, request, context):  # noqa: N802
+        spec = _requested(request.model_spec)
+        return _answer(context, protos.status_response, self.repository, *spec)
+
+
+def make_server(repository, host, port, workers, max_message_bytes):
+    """A started-on-demand grpc.Server and the port it bound."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
+        options=[
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+        ],
+    )
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+        PredictionService(repository), server
+    )
+    model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(repository), server)
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if not bound:
+        raise OSError(f"cannot bind gRPC to {host}:{port}")
+    return server, bound

@@ -1,0 +1,227 @@
+"""`OnnxModel`: an exported zoo model run end to end with numpy and
+onnxruntime alone (no TensorFlow): text in, text out for character LMs and
+seq2seq models; uint8 images in and out for fast style networks.
+
+It reads a version directory written by `exports` (or a model's base
+directory, taking its highest version): the ONNX graphs plus `zoo.json`,
+which holds the vocabularies, special tokens, state names and the sha256
+of every file (checked before anything is loaded).
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from serving.decoding import Decoder, sample
+
+SIDECAR = "zoo.json"
+
+
+class ArtifactError(ValueError):
+    """The directory is not a complete, intact zoo export."""
+
+
+class OnnxModel:
+    def __init__(self, path, providers=("CPUExecutionProvider",), threads=None):
+        self.path = version_directory(path)
+        self.contract = read_contract(self.path)
+        files = self.contract.get("onnx") or {}
+        if not files:
+            raise ArtifactError(f"{self.path} has no ONNX graphs (exported without 'onnx'?)")
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.sessions = {
+            name.removesuffix(".onnx"): ort.InferenceSession(
+                str(self.path / name), options, providers=list(providers)
+            )
+            for name in files
+        }
+        self.name = self.contract["name"]
+        self.kind = _kind(self.sessions)
+
+    def __repr__(self):
+        return f"OnnxModel({self.name!r}, kind={self.kind!r}, path='{self.path}')"
+
+    def run(self, graph, feed):
+        """{output name: array} of one graph ("model", "encoder", "decoder")."""
+        session = self.sessions[graph]
+        names = [o.name for o in session.get_outputs()]
+        return dict(zip(names, session.run(names, feed), strict=True))
+
+    # ---- character language models ------------------------------------------
+    def generate(self, prompt, length=200, temperature=1.0, top_k=None, seed=None):
+        """`length` characters continuing `prompt`, as zoo's CharLM.generate:
+        temperature 0 is greedy, an empty prompt starts from a newline."""
+        self._expect("char-lm", "generate")
+        _check_generate(prompt, length, temperature, top_k)
+        if length == 0:
+            return ""
+        vocabulary = self.contract["vocabulary"]
+        rng = np.random.default_rng(seed)
+        ids = encode(prompt or "\n", vocabulary)[None]
+        states = {
+            n: np.zeros((1, self._width(n)), np.float32) for n in self.contract["state_names"]
+        }
+        out = []
+        while True:
+            result = self.run("model", {"token_ids": ids, **states})
+            out.append(sample(result["logits"][0, -1], temperature, top_k, rng))
+            if len(out) == length:
+                return "".join(vocabulary[i] for i in out)
+            ids = np.array([[out[-1]]], np.int32)
+            states = {n: result[f"next_{n}"] for n in states}
+
+    def _width(self, state):
+        return self.contract["onnx"]["model.onnx"]["inputs"][state]["shape"][-1]
+
+    # ---- sequence to sequence -----------------------------------------------------
+    def translate(self, texts, beam_width=1, length_penalty=0.0):
+        """Strings in, strings out, as zoo's Seq2Seq.translate (greedy, or
+        beam search with `beam_width` > 1)."""
+        self._expect("seq2seq", "translate")
+        texts = self._check_texts(texts)
+        if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
+            raise ValueError(f"`beam_width` must be an int >= 1, got {beam_width!r}")
+        if not texts:
+            return []
+        c = self.contract
+        special = {k: v[1] for k, v in c["special_tokens"].items()}
+        source = np.full((len(texts), max(map(len, texts))), special["source_pad"], np.int32)
+        for i, text in enumerate(texts):
+            source[i, : len(text)] = encode(text, c["source_vocabulary"])
+        encoded = self.run("encoder", {"source_ids": source})
+        inputs = [i.name for i in self.sessions["decoder"].get_inputs()]
+        state_names = [n for n in inputs if n.startswith("state_")]
+        context = {n: encoded[n] for n in inputs if n != "token_ids" and n not in state_names}
+
+        def step(token_ids, states, context):
+            feed = {"token_ids": token_ids, **dict(zip(state_names, states, strict=True))}
+            out = self.run("decoder", {**feed, **context})
+            return out["logits"], [out[f"next_{n}"] for n in state_names]
+
+        decoder = Decoder(
+            step,
+            len(c["target_vocabulary"]),
+            banned=(special["oov"], special["pad"], special["start"]),
+            start=special["start"],
+            end=special["end"],
+            pad=special["pad"],
+        )
+        tokens = decoder.decode(
+            [encoded[n] for n in state_names],
+            context,
+            c["max_output_length"],
+            beam_width,
+            length_penalty,
+        )
+        return [self._detokenize(row, special) for row in tokens]
+
+    def _detokenize(self, row, special):
+        row = list(row)
+        row = row[: row.index(special["end"])] if special["end"] in row else row
+        return "".join(self.contract["target_vocabulary"][t] for t in row if t != special["pad"])
+
+    def _check_texts(self, texts):
+        if isinstance(texts, str):
+            raise TypeError("translate() takes a list of strings; wrap a single string in a list")
+        texts = list(texts)
+        limit = self.contract["max_input_length"]
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"input {i} is a {type(text).__name__}, not a str")
+            if not text.strip():
+                raise ValueError(f"input {i} is empty")
+            if len(text) > limit:
+                raise ValueError(
+                    f"input {i} has {len(text)} characters; this model reads at most {limit}"
+                )
+        return texts
+
+    # ---- images ---------------------------------------------------------------------
+    def stylize(self, image):
+        """uint8 HWC RGB image (or NHWC batch) -> stylised uint8, same shape."""
+        self._expect("image", "stylize")
+        image = np.asarray(image)
+        if image.dtype != np.uint8 or image.ndim not in (3, 4) or image.shape[-1] != 3:
+            raise ValueError(
+                f"stylize() takes uint8 RGB images, HWC or NHWC; got {image.dtype} {image.shape}"
+            )
+        batch = image[None] if image.ndim == 3 else image
+        out = self.run("model", {"image": batch})["stylized"]
+        return out[0] if image.ndim == 3 else out
+
+    def _expect(self, kind, method):
+        if self.kind != kind:
+            raise TypeError(f"{self.name} is a {self.kind} model; it has no {method}()")
+
+
+def version_directory(path):
+    """`path` itself if it holds zoo.json, else its highest integer version."""
+    path = Path(path)
+    if (path / SIDECAR).is_file():
+        return path
+    versions = sorted(
+        (int(p.name) for p in path.iterdir() if p.name.isdigit() and (p / SIDECAR).is_file()),
+    ) if path.is_dir() else []  # fmt: skip
+    if not versions:
+        raise ArtifactError(f"{path} holds no exported model (no {SIDECAR}, no version folders)")
+    return path / str(versions[-1])
+
+
+def read_contract(directory):
+    """zoo.json, after checking every ONNX file against its sha256."""
+    try:
+        contract = json.loads((directory / SIDECAR).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ArtifactError(f"cannot read {directory / SIDECAR}: {error}") from error
+    digests = contract.get("sha256", {})
+    for name in contract.get("onnx") or {}:
+        if name not in digests:
+            raise ArtifactError(f"{SIDECAR} lists no checksum for {name}")
+        if _sha256(directory / name) != digests[name]:
+            raise ArtifactError(f"{directory / name} does not match its sha256 in {SIDECAR}")
+    return contract
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        raise ArtifactError(f"cannot read {path}: {error}") from error
+    return digest.hexdigest()
+
+
+def encode(text, vocabulary):
+    """int32 ids of `text`'s characters; characters not in `vocabulary`
+    read as id 0 (OOV), as in zoo's CharVocabulary."""
+    index = {token: i for i, token in enumerate(vocabulary)}
+    return np.array([index.get(ch, 0) for ch in text], np.int32)
+
+
+def _kind(sessions):
+    if {"encoder", "decoder"} <= set(sessions):
+        return "seq2seq"
+    inputs = {i.name for i in sessions["model"].get_inputs()} if "model" in sessions else set()
+    if "token_ids" in inputs:
+        return "char-lm"
+    if "image" in inputs:
+        return "image"
+    raise ArtifactError(f"unrecognised graphs {sorted(sessions)} with inputs {sorted(inputs)}")
+
+
+def _check_generate(prompt, length, temperature, top_k):
+    if not isinstance(prompt, str):
+        raise TypeError(f"`prompt` must be a str, got {type(prompt).__name__}")
+    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+        raise ValueError(f"`length` must be an int >= 0, got {length!r}")
+    if not isinstance(temperature, int | float) or not np.isfinite(temperature) or temperature < 0:
+        raise ValueError(f"`temperature` must be a finite number >= 0, got {temperature!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+        raise ValueError(f"`top_k` must be None or an int >= 1, got {top_k!r}")

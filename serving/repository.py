@@ -1,0 +1,276 @@
+"""The models an embedded server holds: every model folder under a root
+(`exports/`), each with integer version folders holding a SavedModel, the
+way TF Serving reads a base path. The highest version is served (or the
+versions a models.config policy names, with its version labels); a poll
+loads versions as they appear and unloads those that go, swapping
+atomically, so a request is always answered by a whole version."""
+
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from google.protobuf import text_format
+from tensorflow.core.protobuf import saved_model_pb2
+from tensorflow_serving.config import model_server_config_pb2
+
+from serving.errors import CODES, ServingError, invalid, not_found
+
+log = logging.getLogger("serving")
+
+
+class Servable:
+    """One loaded version of one model: its signatures, their input and
+    output specs, and the SignatureDefs (for metadata)."""
+
+    def __init__(self, name, version, path, max_batch):
+        self.name, self.version, self.path, self.max_batch = name, version, Path(path), max_batch
+        self._loaded = tf.saved_model.load(str(path))
+        self.signatures = dict(self._loaded.signatures)
+        saved = saved_model_pb2.SavedModel.FromString((self.path / "saved_model.pb").read_bytes())
+        self.signature_defs = {
+            k: v for k, v in saved.meta_graphs[0].signature_def.items() if k in self.signatures
+        }
+        self.specs = {
+            name: {
+                "inputs": _specs(fn.structured_input_signature[1]),
+                "outputs": _specs(fn.structured_outputs),
+            }
+            for name, fn in self.signatures.items()
+        }
+
+    def signature(self, name):
+        name = name or "serving_default"
+        if name not in self.signatures:
+            raise invalid(
+                f"signature {name!r} is not in model {self.name} version {self.version}; "
+                f"it has {sorted(self.signatures)}"
+            )
+        return name
+
+    def predict(self, signature_name, feed, output_filter=()):
+        """{output: array} for `feed` {input: array}, after checking the
+        inputs against the signature (names, dtypes, shapes, batch)."""
+        name = self.signature(signature_name)
+        specs = self.specs[name]
+        tensors = self._check(feed, specs["inputs"])
+        unknown = set(output_filter) - set(specs["outputs"])
+        if unknown:
+            raise invalid(
+                f"unknown output(s) {sorted(unknown)}; {name} gives {sorted(specs['outputs'])}"
+            )
+        try:
+            outputs = self.signatures[name](**tensors)
+        except tf.errors.OpError as error:
+            raise ServingError(CODES[error.error_code], _tf_message(error.message)) from None
+        wanted = output_filter or outputs
+        return {k: outputs[k].numpy() for k in wanted}
+
+    def _check(self, feed, specs):
+        missing, extra = set(specs) - set(feed), set(feed) - set(specs)
+        if missing or extra:
+            raise invalid(
+                f"inputs {sorted(feed)} do not match the signature's {sorted(specs)}"
+                + (f"; missing {sorted(missing)}" if missing else "")
+                + (f"; unknown {sorted(extra)}" if extra else "")
+            )
+        batches, tensors = set(), {}
+        for key, (dtype, shape) in specs.items():
+            value = np.asarray(feed[key])
+            if _dtype_name(value) != dtype:
+                raise invalid(f"input {key!r} must be {dtype}, got {_dtype_name(value)}")
+            if value.ndim != len(shape) or any(
+                want not in (-1, got) for want, got in zip(shape, value.shape, strict=True)
+            ):
+                raise invalid(f"input {key!r} must have shape {_shape(shape)}, got {value.shape}")
+            if shape and shape[0] == -1:
+                batches.add(value.shape[0])
+            tensors[key] = tf.constant(value, dtype=dtype)
+        if len(batches) > 1:
+            raise invalid(f"inputs have different batch sizes {sorted(batches)}")
+        if batches and max(batches) > self.max_batch:
+            raise invalid(f"a batch of {max(batches)} is over this server's limit {self.max_batch}")
+        if batches and min(batches) == 0:
+            raise invalid("the batch is empty")
+        return tensors
+
+
+def _specs(structure):
+    return {
+        k: (v.dtype.name, [-1 if d is None else d for d in v.shape]) for k, v in structure.items()
+    }
+
+
+def _dtype_name(array):
+    return "string" if array.dtype == object or array.dtype.kind in "SU" else array.dtype.name
+
+
+def _shape(shape):
+    return str(tuple(None if d == -1 else d for d in shape))
+
+
+NOISE = ("Graph execution error", "Detected at node", "<stack traces", "[[{{node")
+
+
+def _tf_message(message):
+    """The line of a TF error that says what was wrong (an assertion's
+    text, say), without graph node names and stack notes."""
+    lines = [line.strip() for line in message.splitlines()]
+    useful = [line for line in lines if line and not line.startswith(NOISE)]
+    text = useful[0] if useful else "the model failed on this input"
+    if text.startswith("assertion failed: ["):
+        text = text[: text.find("]") + 1]
+    return text.split(" [Op:")[0]
+
+
+class ModelPolicy:
+    """Which versions of a model to serve, and its version labels."""
+
+    def __init__(self, name, base_path, latest=1, versions=None, labels=None):
+        self.name, self.base_path = name, Path(base_path)
+        self.latest, self.versions, self.labels = latest, versions, dict(labels or {})
+
+    def wanted(self, available):
+        if self.versions is not None:
+            return sorted(set(available) & set(self.versions))
+        return sorted(available)[-self.latest :] if self.latest else sorted(available)
+
+
+def read_models_config(path, root):
+    """ModelPolicy for each entry of a TF Serving models.config. Base paths
+    there name where docker mounts exports/ (/models/NAME); here each
+    model is read from `root`/NAME."""
+    config = model_server_config_pb2.ModelServerConfig()
+    try:
+        text_format.Parse(Path(path).read_text(), config)
+    except (OSError, text_format.ParseError) as error:
+        raise ValueError(f"cannot read models config {path}: {error}") from error
+    policies = []
+    for entry in config.model_config_list.config:
+        policy = entry.model_version_policy
+        which = policy.WhichOneof("policy_choice")
+        policies.append(
+            ModelPolicy(
+                entry.name,
+                Path(root) / entry.name,
+                latest=0 if which == "all" else (policy.latest.num_versions or 1),
+                versions=list(policy.specific.versions) if which == "specific" else None,
+                labels=dict(entry.version_labels),
+            )
+        )
+    return policies
+
+
+def versions_on_disk(base):
+    """Integer versions under `base` that hold a SavedModel."""
+    if not base.is_dir():
+        return []
+    return sorted(
+        int(p.name) for p in base.iterdir() if p.name.isdigit() and (p / "saved_model.pb").is_file()
+    )
+
+
+class ModelRepository:
+    def __init__(self, root, config_file=None, poll_seconds=1.0, max_batch=1024):
+        self.root, self.config_file = Path(root), config_file
+        self.poll_seconds, self.max_batch = poll_seconds, max_batch
+        self._models = {}  # name -> {version: Servable}; replaced, never mutated
+        self._labels = {}  # name -> {label: version}
+        self._failed = {}  # (name, version) -> error message
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = None
+
+    # ---- loading ---------------------------------------------------------------
+    def policies(self):
+        if self.config_file:
+            return read_models_config(self.config_file, self.root)
+        if not self.root.is_dir():
+            raise ValueError(f"models directory {self.root} does not exist")
+        return [
+            ModelPolicy(p.name, p)
+            for p in sorted(self.root.iterdir())
+            if p.is_dir() and not p.name.startswith(".")
+        ]
+
+    def refresh(self):
+        """Load wanted versions that appeared, drop those no longer wanted."""
+        policies = {p.name: p for p in self.policies()}
+        models = {}
+        for name, policy in policies.items():
+            current = self._models.get(name, {})
+            wanted = policy.wanted(versions_on_disk(policy.base_path))
+            loaded = {v: current[v] for v in wanted if v in current}
+            for version in wanted:
+                if version not in loaded and (name, version) not in self._failed:
+                    servable = self._load(name, version, policy.base_path / str(version))
+                    if servable:
+                        loaded[version] = servable
+            if loaded:
+                models[name] = loaded
+        with self._lock:
+            self._models, self._labels = models, {n: p.labels for n, p in policies.items()}
+        return {name: sorted(versions) for name, versions in models.items()}
+
+    def _load(self, name, version, path):
+        try:
+            servable = Servable(name, version, path, self.max_batch)
+        except Exception as error:  # a broken version must not take the server down
+            self._failed[(name, version)] = f"{type(error).__name__}: {error}"
+            log.error("could not load %s version %s: %s", name, version, error)
+            return None
+        log.info("loaded %s version %s", name, version)
+        return servable
+
+    def start_polling(self):
+        self.refresh()
+        self._thread = threading.Thread(target=self._poll, name="model-poll", daemon=True)
+        self._thread.start()
+
+    def _poll(self):
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.refresh()
+            except Exception as error:  # keep serving what is loaded
+                log.error("model poll failed: %s", error)
+
+    def stop(self):
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+
+    # ---- lookup ------------------------------------------------------------------
+    def get(self, name, version=None, label=None):
+        """The Servable a request names: a version, a label, or the latest."""
+        with self._lock:
+            versions, labels = self._models.get(name), self._labels.get(name, {})
+        if not versions:
+            raise not_found(f"Servable not found for request: Latest({name})")
+        if label is not None:
+            if label not in labels:
+                raise not_found(f"Unrecognized servable version label: {label}")
+            version = labels[label]
+        if version is None:
+            return versions[max(versions)]
+        if int(version) not in versions:
+            raise not_found(f"Servable not found for request: Specific({name}, {version})")
+        return versions[int(version)]
+
+    def status(self, name, version=None, label=None):
+        """[(version, state, error code, message)] as GetModelStatus reports."""
+        if version is not None or label is not None:
+            servable = self.get(name, version, label)
+            return [(servable.version, "AVAILABLE", "OK", "")]
+        with self._lock:
+            loaded = sorted(self._models.get(name, {}))
+        failed = sorted(v for (n, v) in self._failed if n == name)
+        if not loaded and not failed:
+            raise not_found(f"Could not find any versions of model {name}")
+        rows = [(v, "AVAILABLE", "OK", "") for v in loaded]
+        rows += [(v, "END", "UNKNOWN", self._failed[(name, v)]) for v in failed]
+        return sorted(rows)
+
+    def names(self):
+        with self._lock:
+            return sorted(self._models)

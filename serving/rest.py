@@ -1,0 +1,94 @@
+"""TF Serving's REST API on aiohttp:
+
+    GET  /v1/models/NAME[/versions/N | /labels/L]            model status
+    GET  /v1/models/NAME[/versions/N | /labels/L]/metadata   signatures
+    POST /v1/models/NAME[/versions/N | /labels/L]:predict    row or columnar JSON
+
+Every error is `{"error": message}` with TF Serving's HTTP status; models
+run in a thread pool, so slow requests never block the event loop.
+"""
+
+import asyncio
+import json
+import logging
+import re
+
+from aiohttp import web
+
+from serving import protos
+from serving.errors import ServingError, invalid, not_found
+from serving.tensors_json import format_response, parse_request
+
+log = logging.getLogger("serving")
+
+ROUTE = re.compile(
+    r"^/v1/models/(?P<name>[^/:]+)"
+    r"(?:/versions/(?P<version>[0-9]+)|/labels/(?P<label>[^/:]+))?"
+    r"(?P<verb>/metadata|:predict|:classify|:regress)?$"
+)
+
+
+def make_app(repository, executor, max_body_bytes):
+    app = web.Application(client_max_size=max_body_bytes, middlewares=[errors_as_json])
+    handler = Handler(repository, executor)
+    app.router.add_route("*", "/v1/models/{tail:.*}", handler.dispatch)
+    return app
+
+
+@web.middleware
+async def errors_as_json(request, handler):
+    """TF Serving's error body for every failure; the server goes on."""
+    try:
+        return await handler(request)
+    except ServingError as error:
+        return error_response(error.http_status, error.message)
+    except web.HTTPException as error:  # 404 route, 405 method, 413 body size...
+        return error_response(error.status, error.reason)
+    except Exception as error:
+        log.exception("request %s %s failed", request.method, request.path)
+        return error_response(500, f"internal error: {type(error).__name__}: {error}")
+
+
+def error_response(status, message):
+    return web.json_response({"error": message}, status=status)
+
+
+class Handler:
+    def __init__(self, repository, executor):
+        self.repository, self.executor = repository, executor
+
+    async def dispatch(self, request):
+        match = ROUTE.match(request.path)
+        if not match:
+            raise not_found(f"Malformed request: {request.method} {request.path}")
+        name, version, label, verb = match.group("name", "version", "label", "verb")
+        want = "POST" if verb and verb.startswith(":") else "GET"
+        if request.method != want:
+            raise web.HTTPMethodNotAllowed(request.method, [want])
+        if verb in (":classify", ":regress"):
+            raise ServingError("UNIMPLEMENTED", f"{verb[1:]} is not served; use :predict")
+        if verb == ":predict":
+            return await self.predict(request, name, version, label)
+        if verb == "/metadata":
+            servable = self.repository.get(name, version, label)
+            return web.json_response(protos.to_json(protos.metadata_response(servable)))
+        status = protos.status_response(self.repository, name, version, label)
+        return web.json_response(protos.to_json(status))
+
+    async def predict(self, request, name, version, label):
+        raw = await request.read()  # over client_max_size: 413
+        try:
+            body = json.loads(raw)
+        except (UnicodeDecodeError, ValueError) as error:
+            raise invalid(f"JSON Parse error: {error}") from None
+        servable = self.repository.get(name, version, label)
+        signature = body.get("signature_name") if isinstance(body, dict) else None
+        if signature is not None and not isinstance(signature, str):
+            raise invalid("'signature_name' must be a string")
+        signature = servable.signature(signature)
+        spec = servable.specs[signature]["inputs"]
+        feed, rows = parse_request(body, spec)
+        loop = asyncio.get_running_loop()
+        outputs = await loop.run_in_executor(self.executor, servable.predict, signature, feed)
+        text = json.dumps(format_response(outputs, rows), ensure_ascii=False)
+        return web.Response(text=text, content_type="application/json")
