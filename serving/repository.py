@@ -200,18 +200,29 @@ class ModelRepository:
         models = {}
         for name, policy in policies.items():
             current = self._models.get(name, {})
-            wanted = policy.wanted(versions_on_disk(policy.base_path))
-            loaded = {v: current[v] for v in wanted if v in current}
-            for version in wanted:
-                if version not in loaded and (name, version) not in self._failed:
-                    servable = self._load(name, version, policy.base_path / str(version))
-                    if servable:
-                        loaded[version] = servable
+            loaded = self._load_wanted(policy, current)
             if loaded:
                 models[name] = loaded
         with self._lock:
             self._models, self._labels = models, {n: p.labels for n, p in policies.items()}
         return {name: sorted(versions) for name, versions in models.items()}
+
+    def _load_wanted(self, policy, current):
+        """{version: Servable} for the versions the policy wants, passing
+        over versions that failed to load (the last good one serves on)."""
+        name, loaded = policy.name, {}
+        while True:
+            usable = [
+                v for v in versions_on_disk(policy.base_path) if (name, v) not in self._failed
+            ]
+            wanted = policy.wanted(usable)
+            for version in wanted:
+                if version not in loaded:
+                    loaded[version] = current.get(version) or self._load(
+                        name, version, policy.base_path / str(version)
+                    )
+            if all(loaded[v] is not None for v in wanted):
+                return {v: loaded[v] for v in wanted}
 
     def _load(self, name, version, path):
         try:

@@ -1,0 +1,40 @@
+"""Run by test_onnx_model in a fresh interpreter where importing
+tensorflow (or keras, or zoo) fails: serving.OnnxModel must not need them.
+Prints the outputs as JSON."""
+
+import importlib.abc
+import json
+import sys
+
+BLOCKED = ("tensorflow", "keras", "tf2onnx", "zoo", "exports", "training")
+
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{name} is blocked: serving's ONNX path must not import it")
+        return None
+
+
+sys.meta_path.insert(0, Block())
+
+import numpy as np  # noqa: E402
+
+from serving import OnnxModel  # noqa: E402
+
+request = json.loads(sys.argv[1])
+out = {}
+for name, (directory, kind) in request["models"].items():
+    model = OnnxModel(directory)
+    if kind == "generate":
+        out[name] = [
+            model.generate(p, n, temperature=t, seed=s) for p, n, t, s in request["prompts"]
+        ]
+    elif kind == "translate":
+        texts = request["texts"]
+        out[name] = [model.translate(texts), model.translate(texts, beam_width=4)]
+    else:
+        image = np.random.default_rng(0).integers(0, 256, (33, 40, 3)).astype(np.uint8)
+        out[name] = model.stylize(image).tolist()
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
+print(json.dumps({"outputs": out, "loaded": loaded}))

@@ -1,0 +1,89 @@
+"""serving.OnnxModel runs exported graphs with numpy + onnxruntime only:
+in a subprocess where importing tensorflow fails, it gives the Keras
+model's strings (greedy and sampled generation, greedy and beam
+translation) and images; damaged or wrong artifacts are refused clearly."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import zoo
+from serving import OnnxModel
+from serving.onnx_model import ArtifactError
+
+TEXTS = ["Tuesday, March 3rd 2015", "1 Feb 2003", "on 31.12.99 at noon", "3/4/2021"]
+PROMPTS = [("ROMEO:", 60, 0, None), ("", 30, 0, None), ("ROMEO:", 60, 0.8, 3)]
+
+
+def kind(name):
+    return "translate" if "date" in name else "generate" if name.startswith("char-") else "image"
+
+
+@pytest.fixture(scope="module")
+def without_tf(exported_models):
+    _, exported = exported_models
+    models = {name: (str(directory.parent), kind(name)) for name, directory in exported.items()}
+    request = {"models": models, "prompts": PROMPTS, "texts": TEXTS}
+    script = Path(__file__).with_name("onnx_without_tf.py")
+    run = subprocess.run([sys.executable, str(script), json.dumps(request)],
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout.splitlines()[-1])
+
+
+def test_runs_where_tensorflow_cannot_be_imported(without_tf):
+    assert without_tf["loaded"] == []
+
+
+def test_same_outputs_as_the_keras_models(without_tf, exported_models):
+    for name in exported_models[1]:
+        model, got = zoo.load(name), without_tf["outputs"][name]
+        if kind(name) == "generate":
+            want = [model.generate(p, n, temperature=t, seed=s) for p, n, t, s in PROMPTS]
+            assert got == want, name
+        elif kind(name) == "translate":
+            assert got == [model.translate(TEXTS), model.translate(TEXTS, beam_width=4)], name
+        else:
+            image = np.random.default_rng(0).integers(0, 256, (33, 40, 3)).astype(np.uint8)
+            diff = np.abs(np.array(got) - model.stylize(image).astype(int))
+            assert diff.max() <= 1, name
+
+
+def test_beam_search_is_exercised(without_tf):
+    greedy, beam = without_tf["outputs"]["date-normalizer-no-attention"]
+    assert greedy != beam  # else the beam comparison above would prove nothing
+
+
+def test_damaged_graph_is_refused(exported_models, tmp_path):
+    copy = shutil.copytree(exported_models[1]["char-rnn-shakespeare"], tmp_path / "3")
+    data = bytearray((copy / "model.onnx").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (copy / "model.onnx").write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match="does not match its sha256"):
+        OnnxModel(copy)
+    with pytest.raises(ArtifactError, match="no exported model"):
+        OnnxModel(tmp_path / "nothing-here")
+
+
+def test_picks_the_highest_version_and_checks_arguments(exported_models, tmp_path):
+    base = tmp_path / "m"
+    shutil.copytree(exported_models[1]["date-normalizer"], base / "2")
+    shutil.copytree(exported_models[1]["char-rnn-shakespeare"], base / "10")
+    model = OnnxModel(base)
+    assert model.path.name == "10" and model.kind == "char-lm"
+    with pytest.raises(TypeError, match="no translate"):
+        model.translate(["1 Feb 2003"])
+    with pytest.raises(ValueError, match="length"):
+        model.generate("a", -1)
+    translator = OnnxModel(base / "2")
+    with pytest.raises(ValueError, match="input 0 is empty"):
+        translator.translate([" "])
+    with pytest.raises(TypeError, match="list of strings"):
+        translator.translate("1 Feb 2003")
+    with pytest.raises(ValueError, match="beam_width"):
+        translator.translate(["1 Feb 2003"], beam_width=0)

@@ -1,0 +1,150 @@
+"""Versions under the embedded server: a version published while clients
+query is picked up with no failed request, every answer coming whole from
+N or N+1; models.config policies and labels; `zoo serve` from the command
+line shuts down gracefully, finishing a request in flight."""
+
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from exports import layout
+from serving import GrpcClient, RestClient, ServingError
+from serving.server import EmbeddedServer
+
+# date-normalizer and date-normalizer-no-attention disagree on this input,
+# so an answer shows which of the two versions gave it.
+PROBE = "on 31.12.99 at noon"
+ANSWER = {1: "1999-12-31", 2: "1999-11-31"}
+
+
+@pytest.fixture
+def two_models(exported_models, tmp_path):
+    """A base path holding date-normalizer as version 1, and a function
+    that publishes the no-attention model as version 2 the way exports
+    does (a staging folder renamed into place)."""
+    source = exported_models[1]
+    base = tmp_path / "date-normalizer"
+    shutil.copytree(source["date-normalizer"], base / "1")
+
+    def publish():
+        with layout.staged_version(base) as stage:
+            shutil.copytree(source["date-normalizer-no-attention"], stage.path, dirs_exist_ok=True)
+        return stage.final
+
+    return tmp_path, publish
+
+
+def ask(client):
+    version, out = client.predict_versioned("date-normalizer", {"text": np.array([PROBE], object)})
+    return version, out["output"][0].decode()
+
+
+def test_new_version_under_load_no_request_fails(two_models):
+    root, publish = two_models
+    with EmbeddedServer(root, rest_port=None, grpc_port=0, poll_seconds=0.1) as server:
+        answers, errors, done = [], [], threading.Event()
+
+        def client():
+            with GrpcClient(f"127.0.0.1:{server.grpc_port}", timeout=60) as grpc:
+                while not done.is_set():
+                    try:
+                        answers.append(ask(grpc))
+                    except ServingError as error:
+                        errors.append(error)
+
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)
+        assert publish().name == "2"
+        deadline = time.time() + 60
+        while not any(v == 2 for v, _ in answers[-8:]) and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        done.set()
+        for thread in threads:
+            thread.join()
+    assert not errors
+    assert {v for v, _ in answers} == {1, 2}
+    assert all(text == ANSWER[v] for v, text in answers)  # each answer whole from one version
+    switched = [v for v, _ in answers].index(2)
+    assert all(v == 2 for v, _ in answers[switched + 8 :])  # and it stays on the new one
+
+
+def test_models_config_versions_and_labels(two_models, tmp_path):
+    root, publish = two_models
+    publish()
+    config = tmp_path / "models.config"
+    config.write_text(
+        'model_config_list { config { name: "date-normalizer" base_path: "/models/date-normalizer"'
+        ' model_platform: "tensorflow"'
+        " model_version_policy { specific { versions: 1 versions: 2 } }"
+        ' version_labels { key: "stable" value: 1 } version_labels { key: "canary" value: 2 } } }'
+    )
+    with EmbeddedServer(root, rest_port=0, grpc_port=0, config_file=config) as server:
+        rest = RestClient(f"http://127.0.0.1:{server.rest_port}")
+        grpc = GrpcClient(f"127.0.0.1:{server.grpc_port}")
+        for version, label in ((1, "stable"), (2, "canary")):
+            by_label = rest.predict("date-normalizer", instances=[PROBE], label=label)
+            assert by_label[0]["output"] == ANSWER[version]
+            by_number = rest.predict("date-normalizer", instances=[PROBE], version=version)
+            assert by_number == by_label
+            got = grpc.predict_versioned(
+                "date-normalizer", {"text": np.array([PROBE], object)}, label=label
+            )
+            assert got[0] == version
+        assert [s["version"] for s in rest.status("date-normalizer")["model_version_status"]] == [
+            "1",
+            "2",
+        ]
+        assert rest.predict("date-normalizer", instances=[PROBE])[0]["output"] == ANSWER[2]
+        grpc.close()
+
+
+def test_a_broken_version_is_reported_and_the_last_good_one_served(two_models):
+    root, _ = two_models
+    broken = root / "date-normalizer" / "2"
+    broken.mkdir()
+    (broken / "saved_model.pb").write_bytes(b"not a protobuf")
+    with EmbeddedServer(root, rest_port=0, grpc_port=None) as server:
+        rest = RestClient(f"http://127.0.0.1:{server.rest_port}")
+        statuses = rest.status("date-normalizer")["model_version_status"]
+        assert [(s["version"], s["state"]) for s in statuses] == [("1", "AVAILABLE"), ("2", "END")]
+        assert statuses[1]["status"]["error_message"]
+        assert rest.predict("date-normalizer", instances=[PROBE])[0]["output"] == ANSWER[1]
+
+
+def test_zoo_serve_command_finishes_requests_in_flight_on_sigterm(two_models):
+    root, _ = two_models
+    server = subprocess.Popen(
+        [sys.executable, "-m", "zoo.cli", "serve", "--models", str(root),
+         "--rest-port", "0", "--grpc-port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        lines = [server.stdout.readline() for _ in range(2)]
+        assert "serving 1 model(s) date-normalizer" in lines[0], lines
+        url = lines[1].split("REST on ")[1].split(",")[0]
+        rest = RestClient(url, timeout=120)
+        result = {}
+        slow = threading.Thread(
+            target=lambda: result.update(
+                out=rest.predict("date-normalizer", instances=[PROBE] * 1024)
+            )
+        )
+        slow.start()
+        time.sleep(0.3)  # the big batch is now running
+        assert slow.is_alive(), "the request finished before the signal: it proves nothing"
+        server.send_signal(signal.SIGTERM)
+        slow.join()
+        assert server.wait(timeout=60) == 0
+        assert [r["output"] for r in result["out"]] == [ANSWER[1]] * 1024
+        assert "stopped" in server.stdout.read()
+    finally:
+        server.kill()
