@@ -1,0 +1,124 @@
+// Zoo's exported ONNX graphs in Node.js, with onnxruntime-node and nothing
+// else: everything an app needs besides the graphs (vocabularies, special
+// tokens, state names) is read from the export's zoo.json.
+//
+//   node zoo.mjs generate exports/char-lstm-shakespeare/1 "ROMEO:" 200
+//   node zoo.mjs translate exports/date-normalizer/1 "Tuesday, March 3rd 2015" "1 Feb 2003"
+//
+// Both decode greedily and print JSON: {"text": ...} or {"outputs": [...]}.
+
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import ort from "onnxruntime-node";
+
+// Load zoo.json and open the graphs, refusing files whose sha256 differs.
+export async function load(dir) {
+  const contract = JSON.parse(readFileSync(join(dir, "zoo.json"), "utf8"));
+  const sessions = {};
+  for (const file of Object.keys(contract.onnx ?? {})) {
+    const bytes = readFileSync(join(dir, file));
+    const digest = createHash("sha256").update(bytes).digest("hex");
+    if (digest !== contract.sha256[file]) {
+      throw new Error(`${file} does not match its sha256 in zoo.json`);
+    }
+    sessions[file.replace(/\.onnx$/, "")] = await ort.InferenceSession.create(bytes);
+  }
+  return { contract, sessions };
+}
+
+// Character ids of a text; characters outside the vocabulary read as id 0 (OOV).
+function encode(text, vocabulary) {
+  const index = new Map(vocabulary.map((token, id) => [token, id]));
+  return Int32Array.from(Array.from(text), (ch) => index.get(ch) ?? 0);
+}
+
+// The highest-scoring id, never one of `banned` (first wins ties, like numpy).
+function argmax(data, offset, size, banned) {
+  let best = -1;
+  for (let i = 0; i < size; i++) {
+    if (banned.has(i)) continue;
+    if (best < 0 || data[offset + i] > data[offset + best]) best = i;
+  }
+  return best;
+}
+
+// Greedy continuation of `prompt`: read the prompt once, then one step per
+// character, carrying the recurrent state (zoo's CharLM.generate, temperature 0).
+export async function generate({ contract, sessions }, prompt, length) {
+  const { vocabulary, state_names: stateNames } = contract;
+  const inputs = contract.onnx["model.onnx"].inputs;
+  const feeds = {};
+  for (const name of stateNames) {
+    const width = inputs[name].shape.at(-1);
+    feeds[name] = new ort.Tensor("float32", new Float32Array(width), [1, width]);
+  }
+  let ids = encode(prompt || "\n", vocabulary);
+  const banned = new Set([0]);
+  let text = "";
+  for (let t = 0; t < length; t++) {
+    feeds.token_ids = new ort.Tensor("int32", ids, [1, ids.length]);
+    const out = await sessions.model.run(feeds);
+    const [, steps, size] = out.logits.dims;
+    const next = argmax(out.logits.data, (steps - 1) * size, size, banned);
+    text += vocabulary[next];
+    ids = Int32Array.of(next);
+    for (const name of stateNames) feeds[name] = out[`next_${name}`];
+  }
+  return text;
+}
+
+// Greedy translation of a batch of texts with the encoder and decoder-step
+// graphs, as zoo.json's "decoding" describes.
+export async function translate({ contract, sessions }, texts) {
+  const special = Object.fromEntries(
+    Object.entries(contract.special_tokens).map(([k, [, id]]) => [k, id]),
+  );
+  const width = Math.max(...texts.map((t) => Array.from(t).length));
+  const source = new Int32Array(texts.length * width).fill(special.source_pad);
+  texts.forEach((text, row) => source.set(encode(text, contract.source_vocabulary), row * width));
+  const encoded = await sessions.encoder.run({
+    source_ids: new ort.Tensor("int32", source, [texts.length, width]),
+  });
+  const feeds = {};
+  for (const name of sessions.decoder.inputNames) {
+    if (name !== "token_ids") feeds[name] = encoded[name];
+  }
+  const stateNames = sessions.decoder.inputNames.filter((n) => n.startsWith("state_"));
+  const banned = new Set([special.oov, special.pad, special.start]);
+  let tokens = new Int32Array(texts.length).fill(special.start);
+  const outputs = texts.map(() => []);
+  const finished = texts.map(() => false);
+  for (let t = 0; t < contract.max_output_length && !finished.every(Boolean); t++) {
+    feeds.token_ids = new ort.Tensor("int32", tokens, [texts.length]);
+    const out = await sessions.decoder.run(feeds);
+    const size = out.logits.dims[1];
+    tokens = Int32Array.from(texts, (_, row) => argmax(out.logits.data, row * size, size, banned));
+    tokens.forEach((token, row) => {
+      if (finished[row]) return;
+      if (token === special.end) finished[row] = true;
+      else outputs[row].push(contract.target_vocabulary[token]);
+    });
+    for (const name of stateNames) feeds[name] = out[`next_${name}`];
+  }
+  return outputs.map((chars) => chars.join(""));
+}
+
+async function main([command, dir, ...rest]) {
+  const model = await load(dir);
+  if (command === "generate") {
+    const [prompt = "", length = "200"] = rest;
+    return { text: await generate(model, prompt, Number(length)) };
+  }
+  if (command === "translate") return { outputs: await translate(model, rest) };
+  throw new Error(`usage: node zoo.mjs generate DIR PROMPT LENGTH | translate DIR TEXT...`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2))
+    .then((result) => console.log(JSON.stringify(result)))
+    .catch((error) => {
+      console.error(error.message);
+      process.exit(2);
+    });
+}

@@ -1,0 +1,58 @@
+"""serving/examples/node (onnxruntime-node, reading zoo.json) decodes
+greedily to the same strings as serving.OnnxModel in Python. Runs where
+node and npm are installed; its packages come from the committed lock file."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from serving import OnnxModel
+
+APP = Path(__file__).resolve().parents[2] / "serving" / "examples" / "node"
+TEXTS = ["Tuesday, March 3rd 2015", "1 Feb 2003", "on 31.12.99 at noon", "le 14 juillet 1789"]
+PROMPTS = [("ROMEO:", 120), ("", 40), ("Naïve ✓ text", 30)]
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("node") and shutil.which("npm")), reason="node and npm are not installed"
+)
+
+
+@pytest.fixture(scope="module")
+def node():
+    if not (APP / "node_modules" / "onnxruntime-node").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=APP, check=True,
+                       capture_output=True, timeout=600)  # fmt: skip
+
+    def run(*args):
+        done = subprocess.run(["node", "zoo.mjs", *map(str, args)], cwd=APP,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    return run
+
+
+@pytest.mark.parametrize("name", ["char-lstm-shakespeare", "char-gru-shakespeare"])
+def test_node_generates_what_python_onnxruntime_generates(node, exported_models, name):
+    directory = exported_models[1][name]
+    python = OnnxModel(directory)
+    for prompt, length in PROMPTS:
+        want = python.generate(prompt, length, temperature=0)
+        assert node("generate", directory, prompt, length)["text"] == want
+
+
+@pytest.mark.parametrize("name", ["date-normalizer", "date-normalizer-no-attention"])
+def test_node_translates_what_python_onnxruntime_translates(node, exported_models, name):
+    directory = exported_models[1][name]
+    assert node("translate", directory, *TEXTS)["outputs"] == OnnxModel(directory).translate(TEXTS)
+
+
+def test_node_refuses_a_damaged_graph(node, exported_models, tmp_path):
+    copy = shutil.copytree(exported_models[1]["char-rnn-shakespeare"], tmp_path / "1")
+    (copy / "model.onnx").write_bytes((copy / "model.onnx").read_bytes()[:-10])
+    done = subprocess.run(["node", "zoo.mjs", "generate", str(copy), "a", "5"], cwd=APP,
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2 and "does not match its sha256" in done.stderr
