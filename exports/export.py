@@ -23,12 +23,15 @@ SIDECAR = "zoo.json"
 SIDECAR_VERSION = 1
 
 
-def export(model, out="exports", formats=FORMATS, name=None, check=True, models_config=None):
+def export(
+    model, out="exports", formats=FORMATS, name=None, check=True, models_config=None, labels=()
+):
     """Export a zoo model (instance, shipped name or package directory) to
     `out/<name>/<next version>/`; returns that directory. With `check`, the
     export must agree with Keras (exports.verify) or nothing is published.
     `models_config` (default out/models.config) is rewritten for every
-    model under `out` with a SavedModel."""
+    model under `out` with a SavedModel; `labels` (e.g. ["canary"]) name
+    the new version there (TF Serving version labels)."""
     model, name = _resolve(model, name)
     formats = _check_formats(formats)
     graphs = graphs_for(model)
@@ -46,7 +49,8 @@ def export(model, out="exports", formats=FORMATS, name=None, check=True, models_
             contract["verified"] = verify(graphs, stage.path, formats, examples)
         write_sidecar(stage.path, contract, getattr(model, "card", None))
     if "savedmodel" in formats:
-        layout.models_config(out, models_config or out / "models.config")
+        new_labels = {name: {label: int(stage.final.name) for label in labels}}
+        layout.models_config(out, models_config or out / "models.config", labels=new_labels)
     return stage.final
 
 

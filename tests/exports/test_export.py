@@ -186,3 +186,22 @@ def test_command_line_exports_and_reports_errors(tmp_path):
                           capture_output=True, text=True)  # fmt: skip
     assert good.returncode == 0, good.stderr
     assert (tmp_path / "char-rnn-shakespeare" / "1" / "model.onnx").is_file()
+
+
+def test_models_config_keeps_and_moves_version_labels(tmp_path):
+    config = tmp_path / "models.config"
+    run = dict(formats=["savedmodel"], check=False, models_config=config)
+    export("char-rnn-shakespeare", tmp_path, labels=["stable"], **run)
+    export("char-rnn-shakespeare", tmp_path, labels=["canary"], **run)
+    export("char-gru-shakespeare", tmp_path, **run)
+    export("char-rnn-shakespeare", tmp_path, **run)
+    entries = {e.name: e for e in layout.read_models_config(config).model_config_list.config}
+    rnn = entries["char-rnn-shakespeare"]
+    assert dict(rnn.version_labels) == {"stable": 1, "canary": 2}
+    assert list(rnn.model_version_policy.specific.versions) == [1, 2, 3]
+    assert not entries["char-gru-shakespeare"].version_labels
+    assert entries["char-gru-shakespeare"].base_path == "/models/char-gru-shakespeare"
+    export("char-rnn-shakespeare", tmp_path, labels=["stable"], **run)  # promote version 4
+    rnn = layout.read_models_config(config).model_config_list.config[1]
+    assert dict(rnn.version_labels) == {"stable": 4, "canary": 2}
+    assert list(rnn.model_version_policy.specific.versions) == [2, 4]

@@ -1,0 +1,163 @@
+"""Latency of the embedded TF-Serving-compatible server (`zoo serve`) on
+loopback, against calling the same SavedModel signature in-process.
+
+The server runs in its own process (`python -m serving`); clients are
+threads here. For each request kind, in one run:
+- in-process: the signature called directly (tf.saved_model.load), median;
+- one client, N requests in sequence, REST and gRPC: p50 / p99, and the
+  p50's ratio to the in-process median (the serving overhead);
+- 8 concurrent clients x N requests each, REST and gRPC: p50 / p99,
+  requests per second, and the count of errors and wrong answers.
+
+    python -m benchmarks.serving [--requests 200] [--clients 8]
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from exports.export import export  # noqa: E402
+from serving import GrpcClient, RestClient, ServingError  # noqa: E402
+
+CASES = {
+    "date-normalizer, 1 text": (
+        "date-normalizer",
+        {"text": ["Tuesday, March 3rd 2015"]},
+        lambda out: out["output"][0] in ("2015-03-03", b"2015-03-03"),
+    ),
+    "char-lstm, 20 chars": (
+        "char-lstm-shakespeare",
+        {"prompt": ["ROMEO:"], "length": [20], "temperature": [0.0], "seed": [0]},
+        lambda out: len(out["text"][0]) == 20,
+    ),
+}
+DTYPES = {"length": np.int32, "temperature": np.float32, "seed": np.int64}
+
+
+def arrays(inputs):
+    return {k: np.array(v, DTYPES.get(k, object)) for k, v in inputs.items()}
+
+
+def percentiles(seconds):
+    ms = np.array(seconds) * 1000
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
+
+
+def in_process(directory, inputs, repeats):
+    fn = tf.saved_model.load(str(directory)).signatures["serving_default"]
+    feed = {k: tf.constant(v) for k, v in arrays(inputs).items()}
+    for _ in range(5):
+        fn(**feed)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn(**feed)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def start_server(root):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "serving", "--models", str(root), "--rest-port", "0",
+         "--grpc-port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    process.stdout.readline()
+    ports = process.stdout.readline()
+    rest = ports.split("REST on ")[1].split(",")[0]
+    grpc = ports.split("gRPC on ")[1].strip()
+    return process, rest, grpc
+
+
+def client_calls(protocol, rest_url, grpc_target, name, inputs):
+    if protocol == "REST":
+        client = RestClient(rest_url, timeout=120)
+        return lambda: client.predict(name, inputs=inputs)
+    client = GrpcClient(grpc_target, timeout=120)
+    feed = arrays(inputs)
+    return lambda: client.predict(name, feed)
+
+
+def run_clients(make_call, check, clients, requests):
+    """(latencies, errors, wrong answers, wall seconds) of `clients`
+    threads each sending `requests` requests."""
+    latencies, failures = [], {"errors": 0, "wrong": 0}
+    lock = threading.Lock()
+
+    def worker():
+        call, mine = make_call(), []
+        errors = wrong = 0
+        for _ in range(requests):
+            start = time.perf_counter()
+            try:
+                ok = check(call())
+            except ServingError:
+                errors, ok = errors + 1, True
+            mine.append(time.perf_counter() - start)
+            wrong += not ok
+        with lock:
+            latencies.extend(mine)
+            failures["errors"] += errors
+            failures["wrong"] += wrong
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, failures["errors"], failures["wrong"], time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="requests per client")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="zoo-serving-bench-"))
+    directories = {name: export(name, root, check=False) for name, _, _ in CASES.values()}
+    server, rest_url, grpc_target = start_server(root)
+    try:
+        rows = []
+        for case, (name, inputs, check) in CASES.items():
+            local = in_process(directories[name], inputs, args.requests)
+            for protocol in ("REST", "gRPC"):
+
+                def make(protocol=protocol, name=name, inputs=inputs):
+                    return client_calls(protocol, rest_url, grpc_target, name, inputs)
+
+                run_clients(make, check, 1, 10)  # warm up
+                one, *_ = run_clients(make, check, 1, args.requests)
+                many, errors, wrong, wall = run_clients(make, check, args.clients, args.requests)
+                rows.append((case, protocol, local, percentiles(one), percentiles(many),
+                             len(many) / wall, errors, wrong))  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait()
+    print_table(rows, args)
+
+
+def print_table(rows, args):
+    print(f"\n{args.clients} clients x {args.requests} requests, loopback; ms\n")
+    print("| request | API | in-process | 1 client p50 | p99 | p50 / in-process "
+          f"| {args.clients} clients p50 | p99 | requests/s | errors | wrong |")  # fmt: skip
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for case, protocol, local, one, many, rate, errors, wrong in rows:
+        print(f"| {case} | {protocol} | {local:.2f} | {one[0]:.2f} | {one[1]:.2f} | "
+              f"{one[0] / local:.2f} | {many[0]:.2f} | {many[1]:.2f} | {rate:.0f} | "
+              f"{errors} | {wrong} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
