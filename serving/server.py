@@ -4,7 +4,6 @@ pool). Loopback by default; `stop()` finishes requests in flight before
 it returns (graceful shutdown)."""
 
 import asyncio
-import logging
 import signal
 import socket
 import threading
@@ -15,8 +14,6 @@ from aiohttp import web
 from serving.grpc_service import make_server
 from serving.repository import ModelRepository
 from serving.rest import make_app
-
-log = logging.getLogger("serving")
 
 MB = 1 << 20
 
