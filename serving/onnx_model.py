@@ -16,6 +16,7 @@ import numpy as np
 import onnxruntime as ort
 
 from serving.decoding import Decoder, sample
+from serving.layout import versions
 
 SIDECAR = "zoo.json"
 
@@ -164,12 +165,10 @@ def version_directory(path):
     path = Path(path)
     if (path / SIDECAR).is_file():
         return path
-    versions = sorted(
-        (int(p.name) for p in path.iterdir() if p.name.isdigit() and (p / SIDECAR).is_file()),
-    ) if path.is_dir() else []  # fmt: skip
-    if not versions:
+    found = versions(path, SIDECAR)
+    if not found:
         raise ArtifactError(f"{path} holds no exported model (no {SIDECAR}, no version folders)")
-    return path / str(versions[-1])
+    return path / str(found[-1])
 
 
 def read_contract(directory):

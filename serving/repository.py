@@ -16,6 +16,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
 from serving.errors import CODES, ServingError, invalid, not_found
+from serving.layout import versions
 
 log = logging.getLogger("serving")
 
@@ -162,15 +163,6 @@ def read_models_config(path, root):
     return policies
 
 
-def versions_on_disk(base):
-    """Integer versions under `base` that hold a SavedModel."""
-    if not base.is_dir():
-        return []
-    return sorted(
-        int(p.name) for p in base.iterdir() if p.name.isdigit() and (p / "saved_model.pb").is_file()
-    )
-
-
 class ModelRepository:
     def __init__(self, root, config_file=None, poll_seconds=1.0, max_batch=1024):
         self.root, self.config_file = Path(root), config_file
@@ -213,7 +205,9 @@ class ModelRepository:
         name, loaded = policy.name, {}
         while True:
             usable = [
-                v for v in versions_on_disk(policy.base_path) if (name, v) not in self._failed
+                v
+                for v in versions(policy.base_path, "saved_model.pb")
+                if (name, v) not in self._failed
             ]
             wanted = policy.wanted(usable)
             for version in wanted:
