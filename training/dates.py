@@ -4,8 +4,10 @@ its ISO form YYYY-MM-DD. Deterministic from a seed.
 Formats are named; `UNSEEN` are held out of training and recombine parts the
 training formats do teach (a short month after the day, a weekday before a
 day-first date, ...), so accuracy on them measures generalisation. Two-digit
-years read as 1950-2049. `distract` hides a date inside filler words, for the
-long-input comparison of attention and a fixed context vector.
+years read as 1950-2049; a slash date is month first (US) unless its first
+number is over 12, which can only be a day. `distract` hides a date inside
+filler words, for the long-input comparison of attention and a fixed
+context vector.
 """
 
 import datetime as dt
@@ -15,6 +17,35 @@ import numpy as np
 MONTHS = [dt.date(2000, m, 1).strftime("%B") for m in range(1, 13)]
 WEEKDAYS = [dt.date(2001, 1, d).strftime("%A") for d in range(1, 8)]  # Monday first
 FIRST, LAST = dt.date(1950, 1, 1), dt.date(2049, 12, 31)
+
+
+UNITS = "one two three four five six seven eight nine".split()
+TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+TENS = {2: "twenty", 3: "thirty"}
+IRREGULAR_ORDINALS = {"one": "first", "two": "second", "three": "third", "five": "fifth",
+                      "eight": "eighth", "nine": "ninth", "twelve": "twelfth"}  # fmt: skip
+
+
+def number_word(n):
+    """1..39 in words: 3 -> 'three', 21 -> 'twenty-one'."""
+    if n < 10:
+        return UNITS[n - 1]
+    if n < 20:
+        return TEENS[n - 10]
+    tens, unit = TENS[n // 10], n % 10
+    return f"{tens}-{UNITS[unit - 1]}" if unit else tens
+
+
+def ordinal_word(n):
+    """1..39 as a spelled-out ordinal: 3 -> 'third', 21 -> 'twenty-first'."""
+    *head, last = number_word(n).split("-")
+    if last in IRREGULAR_ORDINALS:
+        last = IRREGULAR_ORDINALS[last]
+    elif last.endswith("y"):
+        last = last[:-1] + "ieth"
+    else:
+        last += "th"
+    return "-".join([*head, last])
 
 
 def ordinal(n):
@@ -28,7 +59,8 @@ def _parts(d):
     return {
         "month": m, "mon": m[:3], "day": d.day, "dd": f"{d.day:02d}", "nth": ordinal(d.day),
         "mm": f"{d.month:02d}", "m": d.month, "year": d.year, "yy": f"{d.year % 100:02d}",
-        "weekday": w, "wkd": w[:3],
+        "weekday": w, "wkd": w[:3], "day_word": number_word(d.day),
+        "nth_word": ordinal_word(d.day),
     }  # fmt: skip
 
 
@@ -46,6 +78,7 @@ FORMATS = {
     "wkd, d mon yyyy": "{wkd}, {day} {mon} {year}",
     "mm/dd/yyyy": "{mm}/{dd}/{year}",
     "m/d/yy": "{m}/{day}/{yy}",
+    "m/d/yyyy": "{m}/{day}/{year}",
     "dd.mm.yyyy": "{dd}.{mm}.{year}",
     "dd-mm-yyyy": "{dd}-{mm}-{year}",
     "yyyy-mm-dd": "{year}-{mm}-{dd}",
@@ -53,6 +86,16 @@ FORMATS = {
     "yyyymmdd": "{year}{mm}{dd}",
     "month d yyyy": "{month} {day} {year}",
     "d month 'yy": "{day} {month} '{yy}",
+    # Day first with a slash: written only when the day is over 12, the case
+    # where a slash date cannot be month first (31/12/1999).
+    "dd/mm/yyyy": "{dd}/{mm}/{year}",
+    "d/m/yyyy": "{day}/{m}/{year}",
+    # Days in words: spelled-out ordinals and numbers.
+    "month dth-word, yyyy": "{month} {nth_word}, {year}",
+    "dth-word of month yyyy": "{nth_word} of {month} {year}",
+    "the dth-word of month, yyyy": "the {nth_word} of {month}, {year}",
+    "month d-word, yyyy": "{month} {day_word}, {year}",
+    "d-word month yyyy": "{day_word} {month} {year}",
     # Held out of training (UNSEEN):
     "d mon yyyy": "{day} {mon} {year}",
     "weekday d month yyyy": "{weekday} {day} {month} {year}",
@@ -60,6 +103,7 @@ FORMATS = {
     "d.m.yy": "{day}.{m}.{yy}",
 }
 UNSEEN = ("d mon yyyy", "weekday d month yyyy", "mon dth yyyy", "d.m.yy")
+DAY_FIRST_SLASH = ("dd/mm/yyyy", "d/m/yyyy")  # only for days 13-31
 SEEN = tuple(name for name in FORMATS if name not in UNSEEN)
 FILLER = (
     "please note that the meeting with our team about the new project was moved to "
@@ -74,6 +118,8 @@ def random_date(rng):
 
 def write(d, fmt, rng, noise=True):
     """Date `d` in format `fmt`, with random capitalisation and stray spaces."""
+    if fmt in DAY_FIRST_SLASH and d.day <= 12:
+        raise ValueError(f"{fmt} is written only for days over 12 ({d} reads as month first)")
     text = FORMATS[fmt].format(**_parts(d))
     if not noise:
         return text
@@ -108,7 +154,10 @@ def pairs(n, seed, formats=SEEN, distractor=(0, 0), distract_share=0.0):
     out = []
     for _ in range(n):
         d = random_date(rng)
-        text = write(d, formats[int(rng.integers(len(formats)))], rng)
+        fmt = formats[int(rng.integers(len(formats)))]
+        while fmt in DAY_FIRST_SLASH and d.day <= 12:
+            d = random_date(rng)
+        text = write(d, fmt, rng)
         if distract_share and rng.random() < distract_share:
             text = distract(text, rng, *distractor)
         out.append((text, d.isoformat()))

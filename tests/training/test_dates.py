@@ -41,12 +41,51 @@ def read_back(text, fmt):
     )
 
 
+# Day numbers in words, listed here rather than derived, to read them back.
+CARDINALS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+             "fifteen sixteen seventeen eighteen nineteen twenty").split()  # fmt: skip
+ORDINALS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+            "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth "
+            "twentieth").split()  # fmt: skip
+WORDS = {w: i for words in (CARDINALS, ORDINALS) for i, w in enumerate(words, 1)}
+WORDS.update({"thirty": 30, "thirtieth": 30})
+
+
+def words_to_digits(text):
+    """'twenty-first of June' -> '21 of June'."""
+
+    def number(match):
+        tens, unit = match.group(1), match.group(2)
+        return str(WORDS[tens.lower()] + (WORDS[unit.lower()] if unit else 0))
+
+    names = "|".join(sorted(WORDS, key=len, reverse=True))
+    return re.sub(rf"\b({names})(?:-({names}))?\b", number, text, flags=re.IGNORECASE)
+
+
 @pytest.mark.parametrize("fmt", list(dates.FORMATS))
 def test_every_format_writes_its_date(fmt):
     rng = np.random.default_rng(0)
     for _ in range(200):
         d = dates.random_date(rng)
-        assert read_back(dates.write(d, fmt, rng), fmt) == d, (fmt, d)
+        if fmt in dates.DAY_FIRST_SLASH and d.day <= 12:
+            with pytest.raises(ValueError, match="only for days over 12"):
+                dates.write(d, fmt, rng)
+            d = d.replace(day=13 + d.day)
+        text = dates.write(d, fmt, rng)
+        if "word" in fmt:
+            text, fmt_read = words_to_digits(text), fmt.replace("th-word", "").replace("-word", "")
+        else:
+            fmt_read = fmt
+        assert read_back(text, fmt_read) == d, (fmt, d, text)
+
+
+def test_slash_dates_are_day_first_exactly_when_the_first_number_is_over_12():
+    for text, iso in dates.pairs(3000, seed=9):
+        match = re.fullmatch(r"\s*(\d{1,2})/(\d{1,2})/(\d+)\s*", text)
+        if match:
+            first, second = int(match.group(1)), int(match.group(2))
+            day_first = first > 12
+            assert iso[-2:] == f"{first if day_first else second:02d}", (text, iso)
 
 
 def test_at_least_twenty_training_formats_and_a_disjoint_unseen_set():

@@ -39,6 +39,30 @@ def test_the_issues_example():
     assert model().translate(["Tuesday, March 3rd 2015"], beam_width=4) == ["2015-03-03"]
 
 
+PEOPLES_SPELLINGS = {  # tried by a new user; each was wrong before the retraining
+    "31/12/1999": "1999-12-31",
+    "March third, 2015": "2015-03-03",
+    "first of January 2000": "2000-01-01",
+    "5/6/2001": "2001-05-06",  # a slash date with both numbers <= 12 stays month first
+    "the twenty-first of June, 1990": "1990-06-21",
+}
+NEW_SPELLINGS = ("dd/mm/yyyy", "d/m/yyyy", "m/d/yyyy", "month dth-word, yyyy",
+                 "dth-word of month yyyy", "the dth-word of month, yyyy", "month d-word, yyyy",
+                 "d-word month yyyy")  # fmt: skip
+
+
+@pytest.mark.parametrize("beam_width", [1, 4])
+def test_spellings_people_actually_write(beam_width):
+    texts = list(PEOPLES_SPELLINGS)
+    assert model().translate(texts, beam_width=beam_width) == list(PEOPLES_SPELLINGS.values())
+
+
+def test_exact_match_on_fresh_dates_in_the_new_spellings():
+    pairs = dates.pairs(1000, FRESH_SEED + 3, formats=NEW_SPELLINGS)
+    out = model().translate([s for s, _ in pairs])
+    assert sum(o == t for o, (_, t) in zip(out, pairs, strict=True)) / len(pairs) >= 0.995
+
+
 @pytest.mark.parametrize("beam_width", [1, 4])
 def test_exact_match_on_fresh_dates(beam_width):
     assert accuracy("date-normalizer", "test", beam_width) >= IN_DISTRIBUTION_BAR
