@@ -1,9 +1,13 @@
 """Model packages from training runs: the parts of a model card every task
 shares, writing run_dir/model, and publishing into zoo/pretrained/."""
 
+import ctypes
+import errno
 import os
 import platform
 import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import keras
@@ -86,13 +90,42 @@ def write_package(model, card, run_dir, publish_to=None):
 
 
 def publish(package, destination):
-    """Replace `destination` with the package (staged, then renamed)."""
+    """Replace `destination` with a copy of the package. The copy is staged
+    beside it, then swapped in by one atomic exchange of the two names, so
+    a reader sees the old package or the new one, never a mix or nothing;
+    only then is the old one deleted."""
     destination = Path(destination)
-    staging = destination.with_name(destination.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(package, staging)
-    shutil.rmtree(destination, ignore_errors=True)
-    staging.rename(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    try:
+        shutil.copytree(package, staging, dirs_exist_ok=True)
+        if destination.exists():
+            exchange(staging, destination)  # staging now holds the old package
+        else:
+            os.rename(staging, destination)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def exchange(a, b):
+    """Swap two directories' names atomically (Linux renameat2
+    RENAME_EXCHANGE); elsewhere, two renames that restore `b` on failure."""
+    libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None:
+        at_cwd, rename_exchange = -100, 2
+        if renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), rename_exchange) == 0:
+            return
+        if ctypes.get_errno() not in (errno.EINVAL, errno.ENOSYS):  # not just unsupported
+            raise OSError(ctypes.get_errno(), f"cannot swap {a} and {b}")
+    aside = Path(tempfile.mkdtemp(prefix=f".{Path(b).name}.old.", dir=Path(b).parent))
+    os.replace(b, aside)  # an empty directory is replaced
+    try:
+        os.rename(a, b)
+    except OSError:
+        os.rename(aside, b)
+        raise
+    os.rename(aside, a)
 
 
 def _cpu_count():

@@ -1,7 +1,8 @@
 """Reading and writing images for style transfer, with clear errors.
 
-read_image gives uint8 HWC RGB whatever the file's mode: alpha is composited
-on white, greyscale and palette images are expanded, 16-bit ones scaled.
+read_image gives uint8 HWC RGB whatever the file's mode, upright as its EXIF
+orientation says: alpha is composited on white, greyscale and palette
+images are expanded, 16-bit ones scaled.
 Files that are missing, empty, not images or truncated raise ImageError;
 images larger than `max_side` are shrunk with a warning. write_image
 writes JPEG or PNG (by extension) through a temporary file, so a failed
@@ -14,7 +15,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_SIDE = 4096  # longer sides beyond this are shrunk (CPU time, memory)
 MIN_SIDE = 16  # the networks' strided convs need a few pixels to reflect
@@ -35,7 +36,8 @@ def read_image(path, max_side=MAX_SIDE):
     try:
         with Image.open(path) as image:
             image.load()  # decodes now: truncated data fails here, not later
-            rgb = to_rgb(image)
+            # Phones store the sensor's rows plus an EXIF orientation tag.
+            rgb = to_rgb(ImageOps.exif_transpose(image))
     except UnidentifiedImageError:
         raise ImageError(f"{path} is not an image Pillow can read (JPEG, PNG, ...)") from None
     except (OSError, SyntaxError, Image.DecompressionBombError) as error:

@@ -69,13 +69,50 @@ def test_beam_width_one_equals_greedy():
     np.testing.assert_allclose(beam[2], greedy[2], atol=1e-6)
 
 
+def exhaustive_best(model, source_ids, length):
+    """The most likely output of each row by scoring every sequence the
+    decoder may write (up to `length` tokens, stopping at END)."""
+    allowed = [t for t in range(len(model.target)) if t not in (0, model.pad, model.start)]
+    candidates = [[]]
+    for _ in range(length):
+        candidates = [c + [t] for c in candidates if model.end not in c for t in allowed] + [
+            c for c in candidates if model.end in c
+        ]
+    padded = np.array([c + [model.pad] * (length - len(c)) for c in candidates], np.int32)
+    best = []
+    for src in source_ids:
+        scores = log_prob(model, np.repeat(src[None], len(padded), 0), padded)
+        best.append((padded[int(np.argmax(scores))], scores.max()))
+    return best
+
+
+def test_raw_beam_search_finds_the_exhaustive_optimum():
+    """Without the greedy fallback: a beam as wide as every prefix of a
+    3-token vocabulary keeps them all, so it must find the best sequence."""
+    target = CharVocabulary.from_text("01", specials=(PAD, START, END))
+    model = Seq2Seq(SOURCE.tokens, target.tokens, units=8, embedding_dim=4,
+                    max_output_length=3, seed=0)  # fmt: skip
+    model.build()
+    rng = np.random.default_rng(7)
+    model.set_weights([rng.normal(0, 1.5, np.shape(w)).astype("float32")
+                       for w in model.get_weights()])  # fmt: skip
+    ids = model.encode_texts(TEXTS[:4])
+    tokens, logp, _ = model.beam_search(ids, 3, beam_width=9)
+    for row, score, (want, want_score) in zip(
+        np.asarray(tokens), np.asarray(logp), exhaustive_best(model, ids, 3), strict=True
+    ):
+        np.testing.assert_array_equal(row, want)
+        assert abs(score - want_score) < 1e-3
+
+
 @pytest.mark.parametrize("width", [2, 3, 5])
-def test_wider_beams_never_return_less_likely_sequences(width):
+def test_decode_returns_the_likelier_of_raw_beam_and_greedy(width):
     model = tiny(scale=1.2)
     ids = model.encode_texts(TEXTS)
-    _, greedy_logp, _ = model.decode(ids, beam_width=1)
+    _, greedy_logp, _ = model.greedy(ids, model.max_output_length)
+    _, beam_logp, _ = model.beam_search(ids, model.max_output_length, width)
     tokens, logp, _ = model.decode(ids, beam_width=width)
-    assert (logp >= greedy_logp - 1e-5).all()
+    np.testing.assert_allclose(logp, np.maximum(greedy_logp, beam_logp), atol=1e-5)
     np.testing.assert_allclose(logp, log_prob(model, ids, tokens), atol=1e-3)  # honest scores
 
 

@@ -10,11 +10,16 @@ a decoder pays only for the query projection at each step.
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 from zoo.layers.cell_base import check_units
 
-_NEG = -1e9  # softmax of this is exactly 0 in float32
+
+def masked_score(dtype):
+    """A score whose softmax weight is 0 next to real scores, and finite in
+    `dtype`: -1e9 is -inf in float16, and a row of -inf softmaxes to NaN."""
+    return max(-1e9, float(np.finfo(keras.backend.standardize_dtype(dtype)).min) / 2)
 
 
 class _Attention(keras.layers.Layer):
@@ -26,7 +31,7 @@ class _Attention(keras.layers.Layer):
         scores = self.scores(query, keys)
         if mask is not None:
             mask = ops.cast(mask, "bool")
-            scores = ops.where(mask, scores, ops.cast(_NEG, scores.dtype))
+            scores = ops.where(mask, scores, ops.cast(masked_score(scores.dtype), scores.dtype))
         weights = ops.softmax(scores, axis=-1)
         if mask is not None:  # rows with no real position get all-zero weights
             weights = weights * ops.cast(mask, weights.dtype)

@@ -15,6 +15,8 @@ Greedy decoding and beam search run as fixed-length `keras.ops.scan` loops,
 so they compile and export; finished sequences continue with padding.
 """
 
+import collections
+
 import keras
 import numpy as np
 from keras import ops
@@ -25,6 +27,8 @@ from zoo.text import END, PAD, START, CharVocabulary
 
 ATTENTION = ("bahdanau", "bahdanau-normalized", "luong", "none")
 _NEG = -1e9
+DECODER_CACHE = 8  # compiled decoders kept, least recently used dropped first
+WHITESPACE = " \t\n\r\f\v"  # what counts as blank, here and in exported graphs
 
 
 def make_attention(kind, units):
@@ -92,7 +96,7 @@ class Seq2Seq(keras.Model):
         # Tracked as a model variable, so checkpoints (and a resumed run)
         # carry the sampling draws' random state too.
         self.sampling_seed_state = self.seed_generator.state
-        self._decoders = {}
+        self._decoders = collections.OrderedDict()
 
     # ---- structure -------------------------------------------------------
     def build(self, input_shape=None):
@@ -262,6 +266,9 @@ class Seq2Seq(keras.Model):
             self._decoders[key] = compiled(
                 lambda ids: self._decode(ids, beam_width, length_penalty, max_length)
             )
+            while len(self._decoders) > DECODER_CACHE:
+                self._decoders.popitem(last=False)
+        self._decoders.move_to_end(key)
         out = self._decoders[key](ops.convert_to_tensor(source_ids, "int32"))
         return tuple(ops.convert_to_numpy(x) for x in out)
 
@@ -324,8 +331,8 @@ class Seq2Seq(keras.Model):
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"input {i} is a {type(text).__name__}, not a str")
-            if not text.strip():
-                raise ValueError(f"input {i} is empty")
+            if not text.strip(WHITESPACE):
+                raise ValueError(f"input {i} is empty or only whitespace")
             if len(text) > self.max_input_length:
                 raise ValueError(
                     f"input {i} has {len(text)} characters; this model reads at most "

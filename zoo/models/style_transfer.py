@@ -43,14 +43,18 @@ class StyleTransfer:
         self.style_layers = dict(style_layers or STYLE_LAYERS)
         self.content_style_ratio = content_style_ratio
         self.tv_weight = tv_weight
-        self._loss = None
+        self._loss = self._loss_key = None
 
     @property
     def loss(self):
-        """The vgg.Perceptual loss: alpha = ratio, beta = 1."""
-        if self._loss is None:
+        """The vgg.Perceptual loss: alpha = ratio, beta = 1. Built again
+        whenever the weights or a loss setting changed since the last use."""
+        key = (str(self.weights), self.content_layer, tuple(sorted(self.style_layers.items())),
+               float(self.content_style_ratio), float(self.tv_weight))  # fmt: skip
+        if key != self._loss_key:
             self._loss = vgg.Perceptual(self.weights, self.content_layer, self.style_layers,
                                         self.content_style_ratio, 1.0, self.tv_weight)  # fmt: skip
+            self._loss_key = key
         return self._loss
 
     def stylize(self, content, style, steps=300, size=512, learning_rate=5.0, init="content",
