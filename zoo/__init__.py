@@ -9,7 +9,11 @@ Keras 3, exportable to TF Serving and ONNX.
 `zoo.layers` holds the cells, `zoo.models` the models.
 """
 
-from zoo.registry import ChecksumError, UnknownModelError, list_models, load, load_path
+from zoo.startup import quiet_backend
+
+quiet_backend()
+
+from zoo.registry import ChecksumError, UnknownModelError, list_models, load, load_path  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["ChecksumError", "UnknownModelError", "list_models", "load", "load_path"]

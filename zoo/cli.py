@@ -20,7 +20,7 @@ import importlib
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 # Subcommands owned by other packages: name -> module whose main(argv) runs it.
 DELEGATED = {
