@@ -4,19 +4,21 @@ import argparse
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    from exports.export import FORMATS, export
+    import zoo  # noqa: F401  (a quiet TensorFlow start: zoo.startup)
+    from exports.exporter import FORMATS, export
+    from exports.verify import VerificationError
 
     formats = tuple(args.formats.split(",")) if args.formats else FORMATS
     for model in args.models:
         try:
             directory = export(model, args.out, formats, check=not args.no_verify,
                                models_config=args.models_config, labels=args.label)  # fmt: skip
-        except (LookupError, ValueError, TypeError, OSError, AssertionError) as error:
+        except (LookupError, ValueError, TypeError, OSError, VerificationError) as error:
             print(f"export {model}: {error}", file=sys.stderr)
             return 2
         print(directory)

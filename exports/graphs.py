@@ -9,41 +9,72 @@
 
 Every function returns a dict: its keys name the outputs. Input and output
 names differ (tf2onnx cannot give an output the name of an input).
+
+Every signature bounds what a request controls before the work starts
+(`limits`, recorded in zoo.json): prompt and text lengths, generated
+length, and decoded pixels, which are read from the image header before
+anything is decoded.
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from exports.text_ops import GraphVocabulary
 from zoo.models.char_lm import CharLM
 from zoo.models.fast_style import FastStyle
-from zoo.models.seq2seq import Seq2Seq
+from zoo.models.seq2seq import WHITESPACE, Seq2Seq
 from zoo.models.style_transfer import StyleTransfer
 from zoo.text import END, OOV, PAD, START
 
-MAX_GENERATE = 4096  # characters one generate request may ask for
+# What one request may ask for; export(..., limits={...}) changes them.
+LIMITS = {
+    "max_prompt_chars": 4096,  # characters of one generate prompt
+    "max_generate_length": 4096,  # characters one generate request may ask for
+    "max_image_pixels": 2048 * 2048,  # decoded pixels of one image
+}
 PROMPTS = ["ROMEO:", "", "To be, or not"]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 class NotExportable(ValueError):
     """This model has no exportable inference graph."""
 
 
-def graphs_for(model):
+def graphs_for(model, limits=None, input_signature=None):
+    """The Graphs of a zoo model, or of any other Keras model (its tensors
+    in and out); `limits` overrides entries of LIMITS, `input_signature`
+    (tf.TensorSpecs) the inputs of a Keras model."""
+    limits = check_limits(limits)
     for model_type, graphs in (
         (CharLM, CharLMGraphs),
         (Seq2Seq, Seq2SeqGraphs),
         (FastStyle, FastStyleGraphs),
     ):
         if isinstance(model, model_type):
-            return graphs(model)
+            return graphs(model, limits)
     if isinstance(model, StyleTransfer):
         raise NotExportable(
             "style-transfer-vgg19 is an optimisation (hundreds of gradient steps through "
             "VGG19 per image), not a feed-forward graph; export a fast-style-* network, or "
             "run it with `zoo stylize`"
         )
-    raise NotExportable(f"no exporter for {type(model).__name__}")
+    if isinstance(model, keras.Model):
+        from exports.keras_graphs import KerasGraphs
+
+        return KerasGraphs(model, limits, input_signature)
+    raise NotExportable(f"no exporter for {type(model).__name__}: not a Keras model")
+
+
+def check_limits(limits):
+    unknown = set(limits or {}) - set(LIMITS)
+    if unknown:
+        raise ValueError(f"unknown limit(s) {sorted(unknown)}; known: {sorted(LIMITS)}")
+    merged = {**LIMITS, **(limits or {})}
+    for key, value in merged.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"limit {key} must be a positive int, got {value!r}")
+    return merged
 
 
 def spec(shape, dtype, name):
@@ -51,11 +82,14 @@ def spec(shape, dtype, name):
 
 
 class Graphs:
-    def __init__(self, model):
+    LIMITS = ()  # the keys of LIMITS this kind of graph enforces
+
+    def __init__(self, model, limits=None):
         self.model = model
+        self.limits = {k: v for k, v in check_limits(limits).items() if k in self.LIMITS}
 
     def contract(self):
-        return {}
+        return {"limits": self.limits}
 
     def resources(self):
         """Graph resources (lookup tables) the SavedModel must track."""
@@ -72,8 +106,10 @@ class CharLMGraphs(Graphs):
     next states); T = 1 streams, T > 1 reads a prompt. SavedModel: text
     generation from prompts, tokenised and sampled inside the graph."""
 
-    def __init__(self, model):
-        super().__init__(model)
+    LIMITS = ("max_prompt_chars", "max_generate_length")
+
+    def __init__(self, model, limits=None):
+        super().__init__(model, limits)
         self.vocabulary = GraphVocabulary(model.vocabulary)
 
     def resources(self):
@@ -129,11 +165,15 @@ class CharLMGraphs(Graphs):
     def generate(self, prompt, length, temperature, seed):
         """Continuations of `prompt` (the prompt not repeated), `length`
         characters each, and their log-probability under the model.
-        Temperature 0 is greedy; the first row's seed seeds the batch."""
-        length = _checked(length, 0, MAX_GENERATE, "length")
+        Temperature 0 is greedy; each row samples from its own seed, so a
+        row's text does not depend on what else shares the batch."""
+        length = _checked(length, 0, self.limits["max_generate_length"], "length")
         temperature = _checked(temperature, 0.0, 1e6, "temperature")
+        most = self.limits["max_prompt_chars"]
+        # Bytes first (UTF-8 has at most 4 a character): nothing decoded yet.
+        prompt = _checked(tf.strings.length(prompt), 0, 4 * most, "prompt bytes", prompt)
         ids = self.vocabulary.encode(tf.where(tf.equal(prompt, ""), "\n", prompt))
-        lengths = tf.cast(ids.row_lengths(), tf.int32)
+        lengths = _checked(tf.cast(ids.row_lengths(), tf.int32), 0, most, "prompt characters")
         padded = ids.to_tensor(0)
         batch, width = tf.shape(padded)[0], tf.shape(padded)[1]
         total = tf.maximum(tf.reduce_max(lengths) - 1 + tf.reduce_max(length), 1)
@@ -146,7 +186,7 @@ class CharLMGraphs(Graphs):
             feed = tf.where(t < lengths, padded[:, tf.minimum(t, width - 1)], token)
             logits, states = self.model.step(feed, states)
             logits = logits + banned
-            noise = _gumbel(tf.shape(logits), tf.stack([seed[0], tf.cast(t, tf.int64)]))
+            noise = _gumbel(seed, t, tf.shape(logits)[1])
             hot = tf.where(temperature[:, None] > 0, noise, 0.0)
             scaled = logits / tf.maximum(temperature, 1e-6)[:, None] + hot
             token = tf.cast(tf.argmax(scaled, -1), tf.int32)
@@ -198,7 +238,12 @@ class CharLMGraphs(Graphs):
         return {"text": _strings(texts)}
 
     def contract(self):
-        return {"vocabulary": self.model.vocabulary, "oov_id": 0, "state_names": self.state_names}
+        return {
+            **super().contract(),
+            "vocabulary": self.model.vocabulary,
+            "oov_id": 0,
+            "state_names": self.state_names,
+        }
 
 
 # ---- sequence to sequence ------------------------------------------------------
@@ -208,8 +253,8 @@ class Seq2SeqGraphs(Graphs):
     and must match Keras token for token). SavedModel:
     texts -> texts, tokenised and detokenised inside the graph."""
 
-    def __init__(self, model):
-        super().__init__(model)
+    def __init__(self, model, limits=None):
+        super().__init__(model, limits)
         self.source = GraphVocabulary(model.source.tokens)
         self.target = GraphVocabulary(model.target.tokens)
 
@@ -277,10 +322,15 @@ class Seq2SeqGraphs(Graphs):
         return {"serving_default": (self.translate, [spec((None,), tf.string, "text")])}
 
     def translate(self, text):
+        most = self.model.max_input_length
+        text = _checked(tf.strings.length(text), 0, 4 * most, "input text bytes", text)
+        blank = tf.strings.regex_full_match(text, f"[{_re_class(WHITESPACE)}]*")
         ids = self.source.encode(text)
         lengths = ids.row_lengths()
         checks = [
-            tf.debugging.assert_greater(lengths, tf.cast(0, lengths.dtype), "empty input text"),
+            tf.debugging.Assert(
+                tf.logical_not(tf.reduce_any(blank)), ["empty or whitespace-only input text"]
+            ),
             tf.debugging.assert_less_equal(
                 lengths,
                 tf.cast(self.model.max_input_length, lengths.dtype),
@@ -311,6 +361,8 @@ class Seq2SeqGraphs(Graphs):
     def contract(self):
         m = self.model
         return {
+            **super().contract(),
+            "blank_characters": WHITESPACE,
             "source_vocabulary": m.source.tokens,
             "target_vocabulary": m.target.tokens,
             "special_tokens": {"oov": [OOV, 0], "pad": [PAD, m.pad], "start": [START, m.start],
@@ -328,11 +380,16 @@ class FastStyleGraphs(Graphs):
     """uint8 NHWC images in, stylised uint8 images out; the SavedModel also
     takes encoded JPEG/PNG bytes and returns PNG bytes."""
 
+    LIMITS = ("max_image_pixels",)
+
     @property
     def onnx(self):
         return {"model.onnx": (self.stylize, [spec((None, None, None, 3), tf.uint8, "image")])}
 
     def stylize(self, image):
+        shape = tf.shape(image, out_type=tf.int64)
+        pixels = shape[1] * shape[2]
+        image = _checked(pixels, 0, self.limits["max_image_pixels"], "image pixels", image)
         out = self.model(tf.cast(image, tf.float32))
         return {"stylized": tf.cast(tf.round(tf.clip_by_value(out, 0.0, 255.0)), tf.uint8)}
 
@@ -344,7 +401,10 @@ class FastStyleGraphs(Graphs):
         }
 
     def stylize_encoded(self, image_bytes):
+        most = self.limits["max_image_pixels"]
+
         def one(data):
+            data = _checked(_declared_pixels(data), 0, most, "image pixels", data)
             image = tf.io.decode_image(data, channels=3, expand_animations=False)
             image = tf.ensure_shape(image, (None, None, 3))
             return tf.io.encode_png(self.stylize(image[None])["stylized"][0])
@@ -368,20 +428,64 @@ class FastStyleGraphs(Graphs):
         }
 
 
-def _gumbel(shape, seed):
-    """Gumbel noise: argmax(logits / T + noise) samples softmax(logits / T)."""
-    uniform = tf.random.stateless_uniform(shape, seed, minval=1e-20, maxval=1.0)
-    return -tf.math.log(-tf.math.log(uniform))
+def _gumbel(seeds, t, vocab):
+    """Gumbel noise (B, vocab) for step t: argmax(logits / T + noise)
+    samples softmax(logits / T). Row b's noise is splitmix64 of (seeds[b],
+    t, token) alone, so no row depends on the others in its batch."""
+    golden = tf.constant(0x9E3779B97F4A7C15, tf.uint64)
+    base = _splitmix(tf.cast(seeds, tf.uint64))[:, None]
+    steps = tf.cast(t, tf.int64) * tf.cast(vocab, tf.int64)
+    counter = tf.cast(steps + tf.range(1, tf.cast(vocab, tf.int64) + 1, dtype=tf.int64), tf.uint64)
+    bits = _splitmix(base + counter[None, :] * golden)
+    top = tf.bitwise.right_shift(bits, tf.constant(11, tf.uint64))  # 53 bits
+    uniform = (tf.cast(top, tf.float64) + 0.5) / float(1 << 53)  # in (0, 1)
+    # In float64, then rounded: SIMD and scalar log differ in the last bit,
+    # and which one an element gets depends on its place in the batch.
+    return tf.cast(-tf.math.log(-tf.math.log(uniform)), tf.float32)
+
+
+def _splitmix(x):
+    """splitmix64's finaliser (Steele et al. 2014), in wrapping uint64."""
+    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
+        x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, tf.constant(shift, tf.uint64)))
+        x = x * tf.constant(factor, tf.uint64)
+    return tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, tf.constant(31, tf.uint64)))
+
+
+def _declared_pixels(data):
+    """Width x height from a JPEG's or PNG's header, without decoding;
+    anything else is refused."""
+
+    def png():
+        header = tf.cast(tf.io.decode_raw(tf.strings.substr(data, 16, 8), tf.uint8), tf.int64)
+        width = tf.reduce_sum(header[:4] * [1 << 24, 1 << 16, 1 << 8, 1])
+        height = tf.reduce_sum(header[4:] * [1 << 24, 1 << 16, 1 << 8, 1])
+        return width * height
+
+    def jpeg():
+        shape = tf.cast(tf.io.extract_jpeg_shape(data), tf.int64)
+        return shape[0] * shape[1]
+
+    is_png = tf.equal(tf.strings.substr(data, 0, 8), PNG_MAGIC) & (tf.strings.length(data) >= 24)
+    known = tf.io.is_jpeg(data) | is_png
+    with tf.control_dependencies([tf.debugging.Assert(known, ["image_bytes must be JPEG or PNG"])]):
+        return tf.cond(is_png, png, jpeg)
+
+
+def _re_class(characters):
+    """Characters as the inside of an RE2 character class."""
+    return "".join(f"\\x{ord(c):02x}" for c in characters)
 
 
 def _strings(texts):
     return np.array([t.encode() for t in texts], object)
 
 
-def _checked(values, low, high, name):
-    """`values` with a graph assertion that each lies in [low, high]."""
+def _checked(values, low, high, name, then=None):
+    """`then` (default `values`), once a graph assertion has checked that
+    each of `values` lies in [low, high]."""
     ok = tf.reduce_all((values >= low) & (values <= high))
     with tf.control_dependencies(
         [tf.debugging.Assert(ok, [f"{name} must lie in [{low}, {high}]"])]
     ):
-        return tf.identity(values)
+        return tf.identity(values if then is None else then)

@@ -1,9 +1,18 @@
 """The TF Serving layout: exports/<name>/<integer version>/, each version
 appearing whole or not at all (TF Serving polls the base path every
-second), and the model_config_list that names every exported model."""
+second), and the model_config_list that names every exported model.
+
+One rule, which TF Serving and the embedded server both follow because it
+is in the files: every numbered folder in a base path is a SavedModel
+version. TF Serving takes any numbered folder for a version, so an export
+without a SavedModel goes to <base>/onnx-only/<N>/ (not a number, so TF
+Serving passes it over). Version numbers count across both, so N always
+names one export."""
 
 import contextlib
+import fcntl
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -11,27 +20,46 @@ from pathlib import Path
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
+ONNX_ONLY = "onnx-only"
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a folder name, never a path
+
+
+def check_name(name):
+    """`name` if it can name a model folder, else ValueError."""
+    if not isinstance(name, str) or not NAME.fullmatch(name) or ".." in name:
+        raise ValueError(
+            f"model name {name!r} must be a plain folder name (letters, digits, '.', '_', '-')"
+        )
+    return name
+
 
 def versions(base):
-    """The integer versions under `base`, ascending."""
+    """The integer versions under `base` (SavedModel versions and
+    onnx-only ones), ascending."""
     base = Path(base)
-    if not base.is_dir():
+    return sorted({*_numbered(base), *_numbered(base / ONNX_ONLY)})
+
+
+def _numbered(folder):
+    if not folder.is_dir():
         return []
-    return sorted(int(p.name) for p in base.iterdir() if p.is_dir() and p.name.isdigit())
+    return [int(p.name) for p in folder.iterdir() if p.is_dir() and p.name.isdigit()]
 
 
 @contextlib.contextmanager
-def staged_version(base):
+def staged_version(base, servable=True):
     """Yields a hidden temporary directory inside `base`; on success it is
-    renamed to the next integer version (returned via the yielded holder's
-    `final`), on any exception it is deleted."""
+    renamed to the next integer version, in `base` when it holds a
+    SavedModel (`servable`) and in base/onnx-only otherwise (returned via
+    the yielded holder's `final`); on any exception it is deleted."""
     base = Path(base)
-    base.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=base))
+    home = base if servable else base / ONNX_ONLY
+    home.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=home))
     stage = _Stage(staging)
     try:
         yield stage
-        stage.final = _publish(staging, base)
+        stage.final = _publish(staging, base, home)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -42,19 +70,35 @@ class _Stage:
         self.path, self.final = path, None
 
 
-def _publish(staging, base):
+def _publish(staging, base, home):
     """Rename into the first free version number; a rename onto an existing
-    directory fails, so two exporters never share a number."""
-    version = (versions(base) or [0])[-1] + 1
-    while True:
-        target = base / str(version)
+    directory fails, and numbers are taken under the base's lock, so two
+    exporters never share a number across the two folders."""
+    with locked(base / ".versions.lock"):
+        version = (versions(base) or [0])[-1] + 1
+        while True:
+            target = home / str(version)
+            try:
+                os.rename(staging, target)  # atomic within one file system
+                return target
+            except OSError:
+                if not target.exists():
+                    raise
+                version += 1
+
+
+@contextlib.contextmanager
+def locked(path):
+    """An exclusive advisory lock on `path` (created if missing), held for
+    the block: exporters in other processes wait their turn."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            os.rename(staging, target)  # atomic within one file system
-            return target
-        except OSError:
-            if not target.exists():
-                raise
-            version += 1
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def models_config(out, path, base_path_prefix="/models", labels=None):
@@ -68,10 +112,13 @@ def models_config(out, path, base_path_prefix="/models", labels=None):
     policy, as TF Serving needs for labels); labels of versions that are
     gone are dropped."""
     out, path = Path(out), Path(path)
+    with locked(path.with_name(f".{path.name}.lock")):
+        return _rewrite_models_config(out, path, base_path_prefix, labels)
+
+
+def _rewrite_models_config(out, path, base_path_prefix, labels):
     names = sorted(
-        p.name
-        for p in out.iterdir()
-        if p.is_dir() and any((p / str(v) / "saved_model.pb").is_file() for v in versions(p))
+        p.name for p in out.iterdir() if p.is_dir() and NAME.fullmatch(p.name) and servable(p)
     ) if out.is_dir() else []  # fmt: skip
     previous = {entry.name: entry for entry in read_models_config(path).model_config_list.config}
     config = model_server_config_pb2.ModelServerConfig()
@@ -82,7 +129,7 @@ def models_config(out, path, base_path_prefix="/models", labels=None):
         entry.name = name
         entry.base_path = f"{base_path_prefix.rstrip('/')}/{name}"
         entry.model_platform = "tensorflow"
-        _set_labels(entry, (labels or {}).get(name, {}), versions(out / name))
+        _set_labels(entry, (labels or {}).get(name, {}), servable(out / name))
     write_atomically(path, text_format.MessageToString(config))
     return names
 
@@ -112,8 +159,21 @@ def read_models_config(path):
     return config
 
 
+def servable(base):
+    """The SavedModel versions in `base`, ascending: what TF Serving sees."""
+    return sorted(v for v in _numbered(Path(base)) if (Path(base) / str(v) / "saved_model.pb")
+                  .is_file())  # fmt: skip
+
+
 def write_atomically(path, text):
+    """Write through a temporary file of its own (unique, so two writers
+    never share one) and rename it over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -13,7 +13,11 @@ weights rearranged into ONNX's layout:
   block is zeros, which ONNX ignores).
 - GRU keeps z, r, h; Keras' reset_after is ONNX's linear_before_reset=1, its
   bias (2, 3H) split into input and recurrent halves.
-- Masks become `sequence_lens` (Keras masks of right-padded sequences).
+- Masks of any shape (right or left padding, holes) are exact: a masked
+  step leaves the state as it was, so each row's unmasked steps are moved
+  to the front, run with `sequence_lens`, and the outputs put back at
+  their steps, masked ones filled as Keras fills them (zeros, or the
+  output of the nearest unmasked step in the direction of travel).
 
 Cells ONNX has no equation for (layer norm, Greff's ablations, full gate
 recurrence, activations outside tanh/sigmoid/relu) keep Keras' loop, which
@@ -251,20 +255,27 @@ def convert_placeholder(ctx, node, name, args):
 @contextlib.contextmanager
 def native_recurrence(model, registry):
     """Within the block, the recurrent layers and cells of `model` that ONNX
-    can express emit placeholders; the others warn and keep their loop."""
+    can express emit placeholders; the others warn and keep their loop.
+    Every layer is given back its own `call` however the block ends."""
     patched = []
     owned = _cells_of_layers(model)
-    for layer in _recurrent_parts(model):
-        # A layer's own cell is reported by its layer: one warning each.
-        call = _native_call(layer, registry, quiet=id(layer) in owned)
-        if call is not None:
-            layer.call = call
-            patched.append(layer)
     try:
+        for layer in _recurrent_parts(model):
+            # A layer's own cell is reported by its layer: one warning each.
+            call = _native_call(layer, registry, quiet=id(layer) in owned)
+            if call is not None:
+                patched.append((layer, layer.__dict__.get("call", _ABSENT)))
+                layer.call = call
         yield registry
     finally:
-        for layer in patched:
-            del layer.call
+        for layer, previous in reversed(patched):
+            if previous is _ABSENT:
+                del layer.call
+            else:
+                layer.call = previous
+
+
+_ABSENT = object()
 
 
 def _recurrent_parts(model):
@@ -298,19 +309,63 @@ def _native_call(layer, registry, quiet=False):
             return _rnn_call(layer, registry)
         return _cell_call(layer, registry)
     except NotExpressible as reason:
-        if quiet:
-            return None
-        warnings.warn(
-            f"{layer.name}: {reason}; exported as an ONNX Loop, which runs several times "
-            "slower than a native LSTM/GRU node",
-            LoopFallbackWarning,
-            stacklevel=4,
-        )
+        if not quiet:
+            _warn_loop(layer, reason)
         return None
 
 
-def _lengths(mask):
-    return None if mask is None else tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+def _warn_loop(layer, reason):
+    warnings.warn(
+        f"{layer.name}: {reason}; exported as an ONNX Loop, which runs several times "
+        "slower than a native LSTM/GRU node",
+        LoopFallbackWarning,
+        stacklevel=4,
+    )
+
+
+def _compacted(sequences, mask):
+    """Each row's unmasked steps moved to the front, in order (a stable
+    sort of the mask), and how many there are."""
+    mask = tf.cast(mask, tf.bool)
+    order = tf.argsort(tf.cast(tf.logical_not(mask), tf.int32), axis=1, stable=True)
+    return tf.gather(sequences, order, batch_dims=1), tf.reduce_sum(tf.cast(mask, tf.int32), 1)
+
+
+def _spread(y, mask, lengths, zero_output, directions):
+    """Outputs of compacted steps (B, T, D*H) back at their own steps. A
+    masked step gets zeros (zero_output) or, as Keras carries it, the output
+    of the last unmasked step before it (forward) or after it (backward)."""
+    valid = tf.cast(mask, tf.int32)
+    before = tf.cumsum(valid, axis=1, exclusive=True)  # = compact index of an unmasked step
+    last = tf.shape(y)[1] - 1
+
+    def at(index, ok):
+        picked = tf.gather(y, tf.clip_by_value(index, 0, last), batch_dims=1)
+        return tf.where(ok[..., None], picked, tf.zeros_like(picked))
+
+    if zero_output:
+        return at(before, tf.cast(mask, tf.bool))
+    forward = at(before + valid - 1, before + valid - 1 >= 0)
+    if directions == 1:
+        return forward
+    backward = at(before, before < lengths[:, None])
+    # Features [forward | backward] side by side; selected, not concatenated
+    # (tf2onnx needs static shapes for a Concat after the native node).
+    is_backward = tf.range(tf.shape(y)[2]) >= tf.shape(y)[2] // 2
+    return tf.where(is_backward, backward, forward)
+
+
+def _run(rec, registry, rnn, sequences, mask, initial_state, return_sequences):
+    """(outputs (B, T, D*H) as Keras gives them, final states per direction);
+    `rnn` is the (forward) recurrent layer, whose zero_output_for_mask counts."""
+    if mask is None:
+        return placeholder(rec, registry, sequences, None, _as_list(initial_state))
+    compact, lengths = _compacted(sequences, mask)
+    y, finals = placeholder(rec, registry, compact, lengths, _as_list(initial_state))
+    if return_sequences:
+        zero = bool(getattr(rnn, "zero_output_for_mask", False))
+        y = _spread(y, mask, lengths, zero, rec.directions)
+    return y, finals
 
 
 def _as_list(states):
@@ -329,15 +384,29 @@ def _rnn_call(layer, registry):
         rec.attributes["direction"] = "reverse"
 
     def call(sequences, initial_state=None, mask=None, training=False):
-        y, (states,) = placeholder(
-            rec, registry, sequences, _lengths(mask), _as_list(initial_state)
+        if mask is not None and layer.go_backwards:
+            # Known only now that a mask shows up: Keras' own loop then.
+            _warn_loop(layer, "a go_backwards layer with a mask keeps Keras' step order")
+            return type(layer).call(
+                layer, sequences, initial_state=initial_state, mask=mask, training=training
+            )
+        y, (states,) = _run(
+            rec, registry, layer, sequences, mask, initial_state, layer.return_sequences
         )
         if layer.go_backwards:
             y = tf.reverse(y, [1])  # Keras returns a backward layer's outputs in its order
-        output = y if layer.return_sequences else states[0]
+        output = y if layer.return_sequences else _last(layer, states[0], mask)
         return [output, *states] if layer.return_state else output
 
     return call
+
+
+def _last(layer, h, mask):
+    """The output Keras returns without return_sequences: the final h, or
+    zeros where zero_output_for_mask and the last step is masked."""
+    if mask is None or not getattr(layer, "zero_output_for_mask", False):
+        return h
+    return tf.where(tf.cast(mask, tf.bool)[:, -1:], h, tf.zeros_like(h))
 
 
 def _bidirectional_call(layer, registry):
@@ -352,7 +421,9 @@ def _bidirectional_call(layer, registry):
     rec = recurrence_of([forward.cell, backward.cell])
 
     def call(sequences, initial_state=None, mask=None, training=None):
-        y, (fw, bw) = placeholder(rec, registry, sequences, _lengths(mask), _as_list(initial_state))
+        y, (fw, bw) = _run(
+            rec, registry, forward, sequences, mask, initial_state, layer.return_sequences
+        )
         output = y if layer.return_sequences else tf.concat([fw[0], bw[0]], axis=-1)
         return [output, *fw, *bw] if layer.return_state else output
 

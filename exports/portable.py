@@ -12,11 +12,11 @@ def portable(model):
     """Every recurrent layer of `model` uses Keras' portable loop within
     the block (zoo.layers.RNN and keras.layers.LSTM/GRU alike)."""
     saved = []
-    for layer in model._flatten_layers(include_self=True, recursive=True):
-        if isinstance(layer, keras.layers.RNN) and hasattr(layer, "use_cudnn"):
-            saved.append((layer, layer.use_cudnn))
-            layer.use_cudnn = False
     try:
+        for layer in model._flatten_layers(include_self=True, recursive=True):
+            if isinstance(layer, keras.layers.RNN) and hasattr(layer, "use_cudnn"):
+                saved.append((layer, layer.use_cudnn))
+                layer.use_cudnn = False
         yield model
     finally:
         for layer, value in saved:

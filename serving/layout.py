@@ -1,14 +1,30 @@
-"""The export layout as serving reads it: <base>/<integer version>/."""
+"""The export layout as serving reads it: <base>/<integer version>/ for
+versions holding a SavedModel (what TF Serving sees) and
+<base>/onnx-only/<integer version>/ for those without one; version numbers
+count across both (see exports.layout)."""
 
 from pathlib import Path
+
+ONNX_ONLY = "onnx-only"
 
 
 def versions(base, marker):
     """Integer versions under `base` whose folder holds the file `marker`
-    (saved_model.pb, zoo.json), ascending."""
+    (saved_model.pb, zoo.json), ascending; numbered folders only, as TF
+    Serving reads them."""
+    return sorted(version_folders(base, marker, onnx_only=False))
+
+
+def version_folders(base, marker, onnx_only=True):
+    """{version: folder} of the versions holding `marker`, the onnx-only
+    ones included unless onnx_only=False."""
     base = Path(base)
-    if not base.is_dir():
-        return []
-    return sorted(
-        int(p.name) for p in base.iterdir() if p.name.isdigit() and (p / marker).is_file()
-    )
+    found = {}
+    for home in (base / ONNX_ONLY, base) if onnx_only else (base,):
+        if home.is_dir():
+            found.update(
+                (int(p.name), p)
+                for p in home.iterdir()
+                if p.name.isdigit() and (p / marker).is_file()
+            )
+    return found

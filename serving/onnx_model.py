@@ -16,7 +16,7 @@ import numpy as np
 import onnxruntime as ort
 
 from serving.decoding import Decoder, sample
-from serving.layout import versions
+from serving.layout import version_folders
 
 SIDECAR = "zoo.json"
 
@@ -42,7 +42,8 @@ class OnnxModel:
             for name in files
         }
         self.name = self.contract["name"]
-        self.kind = _kind(self.sessions)
+        self.kind = _kind(self.sessions, self.contract)
+        self.limits = self.contract.get("limits") or {}
 
     def __repr__(self):
         return f"OnnxModel({self.name!r}, kind={self.kind!r}, path='{self.path}')"
@@ -59,6 +60,8 @@ class OnnxModel:
         temperature 0 is greedy, an empty prompt starts from a newline."""
         self._expect("char-lm", "generate")
         _check_generate(prompt, length, temperature, top_k)
+        self._within("max_prompt_chars", len(prompt), "prompt characters")
+        self._within("max_generate_length", length, "length")
         if length == 0:
             return ""
         vocabulary = self.contract["vocabulary"]
@@ -75,6 +78,12 @@ class OnnxModel:
                 return "".join(vocabulary[i] for i in out)
             ids = np.array([[out[-1]]], np.int32)
             states = {n: result[f"next_{n}"] for n in states}
+
+    def _within(self, limit, value, what):
+        """The export's limits (zoo.json), as its SavedModel enforces them."""
+        most = self.limits.get(limit)
+        if most is not None and value > most:
+            raise ValueError(f"{what}: {value:,} is over this export's limit of {most:,}")
 
     def _width(self, state):
         return self.contract["onnx"]["model.onnx"]["inputs"][state]["shape"][-1]
@@ -131,11 +140,12 @@ class OnnxModel:
             raise TypeError("translate() takes a list of strings; wrap a single string in a list")
         texts = list(texts)
         limit = self.contract["max_input_length"]
+        blank = self.contract.get("blank_characters", " \t\n\r\f\v")
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"input {i} is a {type(text).__name__}, not a str")
-            if not text.strip():
-                raise ValueError(f"input {i} is empty")
+            if not text.strip(blank):
+                raise ValueError(f"input {i} is empty or only whitespace")
             if len(text) > limit:
                 raise ValueError(
                     f"input {i} has {len(text)} characters; this model reads at most {limit}"
@@ -152,6 +162,7 @@ class OnnxModel:
                 f"stylize() takes uint8 RGB images, HWC or NHWC; got {image.dtype} {image.shape}"
             )
         batch = image[None] if image.ndim == 3 else image
+        self._within("max_image_pixels", batch.shape[1] * batch.shape[2], "image pixels")
         out = self.run("model", {"image": batch})["stylized"]
         return out[0] if image.ndim == 3 else out
 
@@ -161,14 +172,15 @@ class OnnxModel:
 
 
 def version_directory(path):
-    """`path` itself if it holds zoo.json, else its highest integer version."""
+    """`path` itself if it holds zoo.json, else its highest integer version
+    (onnx-only versions included)."""
     path = Path(path)
     if (path / SIDECAR).is_file():
         return path
-    found = versions(path, SIDECAR)
+    found = version_folders(path, SIDECAR)
     if not found:
         raise ArtifactError(f"{path} holds no exported model (no {SIDECAR}, no version folders)")
-    return path / str(found[-1])
+    return found[max(found)]
 
 
 def read_contract(directory):
@@ -204,7 +216,9 @@ def encode(text, vocabulary):
     return np.array([index.get(ch, 0) for ch in text], np.int32)
 
 
-def _kind(sessions):
+def _kind(sessions, contract):
+    if "class" in contract and "inputs" in contract:
+        return "tensors"  # any Keras model: OnnxModel.run("model", {input: array})
     if {"encoder", "decoder"} <= set(sessions):
         return "seq2seq"
     inputs = {i.name for i in sessions["model"].get_inputs()} if "model" in sessions else set()

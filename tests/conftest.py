@@ -25,7 +25,7 @@ def exported_models(tmp_path_factory):
     """Every exportable shipped model, exported once per test run (both
     formats, verified): (base directory, {name: version directory})."""
     import zoo
-    from exports.export import export
+    from exports.exporter import export
 
     out = tmp_path_factory.mktemp("exports")
     names = [c["name"] for c in zoo.list_models() if c["name"] != "style-transfer-vgg19"]

@@ -12,10 +12,10 @@ import onnx
 import pytest
 import tensorflow as tf
 
-import exports.export as export_module
+import exports.exporter as export_module
 import zoo
 from exports import layout
-from exports.export import export
+from exports.exporter import export
 from exports.graphs import NotExportable
 from exports.onnx_export import op_types
 from exports.warmup import read_warmup
@@ -89,6 +89,8 @@ def test_sidecar_and_metadata(exported, name):
     for path, digest in sidecar["sha256"].items():
         assert sha256(directory / path) == digest
     assert "saved_model.pb" in sidecar["sha256"]
+    greedy = sidecar["verified"].pop("greedy decoding, tokens equal", None)
+    assert greedy is None or greedy >= 20
     assert all(v <= 1e-4 for v in sidecar["verified"].values())
     for filename, io in sidecar["onnx"].items():
         proto = onnx.load(str(directory / filename))
@@ -144,9 +146,60 @@ def test_bad_input_is_a_request_error_not_a_crash(exported):
     serve = tf.saved_model.load(str(exported["date-normalizer"])).signatures["serving_default"]
     with pytest.raises(tf.errors.InvalidArgumentError, match="over 256 characters"):
         serve(text=tf.constant(["x" * 300]))
-    with pytest.raises(tf.errors.InvalidArgumentError, match="empty"):
-        serve(text=tf.constant([""]))
+    for blank in ("", "  \t", "\n\r\f\v"):
+        with pytest.raises(tf.errors.InvalidArgumentError, match="empty or whitespace-only"):
+            serve(text=tf.constant(["fine", blank]))
     assert strings(serve(text=tf.constant(TEXTS[:1]))["output"]) == ["2015-03-03"]
+
+
+def test_blank_text_is_refused_the_same_way_everywhere(exported):
+    """Keras, the SavedModel (above) and OnnxModel's numpy code agree on
+    what is blank: the characters zoo.json lists."""
+    from serving import OnnxModel
+
+    sidecar = json.loads((exported["date-normalizer"] / "zoo.json").read_text())
+    runtime = OnnxModel(exported["date-normalizer"])
+    for text in ("   ", sidecar["blank_characters"]):
+        for translate in (zoo.load("date-normalizer").translate, runtime.translate):
+            with pytest.raises(ValueError, match="empty or only whitespace"):
+                translate([text])
+    assert runtime.translate(["\u00a01 Feb 2003"]) == zoo.load("date-normalizer").translate(
+        ["\u00a01 Feb 2003"]
+    )  # a non-breaking space is not blank in any of the three
+
+
+def test_each_generated_row_depends_only_on_its_own_seed(exported):
+    serve = tf.saved_model.load(str(exported["char-rnn-shakespeare"])).signatures["serving_default"]
+
+    def generate(prompts, seeds):
+        n = len(prompts)
+        out = serve(prompt=tf.constant(prompts), length=tf.fill([n], 30),
+                    temperature=tf.fill([n], 1.0), seed=tf.constant(seeds, tf.int64))  # fmt: skip
+        return strings(out["text"])
+
+    batch = generate(["ROMEO:", "JULIET:", "ROMEO:"], [11, 12, 13])
+    alone = [generate([p], [s])[0] for p, s in zip(["ROMEO:", "JULIET:", "ROMEO:"], [11, 12, 13],
+                                                    strict=True)]  # fmt: skip
+    assert batch == alone
+    assert batch[0] != batch[2]  # same prompt, other seed: other text
+    assert generate(["ROMEO:"], [11]) == generate(["ROMEO:"], [11])
+
+
+def test_limits_are_enforced_and_recorded(exported, tmp_path):
+    from exports.graphs import LIMITS
+
+    sidecar = json.loads((exported["char-rnn-shakespeare"] / "zoo.json").read_text())
+    assert sidecar["limits"] == {k: LIMITS[k] for k in ("max_prompt_chars", "max_generate_length")}
+    directory = export("char-rnn-shakespeare", tmp_path, formats=("savedmodel",), check=False,
+                       limits={"max_prompt_chars": 8})  # fmt: skip
+    assert json.loads((directory / "zoo.json").read_text())["limits"]["max_prompt_chars"] == 8
+    serve = tf.saved_model.load(str(directory)).signatures["serving_default"]
+    feed = {"length": tf.constant([3]), "temperature": tf.zeros(1), "seed": tf.zeros(1, tf.int64)}
+    assert len(strings(serve(prompt=tf.constant(["12345678"]), **feed)["text"])[0]) == 3
+    with pytest.raises(tf.errors.InvalidArgumentError, match="prompt characters"):
+        serve(prompt=tf.constant(["123456789"]), **feed)
+    with pytest.raises(ValueError, match="unknown limit"):
+        export("char-rnn-shakespeare", tmp_path, limits={"max_prompt": 8})
 
 
 def test_interrupted_export_leaves_no_version(tmp_path, monkeypatch):
@@ -157,7 +210,7 @@ def test_interrupted_export_leaves_no_version(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="injected"):
         export("char-rnn-shakespeare", tmp_path, formats=["onnx"])
     base = tmp_path / "char-rnn-shakespeare"
-    assert list(base.iterdir()) == []
+    assert [p for p in base.rglob("*") if p.is_file() or p.name.isdigit()] == []
 
 
 def test_reexport_makes_the_next_version_and_leaves_the_last_alone(tmp_path):
@@ -185,7 +238,7 @@ def test_command_line_exports_and_reports_errors(tmp_path):
     good = subprocess.run([*run, "--formats", "onnx", "char-rnn-shakespeare"],
                           capture_output=True, text=True)  # fmt: skip
     assert good.returncode == 0, good.stderr
-    assert (tmp_path / "char-rnn-shakespeare" / "1" / "model.onnx").is_file()
+    assert (tmp_path / "char-rnn-shakespeare" / "onnx-only" / "1" / "model.onnx").is_file()
 
 
 def test_models_config_keeps_and_moves_version_labels(tmp_path):

@@ -17,7 +17,11 @@ from exports.portable import portable
 from zoo import layers
 
 RECURRENT_OPS = {"LSTM", "GRU", "RNN", "Loop"}
-LENGTHS = np.array([7, 3, 5], np.int32)
+MASKS = {  # (3 rows, 7 steps); 1 = a real step
+    "right-padded": [[1] * 7, [1, 1, 1, 0, 0, 0, 0], [1] * 5 + [0, 0]],
+    "left-padded": [[1] * 7, [0, 0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 1, 1, 1]],
+    "holes": [[1, 0, 1, 1, 0, 1, 0], [0, 1, 1, 0, 0, 1, 1], [1] * 7],
+}
 PEEP = {"peepholes": True, "peephole_initializer": "random_normal"}
 SEQ = {"return_sequences": True, "return_state": True}
 
@@ -54,7 +58,7 @@ def export_layer(make, mask=False, initial=False):
     model(np.zeros((1, 2, 5), np.float32))
     signature = [tf.TensorSpec((None, None, 5), tf.float32, name="x")]
     if mask:
-        signature.append(tf.TensorSpec((None,), tf.int32, name="lengths"))
+        signature.append(tf.TensorSpec((None, None), tf.bool, name="mask"))
     cell = layer.forward_layer.cell if hasattr(layer, "forward_layer") else layer.cell
     sizes = cell.state_size if isinstance(cell.state_size, list) else [cell.state_size]
     sizes = sizes * (2 if hasattr(layer, "forward_layer") else 1)
@@ -67,7 +71,7 @@ def export_layer(make, mask=False, initial=False):
         rest = list(rest)
         kwargs = {}
         if mask:
-            kwargs["mask"] = tf.sequence_mask(rest.pop(0), tf.shape(x)[1])
+            kwargs["mask"] = rest.pop(0)
         if initial:
             kwargs["initial_state"] = rest
         out = layer(x, **kwargs)
@@ -77,17 +81,20 @@ def export_layer(make, mask=False, initial=False):
     return to_onnx(fn, signature, model), fn, signature, model
 
 
-def feeds(signature):
+def feeds(signature, mask="right-padded"):
     rng = np.random.default_rng(1)
-    values = {"x": rng.normal(size=(3, 7, 5)).astype(np.float32), "lengths": LENGTHS}
+    values = {"x": rng.normal(size=(3, 7, 5)).astype(np.float32),
+              "mask": np.array(MASKS[mask], bool)}  # fmt: skip
     for spec in signature[1:]:
         if spec.name.startswith("s"):
             values[spec.name] = rng.normal(size=(3, spec.shape[1])).astype(np.float32)
     return {spec.name: values[spec.name] for spec in signature}
 
 
-def max_difference(proto, fn, signature, model, mask=False):
-    feed = feeds(signature)
+def max_difference(proto, fn, signature, model, mask="right-padded"):
+    """Largest difference from Keras over every output and every step,
+    padded and masked steps included."""
+    feed = feeds(signature, mask)
     session = ort.InferenceSession(proto.SerializeToString())
     names = [o.name for o in session.get_outputs()]
     got = dict(zip(names, session.run(names, feed), strict=True))
@@ -97,9 +104,6 @@ def max_difference(proto, fn, signature, model, mask=False):
     for name, expected in want.items():
         actual, expected = got[name], expected.numpy()
         assert actual.shape == expected.shape, name
-        if mask and expected.ndim == 3:  # padded steps: Keras and ONNX differ by design
-            valid = np.arange(expected.shape[1])[None] < LENGTHS[:, None]
-            actual, expected = actual[valid], expected[valid]
         worst = max(worst, float(np.abs(actual - expected).max()))
     return worst
 
@@ -118,14 +122,54 @@ def test_native_node_matches_keras(case):
     assert max_difference(*exported) <= 1e-4
 
 
-@pytest.mark.parametrize("case", ["peephole", "gru", "bidirectional-peephole", "bidirectional-gru"])
-def test_masks_become_sequence_lengths(case):
-    make, op = CASES[case]
-    proto, *rest = export_layer(make, mask=True)
+MASKED_CASES = {
+    **{k: CASES[k] for k in ("peephole", "gru", "last-output", "keras-lstm")},
+    **{k: CASES[k] for k in ("bidirectional-peephole", "bidirectional-gru", "bidirectional-last")},
+    "zero-output": (
+        lambda: layers.LSTM(6, return_sequences=True, zero_output_for_mask=True),
+        "LSTM",
+    ),
+    "zero-output-last": (lambda: layers.GRU(6, zero_output_for_mask=True), "GRU"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MASKED_CASES))
+def test_any_mask_is_exact_at_every_step(case):
+    """Right and left padding and holes, with masked steps carried forward
+    (Keras' default) or zeroed (zero_output_for_mask, Bidirectional)."""
+    make, op = MASKED_CASES[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LoopFallbackWarning)
+        proto, *rest = export_layer(make, mask=True)
     assert recurrent_ops(proto) == {op}
-    assert max_difference(proto, *rest, mask=True) <= 1e-4
     lstm_like = next(n for n in proto.graph.node if n.op_type == op)
     assert lstm_like.input[4], "sequence_lens input is wired"
+    for mask in MASKS:
+        assert max_difference(proto, *rest, mask=mask) <= 1e-4, mask
+
+
+def test_a_masked_go_backwards_layer_falls_back_to_a_loop_and_agrees():
+    with pytest.warns(LoopFallbackWarning, match="go_backwards"):
+        proto, *rest = export_layer(CASES["go-backwards"][0], mask=True)
+    assert "Loop" in recurrent_ops(proto)  # its body may step the cell as a native node
+    for mask in MASKS:
+        assert max_difference(proto, *rest, mask=mask) <= 1e-4, mask
+
+
+def test_layers_get_their_call_back_when_conversion_fails():
+    model = keras.Sequential([layers.LSTM(4, return_sequences=True), layers.GRU(3)])
+    model(np.zeros((1, 2, 5), np.float32))
+    x = np.random.default_rng(0).normal(size=(2, 4, 5)).astype(np.float32)
+    before = model(x).numpy()
+
+    def broken(x):
+        model(x)
+        raise RuntimeError("conversion failed half way")
+
+    with pytest.raises(RuntimeError, match="half way"):
+        to_onnx(broken, [tf.TensorSpec((None, None, 5), tf.float32, name="x")], model)
+    assert all("call" not in layer.__dict__ for layer in model.layers)
+    np.testing.assert_allclose(model(x).numpy(), before, atol=1e-6)
 
 
 @pytest.mark.parametrize("case", ["cifg-peephole", "gru-reset-before", "bidirectional-gru"])

@@ -24,20 +24,30 @@ SIDECAR_VERSION = 1
 
 
 def export(
-    model, out="exports", formats=FORMATS, name=None, check=True, models_config=None, labels=()
-):
-    """Export a zoo model (instance, shipped name or package directory) to
-    `out/<name>/<next version>/`; returns that directory. With `check`, the
-    export must agree with Keras (exports.verify) or nothing is published.
-    `models_config` (default out/models.config) is rewritten for every
-    model under `out` with a SavedModel; `labels` (e.g. ["canary"]) name
-    the new version there (TF Serving version labels)."""
+    model, out="exports", formats=FORMATS, name=None, check=True, models_config=None, labels=(),
+    limits=None, input_signature=None,
+):  # fmt: skip
+    """Export a model to `out/<name>/<next version>/`; returns that
+    directory. `model` is a zoo model (instance, shipped name or package
+    directory) or any built Keras model (tensors in and out under its own
+    input and output names; `input_signature`, a list of tf.TensorSpec,
+    overrides the inputs it is traced for). With `check`, the export must
+    agree with Keras (exports.verify) or nothing is published. `limits`
+    overrides exports.graphs.LIMITS (prompt length, pixels, ...), which
+    the graphs enforce and zoo.json records. `models_config` (default
+    out/models.config) is rewritten for every model under `out` with a
+    SavedModel; `labels` (e.g. ["canary"]) name the new version there.
+
+    A version without a SavedModel (formats=("onnx",)) is published under
+    `out/<name>/onnx-only/<N>/`: every numbered folder TF Serving sees
+    holds a SavedModel (exports.layout)."""
     model, name = _resolve(model, name)
     formats = _check_formats(formats)
-    graphs = graphs_for(model)
+    graphs = graphs_for(model, limits, input_signature)
     out = Path(out)
     examples = graphs.examples()
-    with layout.staged_version(out / name) as stage:
+    servable = "savedmodel" in formats
+    with layout.staged_version(out / name, servable) as stage:
         contract = {"name": name, "format_version": SIDECAR_VERSION, **graphs.contract()}
         if "savedmodel" in formats:
             write_savedmodel(graphs, stage.path)
@@ -48,7 +58,7 @@ def export(
         if check:
             contract["verified"] = verify(graphs, stage.path, formats, examples)
         write_sidecar(stage.path, contract, getattr(model, "card", None))
-    if "savedmodel" in formats:
+    if servable:
         new_labels = {name: {label: int(stage.final.name) for label in labels}}
         layout.models_config(out, models_config or out / "models.config", labels=new_labels)
     return stage.final
@@ -57,7 +67,8 @@ def export(
 def _resolve(model, name):
     if isinstance(model, keras.Model):
         card = getattr(model, "card", None) or {}
-        return model, name or card.get("name") or model.name
+        name = name or card.get("name") or model.name
+        return model, layout.check_name(name)
     path = Path(str(model))
     loaded = zoo.load_path(path) if path.is_dir() else zoo.load(str(model))
     return loaded, name or loaded.card["name"]
