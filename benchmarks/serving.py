@@ -7,12 +7,19 @@ threads here. For each request kind, in one run:
 - one client, N requests in sequence, REST and gRPC: p50 / p99, and the
   p50's ratio to the in-process median (the serving overhead);
 - 8 concurrent clients x N requests each, REST and gRPC: p50 / p99,
-  requests per second, and the count of errors and wrong answers.
+  requests per second, and the count of errors and wrong answers;
+- the same 8 clients (gRPC, date-normalizer) with and without one hostile
+  client beside them sending, back to back, the requests the hardening
+  issue found: a 131-byte gRPC message declaring 200 million floats, a
+  210,000-character prompt, a PNG declaring 36 million pixels, a JSON
+  tensor over the byte budget. Target: normal p50 within 1.5x, 0 errors.
 
     python -m benchmarks.serving [--requests 200] [--clients 8]
 """
 
 import argparse
+import base64
+import json
 import os
 import statistics
 import subprocess
@@ -20,15 +27,19 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import grpc  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # noqa: E402
 
-from exports.export import export  # noqa: E402
+from exports.exporter import export  # noqa: E402
 from serving import GrpcClient, RestClient, ServingError  # noqa: E402
+from tests.serving.hostile import png_declaring  # noqa: E402
 
 CASES = {
     "date-normalizer, 1 text": (
@@ -70,7 +81,7 @@ def in_process(directory, inputs, repeats):
 def start_server(root):
     process = subprocess.Popen(
         [sys.executable, "-m", "serving", "--models", str(root), "--rest-port", "0",
-         "--grpc-port", "0"],
+         "--grpc-port", "0", "--max-tensor-mb", "8"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     process.stdout.readline()
@@ -120,13 +131,81 @@ def run_clients(make_call, check, clients, requests):
     return latencies, failures["errors"], failures["wrong"], time.perf_counter() - start
 
 
+def hostile_requests(rest_url, grpc_target):
+    """Callables sending one hostile request each; True when it was
+    refused as it should be (INVALID_ARGUMENT / HTTP 400)."""
+    stub = prediction_service_pb2_grpc.PredictionServiceStub(grpc.insecure_channel(grpc_target))
+    bomb = predict_pb2.PredictRequest()
+    bomb.model_spec.name = "char-lstm-shakespeare"
+    for key, dtype, field, value in (
+        ("prompt", 7, "string_val", b"ROMEO:"),
+        ("length", 3, "int_val", 5),
+        ("seed", 9, "int64_val", 0),
+    ):
+        bomb.inputs[key].dtype = dtype
+        bomb.inputs[key].tensor_shape.dim.add(size=1)
+        getattr(bomb.inputs[key], field).append(value)
+    bomb.inputs["temperature"].dtype = 1
+    bomb.inputs["temperature"].tensor_shape.dim.add(size=200_000_000)
+    bomb.inputs["temperature"].float_val.append(0.5)
+
+    def declared():
+        try:
+            stub.Predict(bomb, timeout=60)
+        except grpc.RpcError as error:
+            return error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        return False
+
+    def rest(model, body):
+        def send():
+            request = urllib.request.Request(f"{rest_url}/v1/models/{model}:predict",
+                                             data=json.dumps(body).encode())  # fmt: skip
+            try:
+                urllib.request.urlopen(request, timeout=60).read()
+            except urllib.error.HTTPError as error:
+                return error.code == 400
+            return False
+
+        return send
+
+    prompt = {"inputs": {"prompt": ["x" * 210_000], "length": [5], "temperature": [0.0],
+                         "seed": [0]}}  # fmt: skip
+    image = {
+        "signature_name": "encoded",
+        "instances": [{"b64": base64.b64encode(png_declaring(6000, 6000)).decode()}],
+    }
+    tensor = {"inputs": {"text": ["1 Feb 2003"] * 400_000}}  # over the 8 MB budget set below
+    return [declared, rest("char-lstm-shakespeare", prompt), rest("fast-style-wave", image),
+            rest("date-normalizer", tensor)]  # fmt: skip
+
+
+def under_attack(make, check, clients, requests, rest_url, grpc_target):
+    """Normal clients' latencies with one hostile client beside them, and
+    the hostile requests (sent, refused)."""
+    attacks, stop, sent = hostile_requests(rest_url, grpc_target), threading.Event(), []
+
+    def hostile():
+        while not stop.is_set():
+            sent.append(attacks[len(sent) % len(attacks)]())
+
+    thread = threading.Thread(target=hostile)
+    thread.start()
+    try:
+        result = run_clients(make, check, clients, requests)
+    finally:
+        stop.set()
+        thread.join()
+    return result, (len(sent), sum(sent))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per client")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="zoo-serving-bench-"))
-    directories = {name: export(name, root, check=False) for name, _, _ in CASES.values()}
+    names = {name for name, _, _ in CASES.values()} | {"fast-style-wave"}
+    directories = {name: export(name, root, check=False) for name in sorted(names)}
     server, rest_url, grpc_target = start_server(root)
     try:
         rows = []
@@ -142,10 +221,38 @@ def main(argv=None):
                 many, errors, wrong, wall = run_clients(make, check, args.clients, args.requests)
                 rows.append((case, protocol, local, percentiles(one), percentiles(many),
                              len(many) / wall, errors, wrong))  # fmt: skip
+        name, inputs, check = CASES["date-normalizer, 1 text"]
+
+        def make():
+            return client_calls("gRPC", rest_url, grpc_target, name, inputs)
+
+        calm = run_clients(make, check, args.clients, args.requests)
+        attacked, (sent, refused) = under_attack(make, check, args.clients, args.requests,
+                                                 rest_url, grpc_target)  # fmt: skip
     finally:
         server.terminate()
         server.wait()
     print_table(rows, args)
+    print_attack(calm, attacked, sent, refused, args)
+
+
+def print_attack(calm, attacked, sent, refused, args):
+    (p50, p99), (hp50, hp99) = percentiles(calm[0]), percentiles(attacked[0])
+    print(
+        f"\n{args.clients} normal gRPC clients (date-normalizer) x {args.requests} requests, "
+        "without and with one hostile client; ms\n"
+    )
+    print("| | p50 | p99 | normal errors | wrong | hostile sent | refused |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(f"| without | {p50:.2f} | {p99:.2f} | {calm[1]} | {calm[2]} | | |")
+    print(
+        f"| with | {hp50:.2f} | {hp99:.2f} | {attacked[1]} | {attacked[2]} | {sent} | {refused} |"
+    )
+    met = hp50 / p50 <= 1.5 and attacked[1] == 0
+    print(
+        f"\nnormal p50 with / without: {hp50 / p50:.2f}x (target <= 1.5x, 0 errors: "
+        f"{'met' if met else 'NOT met'})"
+    )
 
 
 def print_table(rows, args):

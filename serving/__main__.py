@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def main(argv=None):
@@ -24,10 +24,12 @@ def main(argv=None):
         max_body_mb=args.max_body_mb,
         max_batch=args.max_batch,
         workers=args.workers,
+        max_tensor_mb=args.max_tensor_mb,
+        request_timeout_s=args.request_timeout_s,
     )
     try:
         server.serve_forever()
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, TimeoutError) as error:
         print(f"serve: {error}", file=sys.stderr)
         return 2
     return 0
@@ -51,6 +53,18 @@ def parser():
                    help="how often to look for new versions (default 1)")  # fmt: skip
     p.add_argument("--max-body-mb", type=float, default=64, help="largest request body / message")
     p.add_argument("--max-batch", type=int, default=1024, help="largest batch one request may send")
+    p.add_argument(
+        "--max-tensor-mb",
+        type=float,
+        help="bytes one request's inputs may take once decoded, checked against "
+        "declared shapes before anything is allocated (default: --max-body-mb)",
+    )
+    p.add_argument(
+        "--request-timeout-s",
+        type=float,
+        default=60.0,
+        help="deadline per request: DEADLINE_EXCEEDED / 504 after it (default 60)",
+    )
     p.add_argument("--workers", type=int, default=8, help="threads running models")
     return p
 

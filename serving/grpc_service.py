@@ -15,6 +15,7 @@ from tensorflow_serving.apis import (
 
 from serving import protos
 from serving.errors import ServingError, invalid
+from serving.limits import Budget, proto_bytes
 
 log = logging.getLogger("serving")
 
@@ -39,22 +40,28 @@ def _answer(context, fn, *args):
 
 
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
-    def __init__(self, repository):
-        self.repository = repository
+    def __init__(self, repository, runner, max_tensor_bytes):
+        self.repository, self.runner, self.max_tensor_bytes = repository, runner, max_tensor_bytes
 
     def Predict(self, request, context):  # noqa: N802 (the proto's name)
-        return _answer(context, self._predict, request)
+        return _answer(context, self._predict, request, context.time_remaining())
 
-    def _predict(self, request):
+    def _predict(self, request, time_remaining=None):
         servable = self.repository.get(*_requested(request.model_spec))
         signature = servable.signature(request.model_spec.signature_name)
+        budget = Budget(self.max_tensor_bytes)
+        for key, proto in request.inputs.items():  # sizes first: nothing allocated yet
+            budget.spend(key, proto_bytes(key, proto), "declares")
         feed = {}
         for key, proto in request.inputs.items():
             try:
                 feed[key] = tf.make_ndarray(proto)
             except Exception as error:
                 raise invalid(f"input {key!r} is not a valid TensorProto: {error}") from None
-        outputs = servable.predict(signature, feed, tuple(request.output_filter))
+        outputs = self.runner.call(
+            servable.predict, signature, feed, tuple(request.output_filter),
+            timeout_s=time_remaining,
+        )  # fmt: skip
         response = predict_pb2.PredictResponse()
         response.model_spec.name = servable.name
         response.model_spec.version.value = servable.version
@@ -82,8 +89,9 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
         return _answer(context, protos.status_response, self.repository, *spec)
 
 
-def make_server(repository, host, port, workers, max_message_bytes):
-    """A started-on-demand grpc.Server and the port it bound."""
+def make_server(repository, runner, host, port, workers, max_message_bytes, max_tensor_bytes):
+    """A started-on-demand grpc.Server and the port it bound; models run
+    on `runner` (serving.runner), under the request's deadline."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
         options=[
@@ -92,7 +100,7 @@ def make_server(repository, host, port, workers, max_message_bytes):
         ],
     )
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-        PredictionService(repository), server
+        PredictionService(repository, runner, max_tensor_bytes), server
     )
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(repository), server)
     bound = server.add_insecure_port(f"{host}:{port}")

@@ -6,7 +6,9 @@ loads versions as they appear and unloads those that go, swapping
 atomically, so a request is always answered by a whole version."""
 
 import logging
+import re
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,8 @@ from serving.errors import CODES, ServingError, invalid, not_found
 from serving.layout import versions
 
 log = logging.getLogger("serving")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a folder name, never a path
+RETRY_SECONDS = (1, 2, 4, 8, 16, 32, 60)  # backoff for a version that failed to load
 
 
 class Servable:
@@ -125,6 +129,13 @@ def _tf_message(message):
     return text.split(" [Op:")[0]
 
 
+class Failure:
+    """A version that failed to load: why, how often, when to try again."""
+
+    def __init__(self, message, attempts, retry):
+        self.message, self.attempts, self.retry = message, attempts, retry
+
+
 class ModelPolicy:
     """Which versions of a model to serve, and its version labels."""
 
@@ -149,6 +160,11 @@ def read_models_config(path, root):
         raise ValueError(f"cannot read models config {path}: {error}") from error
     policies = []
     for entry in config.model_config_list.config:
+        if not NAME.fullmatch(entry.name) or ".." in entry.name:
+            raise ValueError(
+                f"{path}: model name {entry.name!r} must be a plain folder name "
+                "(letters, digits, '.', '_', '-'; no separators or '..')"
+            )
         policy = entry.model_version_policy
         which = policy.WhichOneof("policy_choice")
         policies.append(
@@ -169,7 +185,7 @@ class ModelRepository:
         self.poll_seconds, self.max_batch = poll_seconds, max_batch
         self._models = {}  # name -> {version: Servable}; replaced, never mutated
         self._labels = {}  # name -> {label: version}
-        self._failed = {}  # (name, version) -> error message
+        self._failed = {}  # (name, version) -> Failure; guarded by _lock
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = None
@@ -204,11 +220,10 @@ class ModelRepository:
         over versions that failed to load (the last good one serves on)."""
         name, loaded = policy.name, {}
         while True:
-            usable = [
-                v
-                for v in versions(policy.base_path, "saved_model.pb")
-                if (name, v) not in self._failed
-            ]
+            now = time.monotonic()
+            with self._lock:
+                waiting = {v for (n, v), f in self._failed.items() if n == name and f.retry > now}
+            usable = [v for v in versions(policy.base_path, "saved_model.pb") if v not in waiting]
             wanted = policy.wanted(usable)
             for version in wanted:
                 if version not in loaded:
@@ -219,12 +234,23 @@ class ModelRepository:
                 return {v: loaded[v] for v in wanted}
 
     def _load(self, name, version, path):
+        """The Servable, or None after recording the failure: the version
+        is tried again after a growing pause (it may still be being
+        copied in), while the last good version serves on."""
         try:
             servable = Servable(name, version, path, self.max_batch)
         except Exception as error:  # a broken version must not take the server down
-            self._failed[(name, version)] = f"{type(error).__name__}: {error}"
-            log.error("could not load %s version %s: %s", name, version, error)
+            with self._lock:
+                attempts = getattr(self._failed.get((name, version)), "attempts", 0) + 1
+                pause = RETRY_SECONDS[min(attempts, len(RETRY_SECONDS)) - 1]
+                self._failed[(name, version)] = Failure(
+                    f"{type(error).__name__}: {error}", attempts, time.monotonic() + pause
+                )
+            log.error("could not load %s version %s (try %d, next in %d s): %s",
+                      name, version, attempts, pause, error)  # fmt: skip
             return None
+        with self._lock:
+            self._failed.pop((name, version), None)
         log.info("loaded %s version %s", name, version)
         return servable
 
@@ -269,11 +295,11 @@ class ModelRepository:
             return [(servable.version, "AVAILABLE", "OK", "")]
         with self._lock:
             loaded = sorted(self._models.get(name, {}))
-        failed = sorted(v for (n, v) in self._failed if n == name)
+            failed = {v: f.message for (n, v), f in self._failed.items() if n == name}
         if not loaded and not failed:
             raise not_found(f"Could not find any versions of model {name}")
         rows = [(v, "AVAILABLE", "OK", "") for v in loaded]
-        rows += [(v, "END", "UNKNOWN", self._failed[(name, v)]) for v in failed]
+        rows += [(v, "END", "UNKNOWN", message) for v, message in sorted(failed.items())]
         return sorted(rows)
 
     def names(self):

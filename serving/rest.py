@@ -4,8 +4,9 @@
     GET  /v1/models/NAME[/versions/N | /labels/L]/metadata   signatures
     POST /v1/models/NAME[/versions/N | /labels/L]:predict    row or columnar JSON
 
-Every error is `{"error": message}` with TF Serving's HTTP status; models
-run in a thread pool, so slow requests never block the event loop.
+Every error is `{"error": message}` with TF Serving's HTTP status. JSON is
+parsed and written on worker threads and models run in serving.runner's
+pool under the request deadline, so no request blocks the event loop.
 """
 
 import asyncio
@@ -17,6 +18,7 @@ from aiohttp import web
 
 from serving import protos
 from serving.errors import ServingError, invalid, not_found
+from serving.limits import Budget
 from serving.tensors_json import format_response, parse_request
 
 log = logging.getLogger("serving")
@@ -28,9 +30,9 @@ ROUTE = re.compile(
 )
 
 
-def make_app(repository, executor, max_body_bytes):
+def make_app(repository, runner, max_body_bytes, max_tensor_bytes):
     app = web.Application(client_max_size=max_body_bytes, middlewares=[errors_as_json])
-    handler = Handler(repository, executor)
+    handler = Handler(repository, runner, max_tensor_bytes)
     app.router.add_route("*", "/v1/models/{tail:.*}", handler.dispatch)
     return app
 
@@ -54,8 +56,8 @@ def error_response(status, message):
 
 
 class Handler:
-    def __init__(self, repository, executor):
-        self.repository, self.executor = repository, executor
+    def __init__(self, repository, runner, max_tensor_bytes):
+        self.repository, self.runner, self.max_tensor_bytes = repository, runner, max_tensor_bytes
 
     async def dispatch(self, request):
         match = ROUTE.match(request.path)
@@ -77,18 +79,28 @@ class Handler:
 
     async def predict(self, request, name, version, label):
         raw = await request.read()  # over client_max_size: 413
+        servable = self.repository.get(name, version, label)
+        loop = asyncio.get_running_loop()
+        signature, feed, rows = await loop.run_in_executor(None, self._parse, raw, servable)
+        outputs = await self.runner.acall(servable.predict, signature, feed)
+        text = await loop.run_in_executor(None, _write, outputs, rows)
+        return web.Response(text=text, content_type="application/json")
+
+    def _parse(self, raw, servable):
+        """(signature, feed, row format) of a request body, its tensors
+        within the byte budget."""
         try:
             body = json.loads(raw)
-        except (UnicodeDecodeError, ValueError) as error:
-            raise invalid(f"JSON Parse error: {error}") from None
-        servable = self.repository.get(name, version, label)
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            raise invalid(f"JSON Parse error: {type(error).__name__}: {error}") from None
         signature = body.get("signature_name") if isinstance(body, dict) else None
         if signature is not None and not isinstance(signature, str):
             raise invalid("'signature_name' must be a string")
         signature = servable.signature(signature)
         spec = servable.specs[signature]["inputs"]
-        feed, rows = parse_request(body, spec)
-        loop = asyncio.get_running_loop()
-        outputs = await loop.run_in_executor(self.executor, servable.predict, signature, feed)
-        text = json.dumps(format_response(outputs, rows), ensure_ascii=False)
-        return web.Response(text=text, content_type="application/json")
+        feed, rows = parse_request(body, spec, Budget(self.max_tensor_bytes))
+        return signature, feed, rows
+
+
+def _write(outputs, rows):
+    return json.dumps(format_response(outputs, rows), ensure_ascii=False)

@@ -7,13 +7,13 @@ import asyncio
 import signal
 import socket
 import threading
-from concurrent import futures
 
 from aiohttp import web
 
 from serving.grpc_service import make_server
 from serving.repository import ModelRepository
 from serving.rest import make_app
+from serving.runner import Runner
 
 MB = 1 << 20
 
@@ -30,12 +30,18 @@ class EmbeddedServer:
         max_body_mb=64,
         max_batch=1024,
         workers=8,
+        max_tensor_mb=None,
+        request_timeout_s=60.0,
+        start_timeout_s=300.0,
     ):
-        self.host, self.workers = host, workers
+        self.host, self.workers, self.start_timeout_s = host, workers, start_timeout_s
         self.max_bytes = int(max_body_mb * MB)
+        # Decoded inputs may take what the body may; a TensorProto can
+        # declare far more than its bytes, so this is checked on its own.
+        self.max_tensor_bytes = int((max_tensor_mb or max_body_mb) * MB)
         self.repository = ModelRepository(models, config_file, poll_seconds, max_batch)
         self._ports = {"rest": rest_port, "grpc": grpc_port}
-        self._executor = futures.ThreadPoolExecutor(workers, thread_name_prefix="predict")
+        self.runner = Runner(workers, request_timeout_s)
         self._loop = self._runner = self._grpc = None
         self._ready = threading.Event()
 
@@ -48,23 +54,27 @@ class EmbeddedServer:
         return self._ports["grpc"]
 
     def start(self):
-        """Load the models, then listen; returns once both APIs accept."""
+        """Load the models, then listen; returns once both APIs accept, or
+        raises TimeoutError after `start_timeout_s`."""
         self.repository.start_polling()
         if self._ports["grpc"] is not None:
             self._grpc, self._ports["grpc"] = make_server(
-                self.repository, self.host, self._ports["grpc"], self.workers, self.max_bytes
-            )
+                self.repository, self.runner, self.host, self._ports["grpc"], self.workers,
+                self.max_bytes, self.max_tensor_bytes,
+            )  # fmt: skip
             self._grpc.start()
         if self._ports["rest"] is not None:
             sock = socket.create_server((self.host, self._ports["rest"]), reuse_port=False)
             self._ports["rest"] = sock.getsockname()[1]
             threading.Thread(target=self._serve_rest, args=(sock,), daemon=True).start()
-            self._ready.wait()
+            if not self._ready.wait(self.start_timeout_s):
+                self.stop(grace=0)
+                raise TimeoutError(f"the REST API did not start in {self.start_timeout_s:g} s")
         return self
 
     def _serve_rest(self, sock):
         self._loop = asyncio.new_event_loop()
-        app = make_app(self.repository, self._executor, self.max_bytes)
+        app = make_app(self.repository, self.runner, self.max_bytes, self.max_tensor_bytes)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=30)
         self._loop.run_until_complete(self._runner.setup())
         self._loop.run_until_complete(web.SockSite(self._runner, sock).start())
@@ -80,7 +90,7 @@ class EmbeddedServer:
             done.result(timeout=grace + 5)
             self._loop.call_soon_threadsafe(self._loop.stop)
         self.repository.stop()
-        self._executor.shutdown(wait=True)
+        self.runner.shutdown()
 
     def __enter__(self):
         return self.start()

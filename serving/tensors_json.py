@@ -13,6 +13,7 @@ import binascii
 import numpy as np
 
 from serving.errors import invalid
+from serving.limits import json_bytes
 
 KINDS = {"f": "a number", "i": "an integer", "u": "an integer", "b": "true or false"}
 
@@ -22,8 +23,9 @@ def numpy_dtype(name):
 
 
 # ---- requests -------------------------------------------------------------------
-def parse_request(body, spec):
-    """(feed {name: array}, row_format) from a decoded JSON request body."""
+def parse_request(body, spec, budget=None):
+    """(feed {name: array}, row_format) from a decoded JSON request body;
+    each input's size is charged to `budget` (serving.limits) first."""
     if not isinstance(body, dict):
         raise invalid("the request body must be a JSON object with 'instances' or 'inputs'")
     unknown = set(body) - {"signature_name", "instances", "inputs"}
@@ -35,6 +37,9 @@ def parse_request(body, spec):
         columns = _rows_to_columns(body["instances"], list(spec))
     else:
         columns = _named(body["inputs"], list(spec), "inputs")
+    if budget is not None:
+        for name in spec:
+            budget.spend(name, json_bytes(name, columns[name], spec[name][0]), "would take")
     return {name: to_array(columns[name], *spec[name], name) for name in spec}, "instances" in body
 
 
