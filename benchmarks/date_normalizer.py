@@ -23,11 +23,14 @@ def test_sets(n):
     return {
         "training spellings": dates.pairs(n, SEED),
         "unseen spellings": dates.pairs(n, SEED + 1, formats=dates.UNSEEN),
+        "new spellings (day-first slashes, days in words)": dates.pairs(
+            n, SEED + 5, formats=dates.ADDED
+        ),
         **{
             f"inside filler, {lo}-{hi} chars each side": dates.pairs(
                 n, SEED + 2 + i, distractor=(lo, hi), distract_share=1.0
             )
-            for i, (lo, hi) in enumerate([(40, 50), (80, 100), (100, 110)])
+            for i, (lo, hi) in enumerate([(40, 50), (70, 80), (90, 100)])
         },
     }
 

@@ -34,6 +34,9 @@ class ServingError(Exception):
         super().__init__(message)
         self.code, self.message = code, message
 
+    def __reduce__(self):  # crosses process boundaries (serving.rest's parser process)
+        return type(self), (self.code, self.message)
+
     @property
     def http_status(self):
         return HTTP_STATUS.get(self.code, 500)

@@ -60,6 +60,8 @@ def proto_bytes(name, proto):
 def json_bytes(name, value, dtype):
     """Bytes a JSON tensor becomes as an array of `dtype` ("string" or a
     numpy dtype name); counted without building the array."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return len(value) * POINTER + sum(map(len, value))  # the common case, at C speed
     elements, text = 0, 0
     stack = [value]
     while stack:

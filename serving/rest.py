@@ -10,18 +10,22 @@ pool under the request deadline, so no request blocks the event loop.
 """
 
 import asyncio
+import functools
 import json
 import logging
+import multiprocessing
+import os
 import re
+from concurrent import futures
 
 from aiohttp import web
 
 from serving import protos
-from serving.errors import ServingError, invalid, not_found
-from serving.limits import Budget
-from serving.tensors_json import format_response, parse_request
+from serving.errors import ServingError, not_found
+from serving.tensors_json import format_response, parse_body
 
 log = logging.getLogger("serving")
+BIG_BODY = 1 << 20  # bodies over this are parsed in the parser process
 
 ROUTE = re.compile(
     r"^/v1/models/(?P<name>[^/:]+)"
@@ -32,7 +36,9 @@ ROUTE = re.compile(
 
 def make_app(repository, runner, max_body_bytes, max_tensor_bytes):
     app = web.Application(client_max_size=max_body_bytes, middlewares=[errors_as_json])
-    handler = Handler(repository, runner, max_tensor_bytes)
+    parser = Parser().start()
+    app.on_cleanup.append(lambda _: asyncio.get_running_loop().run_in_executor(None, parser.stop))
+    handler = Handler(repository, runner, max_tensor_bytes, parser)
     app.router.add_route("*", "/v1/models/{tail:.*}", handler.dispatch)
     return app
 
@@ -56,8 +62,9 @@ def error_response(status, message):
 
 
 class Handler:
-    def __init__(self, repository, runner, max_tensor_bytes):
+    def __init__(self, repository, runner, max_tensor_bytes, parser):
         self.repository, self.runner, self.max_tensor_bytes = repository, runner, max_tensor_bytes
+        self.parser = parser
 
     async def dispatch(self, request):
         match = ROUTE.match(request.path)
@@ -80,26 +87,48 @@ class Handler:
     async def predict(self, request, name, version, label):
         raw = await request.read()  # over client_max_size: 413
         servable = self.repository.get(name, version, label)
-        loop = asyncio.get_running_loop()
-        signature, feed, rows = await loop.run_in_executor(None, self._parse, raw, servable)
+        specs = {k: v["inputs"] for k, v in servable.specs.items()}
+        where = f"model {servable.name} version {servable.version}"
+        parse = functools.partial(parse_body, raw, specs, where, self.max_tensor_bytes)
+        signature, feed, rows = await self.parser.run(parse, big=len(raw) > BIG_BODY)
         outputs = await self.runner.acall(servable.predict, signature, feed)
-        text = await loop.run_in_executor(None, _write, outputs, rows)
+        text = await asyncio.get_running_loop().run_in_executor(None, _write, outputs, rows)
         return web.Response(text=text, content_type="application/json")
 
-    def _parse(self, raw, servable):
-        """(signature, feed, row format) of a request body, its tensors
-        within the byte budget."""
+
+class Parser:
+    """Where request bodies are parsed: small ones on a thread; big ones in
+    a process of their own, since json.loads holds the GIL for the whole
+    parse (tens of ms for a few MB), and a flood of big bodies would stall
+    every other request's Python work, even ones refused for their size."""
+
+    def __init__(self):
+        self._pool = None
+
+    def start(self):
+        # Spawned (no fork of a threaded server) and niced: parsing a big
+        # body yields the CPU to requests already parsed.
+        self._pool = futures.ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=os.nice, initargs=(10,)
+        )
+        self._pool.submit(int)  # start the process now, not on the first big body
+        return self
+
+    async def run(self, parse, big):
+        loop = asyncio.get_running_loop()
+        if not big or self._pool is None:
+            return await loop.run_in_executor(None, parse)
         try:
-            body = json.loads(raw)
-        except (UnicodeDecodeError, ValueError, RecursionError) as error:
-            raise invalid(f"JSON Parse error: {type(error).__name__}: {error}") from None
-        signature = body.get("signature_name") if isinstance(body, dict) else None
-        if signature is not None and not isinstance(signature, str):
-            raise invalid("'signature_name' must be a string")
-        signature = servable.signature(signature)
-        spec = servable.specs[signature]["inputs"]
-        feed, rows = parse_request(body, spec, Budget(self.max_tensor_bytes))
-        return signature, feed, rows
+            return await loop.run_in_executor(self._pool, parse)
+        except futures.process.BrokenProcessPool:
+            self.start()  # the parser died (out of memory, killed): a new one for the next
+            raise ServingError(
+                "RESOURCE_EXHAUSTED", "the request body could not be parsed"
+            ) from None
+
+    def stop(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _write(outputs, rows):

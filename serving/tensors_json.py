@@ -13,7 +13,7 @@ import binascii
 import numpy as np
 
 from serving.errors import invalid
-from serving.limits import json_bytes
+from serving.limits import Budget, json_bytes
 
 KINDS = {"f": "a number", "i": "an integer", "u": "an integer", "b": "true or false"}
 
@@ -23,6 +23,27 @@ def numpy_dtype(name):
 
 
 # ---- requests -------------------------------------------------------------------
+def parse_body(raw, specs, where, budget_bytes):
+    """(signature name, feed, row format) of a raw request body. `specs`:
+    {signature name: input spec} of the servable (`where` names it in
+    errors). A plain function of plain values, so it can run in another
+    process."""
+    import json
+
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise invalid(f"JSON Parse error: {type(error).__name__}: {error}") from None
+    signature = body.get("signature_name") if isinstance(body, dict) else None
+    if signature is not None and not isinstance(signature, str):
+        raise invalid("'signature_name' must be a string")
+    signature = signature or "serving_default"
+    if signature not in specs:
+        raise invalid(f"signature {signature!r} is not in {where}; it has {sorted(specs)}")
+    feed, rows = parse_request(body, specs[signature], Budget(budget_bytes))
+    return signature, feed, rows
+
+
 def parse_request(body, spec, budget=None):
     """(feed {name: array}, row_format) from a decoded JSON request body;
     each input's size is charged to `budget` (serving.limits) first."""

@@ -104,6 +104,10 @@ FORMATS = {
 }
 UNSEEN = ("d mon yyyy", "weekday d month yyyy", "mon dth yyyy", "d.m.yy")
 DAY_FIRST_SLASH = ("dd/mm/yyyy", "d/m/yyyy")  # only for days 13-31
+# Added after a new user's tries (31/12/1999, "March third, 2015"): the
+# README and the shipped-model tests report them on their own.
+ADDED = ("dd/mm/yyyy", "d/m/yyyy", "m/d/yyyy", "month dth-word, yyyy", "dth-word of month yyyy",
+         "the dth-word of month, yyyy", "month d-word, yyyy", "d-word month yyyy")  # fmt: skip
 SEEN = tuple(name for name in FORMATS if name not in UNSEEN)
 FILLER = (
     "please note that the meeting with our team about the new project was moved to "

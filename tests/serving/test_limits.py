@@ -13,10 +13,12 @@ import time
 import urllib.request
 
 import grpc
+import numpy as np
 import pytest
 from PIL import Image
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
+import zoo
 from serving import RestClient
 from serving.server import EmbeddedServer
 
@@ -209,3 +211,23 @@ def test_models_config_names_must_be_plain_folder_names(exported_models, tmp_pat
     with pytest.raises(ValueError, match="plain folder name"):
         EmbeddedServer(exported_models[0], rest_port=0, grpc_port=None,
                        config_file=config).start()  # fmt: skip
+
+
+def test_big_bodies_are_parsed_in_the_parser_process_with_the_same_answers(server):
+    """Bodies over serving.rest.BIG_BODY are parsed in another process:
+    a 1.2 MB image request gives what the model gives, and a 1.5 MB body
+    over the tensor budget is refused the same way as a small one."""
+    from serving.rest import BIG_BODY
+
+    image = np.random.default_rng(3).integers(0, 256, (1, 300, 300, 3)).astype(np.uint8)
+    body = json.dumps({"inputs": image.tolist()}).encode()
+    assert len(body) > BIG_BODY
+    status, got = post(server, "/v1/models/fast-style-wave:predict", body)
+    assert status == 200, got
+    want = zoo.load("fast-style-wave").stylize(image[0])
+    assert np.abs(np.array(got["outputs"][0]) - want.astype(int)).max() <= 1
+    over = json.dumps({"inputs": {"text": ["x"] * 300_000}}).encode()
+    assert len(over) > BIG_BODY
+    status, got = post(server, "/v1/models/date-normalizer:predict", over)
+    assert status == 400 and "'text'" in got["error"] and "budget" in got["error"], got
+    assert still_serving(server)
