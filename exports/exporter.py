@@ -65,13 +65,13 @@ def export(
 
 
 def _resolve(model, name):
+    """(model, the folder name it is exported under)."""
     if isinstance(model, keras.Model):
         card = getattr(model, "card", None) or {}
-        name = name or card.get("name") or model.name
-        return model, layout.check_name(name)
+        return model, layout.check_name(name or card.get("name") or model.name)
     path = Path(str(model))
     loaded = zoo.load_path(path) if path.is_dir() else zoo.load(str(model))
-    return loaded, name or loaded.card["name"]
+    return loaded, layout.check_name(name or loaded.card["name"])
 
 
 def _check_formats(formats):

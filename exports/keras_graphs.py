@@ -67,7 +67,7 @@ class KerasGraphs(Graphs):
 
 def _input_specs(model):
     inputs = getattr(model, "inputs", None)
-    if inputs and isinstance(model, keras.Sequential | keras.Model) and _declared(model):
+    if inputs and _declared(model):
         return [
             tf.TensorSpec((None, *t.shape[1:]), t.dtype, name=_name(t.name, f"input_{i}"))
             for i, t in enumerate(inputs)
@@ -112,12 +112,10 @@ def _output_names(model, input_names):
 
 
 def _inputs_for(model, tensors):
+    """The model's call argument: its own input structure for a Functional
+    model (a list, a dict...), else one tensor or a list."""
     structure = getattr(model, "_inputs_struct", None)
-    if (
-        structure is not None
-        and isinstance(model, keras.Model)
-        and model.__class__ in (keras.Model, keras.src.models.Functional)
-    ):
+    if structure is not None and type(model) is keras.src.models.Functional:
         return keras.tree.pack_sequence_as(structure, tensors)
     return tensors[0] if len(tensors) == 1 else tensors
 
