@@ -30,6 +30,7 @@ from zoo.text import END, OOV, PAD, START
 # What one request may ask for; export(..., limits={...}) changes them.
 LIMITS = {
     "max_prompt_chars": 4096,  # characters of one generate prompt
+    "max_text_chars": 4096,  # characters of one text to translate (at most the model's own)
     "max_generate_length": 4096,  # characters one generate request may ask for
     "max_image_pixels": 2048 * 2048,  # decoded pixels of one image
 }
@@ -253,8 +254,11 @@ class Seq2SeqGraphs(Graphs):
     and must match Keras token for token). SavedModel:
     texts -> texts, tokenised and detokenised inside the graph."""
 
+    LIMITS = ("max_text_chars",)
+
     def __init__(self, model, limits=None):
         super().__init__(model, limits)
+        self.limits["max_text_chars"] = min(self.limits["max_text_chars"], model.max_input_length)
         self.source = GraphVocabulary(model.source.tokens)
         self.target = GraphVocabulary(model.target.tokens)
 
@@ -322,7 +326,7 @@ class Seq2SeqGraphs(Graphs):
         return {"serving_default": (self.translate, [spec((None,), tf.string, "text")])}
 
     def translate(self, text):
-        most = self.model.max_input_length
+        most = self.limits["max_text_chars"]
         text = _checked(tf.strings.length(text), 0, 4 * most, "input text bytes", text)
         blank = tf.strings.regex_full_match(text, f"[{_re_class(WHITESPACE)}]*")
         ids = self.source.encode(text)
@@ -333,8 +337,8 @@ class Seq2SeqGraphs(Graphs):
             ),
             tf.debugging.assert_less_equal(
                 lengths,
-                tf.cast(self.model.max_input_length, lengths.dtype),
-                f"an input text is over {self.model.max_input_length} characters",
+                tf.cast(most, lengths.dtype),
+                f"an input text is over {most} characters",
             ),
         ]
         with tf.control_dependencies(checks):

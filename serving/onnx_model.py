@@ -139,7 +139,7 @@ class OnnxModel:
         if isinstance(texts, str):
             raise TypeError("translate() takes a list of strings; wrap a single string in a list")
         texts = list(texts)
-        limit = self.contract["max_input_length"]
+        limit = min(self.contract["max_input_length"], self.limits.get("max_text_chars", 1 << 62))
         blank = self.contract.get("blank_characters", " \t\n\r\f\v")
         for i, text in enumerate(texts):
             if not isinstance(text, str):

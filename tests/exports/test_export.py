@@ -202,6 +202,21 @@ def test_limits_are_enforced_and_recorded(exported, tmp_path):
         export("char-rnn-shakespeare", tmp_path, limits={"max_prompt": 8})
 
 
+def test_the_text_cap_of_a_translator_is_set_at_export(exported, tmp_path):
+    from serving import OnnxModel
+
+    shipped = json.loads((exported["date-normalizer"] / "zoo.json").read_text())
+    assert shipped["limits"] == {"max_text_chars": 256}  # the model's own maximum
+    directory = export("date-normalizer", tmp_path, check=False, limits={"max_text_chars": 12})
+    assert json.loads((directory / "zoo.json").read_text())["limits"] == {"max_text_chars": 12}
+    serve = tf.saved_model.load(str(directory)).signatures["serving_default"]
+    assert strings(serve(text=tf.constant(["1 Feb 2003"]))["output"]) == ["2003-02-01"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="over 12 characters"):
+        serve(text=tf.constant(["Tuesday, March 3rd 2015"]))
+    with pytest.raises(ValueError, match="at most 12"):
+        OnnxModel(directory).translate(["Tuesday, March 3rd 2015"])
+
+
 def test_interrupted_export_leaves_no_version(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("injected failure")
