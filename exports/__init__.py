@@ -7,6 +7,3 @@ def export(*args, **kwargs):
     from exports.exporter import export as run
 
     return run(*args, **kwargs)
-
-
-export.__doc__ = "See exports.exporter.export. " + (export.__doc__ or "")

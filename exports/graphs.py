@@ -46,7 +46,6 @@ def graphs_for(model, limits=None, input_signature=None):
     """The Graphs of a zoo model, or of any other Keras model (its tensors
     in and out); `limits` overrides entries of LIMITS, `input_signature`
     (tf.TensorSpecs) the inputs of a Keras model."""
-    limits = check_limits(limits)
     for model_type, graphs in (
         (CharLM, CharLMGraphs),
         (Seq2Seq, Seq2SeqGraphs),

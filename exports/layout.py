@@ -20,6 +20,8 @@ from pathlib import Path
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
+# serving.layout reads the same rule; tests/test_architecture.py keeps
+# exports from importing serving, so the two constants are stated twice.
 ONNX_ONLY = "onnx-only"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a folder name, never a path
 
@@ -161,8 +163,8 @@ def read_models_config(path):
 
 def servable(base):
     """The SavedModel versions in `base`, ascending: what TF Serving sees."""
-    return sorted(v for v in _numbered(Path(base)) if (Path(base) / str(v) / "saved_model.pb")
-                  .is_file())  # fmt: skip
+    base = Path(base)
+    return sorted(v for v in _numbered(base) if (base / str(v) / "saved_model.pb").is_file())
 
 
 def write_atomically(path, text):

@@ -3,9 +3,21 @@ versions holding a SavedModel (what TF Serving sees) and
 <base>/onnx-only/<integer version>/ for those without one; version numbers
 count across both (see exports.layout)."""
 
+import re
 from pathlib import Path
 
 ONNX_ONLY = "onnx-only"
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a folder name, never a path
+
+
+def check_name(name):
+    """`name` if it can name a model folder, else ValueError."""
+    if not isinstance(name, str) or not NAME.fullmatch(name) or ".." in name:
+        raise ValueError(
+            f"model name {name!r} must be a plain folder name (letters, digits, '.', '_', '-'; "
+            "no separators or '..')"
+        )
+    return name
 
 
 def versions(base, marker):

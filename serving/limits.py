@@ -57,7 +57,7 @@ def proto_bytes(name, proto):
     return size
 
 
-def json_bytes(name, value, dtype):
+def json_bytes(value, dtype):
     """Bytes a JSON tensor becomes as an array of `dtype` ("string" or a
     numpy dtype name); counted without building the array."""
     if isinstance(value, list) and all(isinstance(v, str) for v in value):

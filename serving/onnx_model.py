@@ -139,7 +139,8 @@ class OnnxModel:
         if isinstance(texts, str):
             raise TypeError("translate() takes a list of strings; wrap a single string in a list")
         texts = list(texts)
-        limit = min(self.contract["max_input_length"], self.limits.get("max_text_chars", 1 << 62))
+        # max_text_chars is at most max_input_length; exports before limits lack it.
+        limit = self.limits.get("max_text_chars", self.contract["max_input_length"])
         blank = self.contract.get("blank_characters", " \t\n\r\f\v")
         for i, text in enumerate(texts):
             if not isinstance(text, str):

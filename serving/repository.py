@@ -6,7 +6,6 @@ loads versions as they appear and unloads those that go, swapping
 atomically, so a request is always answered by a whole version."""
 
 import logging
-import re
 import threading
 import time
 from pathlib import Path
@@ -18,10 +17,10 @@ from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
 from serving.errors import CODES, ServingError, invalid, not_found
-from serving.layout import versions
+from serving.layout import check_name, versions
+from serving.tensors_json import signature_named
 
 log = logging.getLogger("serving")
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a folder name, never a path
 RETRY_SECONDS = (1, 2, 4, 8, 16, 32, 60)  # backoff for a version that failed to load
 
 
@@ -46,13 +45,7 @@ class Servable:
         }
 
     def signature(self, name):
-        name = name or "serving_default"
-        if name not in self.signatures:
-            raise invalid(
-                f"signature {name!r} is not in model {self.name} version {self.version}; "
-                f"it has {sorted(self.signatures)}"
-            )
-        return name
+        return signature_named(name, self.signatures, f"model {self.name} version {self.version}")
 
     def predict(self, signature_name, feed, output_filter=()):
         """{output: array} for `feed` {input: array}, after checking the
@@ -160,11 +153,10 @@ def read_models_config(path, root):
         raise ValueError(f"cannot read models config {path}: {error}") from error
     policies = []
     for entry in config.model_config_list.config:
-        if not NAME.fullmatch(entry.name) or ".." in entry.name:
-            raise ValueError(
-                f"{path}: model name {entry.name!r} must be a plain folder name "
-                "(letters, digits, '.', '_', '-'; no separators or '..')"
-            )
+        try:
+            check_name(entry.name)
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
         policy = entry.model_version_policy
         which = policy.WhichOneof("policy_choice")
         policies.append(

@@ -9,6 +9,7 @@ A spec is {input name: (dtype name, shape)}, with TensorFlow's dtype names
 
 import base64
 import binascii
+import json
 
 import numpy as np
 
@@ -28,8 +29,6 @@ def parse_body(raw, specs, where, budget_bytes):
     {signature name: input spec} of the servable (`where` names it in
     errors). A plain function of plain values, so it can run in another
     process."""
-    import json
-
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
@@ -37,14 +36,21 @@ def parse_body(raw, specs, where, budget_bytes):
     signature = body.get("signature_name") if isinstance(body, dict) else None
     if signature is not None and not isinstance(signature, str):
         raise invalid("'signature_name' must be a string")
-    signature = signature or "serving_default"
-    if signature not in specs:
-        raise invalid(f"signature {signature!r} is not in {where}; it has {sorted(specs)}")
+    signature = signature_named(signature, specs, where)
     feed, rows = parse_request(body, specs[signature], Budget(budget_bytes))
     return signature, feed, rows
 
 
-def parse_request(body, spec, budget=None):
+def signature_named(name, available, where):
+    """The signature a request names (serving_default when it names none),
+    if `available` has it."""
+    name = name or "serving_default"
+    if name not in available:
+        raise invalid(f"signature {name!r} is not in {where}; it has {sorted(available)}")
+    return name
+
+
+def parse_request(body, spec, budget):
     """(feed {name: array}, row_format) from a decoded JSON request body;
     each input's size is charged to `budget` (serving.limits) first."""
     if not isinstance(body, dict):
@@ -58,9 +64,8 @@ def parse_request(body, spec, budget=None):
         columns = _rows_to_columns(body["instances"], list(spec))
     else:
         columns = _named(body["inputs"], list(spec), "inputs")
-    if budget is not None:
-        for name in spec:
-            budget.spend(name, json_bytes(name, columns[name], spec[name][0]), "would take")
+    for name in spec:
+        budget.spend(name, json_bytes(columns[name], spec[name][0]), "would take")
     return {name: to_array(columns[name], *spec[name], name) for name in spec}, "instances" in body
 
 

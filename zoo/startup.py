@@ -1,10 +1,10 @@
 """A quiet start: TensorFlow's C++ side writes start-up lines to file
 descriptor 2 (oneDNN, CUDA probing, CPU features, absl's "before
 InitializeLog" notice) before any Python setting can stop them.
-`quiet_backend()`, run by `import zoo`, imports Keras (and TensorFlow) and
-starts the devices with fd 2 pointed at a temporary file; if that fails,
-what was written is replayed to stderr, so real errors still show.
-Everything after it writes to stderr as usual."""
+`quiet_backend()`, run by `import zoo`, imports Keras (and TensorFlow)
+with fd 2 pointed at a temporary file; if that fails, what was written is
+replayed to stderr, so real errors still show. Everything after it writes
+to stderr as usual."""
 
 import contextlib
 import os
@@ -38,17 +38,12 @@ def _restore(saved):
 
 
 def quiet_backend():
-    """Import Keras and start TensorFlow's devices without start-up noise.
-    TensorFlow's C++ log is off unless TF_CPP_MIN_LOG_LEVEL says otherwise:
-    at ERROR level it still prints advice such as "oneDNN supports DT_BOOL
-    only on ...", and real failures reach Python as exceptions."""
+    """Import Keras without TensorFlow's start-up noise. TensorFlow's C++
+    log is off unless TF_CPP_MIN_LOG_LEVEL says otherwise: at ERROR level it
+    prints the CUDA probe's failure and advice such as "oneDNN supports
+    DT_BOOL only on ...", and real failures reach Python as exceptions."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "keras" in sys.modules:
         return  # too late to catch anything
     with native_stderr_captured():
-        import keras
-
-        if keras.backend.backend() == "tensorflow":
-            import tensorflow as tf
-
-            tf.config.list_logical_devices()  # CUDA probing happens here, once
+        import keras  # noqa: F401  (imports the backend, TensorFlow)

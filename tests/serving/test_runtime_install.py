@@ -4,6 +4,7 @@ tensorflow, keras or tf2onnx fails, and OnnxModel and RestClient still give
 the Keras model's strings for exported models."""
 
 import json
+import shutil
 import subprocess
 import textwrap
 import venv
@@ -43,13 +44,19 @@ TEXTS = ["Tuesday, March 3rd 2015", "31/12/1999"]
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
-    """A fresh venv holding the runtime distribution only."""
+    """A fresh venv holding the runtime distribution only, built from a copy
+    of serving/: pip builds in the source tree, and a build/ left in the
+    checkout would be installed next time with whatever it still holds."""
     home = tmp_path_factory.mktemp("runtime")
+    source = shutil.copytree(ROOT / "serving", home / "src",
+                             ignore=shutil.ignore_patterns("build", "*.egg-info", "node_modules",
+                                                           "__pycache__"))  # fmt: skip
     venv.create(home / "venv", with_pip=True)
     python = home / "venv" / "bin" / "python"
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "-c", "constraints.txt", "./serving"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [str(python), "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"),
+         str(source)],
+        capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert install.returncode == 0, install.stderr[-3000:]
     return home, python
