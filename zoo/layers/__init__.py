@@ -10,6 +10,7 @@ variant flag and load Keras weight files as they are.
 from zoo.layers.attention import BahdanauAttention, LuongAttention
 from zoo.layers.gru import GRUCell
 from zoo.layers.lstm import CIFGLSTMCell, LayerNormLSTMCell, LSTMCell, PeepholeLSTMCell
+from zoo.layers.pooling import AttentionPooling
 from zoo.layers.rnn import GRU, LSTM, RNN, SimpleRNN
 from zoo.layers.simple_rnn import SimpleRNNCell
 
@@ -32,6 +33,7 @@ def make_cell(cell, units, options=None):
 
 
 __all__ = [
+    "AttentionPooling",
     "BahdanauAttention",
     "CELLS",
     "CIFGLSTMCell",

@@ -1,0 +1,204 @@
+"""Text classification, the many-to-one RNN: words -> embedding ->
+bidirectional layer of any zoo cell (masked) -> pooling over time ->
+sigmoid (two labels) or softmax head.
+
+Pooling is "attention" (a learned query attends over the steps), "max"
+(max over time) or "attention+max" (both, concatenated). Its weights per
+token are what `explain` returns: the attention weights, or, for "max",
+the share of the pooled features each token holds.
+
+Tokenisation (`zoo.words`) is part of the model: the same ids here, in the
+exported SavedModel and in serving.OnnxModel's numpy code.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from zoo import layers
+from zoo.layers.pooling import AttentionPooling, masked_max
+from zoo.models.compiled import compiled
+from zoo.words import WordVocabulary, check_texts
+
+POOLING = ("attention", "max", "attention+max")
+MAX_TEXT_CHARS = 1 << 22  # longer texts are refused before tokenising
+BATCH = 64  # texts per forward pass in predict_proba
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class TextClassifier(keras.Model):
+    """Classifier over a word vocabulary (zoo.words: id 0 PAD, 1 OOV).
+    `labels` names the classes: two give a sigmoid head whose probability
+    is that of labels[1]; more give a softmax. Reviews over `max_tokens`
+    keep their first `head_tokens` tokens and the rest from their end."""
+
+    def __init__(
+        self,
+        vocabulary,
+        labels=("negative", "positive"),
+        cell="gru",
+        units=64,
+        embedding_dim=128,
+        pooling="attention+max",
+        attention_units=64,
+        embedding_dropout=0.0,
+        dropout=0.0,
+        max_tokens=400,
+        head_tokens=100,
+        cell_options=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.words = WordVocabulary(vocabulary)
+        self.labels = _check_labels(labels)
+        if pooling not in POOLING:
+            raise ValueError(f"`pooling` must be one of {POOLING}, got {pooling!r}")
+        if not (isinstance(max_tokens, int) and isinstance(head_tokens, int)
+                and 0 <= head_tokens <= max_tokens and max_tokens >= 1):  # fmt: skip
+            raise ValueError(
+                f"need ints 0 <= head_tokens <= max_tokens, max_tokens >= 1; got "
+                f"max_tokens={max_tokens!r}, head_tokens={head_tokens!r}"
+            )
+        self.cell_name, self.units, self.embedding_dim = cell, units, embedding_dim
+        self.pooling, self.attention_units = pooling, attention_units
+        self.embedding_dropout, self.dropout = embedding_dropout, dropout
+        self.max_tokens, self.head_tokens = max_tokens, head_tokens
+        self.cell_options = dict(cell_options or {})
+
+        self.embedding = keras.layers.Embedding(len(self.words), embedding_dim, name="embedding")
+        # Variational: one mask of embedding channels for every step.
+        self.embedding_drop = keras.layers.SpatialDropout1D(embedding_dropout)
+        self.encoder = keras.layers.Bidirectional(
+            layers.RNN(layers.make_cell(cell, units, self.cell_options), return_sequences=True),
+            name="encoder",
+        )
+        self.attention = (
+            AttentionPooling(attention_units, name="attention_pooling")
+            if "attention" in pooling
+            else None
+        )
+        self.head_drop = keras.layers.Dropout(dropout)
+        outputs = 1 if len(self.labels) == 2 else len(self.labels)
+        self.head = keras.layers.Dense(outputs, dtype="float32", name="head")
+        self._forward_fn = None
+
+    @property
+    def vocabulary(self):
+        return list(self.words.tokens)
+
+    def build(self, input_shape=None):
+        self.embedding.build((None, None))
+        self.encoder.build((None, None, self.embedding_dim))
+        memory = 2 * self.units
+        if self.attention is not None:
+            self.attention.build((None, None, memory))
+        self.head.build((None, memory * len(self.pooling.split("+"))))
+        self.built = True
+
+    def call(self, token_ids, training=False):
+        """Logits: (B,) for two labels, else (B, len(labels))."""
+        return self.forward(token_ids, training=training)[0]
+
+    def forward(self, token_ids, training=False):
+        """(logits, pooling weights (B, T): 0 on padding, 1 in sum per row)."""
+        mask = ops.not_equal(token_ids, 0)
+        x = self.embedding_drop(self.embedding(token_ids), training=training)
+        memory = self.encoder(x, mask=mask, training=training)
+        pooled, weights = [], None
+        if self.attention is not None:
+            context, weights = self.attention(memory, mask=mask)
+            pooled.append(context)
+        if "max" in self.pooling:
+            maxima, shares = masked_max(memory, mask)
+            pooled.append(maxima)
+            weights = shares if weights is None else weights
+        features = pooled[0] if len(pooled) == 1 else ops.concatenate(pooled, axis=-1)
+        logits = self.head(self.head_drop(features, training=training))
+        if len(self.labels) == 2:
+            logits = logits[:, 0]
+        return logits, weights
+
+    def probabilities(self, logits):
+        return ops.sigmoid(logits) if len(self.labels) == 2 else ops.softmax(logits, axis=-1)
+
+    # ---- text API --------------------------------------------------------
+    def encode_texts(self, texts):
+        """(ids (N, T) int32, token lists): zoo.words' contract, checked."""
+        texts = check_texts(texts)
+        for i, text in enumerate(texts):
+            if len(text) > MAX_TEXT_CHARS:
+                raise ValueError(
+                    f"input {i} has {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read"
+                )
+        return self.words.encode(texts, self.max_tokens, self.head_tokens)
+
+    def predict_proba(self, texts):
+        """P(labels[1]) per text, (N,), for two labels; else (N, classes)."""
+        ids, _ = self.encode_texts(texts)
+        return self._run(ids)[0]
+
+    def classify(self, texts):
+        """The likeliest label of each text."""
+        probs = self.predict_proba(texts)
+        if len(self.labels) == 2:
+            return [self.labels[int(p >= 0.5)] for p in probs]
+        return [self.labels[int(i)] for i in np.argmax(probs, axis=-1)]
+
+    def explain(self, text):
+        """(tokens, weights): the tokens the model read (after truncation)
+        and the pooling weight of each; the weights sum to 1."""
+        if not isinstance(text, str):
+            raise TypeError(f"explain() takes one str, got {type(text).__name__}")
+        ids, tokens = self.encode_texts([text])
+        _, weights = self._run(ids)
+        return tokens[0], weights[0, : len(tokens[0])]
+
+    def _run(self, ids):
+        """(probabilities, weights) in batches of similar lengths."""
+        if self._forward_fn is None:
+            self._forward_fn = compiled(self._probabilities_and_weights)
+        lengths = np.count_nonzero(ids, axis=1)
+        order = np.argsort(lengths, kind="stable")
+        probs = [None] * len(ids)
+        weights = np.zeros(ids.shape, np.float32)
+        for start in range(0, len(ids), BATCH):
+            rows = order[start : start + BATCH]
+            width = max(int(lengths[rows].max()), 1)
+            p, w = self._forward_fn(ops.convert_to_tensor(ids[rows, :width]))
+            p, w = ops.convert_to_numpy(p), ops.convert_to_numpy(w)
+            for k, row in enumerate(rows):
+                probs[row] = p[k]
+            weights[rows, :width] = w
+        return np.array(probs, np.float32), weights
+
+    def _probabilities_and_weights(self, token_ids):
+        logits, weights = self.forward(token_ids)
+        return self.probabilities(logits), weights
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocabulary": self.vocabulary,
+            "labels": list(self.labels),
+            "cell": self.cell_name,
+            "units": self.units,
+            "embedding_dim": self.embedding_dim,
+            "pooling": self.pooling,
+            "attention_units": self.attention_units,
+            "embedding_dropout": self.embedding_dropout,
+            "dropout": self.dropout,
+            "max_tokens": self.max_tokens,
+            "head_tokens": self.head_tokens,
+            "cell_options": self.cell_options,
+        }
+
+
+def _check_labels(labels):
+    labels = list(labels)
+    if (
+        len(labels) < 2
+        or len(set(labels)) != len(labels)
+        or not all(isinstance(label, str) and label for label in labels)
+    ):
+        raise ValueError(f"`labels` must be two or more distinct non-empty strs, got {labels!r}")
+    return labels
