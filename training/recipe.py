@@ -121,7 +121,43 @@ STYLE_TRANSFER_DEFAULTS = {
         "tv_weight": 1e-4,
     },
 }
+# Every key a sentiment recipe may set, with its default.
+SENTIMENT_DEFAULTS = {
+    "name": None,
+    "task": "sentiment",
+    "description": "",
+    "data": {
+        "dataset": "imdb",
+        "phrases": False,
+        "vocabulary_size": 20000,
+        "min_count": 2,
+        "batch_size": 64,
+        "buckets": [50, 100, 150, 200, 250, 300, 400],
+        "seed": 0,
+    },
+    "model": {
+        "cell": "gru",
+        "units": 64,
+        "embedding_dim": 128,
+        "pooling": "attention+max",
+        "attention_units": 64,
+        "embedding_dropout": 0.2,
+        "dropout": 0.3,
+        "max_tokens": 512,
+        "head_tokens": 128,
+        "cell_options": {},
+    },
+    "train": {
+        "epochs": 6,
+        "learning_rate": 2e-3,
+        "final_learning_rate": 1e-4,
+        "clipnorm": 1.0,
+        "seed": 0,
+        "init_from": "",  # a classifier (shipped name or package) to start from
+    },
+}
 DEFAULTS = {
+    "sentiment": SENTIMENT_DEFAULTS,
     "style-transfer": STYLE_TRANSFER_DEFAULTS,
     "char-lm": CHAR_LM_DEFAULTS,
     "seq2seq": SEQ2SEQ_DEFAULTS,

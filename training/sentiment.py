@@ -1,0 +1,268 @@
+"""Training sentiment classifiers (`zoo.models.TextClassifier`) from a
+recipe: IMDB or SST-2 from ../shared/data, tokenised by the model's own
+contract (zoo.words), batched by length (bucket_by_sequence_length)."""
+
+import csv
+import gzip
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from training import fit as fitting
+from training import packaging, text_data
+from training.recipe import with_epochs
+from zoo.models import TextClassifier
+from zoo.words import WordVocabulary, tokenize
+
+# Where each data set's splits come from, and its terms (for the card).
+DATASETS = {
+    "imdb": {
+        "files": {"train": "imdb/train.csv.gz", "test": "imdb/test.csv.gz"},
+        "name": "Large Movie Review Dataset (IMDB), Maas et al. 2011",
+        "terms": "research use; cite Maas et al., ACL 2011",
+        "split_rule": "the original 25,000 / 25,000 train/test split; validation is 2,500 "
+        "training reviews drawn with the recipe's seed (not trained on)",
+    },
+    "sst2": {
+        "files": {
+            "train": "sst2/train.csv.gz",
+            "validation": "sst2/dev.csv.gz",
+            "test": "sst2/test.csv.gz",
+            "phrases": "sst2/glue_phrases_train.csv.gz",
+        },
+        "name": "Stanford Sentiment Treebank, binary sentences (SST-2), Socher et al. 2013",
+        "terms": "research use; cite Socher et al., EMNLP 2013",
+        "split_rule": "the standard 6,920 / 872 / 1,821 sentence split; training adds GLUE's "
+        "67,349 phrases of the training sentences when data.phrases is true",
+    },
+}
+CROSS_DOMAIN = {
+    "file": "rt_polarity/sentences.csv.gz",
+    "name": "Rotten Tomatoes sentence polarity v1.0 (Pang & Lee 2005), all 10,662 sentences",
+    "terms": "CC BY 4.0 (NLTK's sentence_polarity corpus)",
+}
+VALIDATION_SHARE = 0.1
+EVALUATED = ("validation", "test", "cross_domain", "cross_domain_unseen")
+
+
+def read_csv(path):
+    """(texts, labels int32) of a `label,...,text` CSV (gzip)."""
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [r["text"] for r in rows], np.array([int(r["label"]) for r in rows], np.int32)
+
+
+def load_splits(d, data_dir=None):
+    """{split: (texts, labels)} for train, validation, test and cross_domain."""
+    if d["dataset"] not in DATASETS:
+        raise ValueError(f"unknown dataset {d['dataset']!r}; known: {sorted(DATASETS)}")
+    root = text_data.data_dir(data_dir)
+    files = DATASETS[d["dataset"]]["files"]
+    for path in [*files.values(), CROSS_DOMAIN["file"]]:
+        if not (root / path).is_file():
+            raise FileNotFoundError(
+                f"{root / path} not found: pass --data-dir (or set ZOO_DATA_DIR) to the shared "
+                "data folder"
+            )
+    splits = {name: read_csv(root / path) for name, path in files.items()}
+    if "validation" not in splits:  # a seeded share of train, held out
+        splits["train"], splits["validation"] = _hold_out(*splits["train"], d["seed"])
+    phrases = splits.pop("phrases", None)
+    if phrases is not None and d["phrases"]:
+        splits["train"] = (splits["train"][0] + phrases[0],
+                           np.concatenate([splits["train"][1], phrases[1]]))  # fmt: skip
+    elif phrases is not None:
+        splits["unused_phrases"] = phrases  # still counts as seen for cross_domain_unseen
+    rotten = read_csv(root / CROSS_DOMAIN["file"])
+    splits["cross_domain_unseen"] = _unseen(rotten, splits)
+    splits["cross_domain"] = rotten
+    splits.pop("unused_phrases", None)
+    return splits
+
+
+def _unseen(pairs, splits):
+    """The (text, label) pairs whose tokens match no text of any split:
+    SST-2 was cut from the same Rotten Tomatoes reviews, so about half of
+    those sentences are SST-2 sentences or phrases."""
+    seen = {tuple(tokenize(t)) for texts, _ in splits.values() for t in texts}
+    keep = np.array([tuple(tokenize(t)) not in seen for t in pairs[0]], bool)
+    return [t for t, k in zip(pairs[0], keep, strict=True) if k], pairs[1][keep]
+
+
+def _hold_out(texts, labels, seed):
+    """(kept, held out): VALIDATION_SHARE of the rows, drawn with `seed`."""
+    held = np.zeros(len(texts), bool)
+    held[
+        np.random.default_rng(seed).permutation(len(texts))[: int(len(texts) * VALIDATION_SHARE)]
+    ] = True
+    part = lambda mask: ([t for t, m in zip(texts, mask, strict=True) if m], labels[mask])  # noqa: E731
+    return part(~held), part(held)
+
+
+class Prepared:
+    """A recipe's splits, vocabulary and training ids."""
+
+    def __init__(self, recipe, data_dir=None, epochs=None):
+        self.recipe = with_epochs(recipe, epochs)
+        self.epochs = self.recipe["train"]["epochs"]
+        d, m = recipe["data"], recipe["model"]
+        self.splits = load_splits(d, data_dir)
+        texts, self.labels = self.splits["train"]
+        self.vocabulary = WordVocabulary.from_texts(texts, d["vocabulary_size"], d["min_count"])
+        _, tokens = self.vocabulary.encode(texts, m["max_tokens"], m["head_tokens"])
+        self.ids = [self.vocabulary.ids(items) for items in tokens]
+        self.steps = len(texts) // d["batch_size"]
+
+
+def batches(ids, labels, d, seed=None, epochs=1, start_epoch=0):
+    """(ids, labels) batches of similar lengths (bucket_by_sequence_length),
+    padded with 0 to their longest; shuffled per epoch when `seed` is given."""
+    lengths = np.array([len(x) for x in ids], np.int64)
+    flat = tf.RaggedTensor.from_row_lengths(np.concatenate([*ids, np.zeros(0, np.int32)]), lengths)
+    labels = tf.constant(labels, tf.float32)
+
+    def batches_of(order):
+        examples = order.map(lambda i: (flat[i], labels[i]), num_parallel_calls=tf.data.AUTOTUNE)
+        return text_data.bucket_by_sequence_length(
+            examples, d["buckets"], [d["batch_size"]] * (len(d["buckets"]) + 1)
+        )
+
+    if seed is None:
+        once = batches_of(tf.data.Dataset.range(len(ids)))
+        return once.apply(tf.data.experimental.assert_cardinality(sum(1 for _ in once)))
+    return text_data.shuffled_epochs(len(ids), seed, epochs, start_epoch, batches_of)
+
+
+def new_model(recipe, vocabulary):
+    m = recipe["model"]
+    model = TextClassifier(
+        vocabulary.tokens, cell=m["cell"], units=m["units"], embedding_dim=m["embedding_dim"],
+        pooling=m["pooling"], attention_units=m["attention_units"],
+        embedding_dropout=m["embedding_dropout"], dropout=m["dropout"],
+        max_tokens=m["max_tokens"], head_tokens=m["head_tokens"], cell_options=m["cell_options"],
+    )  # fmt: skip
+    model.build()
+    return model
+
+
+def transfer(model, source):
+    """Start `model` from the classifier `source` (a shipped name or a
+    package directory) of the same architecture: every layer copied, and
+    the embedding row of each word the two vocabularies share."""
+    import zoo
+
+    source = zoo.load_path(source) if Path(source).is_dir() else zoo.load(source)
+    keys = ("cell", "units", "embedding_dim", "pooling", "attention_units", "labels")
+    config, theirs = model.get_config(), source.get_config()
+    if any(config[k] != theirs[k] for k in keys):
+        raise ValueError(f"init_from: {source.card['name']} differs in one of {keys}")
+    for mine, its in ((model.encoder, source.encoder), (model.attention, source.attention),
+                      (model.head, source.head)):  # fmt: skip
+        if mine is not None:
+            mine.set_weights(its.get_weights())
+    rows = keras.ops.convert_to_numpy(model.embedding.embeddings).copy()
+    known = keras.ops.convert_to_numpy(source.embedding.embeddings)
+    index = {t: i for i, t in enumerate(source.vocabulary)}
+    shared = [(i, index[t]) for i, t in enumerate(model.vocabulary) if t in index]
+    mine_ids, its_ids = (np.array(x) for x in zip(*shared, strict=True))
+    rows[mine_ids] = known[its_ids]
+    model.embedding.embeddings.assign(rows)
+    return len(shared)
+
+
+def build_model(recipe, vocabulary, steps_per_epoch):
+    t = recipe["train"]
+    model = new_model(recipe, vocabulary)
+    if t["init_from"]:
+        transfer(model, t["init_from"])
+    schedule = keras.optimizers.schedules.CosineDecay(
+        t["learning_rate"], decay_steps=t["epochs"] * steps_per_epoch,
+        alpha=t["final_learning_rate"] / t["learning_rate"],
+    )  # fmt: skip
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule, clipnorm=t["clipnorm"]),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
+    )
+    return model
+
+
+def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", mixed_precision=False,
+          publish_to=None, verbose=1, callbacks=()):  # fmt: skip
+    """Train `recipe` in `run_dir` (resumable); write the package. -> (model, card)"""
+    data = Prepared(recipe, data_dir, epochs)
+    d, t = recipe["data"], data.recipe["train"]
+    keras.utils.set_random_seed(t["seed"])
+    fitting.set_precision(mixed_precision)
+    strategy = fitting.make_strategy(distribute)
+    with fitting.strategy_scope(strategy):
+        model = build_model(data.recipe, data.vocabulary, data.steps)
+    train_batches = batches(data.ids, data.labels, d, t["seed"], data.epochs,
+                            fitting.resume_epoch(run_dir))  # fmt: skip
+    texts, labels = data.splits["validation"]
+    m = recipe["model"]
+    _, tokens = data.vocabulary.encode(texts, m["max_tokens"], m["head_tokens"])
+    validation = batches([data.vocabulary.ids(x) for x in tokens], labels, d)
+    history = fitting.fit(
+        model, train_batches, validation, run_dir, data.epochs, data.steps, verbose,
+        callbacks, unit="cross-entropy",
+    )  # fmt: skip
+    return packaging.finish(
+        model,
+        lambda m: model_card(data, m, history, distribute, mixed_precision),
+        strategy,
+        run_dir,
+        publish_to,
+    )
+
+
+def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
+    """The package of a finished run, from its best weights; no training."""
+    data = Prepared(recipe, data_dir, epochs)
+    return packaging.package_best(
+        new_model(data.recipe, data.vocabulary),
+        lambda model, history: model_card(data, model, history, "none", False),
+        run_dir,
+        publish_to,
+    )
+
+
+def accuracy(model, texts, labels):
+    return float(np.mean((model.predict_proba(texts) >= 0.5) == (np.asarray(labels) == 1)))
+
+
+def model_card(data, model, history, distribute, mixed_precision):
+    recipe = data.recipe
+    card = packaging.common_card(recipe, model, history, data.steps, distribute, mixed_precision)
+    dataset = DATASETS[recipe["data"]["dataset"]]
+    metrics = {f"{split}_accuracy": round(accuracy(model, *data.splits[split]), 4)
+               for split in EVALUATED}  # fmt: skip
+    return {
+        **card,
+        "dataset": {
+            "name": dataset["name"],
+            "files": dataset["files"],
+            "terms": dataset["terms"],
+            "splits": {split: len(texts) for split, (texts, _) in data.splits.items()},
+            "split_rule": dataset["split_rule"],
+            "cross_domain": CROSS_DOMAIN,
+        },
+        "metrics": {
+            **metrics,
+            "evaluation": "share of texts whose P(positive) >= 0.5 agrees with the label; "
+            "test = the whole test split; cross_domain = all Rotten Tomatoes sentences, "
+            "cross_domain_unseen = those whose tokens equal no text of this data set",
+        },
+        "tokenisation": "zoo.words: ASCII lower case, <br /> removed, n't split, word / "
+        f"clitic / punctuation tokens; over {recipe['model']['max_tokens']} tokens, the first "
+        f"{recipe['model']['head_tokens']} and the last "
+        f"{recipe['model']['max_tokens'] - recipe['model']['head_tokens']} are kept",
+        "architecture": {"class": "zoo.models.TextClassifier", **recipe["model"]},
+    }
+
+
+def summary(card):
+    scores = ", ".join(f"{k} {v:.4f}" for k, v in card["metrics"].items() if k.endswith("accuracy"))
+    return f"{card['name']}: {scores}"
