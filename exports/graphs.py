@@ -25,6 +25,7 @@ from zoo.models.char_lm import CharLM
 from zoo.models.fast_style import FastStyle
 from zoo.models.seq2seq import WHITESPACE, Seq2Seq
 from zoo.models.style_transfer import StyleTransfer
+from zoo.models.text_classifier import TextClassifier
 from zoo.text import END, OOV, PAD, START
 
 # What one request may ask for; export(..., limits={...}) changes them.
@@ -33,6 +34,7 @@ LIMITS = {
     "max_text_chars": 4096,  # characters of one text to translate (at most the model's own)
     "max_generate_length": 4096,  # characters one generate request may ask for
     "max_image_pixels": 2048 * 2048,  # decoded pixels of one image
+    "max_review_chars": 1 << 22,  # characters of one text to classify (tokens are truncated)
 }
 PROMPTS = ["ROMEO:", "", "To be, or not"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -53,6 +55,10 @@ def graphs_for(model, limits=None, input_signature=None):
     ):
         if isinstance(model, model_type):
             return graphs(model, limits)
+    if isinstance(model, TextClassifier):
+        from exports.classifier_graphs import ClassifierGraphs
+
+        return ClassifierGraphs(model, limits)
     if isinstance(model, StyleTransfer):
         raise NotExportable(
             "style-transfer-vgg19 is an optimisation (hundreds of gradient steps through "

@@ -17,6 +17,7 @@ import onnxruntime as ort
 
 from serving.decoding import Decoder, sample
 from serving.layout import version_folders
+from serving.words import Tokenizer
 
 SIDECAR = "zoo.json"
 
@@ -44,6 +45,7 @@ class OnnxModel:
         self.name = self.contract["name"]
         self.kind = _kind(self.sessions, self.contract)
         self.limits = self.contract.get("limits") or {}
+        self._tokenizer = None
 
     def __repr__(self):
         return f"OnnxModel({self.name!r}, kind={self.kind!r}, path='{self.path}')"
@@ -136,15 +138,11 @@ class OnnxModel:
         return "".join(self.contract["target_vocabulary"][t] for t in row if t != special["pad"])
 
     def _check_texts(self, texts):
-        if isinstance(texts, str):
-            raise TypeError("translate() takes a list of strings; wrap a single string in a list")
-        texts = list(texts)
+        texts = _check_strings(texts)
         # max_text_chars is at most max_input_length; exports before limits lack it.
         limit = self.limits.get("max_text_chars", self.contract["max_input_length"])
         blank = self.contract.get("blank_characters", " \t\n\r\f\v")
         for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise TypeError(f"input {i} is a {type(text).__name__}, not a str")
             if not text.strip(blank):
                 raise ValueError(f"input {i} is empty or only whitespace")
             if len(text) > limit:
@@ -152,6 +150,44 @@ class OnnxModel:
                     f"input {i} has {len(text)} characters; this model reads at most {limit}"
                 )
         return texts
+
+    # ---- text classifiers --------------------------------------------------------
+    def predict_proba(self, texts):
+        """P(labels[1]) per text, (N,), as zoo's TextClassifier (for more
+        than two labels, (N, classes))."""
+        return self._classify(texts)[0]
+
+    def classify(self, texts):
+        probs = self.predict_proba(texts)
+        labels = self.contract["labels"]
+        if probs.ndim == 1:
+            return [labels[int(p >= 0.5)] for p in probs]
+        return [labels[int(i)] for i in probs.argmax(-1)]
+
+    def explain(self, text):
+        """(tokens, weights): what the pooling read in one text."""
+        if not isinstance(text, str):
+            raise TypeError(f"explain() takes one str, got {type(text).__name__}")
+        _, weights, tokens = self._classify([text])
+        return tokens[0], weights[0, : len(tokens[0])]
+
+    def tokenizer(self):
+        """The model's tokenisation (serving.words.Tokenizer), from zoo.json."""
+        self._expect("classifier", "tokenizer")
+        if self._tokenizer is None:
+            self._tokenizer = Tokenizer(self.contract)
+        return self._tokenizer
+
+    def _classify(self, texts):
+        self._expect("classifier", "predict_proba")
+        texts = _check_strings(texts)
+        for i, text in enumerate(texts):
+            self._within("max_review_chars", len(text), f"input {i} characters")
+        ids, tokens = self.tokenizer().encode(texts)
+        if not texts:
+            return np.zeros(0, np.float32), np.zeros((0, 0), np.float32), []
+        out = self.run("model", {"token_ids": ids})
+        return out["probability"], out["weights"], tokens
 
     # ---- images ---------------------------------------------------------------------
     def stylize(self, image):
@@ -217,9 +253,25 @@ def encode(text, vocabulary):
     return np.array([index.get(ch, 0) for ch in text], np.int32)
 
 
+def _check_strings(texts):
+    """A list of strs, or TypeError naming the first that is not one."""
+    if isinstance(texts, str | bytes):
+        raise TypeError("takes a list of strings; wrap a single string in a list")
+    try:
+        texts = list(texts)
+    except TypeError:
+        raise TypeError(f"takes a list of strings, got {type(texts).__name__}") from None
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"input {i} is a {type(text).__name__}, not a str")
+    return texts
+
+
 def _kind(sessions, contract):
     if "class" in contract and "inputs" in contract:
         return "tensors"  # any Keras model: OnnxModel.run("model", {input: array})
+    if "tokenisation" in contract:
+        return "classifier"
     if {"encoder", "decoder"} <= set(sessions):
         return "seq2seq"
     inputs = {i.name for i in sessions["model"].get_inputs()} if "model" in sessions else set()

@@ -4,8 +4,10 @@
 //
 //   node zoo.mjs generate exports/char-lstm-shakespeare/1 "ROMEO:" 200
 //   node zoo.mjs translate exports/date-normalizer/1 "Tuesday, March 3rd 2015" "1 Feb 2003"
+//   node zoo.mjs classify exports/sentiment-imdb/1 "A wonderful film." "Dull."
 //
-// Both decode greedily and print JSON: {"text": ...} or {"outputs": [...]}.
+// generate and translate decode greedily; all print JSON: {"text": ...},
+// {"outputs": [...]} or {"labels": [...], "probabilities": [...], "weights": [[...]]}.
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -104,6 +106,56 @@ export async function translate({ contract, sessions }, texts) {
   return outputs.map((chars) => chars.join(""));
 }
 
+// A pattern from zoo.json (RE2 spelling, \\x{HHHH} = a code point) as a JS RegExp.
+function regex(pattern) {
+  return new RegExp(pattern.replaceAll("\\x{", "\\u{"), "gu");
+}
+
+// zoo.json's "tokenisation", step by step: the ids zoo.words gives in Python.
+export function tokenize(contract, text) {
+  const spec = contract.tokenisation;
+  let standard = text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  for (const [pattern, replacement] of spec.rewrites) {
+    standard = standard.replace(regex(pattern), replacement);
+  }
+  let tokens = standard.match(regex(spec.token)) ?? [];
+  if (tokens.length > spec.max_tokens) {
+    const tail = spec.max_tokens - spec.head_tokens;
+    tokens = [...tokens.slice(0, spec.head_tokens), ...(tail ? tokens.slice(-tail) : [])];
+  }
+  return tokens;
+}
+
+// P(labels[1]), labels and pooling weights of a batch of texts (two labels).
+export async function classify({ contract, sessions }, texts) {
+  const spec = contract.tokenisation;
+  const index = new Map(contract.word_vocabulary.map((token, id) => [token, id]));
+  const tokens = texts.map((text, i) => {
+    const found = tokenize(contract, text);
+    if (!found.length) throw new Error(`input ${i} is empty or only whitespace: it has no tokens`);
+    return found;
+  });
+  const width = Math.max(...tokens.map((t) => t.length));
+  const ids = new Int32Array(texts.length * width).fill(spec.pad_id);
+  tokens.forEach((row, r) => {
+    row.forEach((token, t) => {
+      const id = index.get(token);
+      const special = id === spec.pad_id || id === spec.oov_id;
+      ids[r * width + t] = id === undefined || special ? spec.oov_id : id;
+    });
+  });
+  const out = await sessions.model.run({
+    token_ids: new ort.Tensor("int32", ids, [texts.length, width]),
+  });
+  const probabilities = Array.from(out.probability.data);
+  return {
+    labels: probabilities.map((p) => contract.labels[p >= 0.5 ? 1 : 0]),
+    probabilities,
+    tokens,
+    weights: tokens.map((row, r) => Array.from(out.weights.data.slice(r * width, r * width + row.length))),
+  };
+}
+
 async function main([command, dir, ...rest]) {
   const model = await load(dir);
   if (command === "generate") {
@@ -111,7 +163,10 @@ async function main([command, dir, ...rest]) {
     return { text: await generate(model, prompt, Number(length)) };
   }
   if (command === "translate") return { outputs: await translate(model, rest) };
-  throw new Error(`usage: node zoo.mjs generate DIR PROMPT LENGTH | translate DIR TEXT...`);
+  if (command === "classify") return await classify(model, rest);
+  throw new Error(
+    "usage: node zoo.mjs generate DIR PROMPT LENGTH | translate DIR TEXT... | classify DIR TEXT...",
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,0 +1,123 @@
+"""What a text classifier (zoo.models.TextClassifier) exports.
+
+ONNX `model.onnx`: token_ids (B, T) int32, 0 = padding -> probability
+((B,) for two labels, else (B, classes)) and weights (B, T), the pooling
+weight of each token. An app tokenises with zoo.json's "tokenisation"
+(serving.words does it in numpy, zoo.mjs in JavaScript).
+
+SavedModel: `serving_default` text -> probability, label; `explain`
+text -> tokens, token_ids, weights (padded with "", 0 and 0.0).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from exports.graphs import Graphs, _checked, _strings, spec
+from exports.text_ops import GraphWords
+from zoo import words
+from zoo.models.text_classifier import MAX_TEXT_CHARS
+
+EXAMPLES = [
+    "A wonderful, moving film.<br />I didn't expect to cry!",
+    "not good",
+    "Ça ne vaut rien: tedious, slow and far too long",
+]
+
+
+class ClassifierGraphs(Graphs):
+    LIMITS = ("max_review_chars",)
+
+    def __init__(self, model, limits=None):
+        super().__init__(model, limits)
+        self.limits["max_review_chars"] = min(self.limits["max_review_chars"], MAX_TEXT_CHARS)
+        self.words = GraphWords(model.vocabulary, model.max_tokens, model.head_tokens)
+
+    def resources(self):
+        return [self.words]
+
+    @property
+    def onnx(self):
+        return {"model.onnx": (self.scores, [spec((None, None), tf.int32, "token_ids")])}
+
+    def scores(self, token_ids):
+        logits, weights = self.model.forward(token_ids)
+        return {"probability": self.model.probabilities(logits), "weights": weights}
+
+    @property
+    def signatures(self):
+        text = [spec((None,), tf.string, "text")]
+        return {"serving_default": (self.classify, text), "explain": (self.explain, text)}
+
+    def _tokens(self, text):
+        most = self.limits["max_review_chars"]
+        text = _checked(tf.strings.length(text), 0, 4 * most, "text bytes", text)
+        text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace")
+        chars = tf.strings.length(text, unit="UTF8_CHAR")
+        text = _checked(chars, 0, most, "text characters", text)
+        tokens = self.words.tokenize(text)
+        found = tf.reduce_all(tokens.row_lengths() > 0)
+        message = "an input text is empty or only whitespace: it has no tokens"
+        with tf.control_dependencies([tf.debugging.Assert(found, [message])]):
+            return tf.identity(tokens)
+
+    def classify(self, text):
+        ids = self.words.ids(self._tokens(text))
+        probability = self.scores(ids)["probability"]
+        labels = tf.constant(self.model.labels)
+        if len(self.model.labels) == 2:
+            label = tf.gather(labels, tf.cast(probability >= 0.5, tf.int32))
+        else:
+            label = tf.gather(labels, tf.argmax(probability, axis=-1, output_type=tf.int32))
+        return {"probability": probability, "label": label}
+
+    def explain(self, text):
+        tokens = self._tokens(text)
+        ids = self.words.ids(tokens)
+        return {"tokens": tokens.to_tensor(""), "token_ids": ids,
+                "weights": self.scores(ids)["weights"]}  # fmt: skip
+
+    def reference(self, signature, feed):
+        texts = [t.decode() for t in feed["text"]]
+        if signature == "serving_default":
+            return {"probability": self.model.predict_proba(texts),
+                    "label": _strings(self.model.classify(texts))}  # fmt: skip
+        ids, tokens = self.model.encode_texts(texts)
+        weights = np.zeros(ids.shape, np.float32)
+        for row, text in enumerate(texts):
+            weights[row, : len(tokens[row])] = self.model.explain(text)[1]
+        padded = np.full(ids.shape, b"", object)
+        for row, items in enumerate(tokens):
+            padded[row, : len(items)] = [t.encode() for t in items]
+        return {"tokens": padded, "token_ids": ids, "weights": weights}
+
+    def examples(self):
+        ids, _ = self.model.encode_texts(EXAMPLES)
+        texts = {"text": _strings(EXAMPLES)}
+        return {
+            "model.onnx": [{"token_ids": ids}, {"token_ids": ids[1:2, :2]}],
+            "serving_default": [texts],
+            "explain": [texts],
+        }
+
+    def contract(self):
+        m = self.model
+        return {
+            **super().contract(),
+            "labels": m.labels,
+            "word_vocabulary": m.vocabulary,
+            "tokenisation": {
+                "steps": "lower-case ASCII A-Z; apply `rewrites` in order (regex, "
+                "replacement); tokens = every match of `token`, left to right; over "
+                "max_tokens tokens keep the first head_tokens and the last max_tokens - "
+                "head_tokens; id = index in word_vocabulary, 1 (oov) if absent or a special, "
+                "0 pads; a text without tokens is refused",
+                "rewrites": [list(r) for r in words.REWRITES],
+                "token": words.TOKEN,
+                "regex_syntax": "RE2 / JavaScript (u flag); \\x{HHHH} is a code point",
+                "max_tokens": m.max_tokens,
+                "head_tokens": m.head_tokens,
+                "pad_id": 0,
+                "oov_id": 1,
+            },
+            "output": "probability of labels[1]" if len(m.labels) == 2 else "softmax over labels",
+        }
