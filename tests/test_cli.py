@@ -56,3 +56,26 @@ def test_training_errors_are_messages(tmp_path, capsys):
     ]
     assert cli.main(args) == 2
     assert "--data-dir" in capsys.readouterr().err
+
+
+def test_classify_prints_labels_explains_and_plots(capsys, tmp_path):
+    import zoo
+
+    texts = ["A wonderful, moving film.", "Dull and tedious."]
+    plot = tmp_path / "words.png"
+    assert cli.main(["classify", "sentiment-sst2", *texts, "--explain", "--plot", str(plot)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    model = zoo.load("sentiment-sst2")
+    for text, label, p, line in zip(texts, model.classify(texts), model.predict_proba(texts),
+                                    lines[::2], strict=True):  # fmt: skip
+        assert line == f"{label}\t{p:.4f}\t{text}"
+    tokens, weights = model.explain(texts[0])
+    assert lines[1] == "\t" + " ".join(f"{t}:{w:.3f}" for t, w in zip(tokens, weights, strict=True))
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_classify_errors_are_messages(capsys):
+    assert cli.main(["classify", "sentiment-sst2", "fine", "   "]) == 2
+    assert "input 1 is empty or only whitespace" in capsys.readouterr().err
+    assert cli.main(["classify", "date-normalizer", "good"]) == 2
+    assert "not a text classifier" in capsys.readouterr().err

@@ -3,6 +3,7 @@
     zoo list                                   the shipped models
     zoo generate char-lstm-shakespeare --prompt "ROMEO:" --length 300 --seed 0
     zoo translate date-normalizer "Tuesday, March 3rd 2015" [--beam-width 4] [--plot a.png]
+    zoo classify sentiment-imdb "A wonderful film." [--explain] [--plot words.png]
     zoo stylize fast-style-wave photo.jpg -o out.jpg [--size 1024]
     zoo stylize style-transfer-vgg19 photo.jpg --style painting.jpg -o out.jpg [--steps 300]
     zoo train char-lstm-shakespeare [...]      = python -m training ...
@@ -41,7 +42,7 @@ def main(argv=None):
 def parser():
     p = argparse.ArgumentParser(prog="zoo", description="Zoo model zoo command line.")
     sub = p.add_subparsers(
-        required=True, metavar="{list,generate,translate,stylize,train,export,serve}"
+        required=True, metavar="{list,generate,translate,classify,stylize,train,export,serve}"
     )
     sub.add_parser("list", help="list the shipped models").set_defaults(run=run_list)
     g = sub.add_parser("generate", help="continue a prompt with a character LM")
@@ -58,6 +59,12 @@ def parser():
     t.add_argument("--beam-width", type=int, default=1, help="1 = greedy")
     t.add_argument("--plot", help="save the attention heatmap of the first text (PNG)")
     t.set_defaults(run=run_translate)
+    c = sub.add_parser("classify", help="label texts with a text classifier")
+    c.add_argument("model", help="a shipped model name, e.g. sentiment-imdb")
+    c.add_argument("texts", nargs="+", help="one or more texts")
+    c.add_argument("--explain", action="store_true", help="also print each token's weight")
+    c.add_argument("--plot", help="save a word heatmap of the first text's weights (PNG)")
+    c.set_defaults(run=run_classify)
     add_stylize(sub)
     sub.add_parser("train", help="train from a recipe (python -m training --help)")
     sub.add_parser("export", help="export to SavedModel and ONNX (python -m exports --help)")
@@ -103,6 +110,8 @@ def headline(metrics):
     """The card's main test figure, in words."""
     if "bits_per_char" in metrics.get("test", {}):
         return f"{metrics['test']['bits_per_char']:.3f} bits/char (test)"
+    if "test_accuracy" in metrics:
+        return f"{metrics['test_accuracy']:.2%} accuracy (test)"
     if "test_exact_match" in metrics:
         return f"{metrics['test_exact_match']:.2%} exact match (test)"
     if "style_distance_ratio" in metrics:
@@ -158,6 +167,23 @@ def run_translate(args):
         print(output)
     if args.plot:
         attention_heatmap(weights[0], args.texts[0], outputs[0], args.plot, title=args.model)
+    return 0
+
+
+@reports_errors
+def run_classify(args):
+    from zoo.plots import word_heatmap
+
+    model = load_for(args.model, "classify", "a text classifier")
+    probs = model.predict_proba(args.texts)
+    for text, label, p in zip(args.texts, model.classify(args.texts), probs, strict=True):
+        print(f"{label}\t{p:.4f}\t{text}")
+        if args.explain:
+            tokens, weights = model.explain(text)
+            print("\t" + " ".join(f"{t}:{w:.3f}" for t, w in zip(tokens, weights, strict=True)))
+    if args.plot:
+        tokens, weights = model.explain(args.texts[0])
+        word_heatmap(tokens, weights, args.plot, title=f"{args.model}: P = {probs[0]:.3f}")
     return 0
 
 

@@ -4,6 +4,30 @@ only when a picture is drawn)."""
 from pathlib import Path
 
 
+def word_heatmap(tokens, weights, path, title=None, per_line=12):
+    """Save `tokens` as text, each on a patch whose colour is its weight
+    (PNG): which words a classifier's pooling found decisive."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lines = max(1, -(-len(tokens) // per_line))
+    fig, ax = plt.subplots(figsize=(min(14.0, 1.1 * per_line), 0.45 * lines + 1.0))
+    top = max(float(max(weights, default=0.0)), 1e-12)
+    colours = plt.get_cmap("Reds")
+    for i, (token, weight) in enumerate(zip(tokens, weights, strict=True)):
+        x, y = i % per_line, -(i // per_line)
+        ax.text(x, y, token, ha="center", va="center", fontsize=10,
+                bbox={"facecolor": colours(0.85 * weight / top), "edgecolor": "none"})  # fmt: skip
+    ax.set_xlim(-0.6, per_line - 0.4)
+    ax.set_ylim(-lines + 0.4, 0.6)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    _save(fig, path)
+
+
 def attention_heatmap(weights, source, output, path, title=None):
     """Save a heatmap of attention `weights` (output steps x source
     characters) to `path` (PNG): which input characters the decoder looked
@@ -24,6 +48,12 @@ def attention_heatmap(weights, source, output, path, title=None):
     if title:
         ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.03)
+    _save(fig, path)
+
+
+def _save(fig, path):
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -46,7 +46,13 @@ def strings(values):
 def test_serving_default_gives_what_the_zoo_api_gives(exported, name):
     model = zoo.load(name)
     serve = tf.saved_model.load(str(exported[name])).signatures["serving_default"]
-    if hasattr(model, "translate"):
+    if hasattr(model, "classify"):
+        reviews = ["A wonderful film.", "Dull<br />and slow; I didn't care.", "not bad"]
+        got = serve(text=tf.constant(reviews))
+        np.testing.assert_allclose(got["probability"].numpy(), model.predict_proba(reviews),
+                                   atol=1e-5)  # fmt: skip
+        assert strings(got["label"]) == model.classify(reviews)
+    elif hasattr(model, "translate"):
         got = serve(text=tf.constant(TEXTS))
         assert strings(got["output"]) == model.translate(TEXTS)
     elif hasattr(model, "generate"):

@@ -30,6 +30,11 @@ for name, (directory, kind) in request["models"].items():
         out[name] = [
             model.generate(p, n, temperature=t, seed=s) for p, n, t, s in request["prompts"]
         ]
+    elif kind == "classify":
+        reviews = request["reviews"]
+        tokens, weights = model.explain(reviews[0])
+        out[name] = [model.predict_proba(reviews).tolist(), model.classify(reviews), tokens,
+                     weights.tolist()]  # fmt: skip
     elif kind == "translate":
         texts = request["texts"]
         out[name] = [model.translate(texts), model.translate(texts, beam_width=4)]

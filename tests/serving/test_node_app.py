@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from serving import OnnxModel
@@ -48,6 +49,22 @@ def test_node_generates_what_python_onnxruntime_generates(node, exported_models,
 def test_node_translates_what_python_onnxruntime_translates(node, exported_models, name):
     directory = exported_models[1][name]
     assert node("translate", directory, *TEXTS)["outputs"] == OnnxModel(directory).translate(TEXTS)
+
+
+REVIEWS = ["A wonderful, moving film!", "Dull<br />and TEDIOUS; I didn’t care.", "café 😀 naïve"]
+
+
+@pytest.mark.parametrize("name", ["sentiment-imdb", "sentiment-sst2"])
+def test_node_classifies_what_python_onnxruntime_classifies(node, exported_models, name):
+    directory = exported_models[1][name]
+    python = OnnxModel(directory)
+    got = node("classify", directory, *REVIEWS)
+    np.testing.assert_allclose(got["probabilities"], python.predict_proba(REVIEWS), atol=1e-6)
+    assert got["labels"] == python.classify(REVIEWS)
+    for text, tokens, weights in zip(REVIEWS, got["tokens"], got["weights"], strict=True):
+        want_tokens, want_weights = python.explain(text)
+        assert tokens == want_tokens
+        np.testing.assert_allclose(weights, want_weights, atol=1e-6)
 
 
 def test_node_refuses_a_damaged_graph(node, exported_models, tmp_path):

@@ -21,7 +21,12 @@ TEXTS = ["Tuesday, March 3rd 2015", "1 Feb 2003", "on 31.12.99 at noon", "3/4/20
 PROMPTS = [("ROMEO:", 60, 0, None), ("", 30, 0, None), ("ROMEO:", 60, 0.8, 3)]
 
 
+REVIEWS = ["A wonderful, moving film.", "Dull<br />and TEDIOUS; I didn't care.", "café naïve"]
+
+
 def kind(name):
+    if name.startswith("sentiment-"):
+        return "classify"
     return "translate" if "date" in name else "generate" if name.startswith("char-") else "image"
 
 
@@ -29,7 +34,7 @@ def kind(name):
 def without_tf(exported_models):
     _, exported = exported_models
     models = {name: (str(directory.parent), kind(name)) for name, directory in exported.items()}
-    request = {"models": models, "prompts": PROMPTS, "texts": TEXTS}
+    request = {"models": models, "prompts": PROMPTS, "texts": TEXTS, "reviews": REVIEWS}
     script = Path(__file__).with_name("onnx_without_tf.py")
     run = subprocess.run([sys.executable, str(script), json.dumps(request)],
                          capture_output=True, text=True, timeout=600)  # fmt: skip
@@ -49,6 +54,13 @@ def test_same_outputs_as_the_keras_models(without_tf, exported_models):
             assert got == want, name
         elif kind(name) == "translate":
             assert got == [model.translate(TEXTS), model.translate(TEXTS, beam_width=4)], name
+        elif kind(name) == "classify":
+            probs, labels, tokens, weights = got
+            np.testing.assert_allclose(probs, model.predict_proba(REVIEWS), atol=1e-5)
+            assert labels == model.classify(REVIEWS)
+            want_tokens, want_weights = model.explain(REVIEWS[0])
+            assert tokens == want_tokens
+            np.testing.assert_allclose(weights, want_weights, atol=1e-5)
         else:
             image = np.random.default_rng(0).integers(0, 256, (33, 40, 3)).astype(np.uint8)
             diff = np.abs(np.array(got) - model.stylize(image).astype(int))

@@ -18,6 +18,7 @@ from serving.server import EmbeddedServer
 
 TEXTS = ["Tuesday, March 3rd 2015", "1 Feb 2003", "on 31.12.99 at noon"]
 PROMPTS = ["ROMEO:", "First Citizen:\n", ""]
+REVIEWS = ["A wonderful, moving film.", "Dull and tedious; I didn't care.", "not bad"]
 LENGTHS = [50, 20, 35]
 
 
@@ -54,6 +55,8 @@ def close_images(got, want):
 
 def expected(name):
     model = zoo.load(name)
+    if hasattr(model, "classify"):
+        return model.predict_proba(REVIEWS), model.classify(REVIEWS)
     if hasattr(model, "translate"):
         return model.translate(TEXTS)
     if hasattr(model, "generate"):
@@ -67,13 +70,19 @@ def lm_columns():
 
 def test_every_exported_model_is_served(server, names):
     assert server.repository.names() == names
-    assert len(names) == 9
+    assert len(names) == 11
 
 
 def test_rest_round_trip_every_model_both_formats(rest, names):
     for name in names:
         want = expected(name)
-        if "date" in name:
+        if name.startswith("sentiment-"):
+            rows = rest.predict(name, instances=REVIEWS)
+            np.testing.assert_allclose([r["probability"] for r in rows], want[0], atol=1e-5)
+            assert [r["label"] for r in rows] == want[1]
+            columns = rest.predict(name, inputs={"text": REVIEWS})
+            np.testing.assert_allclose(columns["probability"], want[0], atol=1e-5)
+        elif "date" in name:
             rows = rest.predict(name, instances=TEXTS)
             assert [r["output"] for r in rows] == want
             assert all(r["log_prob"] < 0 for r in rows)
@@ -105,7 +114,16 @@ def test_rest_binary_values_travel_as_b64(rest):
 def test_grpc_round_trip_every_model(grpc_client, names):
     for name in names:
         want = expected(name)
-        if "date" in name:
+        if name.startswith("sentiment-"):
+            got = grpc_client.predict(name, {"text": np.array(REVIEWS, object)})
+            np.testing.assert_allclose(got["probability"], want[0], atol=1e-5)
+            assert [t.decode() for t in got["label"]] == want[1]
+            explained = grpc_client.predict(name, {"text": np.array(REVIEWS[:1], object)},
+                                            signature_name="explain")  # fmt: skip
+            tokens, weights = zoo.load(name).explain(REVIEWS[0])
+            assert [t.decode() for t in explained["tokens"][0]] == tokens
+            np.testing.assert_allclose(explained["weights"][0], weights, atol=1e-5)
+        elif "date" in name:
             got = grpc_client.predict(name, {"text": np.array(TEXTS, object)})
             assert [t.decode() for t in got["output"]] == want
         elif name.startswith("char-"):

@@ -9,7 +9,7 @@ from training.recipe import list_recipes, load_recipe
 def test_recipe_loads(name):
     recipe = load_recipe(name)
     assert recipe["name"] == name
-    assert recipe["task"] in ("char-lm", "seq2seq", "fast-style", "style-transfer")
+    assert recipe["task"] in ("char-lm", "seq2seq", "fast-style", "style-transfer", "sentiment")
 
 
 def test_tables_inside_a_section_are_replaced_whole(tmp_path):
