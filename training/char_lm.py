@@ -91,24 +91,16 @@ def train(
         callbacks,
         unit="nats/char",
     )
-    return packaging.finish(
-        model,
-        lambda m: model_card(data, m, history, distribute, mixed_precision),
-        strategy,
-        run_dir,
-        publish_to,
-    )
+    return packaging.finish_run(model, data, model_card, history, strategy, run_dir, publish_to,
+                                distribute, mixed_precision)  # fmt: skip
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
     """Write the package of a finished run from its best weights and
     history, without training (e.g. after changing what a card holds)."""
     data = Prepared(recipe, data_dir, epochs)
-    return packaging.package_best(
-        new_model(data.recipe, data.vocabulary),
-        lambda model, history: model_card(data, model, history, "none", False),
-        run_dir,
-        publish_to,
+    return packaging.package_prepared(
+        new_model(data.recipe, data.vocabulary), data, model_card, run_dir, publish_to
     )
 
 

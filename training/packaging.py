@@ -65,6 +65,21 @@ def finish(model, card_of, strategy, run_dir, publish_to=None):
     return model, card
 
 
+def finish_run(model, data, model_card, history, strategy, run_dir, publish_to=None,
+               distribute="none", mixed_precision=False):  # fmt: skip
+    """`finish` for the tasks whose cards come from
+    model_card(data, model, history, distribute, mixed_precision)."""
+    card_of = lambda m: model_card(data, m, history, distribute, mixed_precision)  # noqa: E731
+    return finish(model, card_of, strategy, run_dir, publish_to)
+
+
+def package_prepared(model, data, model_card, run_dir, publish_to=None):
+    """`package_best` for the same tasks: a fresh `model`, the run's best
+    weights, a card made as after training on one device."""
+    card_of = lambda m, history: model_card(data, m, history, "none", False)  # noqa: E731
+    return package_best(model, card_of, run_dir, publish_to)
+
+
 def package_best(model, card_of, run_dir, publish_to=None):
     """A finished run's package without training: `model` (fresh, float32)
     takes the run's best weights, `card_of(model, history)` makes the card."""

@@ -209,23 +209,15 @@ def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", mixed_
         model, train_batches, validation, run_dir, data.epochs, data.steps, verbose,
         callbacks, unit="cross-entropy",
     )  # fmt: skip
-    return packaging.finish(
-        model,
-        lambda m: model_card(data, m, history, distribute, mixed_precision),
-        strategy,
-        run_dir,
-        publish_to,
-    )
+    return packaging.finish_run(model, data, model_card, history, strategy, run_dir, publish_to,
+                                distribute, mixed_precision)  # fmt: skip
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
     """The package of a finished run, from its best weights; no training."""
     data = Prepared(recipe, data_dir, epochs)
-    return packaging.package_best(
-        new_model(data.recipe, data.vocabulary),
-        lambda model, history: model_card(data, model, history, "none", False),
-        run_dir,
-        publish_to,
+    return packaging.package_prepared(
+        new_model(data.recipe, data.vocabulary), data, model_card, run_dir, publish_to
     )
 
 
