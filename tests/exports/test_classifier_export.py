@@ -90,3 +90,18 @@ def test_bad_input_is_refused_alike(exported):
             predict(["good", " \t\n"])
     with pytest.raises(tf.errors.InvalidArgumentError, match="empty or only whitespace"):
         served(text=tf.constant(["good", " \t\n"]))
+
+
+def test_a_one_megabyte_review_is_truncated_alike_on_every_path(exported):
+    model, directory = exported
+    review = "good film , not bad " * 52_000 + "the end"  # 1.04 MB
+    want = model.predict_proba([review])
+    served = tf.saved_model.load(str(directory)).signatures
+    np.testing.assert_allclose(served["serving_default"](text=tf.constant([review]))["probability"],
+                               want, atol=1e-5)  # fmt: skip
+    tokens = [
+        t.decode() for t in served["explain"](text=tf.constant([review]))["tokens"][0].numpy()
+    ]
+    assert tokens == model.explain(review)[0] == OnnxModel(directory).explain(review)[0]
+    assert tokens[-2:] == ["the", "end"] and len(tokens) == model.max_tokens
+    np.testing.assert_allclose(OnnxModel(directory).predict_proba([review]), want, atol=1e-5)
