@@ -59,8 +59,7 @@ def compare(epochs, lstm_units):
     features = m["embedding_dim"]
     budget = layer_parameters("lstm", lstm_units, features)
     texts, labels = data.splits["validation"]
-    _, tokens = data.vocabulary.encode(texts, m["max_tokens"], m["head_tokens"])
-    validation = sentiment.batches([data.vocabulary.ids(t) for t in tokens], labels, d)
+    validation = sentiment.batches(data.ids_of(texts), labels, d)
     print(f"SST-2, {epochs} epochs, recurrent budget {budget:,} weights (LSTM {lstm_units})")
     print("| cell | units | recurrent weights | validation | test | best epoch | s/epoch |")
     print("|---|---:|---:|---:|---:|---:|---:|")

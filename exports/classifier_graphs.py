@@ -12,7 +12,7 @@ text -> tokens, token_ids, weights (padded with "", 0 and 0.0).
 import numpy as np
 import tensorflow as tf
 
-from exports.graphs import Graphs, _checked, _strings, spec
+from exports.graphs import Graphs, _checked, _checked_bytes, _strings, spec
 from exports.text_ops import GraphWords
 from zoo import words
 from zoo.models.text_classifier import MAX_TEXT_CHARS
@@ -50,7 +50,7 @@ class ClassifierGraphs(Graphs):
 
     def _tokens(self, text):
         most = self.limits["max_review_chars"]
-        text = _checked(tf.strings.length(text), 0, 4 * most, "text bytes", text)
+        text = _checked_bytes(text, most, "text bytes")
         text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace")
         chars = tf.strings.length(text, unit="UTF8_CHAR")
         text = _checked(chars, 0, most, "text characters", text)

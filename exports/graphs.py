@@ -25,7 +25,7 @@ from zoo.models.char_lm import CharLM
 from zoo.models.fast_style import FastStyle
 from zoo.models.seq2seq import WHITESPACE, Seq2Seq
 from zoo.models.style_transfer import StyleTransfer
-from zoo.models.text_classifier import TextClassifier
+from zoo.models.text_classifier import MAX_TEXT_CHARS, TextClassifier
 from zoo.text import END, OOV, PAD, START
 
 # What one request may ask for; export(..., limits={...}) changes them.
@@ -34,7 +34,7 @@ LIMITS = {
     "max_text_chars": 4096,  # characters of one text to translate (at most the model's own)
     "max_generate_length": 4096,  # characters one generate request may ask for
     "max_image_pixels": 2048 * 2048,  # decoded pixels of one image
-    "max_review_chars": 1 << 22,  # characters of one text to classify (tokens are truncated)
+    "max_review_chars": MAX_TEXT_CHARS,  # characters of one text to classify (at most this)
 }
 PROMPTS = ["ROMEO:", "", "To be, or not"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -176,8 +176,7 @@ class CharLMGraphs(Graphs):
         length = _checked(length, 0, self.limits["max_generate_length"], "length")
         temperature = _checked(temperature, 0.0, 1e6, "temperature")
         most = self.limits["max_prompt_chars"]
-        # Bytes first (UTF-8 has at most 4 a character): nothing decoded yet.
-        prompt = _checked(tf.strings.length(prompt), 0, 4 * most, "prompt bytes", prompt)
+        prompt = _checked_bytes(prompt, most, "prompt bytes")
         ids = self.vocabulary.encode(tf.where(tf.equal(prompt, ""), "\n", prompt))
         lengths = _checked(tf.cast(ids.row_lengths(), tf.int32), 0, most, "prompt characters")
         padded = ids.to_tensor(0)
@@ -332,7 +331,7 @@ class Seq2SeqGraphs(Graphs):
 
     def translate(self, text):
         most = self.limits["max_text_chars"]
-        text = _checked(tf.strings.length(text), 0, 4 * most, "input text bytes", text)
+        text = _checked_bytes(text, most, "input text bytes")
         blank = tf.strings.regex_full_match(text, f"[{_re_class(WHITESPACE)}]*")
         ids = self.source.encode(text)
         lengths = ids.row_lengths()
@@ -488,6 +487,12 @@ def _re_class(characters):
 
 def _strings(texts):
     return np.array([t.encode() for t in texts], object)
+
+
+def _checked_bytes(texts, most_chars, name):
+    """`texts`, once each is checked to hold at most 4 * most_chars bytes
+    (UTF-8's most per character): a bound before anything is decoded."""
+    return _checked(tf.strings.length(texts), 0, 4 * most_chars, name, texts)
 
 
 def _checked(values, low, high, name, then=None):

@@ -6,6 +6,8 @@ characters by gathering from the vocabulary."""
 import numpy as np
 import tensorflow as tf
 
+from zoo import words
+
 
 class GraphVocabulary(tf.Module):
     """A zoo character vocabulary (token list, id 0 = OOV) as graph ops."""
@@ -48,8 +50,6 @@ class GraphWords(tf.Module):
 
     def tokenize(self, texts):
         """(B,) valid UTF-8 strings -> ragged (B, None) tokens, truncated."""
-        from zoo import words
-
         texts = tf.strings.lower(texts)  # ASCII only, as zoo.words
         for pattern, rewrite in words.REWRITES:
             texts = tf.strings.regex_replace(texts, pattern, rewrite)

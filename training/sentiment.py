@@ -14,7 +14,7 @@ from training import fit as fitting
 from training import packaging, text_data
 from training.recipe import with_epochs
 from zoo.models import TextClassifier
-from zoo.words import WordVocabulary, tokenize
+from zoo.words import WordVocabulary, tokenize, truncate
 
 # Where each data set's splits come from, and its terms (for the card).
 DATASETS = {
@@ -73,20 +73,20 @@ def load_splits(d, data_dir=None):
     if phrases is not None and d["phrases"]:
         splits["train"] = (splits["train"][0] + phrases[0],
                            np.concatenate([splits["train"][1], phrases[1]]))  # fmt: skip
-    elif phrases is not None:
-        splits["unused_phrases"] = phrases  # still counts as seen for cross_domain_unseen
+    seen = [t for texts, _ in splits.values() for t in texts]
+    if phrases is not None:  # seen whether trained on or not
+        seen += phrases[0]
     rotten = read_csv(root / CROSS_DOMAIN["file"])
-    splits["cross_domain_unseen"] = _unseen(rotten, splits)
+    splits["cross_domain_unseen"] = _unseen(rotten, seen)
     splits["cross_domain"] = rotten
-    splits.pop("unused_phrases", None)
     return splits
 
 
-def _unseen(pairs, splits):
-    """The (text, label) pairs whose tokens match no text of any split:
+def _unseen(pairs, texts):
+    """The (text, label) pairs whose tokens match those of none of `texts`:
     SST-2 was cut from the same Rotten Tomatoes reviews, so about half of
     those sentences are SST-2 sentences or phrases."""
-    seen = {tuple(tokenize(t)) for texts, _ in splits.values() for t in texts}
+    seen = {tuple(tokenize(t)) for t in texts}
     keep = np.array([tuple(tokenize(t)) not in seen for t in pairs[0]], bool)
     return [t for t, k in zip(pairs[0], keep, strict=True) if k], pairs[1][keep]
 
@@ -107,13 +107,21 @@ class Prepared:
     def __init__(self, recipe, data_dir=None, epochs=None):
         self.recipe = with_epochs(recipe, epochs)
         self.epochs = self.recipe["train"]["epochs"]
-        d, m = recipe["data"], recipe["model"]
+        d = recipe["data"]
         self.splits = load_splits(d, data_dir)
         texts, self.labels = self.splits["train"]
-        self.vocabulary = WordVocabulary.from_texts(texts, d["vocabulary_size"], d["min_count"])
-        _, tokens = self.vocabulary.encode(texts, m["max_tokens"], m["head_tokens"])
-        self.ids = [self.vocabulary.ids(items) for items in tokens]
+        tokens = [tokenize(t) for t in texts]  # once, for the vocabulary and the ids
+        self.vocabulary = WordVocabulary.from_tokens(tokens, d["vocabulary_size"], d["min_count"])
+        self.ids = [self._ids(items) for items in tokens]
         self.steps = len(texts) // d["batch_size"]
+
+    def ids_of(self, texts):
+        """Each text's ids, truncated as the model truncates, unpadded."""
+        return [self._ids(tokenize(t)) for t in texts]
+
+    def _ids(self, tokens):
+        m = self.recipe["model"]
+        return self.vocabulary.ids(truncate(tokens, m["max_tokens"], m["head_tokens"]))
 
 
 def batches(ids, labels, d, seed=None, epochs=1, start_epoch=0):
@@ -202,9 +210,7 @@ def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", mixed_
     train_batches = batches(data.ids, data.labels, d, t["seed"], data.epochs,
                             fitting.resume_epoch(run_dir))  # fmt: skip
     texts, labels = data.splits["validation"]
-    m = recipe["model"]
-    _, tokens = data.vocabulary.encode(texts, m["max_tokens"], m["head_tokens"])
-    validation = batches([data.vocabulary.ids(x) for x in tokens], labels, d)
+    validation = batches(data.ids_of(texts), labels, d)
     history = fitting.fit(
         model, train_batches, validation, run_dir, data.epochs, data.steps, verbose,
         callbacks, unit="cross-entropy",

@@ -176,13 +176,16 @@ def run_classify(args):
 
     model = load_for(args.model, "classify", "a text classifier")
     probs = model.predict_proba(args.texts)
-    for text, label, p in zip(args.texts, model.classify(args.texts), probs, strict=True):
+    explained = [model.explain(text) for text in args.texts] if args.explain else []
+    for i, (text, label, p) in enumerate(
+        zip(args.texts, model.labels_of(probs), probs, strict=True)
+    ):
         print(f"{label}\t{p:.4f}\t{text}")
-        if args.explain:
-            tokens, weights = model.explain(text)
-            print("\t" + " ".join(f"{t}:{w:.3f}" for t, w in zip(tokens, weights, strict=True)))
+        if explained:
+            pairs = zip(*explained[i], strict=True)
+            print("\t" + " ".join(f"{t}:{w:.3f}" for t, w in pairs))
     if args.plot:
-        tokens, weights = model.explain(args.texts[0])
+        tokens, weights = explained[0] if explained else model.explain(args.texts[0])
         word_heatmap(tokens, weights, args.plot, title=f"{args.model}: P = {probs[0]:.3f}")
     return 0
 

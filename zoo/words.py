@@ -78,9 +78,14 @@ class WordVocabulary:
     def from_texts(cls, texts, size, min_count=1):
         """The `size` - 2 most frequent tokens of `texts` (ties broken
         alphabetically), each seen at least `min_count` times."""
+        return cls.from_tokens(map(tokenize, texts), size, min_count)
+
+    @classmethod
+    def from_tokens(cls, token_lists, size, min_count=1):
+        """As from_texts, from texts already tokenised."""
         counts = {}
-        for text in texts:
-            for token in tokenize(text):
+        for tokens in token_lists:
+            for token in tokens:
                 counts[token] = counts.get(token, 0) + 1
         ranked = sorted((t for t, n in counts.items() if n >= min_count and t not in (PAD, OOV)),
                         key=lambda t: (-counts[t], t))  # fmt: skip

@@ -139,7 +139,10 @@ class TextClassifier(keras.Model):
 
     def classify(self, texts):
         """The likeliest label of each text."""
-        probs = self.predict_proba(texts)
+        return self.labels_of(self.predict_proba(texts))
+
+    def labels_of(self, probs):
+        """The likeliest label of each row of predict_proba's result."""
         if len(self.labels) == 2:
             return [self.labels[int(p >= 0.5)] for p in probs]
         return [self.labels[int(i)] for i in np.argmax(probs, axis=-1)]
