@@ -106,14 +106,15 @@ def test_raw_beam_search_finds_the_exhaustive_optimum():
 
 
 @pytest.mark.parametrize("width", [2, 3, 5])
-def test_decode_returns_the_likelier_of_raw_beam_and_greedy(width):
+def test_decode_returns_the_raw_beam_with_honest_scores(width):
+    """No fallback to greedy's answer: decode is the beam search itself."""
     model = tiny(scale=1.2)
     ids = model.encode_texts(TEXTS)
-    _, greedy_logp, _ = model.greedy(ids, model.max_output_length)
-    _, beam_logp, _ = model.beam_search(ids, model.max_output_length, width)
+    beam = model.beam_search(ids, model.max_output_length, width)
     tokens, logp, _ = model.decode(ids, beam_width=width)
-    np.testing.assert_allclose(logp, np.maximum(greedy_logp, beam_logp), atol=1e-5)
-    np.testing.assert_allclose(logp, log_prob(model, ids, tokens), atol=1e-3)  # honest scores
+    np.testing.assert_array_equal(tokens, beam[0])
+    np.testing.assert_allclose(logp, beam[1], atol=1e-5)
+    np.testing.assert_allclose(logp, log_prob(model, ids, tokens), atol=1e-3)
 
 
 def test_raw_beam_search_scores_are_log_probabilities():
@@ -207,3 +208,64 @@ def test_bad_constructor_arguments():
         Seq2Seq(SOURCE.tokens, TARGET.tokens, attention="dot-product")
     with pytest.raises(ValueError, match="not in this vocabulary"):
         Seq2Seq(SOURCE.tokens, SOURCE.tokens)  # no START / END
+
+
+# ---- subword models ----------------------------------------------------------------
+SPANISH = ["¿Dónde está la estación?", "Tom no quería hacerlo.", "Tengo 3 gatos y un perro."]
+ENGLISH = ["Where is the station?", "Tom didn't want to do it.", "I have 3 cats and a dog."]
+
+
+def tiny_subwords(attention="bahdanau", max_input_length=24):
+    from zoo.subwords import SubwordVocabulary
+
+    model = Seq2Seq(
+        SubwordVocabulary.from_texts(SPANISH, 60).tokens,
+        SubwordVocabulary.from_texts(ENGLISH, 60, specials=(PAD, START, END)).tokens,
+        units=8, embedding_dim=6, attention=attention, readout_dim=5,
+        max_input_length=max_input_length, max_output_length=6, tokenizer="subwords", seed=0,
+    )  # fmt: skip
+    model.build()
+    rng = np.random.default_rng(0)
+    model.set_weights([rng.normal(0, 0.8, np.shape(w)).astype("float32")
+                       for w in model.get_weights()])  # fmt: skip
+    return model
+
+
+def test_subword_model_round_trips_through_keras_exactly(tmp_path):
+    model = tiny_subwords()
+    model.save(tmp_path / "t.keras")
+    again = keras.saving.load_model(tmp_path / "t.keras")
+    assert again.tokenizer == "subwords" and again.readout_dim == 5
+    assert again.source == model.source and again.target == model.target
+    ids = model.encode_texts(SPANISH)
+    tin = np.full((len(SPANISH), 4), model.start, np.int32)
+    np.testing.assert_array_equal(again((ids, tin)), model((ids, tin)))
+    assert again.translate(SPANISH, beam_width=3) == model.translate(SPANISH, beam_width=3)
+
+
+def test_subword_attention_rows_sum_to_one_with_zeros_on_padding():
+    model = tiny_subwords()
+    ids = model.encode_texts(SPANISH)
+    lengths = (ids != model.source_pad).sum(axis=1)
+    assert len(set(lengths)) > 1  # the batch really is padded
+    for width in (1, 3):
+        tokens, _, attn = model.decode(ids, beam_width=width)
+        for row, n in zip(attn, lengths, strict=True):
+            np.testing.assert_allclose(row.sum(axis=1), 1.0, atol=1e-5)
+            assert (row[:, n:] == 0).all()
+    source, output, weights = model.align(SPANISH[0])
+    assert source == model.source.pieces(SPANISH[0])
+    assert output[-1] == END or len(output) == model.max_output_length
+    assert weights.shape == (len(output), len(source))
+
+
+def test_subword_input_limits_name_the_input_and_the_limit():
+    model = tiny_subwords(max_input_length=12)
+    with pytest.raises(ValueError, match=r"input 1 has \d+ tokens; this model reads at most 12"):
+        model.translate(["Hola.", "Tom no quería hacerlo porque no tenía tiempo para nada."])
+    with pytest.raises(ValueError, match="input 0 is empty or only whitespace: it has no tokens"):
+        model.translate(["\x01\x02"])
+    with pytest.raises(ValueError, match="input 2 is empty"):
+        model.translate(["a", "b", " \t"])
+    out = model.translate(["☃ 😀 ǅ", "ß"])  # characters never seen: OOV, no crash
+    assert len(out) == 2 and all(isinstance(t, str) for t in out)

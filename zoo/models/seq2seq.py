@@ -1,18 +1,21 @@
-"""Sequence-to-sequence over characters with Bahdanau attention.
+"""Sequence-to-sequence with Bahdanau attention, over characters or
+subword pieces (`tokenizer`: "chars" or "subwords", see zoo.subwords).
 
-Encoder: a bidirectional layer of any zoo cell over the source characters;
+Encoder: a bidirectional layer of any zoo cell over the source tokens;
 its memory h_j is [forward; backward]. Decoder: one zoo cell whose state
-s_{i-1} queries the attention, and whose input is the previous character's
+s_{i-1} queries the attention, and whose input is the previous token's
 embedding joined with the context c_i (input feeding); the readout sees
-[s_i; c_i]. The decoder starts from tanh(W [final forward; final backward]).
+[s_i; c_i], through a linear projection to `readout_dim` units when that
+is set: a low-rank output layer, which keeps a large target vocabulary's
+weights small. (A tanh there saturated early in training and left the
+model a unigram guesser.) The decoder starts from tanh(W [final forward; final backward]).
 With attention="none" the context is that final summary at every step:
 the fixed-vector baseline of Cho et al. (2014).
 
 Training uses teacher forcing, optionally with scheduled sampling (Bengio et
 al. 2015): each step feeds the model's own previous prediction with
 probability `sampling_probability` (a variable a training callback moves).
-Greedy decoding and beam search run as fixed-length `keras.ops.scan` loops,
-so they compile and export; finished sequences continue with padding.
+Greedy decoding and beam search are zoo.decoding's, over `step`.
 """
 
 import collections
@@ -22,13 +25,16 @@ import numpy as np
 from keras import ops
 
 from zoo import layers
+from zoo.decoding import Search, check_width, scan_states
 from zoo.models.compiled import compiled
+from zoo.subwords import SubwordVocabulary, word_spans, word_weights
 from zoo.text import END, PAD, START, CharVocabulary
 
 ATTENTION = ("bahdanau", "bahdanau-normalized", "luong", "none")
-_NEG = -1e9
+VOCABULARIES = {"chars": CharVocabulary, "subwords": SubwordVocabulary}
 DECODER_CACHE = 8  # compiled decoders kept, least recently used dropped first
 WHITESPACE = " \t\n\r\f\v"  # what counts as blank, here and in exported graphs
+MAX_TEXT_CHARS = 1 << 16  # a subword model's input bound before tokenising
 
 
 def make_attention(kind, units):
@@ -43,8 +49,9 @@ def make_attention(kind, units):
 
 @keras.saving.register_keras_serializable(package="zoo")
 class Seq2Seq(keras.Model):
-    """Character seq2seq. Vocabularies are token lists (id 0 = OOV); the
-    target one must hold PAD, START and END, the source one PAD."""
+    """Seq2seq over `tokenizer` tokens. Vocabularies are token lists (id
+    0 = OOV); the target one must hold PAD, START and END, the source one
+    PAD. Lengths count tokens (characters, or subword pieces)."""
 
     def __init__(
         self,
@@ -59,11 +66,16 @@ class Seq2Seq(keras.Model):
         max_output_length=32,
         cell_options=None,
         seed=None,
+        tokenizer="chars",
+        readout_dim=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.source = CharVocabulary(source_vocabulary)
-        self.target = CharVocabulary(target_vocabulary)
+        if tokenizer not in VOCABULARIES:
+            raise ValueError(f"`tokenizer` must be one of {tuple(VOCABULARIES)}, got {tokenizer!r}")
+        self.tokenizer, self.readout_dim = tokenizer, readout_dim
+        self.source = VOCABULARIES[tokenizer](source_vocabulary)
+        self.target = VOCABULARIES[tokenizer](target_vocabulary)
         self.source_pad = self.source.id(PAD)
         self.pad, self.start, self.end = (self.target.id(t) for t in (PAD, START, END))
         self.cell_name, self.units, self.embedding_dim = cell, units, embedding_dim
@@ -88,7 +100,13 @@ class Seq2Seq(keras.Model):
             for i, size in enumerate(self.decoder_cell.state_size)
         ]
         self.attention = make_attention(attention, attention_units or units)
+        self.readout_hidden = (
+            keras.layers.Dense(readout_dim, name="readout_hidden") if readout_dim else None
+        )
         self.readout = keras.layers.Dense(len(self.target), dtype="float32", name="readout")
+        self.search = Search(
+            self.step, len(self.target), (0, self.pad, self.start), self.start, self.end, self.pad
+        )
         self.sampling_probability = keras.Variable(
             0.0, trainable=False, name="sampling_probability"
         )
@@ -109,7 +127,11 @@ class Seq2Seq(keras.Model):
             dense.build((None, memory))
         if self.attention is not None:
             self.attention.build((None, self.units), (None, None, memory))
-        self.readout.build((None, self.units + memory))
+        if self.readout_hidden is None:
+            self.readout.build((None, self.units + memory))
+        else:
+            self.readout_hidden.build((None, self.units + memory))
+            self.readout.build((None, self.readout_dim))
         self.built = True
 
     def encode(self, source_ids, training=False):
@@ -133,7 +155,10 @@ class Seq2Seq(keras.Model):
             context, weights = self.attention(states[0], memory, memory_mask=mask, keys=keys)
         x = ops.concatenate([self.target_embedding(token_ids), context], axis=-1)
         h, states = self.decoder_cell(x, states, training=training)
-        logits = self.readout(ops.concatenate([h, context], axis=-1))
+        features = ops.concatenate([h, context], axis=-1)
+        if self.readout_hidden is not None:
+            features = self.readout_hidden(features)
+        logits = self.readout(features)
         return logits, list(states), weights
 
     # ---- training: teacher forcing (+ scheduled sampling) -----------------
@@ -154,117 +179,45 @@ class Seq2Seq(keras.Model):
 
         def body(carry, x):
             states, previous = carry
-            token = ops.where(x[1], self._best(previous), x[0])
+            token = ops.where(ops.greater(x[:, 1], 0), self._best(previous), x[:, 0])
             logits, states, _ = self.step(token, states, encoded, training)
             return states, logits
 
-        _, (_, logits) = scan_states(body, init, (teacher, own))
+        # One tensor to scan over: Keras' TensorFlow scan fails on several
+        # when the length is unknown (batches padded to their own longest).
+        xs = ops.stack([teacher, ops.cast(own, "int32")], axis=-1)  # (L, B, 2)
+        _, (_, logits) = scan_states(body, init, xs)
         return ops.transpose(logits, (1, 0, 2))
 
     # ---- decoding ------------------------------------------------------------
-    def _allowed(self, logits):
-        """Logits with OOV, PAD and START ruled out: decoders never emit them."""
-        banned = np.zeros(len(self.target), "float32")
-        banned[[0, self.pad, self.start]] = _NEG
-        return logits + ops.convert_to_tensor(banned)
-
     def _best(self, logits):
-        # top_k rather than argmax: argmax on floats exports as an op
-        # tf2onnx cannot convert (Bitcast).
-        return ops.cast(ops.top_k(self._allowed(logits), 1)[1][:, 0], "int32")
+        return self.search.best(logits)
+
+    def _search_inputs(self, source_ids):
+        encoded = self.encode(source_ids)
+        context = (*encoded[:3], None, encoded[4])  # states travel apart from the context
+        return encoded[3], context, ops.shape(source_ids)[0]
 
     def greedy(self, source_ids, max_length):
         """-> tokens (B, L), log-probability (B,), attention (B, L, T)."""
-        encoded = self.encode(source_ids)
-        batch = ops.shape(source_ids)[0]
-        init = (
-            ops.full((batch,), self.start, dtype="int32"),
-            encoded[3],
-            ops.zeros((batch,), dtype="bool"),
-            ops.zeros((batch,), dtype="float32"),  # this step's log-probability
-            ops.zeros(ops.shape(encoded[1]), dtype="float32"),  # this step's attention
-        )
-
-        def body(carry, _):
-            tokens, states, finished, _, _ = carry
-            logits, states, weights = self.step(tokens, states, encoded)
-            token = self._best(logits)
-            logp = _pick(ops.log_softmax(self._allowed(logits), axis=-1), token)
-            token = ops.where(finished, self.pad, token)
-            logp = ops.where(finished, 0.0, logp)
-            return token, states, finished | ops.equal(token, self.end), logp, weights
-
-        _, (tokens, _, _, logps, weights) = scan_states(body, init, length=max_length)
-        return ops.transpose(tokens), ops.sum(logps, axis=0), ops.transpose(weights, (1, 0, 2))
+        return self.search.greedy(*self._search_inputs(source_ids), max_length)
 
     def beam_search(self, source_ids, max_length, beam_width, length_penalty=0.0):
         """Best of `beam_width` beams by log p / ((5 + length) / 6)^length_penalty
         (Wu et al. 2016) -> tokens (B, L), log-probability (B,), attention."""
-        k, vocab = beam_width, len(self.target)
-        memory, mask, keys, states, summary = self.encode(source_ids)
-        batch = ops.shape(source_ids)[0]
-        tile = lambda t: ops.repeat(t, k, axis=0)  # noqa: E731  (B, ...) -> (B*K, ...)
-        encoded = (
-            tile(memory),
-            tile(mask),
-            None if keys is None else tile(keys),
-            None,
-            tile(summary),
-        )
-        steps = ops.shape(memory)[1]
-        first_only = np.full(k, _NEG, "float32")
-        first_only[0] = 0.0
-        init = (
-            ops.full((batch * k,), self.start, dtype="int32"),
-            [tile(s) for s in states],
-            ops.tile(ops.convert_to_tensor(first_only)[None], (batch, 1)),  # scores (B, K)
-            ops.zeros((batch, k), dtype="bool"),  # finished
-            ops.zeros((batch, k), dtype="int32"),  # lengths
-            ops.full((batch, k, max_length), self.pad, dtype="int32"),  # sequences
-            ops.zeros((batch, k, max_length, steps), dtype="float32"),  # attention
-        )
-        pad_only = np.full(vocab, _NEG, "float32")
-        pad_only[self.pad] = 0.0
-        pad_only = ops.convert_to_tensor(pad_only)
-
-        def body(carry, t):
-            tokens, states, scores, finished, lengths, seqs, attn = carry
-            logits, states, weights = self.step(tokens, states, encoded)
-            logp = ops.reshape(ops.log_softmax(self._allowed(logits), axis=-1), (batch, k, vocab))
-            logp = ops.where(finished[..., None], pad_only, logp)
-            total = ops.reshape(scores[..., None] + logp, (batch, k * vocab))
-            scores, index = ops.top_k(total, k)
-            beam, token = index // vocab, ops.cast(index % vocab, "int32")
-            states = [_regroup(s, beam, batch, k) for s in states]
-            weights = _regroup(weights, beam, batch, k)
-            finished_before = ops.take_along_axis(finished, beam, axis=1)
-            lengths = ops.take_along_axis(lengths, beam, axis=1) + ops.cast(
-                ops.logical_not(finished_before), "int32"
-            )
-            here = ops.equal(ops.arange(max_length), t)
-            seqs = ops.take_along_axis(seqs, beam[..., None], axis=1)
-            seqs = ops.where(here, token[..., None], seqs)
-            attn = ops.take_along_axis(attn, beam[..., None, None], axis=1)
-            attn = ops.where(here[:, None], ops.reshape(weights, (batch, k, 1, steps)), attn)
-            finished = finished_before | ops.equal(token, self.end)
-            return ops.reshape(token, (-1,)), states, scores, finished, lengths, seqs, attn
-
-        final = scan_states(body, init, ops.arange(max_length), keep=False)
-        _, _, scores, _, lengths, seqs, attn = final
-        penalty = ops.power((5.0 + ops.cast(lengths, "float32")) / 6.0, length_penalty)
-        best = ops.top_k(scores / penalty, 1)[1]  # (B, 1)
-        return tuple(_take_best(x, best) for x in (seqs, scores, attn))
+        inputs = self._search_inputs(source_ids)
+        return self.search.beam(*inputs, max_length, beam_width, length_penalty)
 
     def decode(self, source_ids, beam_width=1, length_penalty=0.0, max_length=None):
         """Compiled greedy (beam_width 1) or beam search -> numpy tokens,
-        log-probabilities, attention. Beam search also keeps the greedy
-        hypothesis as a candidate, so a wider beam never returns a less
-        likely sequence than greedy (length_penalty 0)."""
+        log-probabilities, attention."""
         max_length = max_length or self.max_output_length
         key = (beam_width, float(length_penalty), max_length)
         if key not in self._decoders:
             self._decoders[key] = compiled(
-                lambda ids: self._decode(ids, beam_width, length_penalty, max_length)
+                lambda ids: self.search.decode(
+                    *self._search_inputs(ids), max_length, beam_width, length_penalty
+                )
             )
             while len(self._decoders) > DECODER_CACHE:
                 self._decoders.popitem(last=False)
@@ -272,75 +225,95 @@ class Seq2Seq(keras.Model):
         out = self._decoders[key](ops.convert_to_tensor(source_ids, "int32"))
         return tuple(ops.convert_to_numpy(x) for x in out)
 
-    def _decode(self, source_ids, beam_width, length_penalty, max_length):
-        greedy = self.greedy(source_ids, max_length)
-        if beam_width == 1:
-            return greedy
-        beam = self.beam_search(source_ids, max_length, beam_width, length_penalty)
-        lengths = [
-            ops.sum(ops.cast(ops.not_equal(x[0], self.pad), "float32"), axis=1)
-            for x in (greedy, beam)
-        ]
-        normed = [
-            x[1] / ops.power((5.0 + n) / 6.0, length_penalty)
-            for x, n in zip((greedy, beam), lengths, strict=True)
-        ]
-        take_beam = ops.greater_equal(normed[1], normed[0])
-        return tuple(
-            ops.where(ops.reshape(take_beam, (-1,) + (1,) * (len(g.shape) - 1)), b, g)
-            for g, b in zip(greedy, beam, strict=True)
-        )
-
     # ---- text in, text out -----------------------------------------------------
     def translate(
         self, texts, beam_width=1, return_attention=False, length_penalty=0.0, batch_size=256
     ):
-        """Strings in, strings out. Characters outside the source vocabulary
+        """Strings in, strings out. Tokens outside the source vocabulary
         read as unknown (OOV); empty or over-long inputs and non-strings
         raise ValueError / TypeError naming the input. With
-        return_attention, also a list of (output length, input length)
-        weight matrices."""
-        texts = self._check_texts(texts)
-        _check_width(beam_width)
+        return_attention, also a list of (output tokens + END, input
+        tokens) weight matrices."""
         outputs, matrices = [], []
-        for start in range(0, len(texts), batch_size):
-            chunk = texts[start : start + batch_size]
-            tokens, _, attn = self.decode(self.encode_texts(chunk), beam_width, length_penalty)
-            for row, weights, text in zip(tokens, attn, chunk, strict=True):
-                out = self.decode_tokens(row)
-                outputs.append(out)
-                matrices.append(weights[: len(out) + 1, : len(text)])
+        for ids, rows in self._batches(texts, beam_width, batch_size):
+            tokens, _, attn = self.decode(ids, beam_width, length_penalty)
+            for row, weights, source in zip(tokens, attn, rows, strict=True):
+                kept = self.output_ids(row)
+                outputs.append(self.target.decode(kept))
+                matrices.append(weights[: len(kept) + 1, : len(source)])
         return (outputs, matrices) if return_attention else outputs
 
-    def encode_texts(self, texts):
-        """Source ids (B, longest) padded with PAD."""
-        ids = np.full((len(texts), max(map(len, texts))), self.source_pad, np.int32)
-        for i, text in enumerate(texts):
-            ids[i, : len(text)] = self.source.encode(text)
-        return ids
+    def align(self, text, beam_width=1, length_penalty=0.0):
+        """(source tokens, output tokens (+ END where it was written),
+        attention (output, source)) of one translation, for plotting."""
+        ((ids, rows),) = self._batches([text], beam_width, 1)
+        tokens, _, attn = self.decode(ids, beam_width, length_penalty)
+        kept = self.output_ids(tokens[0])
+        source = [self.source.tokens[i] for i in rows[0]]
+        ended = [END] if self.end in list(tokens[0]) else []
+        output = [self.target.tokens[i] for i in kept] + ended
+        return source, output, attn[0, : len(output), : len(source)]
 
-    def decode_tokens(self, row):
+    def word_alignment(self, text, beam_width=1):
+        """`align` by words: (source words, output words, attention (output
+        words + END where written, source words)); rows still sum to 1."""
+        source, output, weights = self.align(text, beam_width)
+        inputs, cols = word_spans(source)
+        words, rows = word_spans(output)
+        ended = output[-1:] == [END]
+        return inputs, words[:-1] if ended else words, word_weights(weights, rows, cols)
+
+    def _batches(self, texts, beam_width, batch_size):
+        """Checked inputs as (padded ids (B, longest), per-text id rows)."""
+        rows = self.encode_checked(texts)
+        check_width(beam_width)
+        for start in range(0, len(rows), batch_size):
+            chunk = rows[start : start + batch_size]
+            ids = np.full((len(chunk), max(map(len, chunk))), self.source_pad, np.int32)
+            for i, row in enumerate(chunk):
+                ids[i, : len(row)] = row
+            yield ids, chunk
+
+    def encode_texts(self, texts):
+        """Source ids (B, longest) padded with PAD, of checked texts."""
+        return next(self._batches(texts, 1, max(len(texts), 1)))[0]
+
+    def output_ids(self, row):
+        """A decoded row's ids before END, without padding."""
         row = list(row)
         row = row[: row.index(self.end)] if self.end in row else row
-        return self.target.decode([t for t in row if t != self.pad])
+        return [t for t in row if t != self.pad]
 
-    def _check_texts(self, texts):
+    def decode_tokens(self, row):
+        return self.target.decode(self.output_ids(row))
+
+    def encode_checked(self, texts):
+        """The source ids of each text, or TypeError / ValueError naming
+        the first input that is not a str, is blank or is too long."""
         if isinstance(texts, str):
             raise TypeError("translate() takes a list of strings; wrap a single string in a list")
         texts = list(texts)
+        unit = "characters" if self.tokenizer == "chars" else "tokens"
+        rows = []
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"input {i} is a {type(text).__name__}, not a str")
             if not text.strip(WHITESPACE):
                 raise ValueError(f"input {i} is empty or only whitespace")
-            if len(text) > self.max_input_length:
+            if self.tokenizer == "subwords" and len(text) > MAX_TEXT_CHARS:
                 raise ValueError(
-                    f"input {i} has {len(text)} characters; this model reads at most "
+                    f"input {i} has {len(text)} characters; the most read is {MAX_TEXT_CHARS}"
+                )
+            row = self.source.encode(text)
+            if not len(row):
+                raise ValueError(f"input {i} is empty or only whitespace: it has no tokens")
+            if len(row) > self.max_input_length:
+                raise ValueError(
+                    f"input {i} has {len(row)} {unit}; this model reads at most "
                     f"{self.max_input_length}"
                 )
-        if not texts:
-            return []
-        return texts
+            rows.append(row)
+        return rows
 
     def get_config(self):
         return {
@@ -356,41 +329,11 @@ class Seq2Seq(keras.Model):
             "max_output_length": self.max_output_length,
             "cell_options": self.cell_options,
             "seed": self.seed,
+            "tokenizer": self.tokenizer,
+            "readout_dim": self.readout_dim,
         }
 
     @property
     def vocabulary(self):
         """The target vocabulary (what the model writes)."""
         return list(self.target.tokens)
-
-
-def scan_states(step, init, xs=None, length=None, keep=True):
-    """keras.ops.scan where `step(carry, x)` returns the new carry, and the
-    outputs are the carries of every step (stacked), or None with keep=False.
-    Keras' TensorFlow scan packs its outputs in the carry's structure, so
-    outputs of another structure cannot pass through it."""
-    final, stacked = ops.scan(lambda c, x: (step(c, x),) * 2, init, xs, length)
-    return (final, stacked) if keep else final
-
-
-def _pick(log_probs, token):
-    return ops.take_along_axis(log_probs, token[:, None], axis=1)[:, 0]
-
-
-def _take_best(x, best):
-    """x (B, K, ...) -> (B, ...) at beam best[b, 0]."""
-    index = ops.reshape(best, (-1, 1) + (1,) * (len(x.shape) - 2))
-    return ops.take_along_axis(x, index, axis=1)[:, 0]
-
-
-def _regroup(x, beam, batch, k):
-    """Rows of x (B*K, ...) reordered so beam j of each example takes the
-    row of beam `beam[b, j]`."""
-    shaped = ops.reshape(x, (batch, k, -1))
-    picked = ops.take_along_axis(shaped, beam[..., None], axis=1)
-    return ops.reshape(picked, ops.shape(x))
-
-
-def _check_width(beam_width):
-    if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
-        raise ValueError(f"`beam_width` must be an int >= 1, got {beam_width!r}")

@@ -1,0 +1,146 @@
+"""Greedy decoding and beam search for every zoo decoder (seq2seq,
+captioning), written once with `keras.ops` so that they compile and export.
+
+A decoder is a step function `step(tokens (B,), states, context) ->
+(logits (B, V), states, attention weights (B, T))`; `context` is a tuple of
+the encoder's per-example tensors (None entries allowed), which beam search
+repeats once per beam. Both searches run as fixed-length `keras.ops.scan`
+loops; finished sequences continue with padding.
+"""
+
+import numpy as np
+from keras import ops
+
+NEG = -1e9  # a ruled-out logit: softmax gives exactly 0 in float32
+
+
+class Search:
+    """Searches over one decoder's step. `banned` ids (OOV, PAD, START)
+    are never chosen."""
+
+    def __init__(self, step, vocab_size, banned, start, end, pad):
+        self.step, self.vocab_size = step, vocab_size
+        self.start, self.end, self.pad = start, end, pad
+        mask = np.zeros(vocab_size, "float32")
+        mask[list(banned)] = NEG
+        self.mask = mask
+
+    def allowed(self, logits):
+        return logits + ops.convert_to_tensor(self.mask)
+
+    def best(self, logits):
+        """The most likely allowed id (B,). top_k rather than argmax: argmax
+        on floats exports as an op tf2onnx cannot convert (Bitcast)."""
+        return ops.cast(ops.top_k(self.allowed(logits), 1)[1][:, 0], "int32")
+
+    def greedy(self, states, context, batch, max_length):
+        """-> tokens (B, L), log-probability (B,), attention (B, L, T)."""
+        steps = ops.shape(context[0])[1]
+        init = (
+            ops.full((batch,), self.start, dtype="int32"),
+            list(states),
+            ops.zeros((batch,), dtype="bool"),
+            ops.zeros((batch,), dtype="float32"),  # this step's log-probability
+            ops.zeros((batch, steps), dtype="float32"),  # this step's attention
+        )
+
+        def body(carry, _):
+            tokens, states, finished, _, _ = carry
+            logits, states, weights = self.step(tokens, states, context)
+            token = self.best(logits)
+            logp = _pick(ops.log_softmax(self.allowed(logits), axis=-1), token)
+            token = ops.where(finished, self.pad, token)
+            logp = ops.where(finished, 0.0, logp)
+            return token, list(states), finished | ops.equal(token, self.end), logp, weights
+
+        _, (tokens, _, _, logps, weights) = scan_states(body, init, length=max_length)
+        return ops.transpose(tokens), ops.sum(logps, axis=0), ops.transpose(weights, (1, 0, 2))
+
+    def beam(self, states, context, batch, max_length, k, length_penalty=0.0):
+        """Best of k beams by log p / ((5 + length) / 6) ** length_penalty
+        (Wu et al. 2016) -> tokens (B, L), log-probability (B,), attention."""
+        vocab = self.vocab_size
+        tile = lambda t: None if t is None else ops.repeat(t, k, axis=0)  # noqa: E731
+        context = tuple(tile(t) for t in context)
+        steps = ops.shape(context[0])[1]
+        first_only = np.full(k, NEG, "float32")
+        first_only[0] = 0.0  # all beams start equal: keep one, or they'd stay copies
+        init = (
+            ops.full((batch * k,), self.start, dtype="int32"),
+            [tile(s) for s in states],
+            ops.tile(ops.convert_to_tensor(first_only)[None], (batch, 1)),  # scores (B, K)
+            ops.zeros((batch, k), dtype="bool"),  # finished
+            ops.zeros((batch, k), dtype="int32"),  # lengths
+            ops.full((batch, k, max_length), self.pad, dtype="int32"),  # sequences
+            ops.zeros((batch, k, max_length, steps), dtype="float32"),  # attention
+        )
+        pad_only = np.full(vocab, NEG, "float32")
+        pad_only[self.pad] = 0.0
+        pad_only = ops.convert_to_tensor(pad_only)
+
+        def body(carry, t):
+            tokens, states, scores, finished, lengths, seqs, attn = carry
+            logits, states, weights = self.step(tokens, states, context)
+            logp = ops.reshape(ops.log_softmax(self.allowed(logits), axis=-1), (batch, k, vocab))
+            logp = ops.where(finished[..., None], pad_only, logp)
+            total = ops.reshape(scores[..., None] + logp, (batch, k * vocab))
+            scores, index = ops.top_k(total, k)
+            beam, token = index // vocab, ops.cast(index % vocab, "int32")
+            states = [_regroup(s, beam, batch, k) for s in states]
+            weights = _regroup(weights, beam, batch, k)
+            finished_before = ops.take_along_axis(finished, beam, axis=1)
+            lengths = ops.take_along_axis(lengths, beam, axis=1) + ops.cast(
+                ops.logical_not(finished_before), "int32"
+            )
+            here = ops.equal(ops.arange(max_length), t)
+            seqs = ops.take_along_axis(seqs, beam[..., None], axis=1)
+            seqs = ops.where(here, token[..., None], seqs)
+            attn = ops.take_along_axis(attn, beam[..., None, None], axis=1)
+            attn = ops.where(here[:, None], ops.reshape(weights, (batch, k, 1, steps)), attn)
+            finished = finished_before | ops.equal(token, self.end)
+            return ops.reshape(token, (-1,)), states, scores, finished, lengths, seqs, attn
+
+        final = scan_states(body, init, ops.arange(max_length), keep=False)
+        _, _, scores, _, lengths, seqs, attn = final
+        penalty = ops.power((5.0 + ops.cast(lengths, "float32")) / 6.0, length_penalty)
+        best = ops.top_k(scores / penalty, 1)[1]  # (B, 1)
+        return tuple(_take_best(x, best) for x in (seqs, scores, attn))
+
+    def decode(self, states, context, batch, max_length, beam_width=1, length_penalty=0.0):
+        """Greedy (beam_width 1) or beam search -> tokens, log-probability,
+        attention. The raw beam: no fallback to greedy's answer."""
+        if beam_width == 1:
+            return self.greedy(states, context, batch, max_length)
+        return self.beam(states, context, batch, max_length, beam_width, length_penalty)
+
+
+def scan_states(step, init, xs=None, length=None, keep=True):
+    """keras.ops.scan where `step(carry, x)` returns the new carry, and the
+    outputs are the carries of every step (stacked), or None with keep=False.
+    Keras' TensorFlow scan packs its outputs in the carry's structure, so
+    outputs of another structure cannot pass through it."""
+    final, stacked = ops.scan(lambda c, x: (step(c, x),) * 2, init, xs, length)
+    return (final, stacked) if keep else final
+
+
+def check_width(beam_width):
+    if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
+        raise ValueError(f"`beam_width` must be an int >= 1, got {beam_width!r}")
+
+
+def _pick(log_probs, token):
+    return ops.take_along_axis(log_probs, token[:, None], axis=1)[:, 0]
+
+
+def _take_best(x, best):
+    """x (B, K, ...) -> (B, ...) at beam best[b, 0]."""
+    index = ops.reshape(best, (-1, 1) + (1,) * (len(x.shape) - 2))
+    return ops.take_along_axis(x, index, axis=1)[:, 0]
+
+
+def _regroup(x, beam, batch, k):
+    """Rows of x (B*K, ...) reordered so beam j of each example takes the
+    row of beam `beam[b, j]`."""
+    shaped = ops.reshape(x, (batch, k, -1))
+    picked = ops.take_along_axis(shaped, beam[..., None], axis=1)
+    return ops.reshape(picked, ops.shape(x))
