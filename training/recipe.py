@@ -54,13 +54,22 @@ SEQ2SEQ_DEFAULTS = {
         "seed": 0,
         "batch_size": 64,
         "buckets": [16, 32, 64, 128],
+        # source "anki": English is the target unless from_english; test and
+        # validation get test_sources distinct source sentences each.
+        "from_english": False,
+        "test_sources": 2000,
+        # tokenizer "subwords": vocabulary sizes, specials included.
+        "source_vocabulary_size": 8000,
+        "target_vocabulary_size": 6000,
     },
     "model": {
+        "tokenizer": "chars",  # or "subwords" (zoo.subwords)
         "cell": "gru",
         "units": 128,
         "embedding_dim": 32,
         "attention": "bahdanau",
         "attention_units": 0,
+        "readout_dim": 0,  # 0: logits straight from [s_i; c_i]
         "max_input_length": 256,
         "max_output_length": 12,
         "cell_options": {},

@@ -1,15 +1,17 @@
 """Training sequence-to-sequence models (`zoo.models.Seq2Seq`) from a
-recipe: character pairs from the date generator, a tab-separated file or a
-tensorflow-datasets translation set, batched by length."""
+recipe: pairs from the date generator, Anki/Tatoeba sentence pairs, a
+tab-separated file or a tensorflow-datasets translation set, over
+characters or subword pieces, batched by length."""
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from training import dates, packaging, text_data
+from training import dates, packaging, text_data, translation
 from training import fit as fitting
 from training.recipe import with_epochs
 from zoo.models import Seq2Seq
+from zoo.subwords import SubwordVocabulary
 from zoo.text import END, PAD, START, CharVocabulary
 
 
@@ -21,11 +23,9 @@ class Prepared:
         self.recipe = with_epochs(recipe, epochs)
         self.epochs = self.recipe["train"]["epochs"]
         self.pairs = load_pairs(d, data_dir)
-        sources = "".join(s for s, _ in self.pairs["train"])
-        targets = "".join(t for _, t in self.pairs["train"])
-        self.source = CharVocabulary.from_text(sources, specials=(PAD,))
-        self.target = CharVocabulary.from_text(targets, specials=(PAD, START, END))
-        count = len(self.pairs["train"])
+        self.source, self.target = vocabularies(self.pairs["train"], d, self.recipe["model"])
+        self.train = trainable(self.pairs["train"], self.source, self.target, self.recipe["model"])
+        count = len(self.train)
         self.steps = count // d["batch_size"] - len(d["buckets"])  # every epoch fills these
         if self.steps < 1:
             raise ValueError(f"{count} training pairs are too few for batches of {d['batch_size']}")
@@ -49,13 +49,48 @@ def load_pairs(d, data_dir=None):
                 distract_share=1.0,
             ),
         }
+    if d["source"] == "anki":
+        path = text_data.data_dir(data_dir) / d["file"]
+        return translation.anki_splits(path, d["from_english"], d["test_sources"], d["seed"])
     if d["source"] == "tsv":
         rows = dates.read_tsv(text_data.data_dir(data_dir) / d["file"])
         a, b = int(len(rows) * 0.9), int(len(rows) * 0.95)
         return {"train": rows[:a], "validation": rows[a:b], "test": rows[b:]}
     if d["source"].startswith("tfds:"):
         return _tfds_pairs(d["source"][5:], data_dir)
-    raise ValueError(f"unknown seq2seq data source {d['source']!r}: use dates, tsv or tfds:<name>")
+    raise ValueError(
+        f"unknown seq2seq data source {d['source']!r}: use dates, anki, tsv or tfds:<name>"
+    )
+
+
+def vocabularies(pairs, d, m):
+    """(source, target) vocabularies of the training pairs: every character
+    seen, or byte-pair subword pieces up to the recipe's sizes."""
+    if m["tokenizer"] == "subwords":
+        return (
+            SubwordVocabulary.from_texts([s for s, _ in pairs], d["source_vocabulary_size"]),
+            SubwordVocabulary.from_texts(
+                [t for _, t in pairs], d["target_vocabulary_size"], specials=(PAD, START, END)
+            ),
+        )
+    sources = "".join(s for s, _ in pairs)
+    targets = "".join(t for _, t in pairs)
+    return (
+        CharVocabulary.from_text(sources, specials=(PAD,)),
+        CharVocabulary.from_text(targets, specials=(PAD, START, END)),
+    )
+
+
+def trainable(pairs, source, target, m):
+    """(source ids, target ids) of the pairs the model can take: at most
+    max_input_length source tokens, and the target plus END within
+    max_output_length."""
+    encoded = [(source.encode(s), target.encode(t)) for s, t in pairs]
+    return [
+        (s, t)
+        for s, t in encoded
+        if 0 < len(s) <= m["max_input_length"] and len(t) < m["max_output_length"]
+    ]
 
 
 def _tfds_pairs(name, data_dir):
@@ -68,29 +103,33 @@ def _tfds_pairs(name, data_dir):
     return dict(zip(("train", "validation", "test"), map(decode, splits), strict=True))
 
 
-def arrays(pairs, source, target):
-    """Padded id arrays: sources (N, S), decoder inputs and targets (N, L)."""
-    src = np.full((len(pairs), max(len(s) for s, _ in pairs)), source.id(PAD), np.int32)
-    longest = max(len(t) for _, t in pairs) + 1
-    tgt_in = np.full((len(pairs), longest), target.id(PAD), np.int32)
+def arrays(encoded, source, target):
+    """Padded id arrays of (source ids, target ids) pairs: sources (N, S),
+    decoder inputs and targets (N, L), and the lengths of both."""
+    src = np.full((len(encoded), max(len(s) for s, _ in encoded)), source.id(PAD), np.int32)
+    longest = max(len(t) for _, t in encoded) + 1
+    tgt_in = np.full((len(encoded), longest), target.id(PAD), np.int32)
     tgt_out = tgt_in.copy()
-    for i, (s, t) in enumerate(pairs):
-        src[i, : len(s)] = source.encode(s)
-        ids = target.encode(t)
-        tgt_in[i, : len(ids) + 1] = [target.id(START), *ids]
-        tgt_out[i, : len(ids) + 1] = [*ids, target.id(END)]
-    return src, tgt_in, tgt_out
+    for i, (s, t) in enumerate(encoded):
+        src[i, : len(s)] = s
+        tgt_in[i, : len(t) + 1] = [target.id(START), *t]
+        tgt_out[i, : len(t) + 1] = [*t, target.id(END)]
+    lengths = np.array([[len(s), len(t) + 1] for s, t in encoded], np.int32)
+    return src, tgt_in, tgt_out, lengths
 
 
-def batches(pairs, source, target, d, seed=None, epochs=1, start_epoch=0, steps=None):
-    """((source ids, decoder inputs), targets) batched by source length
-    (bucket_by_sequence_length); shuffled per epoch when `seed` is given."""
-    src, tgt_in, tgt_out = (tf.constant(a) for a in arrays(pairs, source, target))
-    lengths = tf.constant([len(s) for s, _ in pairs], tf.int32)
+def batches(encoded, source, target, d, seed=None, epochs=1, start_epoch=0, steps=None):
+    """((source ids, decoder inputs), targets) of (source ids, target ids)
+    pairs, batched by source length (bucket_by_sequence_length) and padded
+    per batch; shuffled per epoch when `seed` is given."""
+    if source.id(PAD) != target.id(PAD):
+        raise ValueError("batches pad both sides with one id: PAD must have the same id in both")
+    src, tgt_in, tgt_out, lengths = (tf.constant(a) for a in arrays(encoded, source, target))
 
     def example(i):
         i = tf.cast(i, tf.int32)
-        return src[i, : lengths[i]], tgt_in[i], tgt_out[i]
+        n, m = lengths[i, 0], lengths[i, 1]
+        return src[i, :n], tgt_in[i, :m], tgt_out[i, :m]
 
     def batches_of(order):
         examples = order.map(example, num_parallel_calls=tf.data.AUTOTUNE)
@@ -105,10 +144,10 @@ def batches(pairs, source, target, d, seed=None, epochs=1, start_epoch=0, steps=
 
     if seed is None:  # one pass, in order; its length told to Keras, which
         # otherwise warns that the data "ran out" after every validation pass
-        once = batches_of(tf.data.Dataset.range(len(pairs)))
+        once = batches_of(tf.data.Dataset.range(len(encoded)))
         count = sum(1 for _ in once)
         return once.apply(tf.data.experimental.assert_cardinality(count))
-    return text_data.shuffled_epochs(len(pairs), seed, epochs, start_epoch, batches_of)
+    return text_data.shuffled_epochs(len(encoded), seed, epochs, start_epoch, batches_of)
 
 
 def new_model(recipe, source, target):
@@ -118,7 +157,7 @@ def new_model(recipe, source, target):
         embedding_dim=m["embedding_dim"], attention=m["attention"],
         attention_units=m["attention_units"] or None, max_input_length=m["max_input_length"],
         max_output_length=m["max_output_length"], cell_options=m["cell_options"],
-        seed=recipe["train"]["seed"],
+        seed=recipe["train"]["seed"], tokenizer=m["tokenizer"], readout_dim=m["readout_dim"],
     )  # fmt: skip
     model.build()
     return model
@@ -140,6 +179,7 @@ def build_model(recipe, source, target, steps_per_epoch):
     return model
 
 
+UNITS = {"chars": "char", "subwords": "token"}
 SCHEDULES = ("none", "linear", "inverse_sigmoid")
 
 
@@ -178,14 +218,15 @@ def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", mixed_
     with fitting.strategy_scope(strategy):
         model = build_model(data.recipe, data.source, data.target, data.steps)
     train_batches = batches(
-        data.pairs["train"], data.source, data.target, d, seed=t["seed"], epochs=data.epochs,
+        data.train, data.source, data.target, d, seed=t["seed"], epochs=data.epochs,
         start_epoch=fitting.resume_epoch(run_dir), steps=data.steps,
     )  # fmt: skip
-    validation = batches(data.pairs["validation"], data.source, data.target, d)
+    held_out = trainable(data.pairs["validation"], data.source, data.target, data.recipe["model"])
+    validation = batches(held_out, data.source, data.target, d)
     sampling = ScheduledSampling(t["scheduled_sampling"], data.epochs, t["max_sampling"])
     history = fitting.fit(
         model, train_batches, validation, run_dir, data.epochs, data.steps, verbose,
-        [sampling, *callbacks], unit="nats/char",
+        [sampling, *callbacks], unit=f"nats/{UNITS[data.recipe['model']['tokenizer']]}",
     )  # fmt: skip
     return packaging.finish_run(model, data, model_card, history, strategy, run_dir, publish_to,
                                 distribute, mixed_precision)  # fmt: skip
@@ -204,24 +245,44 @@ def exact_match(model, pairs, beam_width=1):
     return float(np.mean([o == t for o, (_, t) in zip(outputs, pairs, strict=True)]))
 
 
+def metrics(data, model):
+    """Translation: BLEU / chrF on test (greedy and beam 5) and validation.
+    Other sources: the share of exact outputs on every test split."""
+    if data.recipe["data"]["source"] != "anki":
+        tests = [split for split in data.pairs if split.startswith("test")]
+        return {
+            **{f"{split}_exact_match": round(exact_match(model, data.pairs[split]), 4)
+               for split in tests},
+            "evaluation": "share of outputs equal to the target string, greedy decoding",
+        }  # fmt: skip
+    test, validation = data.pairs["test"], data.pairs["validation"]
+    return {
+        **{f"test_{k}": v for k, v in translation.evaluate(model, test).items()},
+        **{f"test_{k}_beam5": v for k, v in translation.evaluate(model, test, 5).items()},
+        **{f"validation_{k}": v for k, v in translation.evaluate(model, validation).items()},
+        "evaluation": "sacrebleu corpus BLEU and chrF (defaults: 13a tokenisation, chrF2) of "
+        "the detokenised translations of each distinct source sentence, against all of its "
+        "English translations in the file; greedy decoding unless marked beam5 (beam 5, no "
+        "length penalty)",
+    }  # fmt: skip
+
+
 def model_card(data, model, history, distribute, mixed_precision):
     recipe = data.recipe
     card = packaging.common_card(recipe, model, history, data.steps, distribute, mixed_precision)
-    tests = [split for split in data.pairs if split.startswith("test")]
+    source = recipe["data"]["source"]
+    dataset = {
+        "source": source,
+        "splits": {split: len(pairs) for split, pairs in data.pairs.items()},
+        "split_rule": SPLIT_RULES.get(source, "train/validation/test"),
+    }
+    if source == "anki":
+        dataset.update(file=recipe["data"]["file"], terms=translation.ANKI_TERMS,
+                       trained_pairs=len(data.train))  # fmt: skip
     return {
         **card,
-        "dataset": {
-            "source": recipe["data"]["source"],
-            "splits": {split: len(pairs) for split, pairs in data.pairs.items()},
-            "split_rule": SPLIT_RULES.get(recipe["data"]["source"], "train/validation/test"),
-        },
-        "metrics": {
-            **{
-                f"{split}_exact_match": round(exact_match(model, data.pairs[split]), 4)
-                for split in tests
-            },
-            "evaluation": "share of outputs equal to the target string, greedy decoding",
-        },  # fmt: skip
+        "dataset": dataset,
+        "metrics": metrics(data, model),
         "architecture": {"class": "zoo.models.Seq2Seq", **recipe["model"]},
     }
 
@@ -231,9 +292,17 @@ SPLIT_RULES = {
     "formats), test_unseen seed+3 (formats never seen in training), test_distractor "
     "seed+4 (every date inside long filler text)",
     "tsv": "file order: first 90% train, next 5% validation, last 5% test",
+    "anki": "by source sentence: a seeded permutation of the distinct source sentences gives "
+    "test_sources for test, as many for validation, the rest for train, each with all its "
+    "pairs (so no test or validation sentence is trained on); training drops pairs over the "
+    "model's token limits",
 }
 
 
 def summary(card):
-    scores = ", ".join(f"{k} {v:.4f}" for k, v in card["metrics"].items() if k.endswith("match"))
+    scores = ", ".join(
+        f"{k} {v:.4f}" if k.endswith("match") else f"{k} {v:.2f}"
+        for k, v in card["metrics"].items()
+        if k.endswith(("match", "bleu", "chrf", "beam5"))
+    )
     return f"{card['name']}: {scores}"
