@@ -20,7 +20,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from exports.text_ops import GraphVocabulary
+from exports.text_ops import GraphSubwords, GraphVocabulary
+from zoo import subwords
+from zoo.models import seq2seq
 from zoo.models.char_lm import CharLM
 from zoo.models.fast_style import FastStyle
 from zoo.models.seq2seq import WHITESPACE, Seq2Seq
@@ -259,18 +261,33 @@ class Seq2SeqGraphs(Graphs):
     texts -> texts, tokenised and detokenised inside the graph."""
 
     LIMITS = ("max_text_chars",)
+    EXAMPLES = {
+        "chars": ["Tuesday, March 3rd 2015", "3 Jan 1999", "the 12th of October, 2021"],
+        "subwords": ["¿Dónde está la estación?", "Tom no quería hacerlo.", "Tengo 3 gatos."],
+    }
 
     def __init__(self, model, limits=None):
         super().__init__(model, limits)
-        self.limits["max_text_chars"] = min(self.limits["max_text_chars"], model.max_input_length)
-        self.source = GraphVocabulary(model.source.tokens)
-        self.target = GraphVocabulary(model.target.tokens)
+        chars = model.tokenizer == "chars"
+        most = model.max_input_length if chars else seq2seq.MAX_TEXT_CHARS
+        self.limits["max_text_chars"] = min(self.limits["max_text_chars"], most)
+        vocabulary = GraphVocabulary if chars else GraphSubwords
+        self.source = vocabulary(model.source.tokens)
+        self.target = vocabulary(model.target.tokens)
 
     def resources(self):
         return [self.source, self.target]
 
     def reference(self, signature, feed):
-        return {"output": _strings(self.model.translate([t.decode() for t in feed["text"]]))}
+        texts = [t.decode() for t in feed["text"]]
+        if signature == "serving_default":
+            return {"output": _strings(self.model.translate(texts))}
+        ids = self.model.encode_texts(texts)
+        pieces = np.full(ids.shape, b"", object)
+        for row, text in enumerate(texts):
+            found = self.model.source.pieces(text)
+            pieces[row, : len(found)] = [p.encode() for p in found]
+        return {"token_ids": ids, "tokens": pieces}
 
     @property
     def state_names(self):
@@ -327,23 +344,38 @@ class Seq2SeqGraphs(Graphs):
 
     @property
     def signatures(self):
-        return {"serving_default": (self.translate, [spec((None,), tf.string, "text")])}
+        text = [spec((None,), tf.string, "text")]
+        if self.model.tokenizer == "chars":
+            return {"serving_default": (self.translate, text)}
+        return {"serving_default": (self.translate, text), "tokenize": (self.tokenize, text)}
+
+    def tokenize(self, text):
+        """Source ids and pieces as the model reads them (padded with the
+        source pad id and ""): the tokeniser inside this graph, to compare."""
+        text = _checked_bytes(text, self.limits["max_text_chars"], "input text bytes")
+        ids = self.source.encode(text)
+        pieces = tf.gather(self.source.tokens, ids)
+        return {"token_ids": ids.to_tensor(self.model.source_pad), "tokens": pieces.to_tensor("")}
 
     def translate(self, text):
         most = self.limits["max_text_chars"]
         text = _checked_bytes(text, most, "input text bytes")
         blank = tf.strings.regex_full_match(text, f"[{_re_class(WHITESPACE)}]*")
-        ids = self.source.encode(text)
-        lengths = ids.row_lengths()
-        checks = [
-            tf.debugging.Assert(
-                tf.logical_not(tf.reduce_any(blank)), ["empty or whitespace-only input text"]
-            ),
+        not_blank = tf.debugging.Assert(
+            tf.logical_not(tf.reduce_any(blank)), ["empty or whitespace-only input text"]
+        )
+        chars = tf.strings.length(text, unit="UTF8_CHAR")
+        short = tf.debugging.assert_less_equal(
+            chars, most, f"an input text is over {most} characters"
+        )
+        with tf.control_dependencies([not_blank, short]):
+            ids = self.source.encode(text)
+        lengths, longest = ids.row_lengths(), self.model.max_input_length
+        checks = [  # for character models, implied by the check above
             tf.debugging.assert_less_equal(
-                lengths,
-                tf.cast(most, lengths.dtype),
-                f"an input text is over {most} characters",
+                lengths, tf.cast(longest, lengths.dtype), f"an input text is over {longest} tokens"
             ),
+            tf.debugging.assert_positive(lengths, "an input text has no tokens"),
         ]
         with tf.control_dependencies(checks):
             padded = ids.to_tensor(self.model.source_pad)
@@ -354,8 +386,26 @@ class Seq2SeqGraphs(Graphs):
         keep = before_end & tf.not_equal(tokens, self.model.pad)
         return {"output": self.target.decode(tokens, keep), "log_prob": log_prob}
 
+    def tokenisation(self):
+        """How apps turn text into source ids and target ids into text."""
+        if self.model.tokenizer == "chars":
+            return {"kind": "chars", "rule": "one id per character; unknown characters -> oov"}
+        return {
+            "kind": "subwords",
+            "separators": subwords.SEPARATORS,
+            "rewrites": [list(r) for r in subwords.REWRITES],
+            "mark": subwords.MARK,
+            "space": subwords.SPACE,
+            "max_piece": subwords.MAX_PIECE,
+            "rule": "separator runs -> one space; prepend one space; apply rewrites in order "
+            "(RE2 / JavaScript patterns); split at mark, dropping empty strings; split each "
+            "pre-token into the longest vocabulary piece (at most max_piece characters) from its "
+            "start, then from where it ended...; a character no piece covers -> oov. Output: "
+            "join the pieces, space -> ' ', strip spaces at both ends",
+        }  # fmt: skip
+
     def examples(self):
-        texts = ["Tuesday, March 3rd 2015", "3 Jan 1999", "the 12th of October, 2021"]
+        texts = self.EXAMPLES[self.model.tokenizer]
         source_ids = self.model.encode_texts(texts)
         encoded = {k: v.numpy() for k, v in self.encoder(tf.constant(source_ids)).items()}
         start = np.full(len(texts), self.model.start, np.int32)
@@ -364,6 +414,7 @@ class Seq2SeqGraphs(Graphs):
             "encoder.onnx": [{"source_ids": source_ids}],
             "decoder.onnx": [decoder],
             "serving_default": [{"text": _strings(texts)}],
+            **({"tokenize": [{"text": _strings(texts)}]} if "tokenize" in self.signatures else {}),
         }
 
     def contract(self):
@@ -375,6 +426,7 @@ class Seq2SeqGraphs(Graphs):
             "target_vocabulary": m.target.tokens,
             "special_tokens": {"oov": [OOV, 0], "pad": [PAD, m.pad], "start": [START, m.start],
                                "end": [END, m.end], "source_pad": [PAD, m.source_pad]},
+            "tokenisation": self.tokenisation(),
             "max_input_length": m.max_input_length,
             "max_output_length": m.max_output_length,
             "decoding": "run encoder.onnx once; start decoder.onnx from token_ids = start and "

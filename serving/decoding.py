@@ -1,6 +1,6 @@
 """Search over a model's next-token scores in numpy: sampling for character
-LMs, greedy and beam search for seq2seq decoders. These restate the zoo
-models' own decoding rules (serving reads artifacts, it cannot import zoo),
+LMs, greedy and beam search for seq2seq decoders. These restate zoo.decoding's
+rules (serving reads artifacts, it cannot import zoo),
 so an app using onnxruntime gets the strings the Keras model gives."""
 
 import numpy as np
@@ -92,15 +92,8 @@ class Decoder:
         return seqs[np.arange(batch), best], scores[np.arange(batch), best]
 
     def decode(self, states, context, max_length, beam_width=1, length_penalty=0.0):
-        """Greedy, or beam search that keeps greedy's answer where that
-        scores at least as well (as zoo's Seq2Seq.decode does) -> tokens."""
+        """Greedy (beam_width 1) or beam search, as zoo.decoding -> tokens."""
         batch = len(states[0])
-        greedy = self.greedy(states, context, batch, max_length)
         if beam_width == 1:
-            return greedy[0]
-        beam = self.beam(states, context, batch, max_length, beam_width, length_penalty)
-        normed = [
-            logp / ((5.0 + (tokens != self.pad).sum(axis=1)) / 6.0) ** length_penalty
-            for tokens, logp in (greedy, beam)
-        ]
-        return np.where((normed[1] >= normed[0])[:, None], beam[0], greedy[0])
+            return self.greedy(states, context, batch, max_length)[0]
+        return self.beam(states, context, batch, max_length, beam_width, length_penalty)[0]

@@ -8,6 +8,7 @@ which holds the vocabularies, special tokens, state names and the sha256
 of every file (checked before anything is loaded).
 """
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -17,6 +18,7 @@ import onnxruntime as ort
 
 from serving.decoding import Decoder, sample
 from serving.layout import version_folders
+from serving.subwords import Subwords
 from serving.words import Tokenizer
 
 SIDECAR = "zoo.json"
@@ -95,16 +97,16 @@ class OnnxModel:
         """Strings in, strings out, as zoo's Seq2Seq.translate (greedy, or
         beam search with `beam_width` > 1)."""
         self._expect("seq2seq", "translate")
-        texts = self._check_texts(texts)
+        rows = self._source_rows(texts)
         if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
             raise ValueError(f"`beam_width` must be an int >= 1, got {beam_width!r}")
-        if not texts:
+        if not rows:
             return []
         c = self.contract
         special = {k: v[1] for k, v in c["special_tokens"].items()}
-        source = np.full((len(texts), max(map(len, texts))), special["source_pad"], np.int32)
-        for i, text in enumerate(texts):
-            source[i, : len(text)] = encode(text, c["source_vocabulary"])
+        source = np.full((len(rows), max(map(len, rows))), special["source_pad"], np.int32)
+        for i, row in enumerate(rows):
+            source[i, : len(row)] = row
         encoded = self.run("encoder", {"source_ids": source})
         inputs = [i.name for i in self.sessions["decoder"].get_inputs()]
         state_names = [n for n in inputs if n.startswith("state_")]
@@ -132,16 +134,34 @@ class OnnxModel:
         )
         return [self._detokenize(row, special) for row in tokens]
 
+    @functools.cached_property
+    def _codecs(self):
+        """(source encode: str -> ids, target decode: ids -> str), from zoo.json."""
+        c = self.contract
+        spec = c.get("tokenisation", {"kind": "chars"})
+        if spec["kind"] == "subwords":
+            source = Subwords(spec, c["source_vocabulary"])
+            return source.encode, Subwords(spec, c["target_vocabulary"]).decode
+        target = c["target_vocabulary"]
+        return (lambda text: encode(text, c["source_vocabulary"])), (
+            lambda ids: "".join(target[i] for i in ids)
+        )
+
     def _detokenize(self, row, special):
         row = list(row)
         row = row[: row.index(special["end"])] if special["end"] in row else row
-        return "".join(self.contract["target_vocabulary"][t] for t in row if t != special["pad"])
+        return self._codecs[1]([t for t in row if t != special["pad"]])
 
-    def _check_texts(self, texts):
+    def _source_rows(self, texts):
+        """Source ids per text, refused (naming the input) as the
+        SavedModel refuses them: blank, too many characters or tokens."""
         texts = _check_strings(texts)
         # max_text_chars is at most max_input_length; exports before limits lack it.
         limit = self.limits.get("max_text_chars", self.contract["max_input_length"])
+        longest = self.contract["max_input_length"]
         blank = self.contract.get("blank_characters", " \t\n\r\f\v")
+        encode_text = self._codecs[0]
+        rows = []
         for i, text in enumerate(texts):
             if not text.strip(blank):
                 raise ValueError(f"input {i} is empty or only whitespace")
@@ -149,7 +169,14 @@ class OnnxModel:
                 raise ValueError(
                     f"input {i} has {len(text)} characters; this model reads at most {limit}"
                 )
-        return texts
+            rows.append(encode_text(text))
+            if not len(rows[-1]):
+                raise ValueError(f"input {i} is empty or only whitespace: it has no tokens")
+            if len(rows[-1]) > longest:
+                raise ValueError(
+                    f"input {i} has {len(rows[-1])} tokens; this model reads at most {longest}"
+                )
+        return rows
 
     # ---- text classifiers --------------------------------------------------------
     def predict_proba(self, texts):
@@ -270,10 +297,10 @@ def _check_strings(texts):
 def _kind(sessions, contract):
     if "class" in contract and "inputs" in contract:
         return "tensors"  # any Keras model: OnnxModel.run("model", {input: array})
-    if "tokenisation" in contract:
-        return "classifier"
     if {"encoder", "decoder"} <= set(sessions):
         return "seq2seq"
+    if "tokenisation" in contract:
+        return "classifier"
     inputs = {i.name for i in sessions["model"].get_inputs()} if "model" in sessions else set()
     if "token_ids" in inputs:
         return "char-lm"

@@ -165,7 +165,10 @@ def run_translate(args):
     )
     for output in outputs:
         print(output)
-    if args.plot:
+    if args.plot and model.tokenizer == "subwords":
+        inputs, words, matrix = model.word_alignment(args.texts[0], args.beam_width)
+        attention_heatmap(matrix, inputs, words, args.plot, title=args.model, unit="words")
+    elif args.plot:
         attention_heatmap(weights[0], args.texts[0], outputs[0], args.plot, title=args.model)
     return 0
 

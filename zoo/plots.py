@@ -28,23 +28,25 @@ def word_heatmap(tokens, weights, path, title=None, per_line=12):
     _save(fig, path)
 
 
-def attention_heatmap(weights, source, output, path, title=None):
+def attention_heatmap(weights, source, output, path, title=None, unit="characters"):
     """Save a heatmap of attention `weights` (output steps x source
-    characters) to `path` (PNG): which input characters the decoder looked
-    at while writing each output character (the last row is END)."""
+    `unit`s) to `path` (PNG): which input characters (or words) the decoder
+    looked at while writing each output one (the last row is END)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = [*output, "<end>"][: len(weights)]
-    width = max(4.0, 0.28 * len(source) + 1.5)
+    width = max(4.0, (0.28 if unit == "characters" else 0.8) * len(source) + 1.5)
     fig, ax = plt.subplots(figsize=(width, max(2.5, 0.3 * len(rows) + 1.2)))
     image = ax.imshow(weights, cmap="viridis", aspect="auto", vmin=0.0)
-    ax.set_xticks(range(len(source)), [c if c != " " else "␣" for c in source])
+    chars = unit == "characters"
+    ax.set_xticks(range(len(source)), [c if c != " " else "␣" for c in source],
+                  rotation=0 if chars else 45, ha="center" if chars else "right")  # fmt: skip
     ax.set_yticks(range(len(rows)), rows)
-    ax.set_xlabel("input characters")
-    ax.set_ylabel("output characters")
+    ax.set_xlabel(f"input {unit}")
+    ax.set_ylabel(f"output {unit}")
     if title:
         ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.03)

@@ -4,6 +4,7 @@
 //
 //   node zoo.mjs generate exports/char-lstm-shakespeare/1 "ROMEO:" 200
 //   node zoo.mjs translate exports/date-normalizer/1 "Tuesday, March 3rd 2015" "1 Feb 2003"
+//   node zoo.mjs translate exports/translate-spa-eng/1 "¿Dónde está la estación?"
 //   node zoo.mjs classify exports/sentiment-imdb/1 "A wonderful film." "Dull."
 //
 // generate and translate decode greedily; all print JSON: {"text": ...},
@@ -70,15 +71,72 @@ export async function generate({ contract, sessions }, prompt, length) {
   return text;
 }
 
+// zoo.json's subword "tokenisation", step by step: the ids zoo.subwords
+// gives in Python (longest known piece first; uncovered characters -> 0).
+export function subwordIds(spec, index, text) {
+  let marked = " " + text.replace(regex(`[${spec.separators}]+`), " ");
+  for (const [pattern, replacement] of spec.rewrites) {
+    marked = marked.replace(regex(pattern), replacement.replace("\\1", "$1"));
+  }
+  const ids = [];
+  for (const word of marked.split(spec.mark).filter(Boolean)) {
+    const chars = Array.from(word);
+    for (let i = 0, size; i < chars.length; i += size) {
+      for (size = Math.min(spec.max_piece, chars.length - i); size > 0; size--) {
+        const id = index.get(chars.slice(i, i + size).join(""));
+        if (id !== undefined) {
+          ids.push(id);
+          break;
+        }
+      }
+      if (size === 0) {
+        ids.push(0);
+        size = 1;
+      }
+    }
+  }
+  return ids;
+}
+
+// A translator's text <-> ids, characters or subwords as its zoo.json says.
+function textCodec(contract) {
+  const spec = contract.tokenisation ?? { kind: "chars" };
+  if (spec.kind !== "subwords") {
+    return {
+      encode: (text) => encode(text, contract.source_vocabulary),
+      decode: (ids) => ids.map((id) => contract.target_vocabulary[id]).join(""),
+    };
+  }
+  const index = new Map(contract.source_vocabulary.map((token, id) => [token, id]));
+  return {
+    encode: (text) => subwordIds(spec, index, text),
+    decode: (ids) =>
+      ids
+        .map((id) => contract.target_vocabulary[id])
+        .join("")
+        .replaceAll(spec.space, " ")
+        .replace(/^ +| +$/g, ""),
+  };
+}
+
 // Greedy translation of a batch of texts with the encoder and decoder-step
 // graphs, as zoo.json's "decoding" describes.
 export async function translate({ contract, sessions }, texts) {
   const special = Object.fromEntries(
     Object.entries(contract.special_tokens).map(([k, [, id]]) => [k, id]),
   );
-  const width = Math.max(...texts.map((t) => Array.from(t).length));
+  const codec = textCodec(contract);
+  const rows = texts.map((text, i) => {
+    const ids = codec.encode(text);
+    if (!ids.length) throw new Error(`input ${i} is empty or only whitespace: it has no tokens`);
+    if (ids.length > contract.max_input_length) {
+      throw new Error(`input ${i} has ${ids.length} tokens; this model reads at most ${contract.max_input_length}`);
+    }
+    return ids;
+  });
+  const width = Math.max(...rows.map((ids) => ids.length));
   const source = new Int32Array(texts.length * width).fill(special.source_pad);
-  texts.forEach((text, row) => source.set(encode(text, contract.source_vocabulary), row * width));
+  rows.forEach((ids, row) => source.set(ids, row * width));
   const encoded = await sessions.encoder.run({
     source_ids: new ort.Tensor("int32", source, [texts.length, width]),
   });
@@ -99,11 +157,11 @@ export async function translate({ contract, sessions }, texts) {
     tokens.forEach((token, row) => {
       if (finished[row]) return;
       if (token === special.end) finished[row] = true;
-      else outputs[row].push(contract.target_vocabulary[token]);
+      else outputs[row].push(token);
     });
     for (const name of stateNames) feeds[name] = out[`next_${name}`];
   }
-  return outputs.map((chars) => chars.join(""));
+  return outputs.map((ids) => codec.decode(ids));
 }
 
 // A pattern from zoo.json (RE2 spelling, \\x{HHHH} = a code point) as a JS RegExp.
@@ -163,9 +221,11 @@ async function main([command, dir, ...rest]) {
     return { text: await generate(model, prompt, Number(length)) };
   }
   if (command === "translate") return { outputs: await translate(model, rest) };
+  if (command === "source-ids") return { ids: rest.map((text) => textCodec(model.contract).encode(text)) };
   if (command === "classify") return await classify(model, rest);
   throw new Error(
-    "usage: node zoo.mjs generate DIR PROMPT LENGTH | translate DIR TEXT... | classify DIR TEXT...",
+    "usage: node zoo.mjs generate DIR PROMPT LENGTH | translate DIR TEXT... | " +
+      "source-ids DIR TEXT... | classify DIR TEXT...",
   );
 }
 
