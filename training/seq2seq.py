@@ -277,8 +277,8 @@ def model_card(data, model, history, distribute, mixed_precision):
         "split_rule": SPLIT_RULES.get(source, "train/validation/test"),
     }
     if source == "anki":
-        dataset.update(file=recipe["data"]["file"], terms=translation.ANKI_TERMS,
-                       trained_pairs=len(data.train))  # fmt: skip
+        dataset.update(name=translation.ANKI_NAME, file=recipe["data"]["file"],
+                       terms=translation.ANKI_TERMS, trained_pairs=len(data.train))  # fmt: skip
     return {
         **card,
         "dataset": dataset,

@@ -6,6 +6,7 @@ import gzip
 import numpy as np
 
 # manythings.org/anki files: English<TAB>translation[<TAB>attribution] per line.
+ANKI_NAME = "Tatoeba sentence pairs as published by manythings.org/anki"
 ANKI_TERMS = "CC BY 2.0 (Tatoeba sentences): attribute www.manythings.org/anki and tatoeba.org"
 
 
@@ -59,17 +60,26 @@ def scores(hypotheses, refs):
     }
 
 
+def translations(model, sources, beam_width=1, length_penalty=0.0):
+    """The model's translations; "" for a source over its token limit (it
+    refuses those), so they count against it instead of dropping out."""
+    fits = [0 < len(model.source.encode(s)) <= model.max_input_length for s in sources]
+    done = iter(model.translate([s for s, ok in zip(sources, fits, strict=True) if ok],
+                                beam_width, length_penalty=length_penalty))  # fmt: skip
+    return [next(done) if ok else "" for ok in fits]
+
+
 def evaluate(model, pairs, beam_width=1, length_penalty=0.0):
     """BLEU and chrF of the model's translations of the distinct sources."""
     sources, refs = references(pairs)
-    return scores(model.translate(sources, beam_width, length_penalty=length_penalty), refs)
+    return scores(translations(model, sources, beam_width, length_penalty), refs)
 
 
 def by_length(model, pairs, edges=(5, 10, 15, 20, 30), beam_width=1):
     """[(label, sentences, BLEU)] by source length in words (Bahdanau et
     al. 2015, figure 2)."""
     sources, refs = references(pairs)
-    hypotheses = model.translate(sources, beam_width)
+    hypotheses = translations(model, sources, beam_width)
     words = np.array([len(s.split()) for s in sources])
     bounds = [0, *edges, 10**9]
     rows = []

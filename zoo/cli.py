@@ -110,6 +110,8 @@ def headline(metrics):
     """The card's main test figure, in words."""
     if "bits_per_char" in metrics.get("test", {}):
         return f"{metrics['test']['bits_per_char']:.3f} bits/char (test)"
+    if "test_bleu_beam5" in metrics:
+        return f"BLEU {metrics['test_bleu_beam5']:.1f} (test, beam 5)"
     if "test_accuracy" in metrics:
         return f"{metrics['test_accuracy']:.2%} accuracy (test)"
     if "test_exact_match" in metrics:

@@ -24,7 +24,7 @@ from serving import OnnxModel  # noqa: E402
 
 request = json.loads(sys.argv[1])
 out = {}
-for name, (directory, kind) in request["models"].items():
+for name, (directory, kind, texts, width) in request["models"].items():
     model = OnnxModel(directory)
     if kind == "generate":
         out[name] = [
@@ -36,8 +36,7 @@ for name, (directory, kind) in request["models"].items():
         out[name] = [model.predict_proba(reviews).tolist(), model.classify(reviews), tokens,
                      weights.tolist()]  # fmt: skip
     elif kind == "translate":
-        texts = request["texts"]
-        out[name] = [model.translate(texts), model.translate(texts, beam_width=4)]
+        out[name] = [model.translate(texts), model.translate(texts, beam_width=width)]
     else:
         image = np.random.default_rng(0).integers(0, 256, (33, 40, 3)).astype(np.uint8)
         out[name] = model.stylize(image).tolist()

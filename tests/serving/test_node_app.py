@@ -45,10 +45,26 @@ def test_node_generates_what_python_onnxruntime_generates(node, exported_models,
         assert node("generate", directory, prompt, length)["text"] == want
 
 
-@pytest.mark.parametrize("name", ["date-normalizer", "date-normalizer-no-attention"])
+# Accents, ¿¡, numbers, unseen words and characters, separator runs.
+SPANISH = ["¿Dónde está la estación?", "¡Tengo 3 gatos y 12 perros!", "El ornitorrinco desayuna.",
+           "Tom   no\tquería ☃ hacerlo…", "Ella dijo: «sí» 😀."]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["date-normalizer", "date-normalizer-no-attention",
+                                  "translate-spa-eng"])  # fmt: skip
 def test_node_translates_what_python_onnxruntime_translates(node, exported_models, name):
     directory = exported_models[1][name]
-    assert node("translate", directory, *TEXTS)["outputs"] == OnnxModel(directory).translate(TEXTS)
+    texts = SPANISH if name.startswith("translate-") else TEXTS
+    assert node("translate", directory, *texts)["outputs"] == OnnxModel(directory).translate(texts)
+
+
+def test_node_reads_the_subword_ids_python_reads(node, exported_models):
+    import zoo
+
+    directory = exported_models[1]["translate-spa-eng"]
+    keras_model = zoo.load("translate-spa-eng")
+    got = node("source-ids", directory, *SPANISH)["ids"]
+    assert got == [keras_model.source.encode(text).tolist() for text in SPANISH]
 
 
 REVIEWS = ["A wonderful, moving film!", "Dull<br />and TEDIOUS; I didn’t care.", "café 😀 naïve"]

@@ -17,6 +17,7 @@ from serving import GrpcClient, RestClient, ServingError
 from serving.server import EmbeddedServer
 
 TEXTS = ["Tuesday, March 3rd 2015", "1 Feb 2003", "on 31.12.99 at noon"]
+SPANISH = ["¿Dónde está la estación?", "Tengo 3 gatos.", "¡Qué día más bonito!"]
 PROMPTS = ["ROMEO:", "First Citizen:\n", ""]
 REVIEWS = ["A wonderful, moving film.", "Dull and tedious; I didn't care.", "not bad"]
 LENGTHS = [50, 20, 35]
@@ -53,12 +54,16 @@ def close_images(got, want):
     return got.shape == want.shape and np.abs(got.astype(int) - want.astype(int)).max() <= 1
 
 
+def texts_for(name):
+    return SPANISH if name.startswith("translate-") else TEXTS
+
+
 def expected(name):
     model = zoo.load(name)
     if hasattr(model, "classify"):
         return model.predict_proba(REVIEWS), model.classify(REVIEWS)
     if hasattr(model, "translate"):
-        return model.translate(TEXTS)
+        return model.translate(texts_for(name))
     if hasattr(model, "generate"):
         return [model.generate(p, n, temperature=0) for p, n in zip(PROMPTS, LENGTHS, strict=True)]
     return model.stylize(image())
@@ -70,7 +75,7 @@ def lm_columns():
 
 def test_every_exported_model_is_served(server, names):
     assert server.repository.names() == names
-    assert len(names) == 11
+    assert len(names) == 12
 
 
 def test_rest_round_trip_every_model_both_formats(rest, names):
@@ -82,11 +87,11 @@ def test_rest_round_trip_every_model_both_formats(rest, names):
             assert [r["label"] for r in rows] == want[1]
             columns = rest.predict(name, inputs={"text": REVIEWS})
             np.testing.assert_allclose(columns["probability"], want[0], atol=1e-5)
-        elif "date" in name:
-            rows = rest.predict(name, instances=TEXTS)
+        elif "date" in name or name.startswith("translate-"):
+            rows = rest.predict(name, instances=texts_for(name))
             assert [r["output"] for r in rows] == want
             assert all(r["log_prob"] < 0 for r in rows)
-            assert list(rest.predict(name, inputs={"text": TEXTS})["output"]) == want
+            assert list(rest.predict(name, inputs={"text": texts_for(name)})["output"]) == want
         elif name.startswith("char-"):
             columns = lm_columns()
             rows = zip(*columns.values(), strict=True)
@@ -123,8 +128,8 @@ def test_grpc_round_trip_every_model(grpc_client, names):
             tokens, weights = zoo.load(name).explain(REVIEWS[0])
             assert [t.decode() for t in explained["tokens"][0]] == tokens
             np.testing.assert_allclose(explained["weights"][0], weights, atol=1e-5)
-        elif "date" in name:
-            got = grpc_client.predict(name, {"text": np.array(TEXTS, object)})
+        elif "date" in name or name.startswith("translate-"):
+            got = grpc_client.predict(name, {"text": np.array(texts_for(name), object)})
             assert [t.decode() for t in got["output"]] == want
         elif name.startswith("char-"):
             feed = {
