@@ -24,12 +24,12 @@ def card():
 
 
 @functools.cache
-def test_split():
+def held_out():
     return translation.references(seq2seq.load_pairs(load_recipe(NAME)["data"])["test"])
 
 
 def test_card_bleu_is_recomputed_on_the_test_sentences():
-    sources, refs = test_split()
+    sources, refs = held_out()
     assert len(sources) == 2000 and card()["dataset"]["splits"]["test"] == sum(map(len, refs))
     got = translation.scores(translation.translations(model(), sources), refs)
     assert abs(got["bleu"] - card()["metrics"]["test_bleu"]) <= 0.5
@@ -37,7 +37,7 @@ def test_card_bleu_is_recomputed_on_the_test_sentences():
 
 
 def test_the_raw_beam_never_scores_below_greedy():
-    sources, _ = test_split()
+    sources, _ = held_out()
     ids = model().encode_texts(sources[:256])
     _, greedy, _ = model().decode(ids)
     _, beam, _ = model().decode(ids, beam_width=5)
