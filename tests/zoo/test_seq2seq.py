@@ -177,13 +177,20 @@ def test_scheduled_sampling_feeds_the_models_own_predictions():
 def test_keras_round_trip_is_exact(tmp_path):
     model = tiny("bahdanau-normalized", cell="lstm")
     path = tmp_path / "s2s.keras"
+    again = round_trip(model, TEXTS, path)
+    assert isinstance(again, Seq2Seq) and again.vocabulary == model.vocabulary
+
+
+def round_trip(model, texts, path):
+    """The model saved and loaded, once its logits and beam translations
+    of `texts` are checked equal."""
     model.save(path)
     again = keras.saving.load_model(path)
-    assert isinstance(again, Seq2Seq) and again.vocabulary == model.vocabulary
-    ids = model.encode_texts(TEXTS)
-    tin = np.full((len(TEXTS), 4), model.start, np.int32)
+    ids = model.encode_texts(texts)
+    tin = np.full((len(texts), 4), model.start, np.int32)
     np.testing.assert_array_equal(again((ids, tin)), model((ids, tin)))
-    assert again.translate(TEXTS, beam_width=3) == model.translate(TEXTS, beam_width=3)
+    assert again.translate(texts, beam_width=3) == model.translate(texts, beam_width=3)
+    return again
 
 
 def test_bad_input():
@@ -233,14 +240,9 @@ def tiny_subwords(attention="bahdanau", max_input_length=24):
 
 def test_subword_model_round_trips_through_keras_exactly(tmp_path):
     model = tiny_subwords()
-    model.save(tmp_path / "t.keras")
-    again = keras.saving.load_model(tmp_path / "t.keras")
+    again = round_trip(model, SPANISH, tmp_path / "t.keras")
     assert again.tokenizer == "subwords" and again.readout_dim == 5
     assert again.source == model.source and again.target == model.target
-    ids = model.encode_texts(SPANISH)
-    tin = np.full((len(SPANISH), 4), model.start, np.int32)
-    np.testing.assert_array_equal(again((ids, tin)), model((ids, tin)))
-    assert again.translate(SPANISH, beam_width=3) == model.translate(SPANISH, beam_width=3)
 
 
 def test_subword_attention_rows_sum_to_one_with_zeros_on_padding():
