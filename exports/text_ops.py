@@ -95,21 +95,21 @@ class GraphSubwords(tf.Module):
 
     def encode(self, texts):
         """(B,) strings -> ragged int32 ids (B, None)."""
-        words = self.pretokenize(texts)
-        pieces = self._greedy(words.flat_values)  # (words, None)
-        return words.with_flat_values(pieces).merge_dims(1, 2)
+        pretokens = self.pretokenize(texts)
+        pieces = self._greedy(pretokens.flat_values)  # (pre-tokens, None)
+        return pretokens.with_flat_values(pieces).merge_dims(1, 2)
 
-    def _greedy(self, words):
+    def _greedy(self, pretokens):
         """The longest known piece from each position, as zoo.subwords'
-        greedy_pieces: one loop turn per character of the longest word."""
-        length = tf.strings.length(words, unit="UTF8_CHAR")
+        greedy_pieces: one loop turn per character of the longest pre-token."""
+        length = tf.strings.length(pretokens, unit="UTF8_CHAR")
         turns = tf.maximum(tf.reduce_max(tf.concat([length, [0]], 0)), 1)
         found = tf.TensorArray(tf.int32, size=turns, element_shape=tf.TensorShape([None]))
 
         def turn(t, position, found):
             best_size, best_id = tf.ones_like(position), tf.zeros_like(position)  # OOV
             for size in range(1, subwords.MAX_PIECE + 1):
-                piece = tf.strings.substr(words, position, tf.fill(tf.shape(words), size),
+                piece = tf.strings.substr(pretokens, position, tf.fill(tf.shape(pretokens), size),
                                           unit="UTF8_CHAR")  # fmt: skip
                 known = tf.cast(self.table.lookup(piece), tf.int32)
                 fits = (known >= 0) & (position + size <= length)
@@ -122,7 +122,7 @@ class GraphSubwords(tf.Module):
         _, _, found = tf.while_loop(
             lambda t, *_: t < turns, turn, (0, tf.zeros_like(length), found)
         )
-        ids = tf.transpose(found.stack())  # (words, turns)
+        ids = tf.transpose(found.stack())  # (pre-tokens, turns)
         return tf.ragged.boolean_mask(ids, ids >= 0)
 
     def decode(self, ids, keep):

@@ -179,7 +179,7 @@ class Seq2Seq(keras.Model):
 
         def body(carry, x):
             states, previous = carry
-            token = ops.where(ops.greater(x[:, 1], 0), self._best(previous), x[:, 0])
+            token = ops.where(ops.greater(x[:, 1], 0), self.search.best(previous), x[:, 0])
             logits, states, _ = self.step(token, states, encoded, training)
             return states, logits
 
@@ -190,9 +190,6 @@ class Seq2Seq(keras.Model):
         return ops.transpose(logits, (1, 0, 2))
 
     # ---- decoding ------------------------------------------------------------
-    def _best(self, logits):
-        return self.search.best(logits)
-
     def _search_inputs(self, source_ids):
         encoded = self.encode(source_ids)
         context = (*encoded[:3], None, encoded[4])  # states travel apart from the context
@@ -269,23 +266,23 @@ class Seq2Seq(keras.Model):
         check_width(beam_width)
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
-            ids = np.full((len(chunk), max(map(len, chunk))), self.source_pad, np.int32)
-            for i, row in enumerate(chunk):
-                ids[i, : len(row)] = row
-            yield ids, chunk
+            yield self._padded(chunk), chunk
 
     def encode_texts(self, texts):
         """Source ids (B, longest) padded with PAD, of checked texts."""
-        return next(self._batches(texts, 1, max(len(texts), 1)))[0]
+        return self._padded(self.encode_checked(texts))
+
+    def _padded(self, rows):
+        ids = np.full((len(rows), max(map(len, rows))), self.source_pad, np.int32)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = row
+        return ids
 
     def output_ids(self, row):
         """A decoded row's ids before END, without padding."""
         row = list(row)
         row = row[: row.index(self.end)] if self.end in row else row
         return [t for t in row if t != self.pad]
-
-    def decode_tokens(self, row):
-        return self.target.decode(self.output_ids(row))
 
     def encode_checked(self, texts):
         """The source ids of each text, or TypeError / ValueError naming
