@@ -8,6 +8,7 @@ repeats once per beam. Both searches run as fixed-length `keras.ops.scan`
 loops; finished sequences continue with padding.
 """
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -106,6 +107,32 @@ class Search:
         best = ops.top_k(scores / penalty, 1)[1]  # (B, 1)
         return tuple(_take_best(x, best) for x in (seqs, scores, attn))
 
+    def forced(self, states, context, teacher, own, step=None):
+        """Teacher forcing over `teacher` (B, L) decoder inputs (START
+        first); where `own` (B, L) is set, the model's previous best token
+        is fed instead (scheduled sampling). `step` defaults to the
+        search's (pass a training-mode one) -> logits (B, L, V), attention
+        (B, L, T)."""
+        step = step or self.step
+        batch, steps = ops.shape(teacher)[0], ops.shape(context[0])[1]
+        init = (
+            list(states),
+            ops.zeros((batch, self.vocab_size), dtype="float32"),
+            ops.zeros((batch, steps), dtype="float32"),
+        )
+
+        def body(carry, x):
+            states, previous, _ = carry
+            token = ops.where(ops.greater(x[:, 1], 0), self.best(previous), x[:, 0])
+            logits, states, weights = step(token, states, context)
+            return list(states), ops.cast(logits, "float32"), ops.cast(weights, "float32")
+
+        # One tensor to scan over: Keras' TensorFlow scan fails on several
+        # when the length is unknown (batches padded to their own longest).
+        xs = ops.stack([ops.transpose(teacher), ops.transpose(ops.cast(own, "int32"))], axis=-1)
+        _, (_, logits, weights) = scan_states(body, init, xs)
+        return ops.transpose(logits, (1, 0, 2)), ops.transpose(weights, (1, 0, 2))
+
     def decode(self, states, context, batch, max_length, beam_width=1, length_penalty=0.0):
         """Greedy (beam_width 1) or beam search -> tokens, log-probability,
         attention. The raw beam: no fallback to greedy's answer."""
@@ -121,6 +148,16 @@ def scan_states(step, init, xs=None, length=None, keep=True):
     outputs of another structure cannot pass through it."""
     final, stacked = ops.scan(lambda c, x: (step(c, x),) * 2, init, xs, length)
     return (final, stacked) if keep else final
+
+
+def sampled(shape, probability, seed_generator):
+    """Scheduled sampling's draws (Bengio et al. 2015): True where a
+    (B, L) decoder input is to be the model's own previous prediction, with
+    `probability`; never the first (START)."""
+    time_major = (shape[1], shape[0])  # the order the draws have always been taken in
+    own = ops.less(keras.random.uniform(time_major, seed=seed_generator), probability)
+    own = ops.concatenate([ops.zeros_like(own[:1]), own[1:]], axis=0)
+    return ops.transpose(own)
 
 
 def check_width(beam_width):

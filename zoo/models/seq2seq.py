@@ -25,7 +25,7 @@ import numpy as np
 from keras import ops
 
 from zoo import layers
-from zoo.decoding import Search, check_width, scan_states
+from zoo.decoding import Search, check_width, sampled
 from zoo.models.compiled import compiled
 from zoo.subwords import SubwordVocabulary, word_spans, word_weights
 from zoo.text import END, PAD, START, CharVocabulary
@@ -167,27 +167,13 @@ class Seq2Seq(keras.Model):
         -> logits (B, L, V)."""
         source_ids, target_in = inputs
         encoded = self.encode(source_ids, training)
-        teacher = ops.transpose(target_in)  # (L, B): scan runs over time
         if training:
-            draw = keras.random.uniform(ops.shape(teacher), seed=self.seed_generator)
-            own = ops.less(draw, self.sampling_probability)
-            own = ops.concatenate([ops.zeros_like(own[:1]), own[1:]], axis=0)  # START stays
+            own = sampled(ops.shape(target_in), self.sampling_probability, self.seed_generator)
         else:
-            own = ops.zeros(ops.shape(teacher), dtype="bool")
-        batch = ops.shape(source_ids)[0]
-        init = (encoded[3], ops.zeros((batch, len(self.target)), dtype="float32"))
-
-        def body(carry, x):
-            states, previous = carry
-            token = ops.where(ops.greater(x[:, 1], 0), self.search.best(previous), x[:, 0])
-            logits, states, _ = self.step(token, states, encoded, training)
-            return states, logits
-
-        # One tensor to scan over: Keras' TensorFlow scan fails on several
-        # when the length is unknown (batches padded to their own longest).
-        xs = ops.stack([teacher, ops.cast(own, "int32")], axis=-1)  # (L, B, 2)
-        _, (_, logits) = scan_states(body, init, xs)
-        return ops.transpose(logits, (1, 0, 2))
+            own = ops.zeros(ops.shape(target_in), dtype="bool")
+        step = lambda t, s, e: self.step(t, s, e, training)  # noqa: E731
+        logits, _ = self.search.forced(encoded[3], encoded, target_in, own, step)
+        return logits
 
     # ---- decoding ------------------------------------------------------------
     def _search_inputs(self, source_ids):
