@@ -63,7 +63,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    from training import char_lm, fast_style, gatys, sentiment, seq2seq
+    from training import captioning, char_lm, fast_style, gatys, sentiment, seq2seq
     from training.packaging import PRETRAINED
     from training.recipe import list_recipes, load_recipe
 
@@ -73,6 +73,7 @@ def main(argv=None):
         "fast-style": fast_style,
         "style-transfer": gatys,
         "sentiment": sentiment,
+        "caption": captioning,
     }
 
     if args.list:

@@ -165,7 +165,41 @@ SENTIMENT_DEFAULTS = {
         "init_from": "",  # a classifier (shipped name or package) to start from
     },
 }
+# Every key a captioning recipe may set, with its default.
+CAPTION_DEFAULTS = {
+    "name": None,
+    "task": "caption",
+    "description": "",
+    "data": {
+        "dataset": "flickr8k",
+        "vgg_weights": "vgg19_notop.weights.h5",
+        "min_count": 5,
+        "batch_size": 64,
+    },
+    "model": {
+        "cell": "lstm",
+        "units": 512,
+        "embedding_dim": 256,
+        "attention": "soft",
+        "attention_units": 256,
+        "memory_dim": 512,
+        "dropout": 0.5,
+        "attention_penalty": 1.0,
+        "max_length": 24,
+        "cell_options": {},
+    },
+    "train": {
+        "epochs": 10,
+        "learning_rate": 1e-3,
+        "final_learning_rate": 5e-5,
+        "clipnorm": 5.0,
+        "seed": 0,
+        "scheduled_sampling": "none",
+        "max_sampling": 0.0,
+    },
+}
 DEFAULTS = {
+    "caption": CAPTION_DEFAULTS,
     "sentiment": SENTIMENT_DEFAULTS,
     "style-transfer": STYLE_TRANSFER_DEFAULTS,
     "char-lm": CHAR_LM_DEFAULTS,

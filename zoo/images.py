@@ -89,3 +89,33 @@ def write_image(path, array):
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+MAX_PIXELS = MAX_SIDE * MAX_SIDE  # an in-memory array beyond this is refused
+CHANNELS = {1: "L", 3: "RGB", 4: "RGBA"}
+
+
+def as_rgb(array, name="image"):
+    """uint8 (H, W, 3) RGB from an image array: uint8 or uint16 (scaled to
+    8 bits); (H, W) or (H, W, 1) greyscale, (H, W, 3) RGB or (H, W, 4) RGBA
+    (alpha composited on white, as read_image does). Anything else, or a
+    side under MIN_SIDE or more than MAX_PIXELS pixels, raises ImageError /
+    TypeError naming `name`."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{name} is a {type(array).__name__}, not a numpy image array")
+    if array.dtype not in (np.uint8, np.uint16):
+        raise TypeError(f"{name} has dtype {array.dtype}; give uint8 (or uint16) pixels")
+    image = array[..., None] if array.ndim == 2 else array
+    if image.ndim != 3 or image.shape[-1] not in CHANNELS:
+        raise ImageError(f"{name} has shape {array.shape}; expected (H, W), (H, W, 1|3|4)")
+    height, width = image.shape[:2]
+    if min(height, width) < MIN_SIDE:
+        raise ImageError(f"{name} is {width}x{height}; at least {MIN_SIDE} px a side")
+    if height * width > MAX_PIXELS:
+        raise ImageError(f"{name} is {width}x{height}; at most {MAX_PIXELS:,} pixels")
+    if image.dtype == np.uint16:
+        image = ((image.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    if image.shape[-1] == 3:
+        return np.ascontiguousarray(image)
+    mode = CHANNELS[image.shape[-1]]
+    return np.asarray(to_rgb(Image.fromarray(image[..., 0] if mode == "L" else image, mode)))

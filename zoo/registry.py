@@ -6,9 +6,10 @@ A model package is a directory holding
     vocabulary.json    the token list, index = id (text models)
     card.json          the model card: data set, split, metrics, parameters,
                        recipe, and the sha256 of every other file
-A card with "external_weights" (saying where they come from) has no weights
-file: style-transfer-vgg19 is a configuration over VGG19's ImageNet weights,
-which are too large to ship and come from Keras, a file or $ZOO_VGG19_WEIGHTS.
+A card with "external_weights" says where the weights it does not ship come
+from (Keras, a file or $ZOO_VGG19_WEIGHTS: VGG19's ImageNet weights are too
+large to ship): style-transfer-vgg19 is only a configuration over them, with
+no weights file; caption-flickr8k ships its decoder's and uses them as encoder.
 Shipped packages live in zoo/pretrained/<name>/. Every file's checksum is
 verified before anything is deserialised.
 """
@@ -106,7 +107,7 @@ def write_package(model, directory, card):
     config = keras.saving.serialize_keras_object(model)
     (directory / CONFIG).write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n")
     files = [CONFIG]
-    if not card.get("external_weights"):
+    if isinstance(model, keras.Model):  # external_weights may still add to these
         model.save_weights(directory / WEIGHTS)
         files.append(WEIGHTS)
     vocabulary = getattr(model, "vocabulary", None)

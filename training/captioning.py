@@ -1,0 +1,258 @@
+"""Training captioners (`zoo.models.Captioner`) on Flickr8k's standard
+split, from cached VGG19 region features (training.features): the decoder
+never sees pixels, so an epoch costs only the decoder's steps."""
+
+import csv
+import gzip
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from training import caption_metrics, features, packaging, text_data
+from training import fit as fitting
+from training.recipe import with_epochs
+from training.seq2seq import ScheduledSampling, sampling_probability
+from zoo import words
+from zoo.models import Captioner, regions
+from zoo.models.captioner import caption_vocabulary
+
+FLICKR_NAME = "Flickr8k (Hodosh et al., JAIR 2013), standard 6,000 / 1,000 / 1,000 image split"
+FLICKR_TERMS = "non-commercial research use (Flickr8k terms); images (c) their Flickr owners"
+COCO_NAME = "COCO-MINI: the 159 captioned MS-COCO 2017 images (Lin et al., ECCV 2014)"
+COCO_TERMS = "annotations CC BY 4.0; images under their Flickr licences"
+SPLIT_RULE = (
+    "the standard Flickr8k split (Flickr_8k.{train,dev,test}Images.txt), as in Show and Tell "
+    "and Show, Attend and Tell; dev is the validation set; training drops captions over the "
+    "model's max_length - 1 words"
+)
+
+
+def read_captions(path):
+    """{image name: [captions]} of a captions.csv.gz (`image,caption`)."""
+    out = {}
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            out.setdefault(row["image"], []).append(row["caption"])
+    return out
+
+
+class Prepared:
+    """The split's images and captions, the vocabulary and the cached
+    region features (computed first if missing: see training.features)."""
+
+    def __init__(self, recipe, data_dir=None, epochs=None):
+        d = recipe["data"]
+        self.recipe = with_epochs(recipe, epochs)
+        self.epochs = self.recipe["train"]["epochs"]
+        root = text_data.data_dir(data_dir) / d["dataset"]
+        captions = read_captions(root / "captions.csv.gz")
+        self.images = {part: features.split_names(root, part) for part in ("train", "dev", "test")}
+        self.captions = {part: [captions[n] for n in names] for part, names in self.images.items()}
+        train_texts = [c for cs in self.captions["train"] for c in cs]
+        self.vocabulary = caption_vocabulary(train_texts, d["min_count"])
+        self.features = cached_features(
+            text_data.data_dir(data_dir), d["dataset"], d["vgg_weights"]
+        )
+        m = self.recipe["model"]
+        self.train = encoded(self.images["train"], self.captions["train"], self.vocabulary,
+                             m["max_length"])  # fmt: skip
+        self.steps = len(self.train[1]) // d["batch_size"]
+
+
+def cached_features(data_dir, dataset, vgg_weights):
+    """{image: regions} from the cache, extracting whatever is missing."""
+    folder = features.cache_root() / dataset
+    paths = features.images_of(data_dir, dataset)
+    features.extract(paths, folder, str(data_dir / vgg_weights))
+    return features.load(folder)
+
+
+def encoded(images, captions, vocabulary, max_length):
+    """(image names, caption ids) of every caption of at most max_length - 1
+    words (one step is left for END), in split order."""
+    ids = words.WordVocabulary(vocabulary)
+    names, rows = [], []
+    for name, texts in zip(images, captions, strict=True):
+        for text in texts:
+            tokens = words.tokenize(text)
+            if 0 < len(tokens) < max_length:
+                names.append(name)
+                rows.append(ids.ids(tokens))
+    return names, rows
+
+
+def arrays(rows, start=2, end=3, pad=0):
+    """Decoder inputs (START + words) and targets (words + END), (N, L) padded."""
+    longest = max(len(r) for r in rows) + 1
+    inputs = np.full((len(rows), longest), pad, np.int32)
+    targets = inputs.copy()
+    for i, row in enumerate(rows):
+        inputs[i, : len(row) + 1] = [start, *row]
+        targets[i, : len(row) + 1] = [*row, end]
+    return inputs, targets
+
+
+def batch_at(table, names, rows, order):
+    """One batch: ((regions float32 (B, 196, 512), decoder inputs), targets)."""
+    inputs, targets = arrays([rows[i] for i in order])
+    stacked = np.stack([table[names[i]] for i in order]).astype("float32")
+    return (stacked, inputs), targets
+
+
+def epoch_order(count, seed, epoch):
+    """A permutation keyed by (seed, epoch) alone, so resuming replays it."""
+    return np.random.default_rng([seed, epoch]).permutation(count)
+
+
+SIGNATURE = (
+    (
+        tf.TensorSpec((None, regions.REGIONS, regions.DEPTH), tf.float32),
+        tf.TensorSpec((None, None), tf.int32),
+    ),
+    tf.TensorSpec((None, None), tf.int32),
+)
+
+
+def batches(table, names, rows, batch_size, seed=None, epochs=1, start_epoch=0):
+    """Shuffled training batches of epochs start_epoch.. (seed given, whole
+    batches only), or one ordered pass (seed None, e.g. validation)."""
+
+    def generate():
+        if seed is None:
+            for i in range(0, len(rows), batch_size):
+                yield batch_at(table, names, rows, range(i, min(i + batch_size, len(rows))))
+            return
+        for epoch in range(start_epoch, epochs):
+            order = epoch_order(len(rows), seed, epoch)
+            for i in range(0, len(order) - batch_size + 1, batch_size):
+                yield batch_at(table, names, rows, order[i : i + batch_size])
+
+    ds = tf.data.Dataset.from_generator(generate, output_signature=SIGNATURE)
+    if seed is None:
+        ds = ds.apply(tf.data.experimental.assert_cardinality(-(-len(rows) // batch_size)))
+    return ds.prefetch(4)
+
+
+def new_model(recipe, vocabulary, vgg_weights=None):
+    m = recipe["model"]
+    model = Captioner(
+        vocabulary, cell=m["cell"], units=m["units"], embedding_dim=m["embedding_dim"],
+        attention=m["attention"], attention_units=m["attention_units"],
+        memory_dim=m["memory_dim"], dropout=m["dropout"],
+        attention_penalty=m["attention_penalty"], max_length=m["max_length"],
+        cell_options=m["cell_options"], vgg_weights=vgg_weights, seed=recipe["train"]["seed"],
+    )  # fmt: skip
+    model.build()
+    return model
+
+
+def build_model(recipe, vocabulary, steps_per_epoch):
+    t = recipe["train"]
+    model = new_model(recipe, vocabulary)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        t["learning_rate"], decay_steps=t["epochs"] * steps_per_epoch,
+        alpha=t["final_learning_rate"] / t["learning_rate"],
+    )  # fmt: skip
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule, clipnorm=t["clipnorm"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
+    )
+    return model
+
+
+def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", mixed_precision=False,
+          publish_to=None, verbose=1, callbacks=()):  # fmt: skip
+    """Train `recipe` in `run_dir` (resumable); write the package. -> (model, card)"""
+    data = Prepared(recipe, data_dir, epochs)
+    d, t = recipe["data"], data.recipe["train"]
+    sampling_probability(t["scheduled_sampling"], 0, 1, 0.0)  # unknown schedules fail early
+    keras.utils.set_random_seed(t["seed"])
+    fitting.set_precision(mixed_precision)
+    strategy = fitting.make_strategy(distribute)
+    with fitting.strategy_scope(strategy):
+        model = build_model(data.recipe, data.vocabulary, data.steps)
+    start = fitting.resume_epoch(run_dir)
+    train_batches = batches(data.features, *data.train, d["batch_size"], t["seed"], data.epochs,
+                            start)  # fmt: skip
+    dev = encoded(data.images["dev"], data.captions["dev"], data.vocabulary,
+                  data.recipe["model"]["max_length"])  # fmt: skip
+    validation = batches(data.features, *dev, d["batch_size"])
+    sampling = ScheduledSampling(t["scheduled_sampling"], data.epochs, t["max_sampling"])
+    history = fitting.fit(model, train_batches, validation, run_dir, data.epochs, data.steps,
+                          verbose, [sampling, *callbacks], unit="nats/word")  # fmt: skip
+    return packaging.finish_run(model, data, model_card, history, strategy, run_dir, publish_to,
+                                distribute, mixed_precision)  # fmt: skip
+
+
+def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
+    """The package of a finished run, from its best weights; no training."""
+    data = Prepared(recipe, data_dir, epochs)
+    return packaging.package_prepared(
+        new_model(data.recipe, data.vocabulary), data, model_card, run_dir, publish_to
+    )
+
+
+def evaluate(model, table, images, references, beam_width=1):
+    """BLEU-1..4 and CIDEr-D of the model's captions of `images` (names in
+    `table`), against their reference captions; and ms per image."""
+    began = time.perf_counter()
+    stacked = np.stack([table[n] for n in images]).astype("float32")
+    captions = model.caption_features(stacked, beam_width)
+    ms = 1000 * (time.perf_counter() - began) / len(images)
+    return {**caption_metrics.scores(captions, references), "decoder_ms_per_image": round(ms, 2)}
+
+
+def metrics(data, model):
+    """Flickr8k test and COCO-MINI, greedy and beam 3; dev greedy."""
+    root = text_data.data_dir() / "coco_mini"
+    coco = read_captions(root / "captions.csv.gz")
+    coco_table = cached_features(text_data.data_dir(), "coco_mini",
+                                 data.recipe["data"]["vgg_weights"])  # fmt: skip
+    sets = {
+        "test": (data.features, data.images["test"], data.captions["test"]),
+        "coco_mini": (coco_table, list(coco), list(coco.values())),
+    }
+    out = {}
+    for name, (table, images, refs) in sets.items():
+        for width in (1, 3):
+            suffix = "" if width == 1 else f"_beam{width}"
+            for k, v in evaluate(model, table, images, refs, width).items():
+                out[f"{name}_{k}{suffix}"] = v
+    dev = evaluate(model, data.features, data.images["dev"], data.captions["dev"])
+    out.update({f"validation_{k}": v for k, v in dev.items() if k != "decoder_ms_per_image"})
+    out["evaluation"] = caption_metrics.DESCRIPTION
+    return out
+
+
+def model_card(data, model, history, distribute, mixed_precision):
+    recipe = data.recipe
+    card = packaging.common_card(recipe, model, history, data.steps, distribute, mixed_precision)
+    return {
+        **card,
+        "dataset": {
+            "name": FLICKR_NAME,
+            "terms": FLICKR_TERMS,
+            "splits": {part: len(names) for part, names in data.images.items()},
+            "captions_trained": len(data.train[1]),
+            "split_rule": SPLIT_RULE,
+            "images": "Flickr8k as shipped in ../shared/data: squashed to 224 x 224 by their "
+            "source (aspect ratio not kept), JPEG q75",
+            "cross_dataset_test": {"name": COCO_NAME, "terms": COCO_TERMS},
+        },
+        "external_weights": "the VGG19 ImageNet encoder is not shipped (80 MB): "
+        "vgg_weights='imagenet', a file path, or $ZOO_VGG19_WEIGHTS",
+        "metrics": metrics(data, model),
+        "architecture": {
+            "class": "zoo.models.Captioner",
+            "encoder": "VGG19 conv5_4 (196 x 512)",
+            **recipe["model"],
+        },  # fmt: skip
+    }
+
+
+def summary(card):
+    m = card["metrics"]
+    keys = ("test_bleu4", "test_cider", "test_bleu4_beam3", "coco_mini_bleu4", "coco_mini_cider")
+    return f"{card['name']}: " + ", ".join(f"{k} {m[k]:.2f}" for k in keys if k in m)

@@ -1,0 +1,281 @@
+"""Image captioning, the one-to-many RNN: Show, Attend and Tell (Xu et al.
+2015), soft attention, over VGG19 conv5_4 regions (zoo.models.regions).
+
+Regions a_1..a_196 are layer-normalised and projected (the encoder's last
+layer). The decoder (any zoo cell) starts from tanh(W mean_i a_i); at each
+step its state h_{t-1} queries Bahdanau attention over the regions, the
+context is scaled by the gate beta = sigmoid(w h_{t-1}), and the cell reads
+[E y_{t-1}; beta z_t]. The deep output layer gives
+logits = L_o dropout(tanh(E y_{t-1} + L_h h_t + L_z z_t)).
+Training adds the doubly stochastic penalty lambda sum_i (1 - sum_t
+alpha_ti)^2 and can feed the model's own words (scheduled sampling).
+attention="none" is Show and Tell's baseline (Vinyals et al. 2015): the
+image only sets the initial state.
+
+Words follow zoo.words' tokenisation; a caption is its tokens joined by
+single spaces. Decoding is zoo.decoding's, shared with Seq2Seq. VGG19's
+weights are not part of the model: they are resolved on first use, as for
+style transfer, so a package loads offline.
+"""
+
+import collections
+
+import keras
+import numpy as np
+from keras import ops
+
+from zoo import layers, words
+from zoo.decoding import Search, check_width, sampled
+from zoo.images import as_rgb
+from zoo.models import regions
+from zoo.models.compiled import compiled
+from zoo.text import END, START
+
+ATTENTION = ("soft", "none")
+SPECIALS = (words.PAD, words.OOV, START, END)
+DECODER_CACHE = 8
+
+
+def caption_vocabulary(captions, min_count=5):
+    """PAD, OOV, START, END, then every word seen `min_count` times."""
+    counts = collections.Counter(t for c in captions for t in words.tokenize(c))
+    ranked = sorted((w for w, n in counts.items() if n >= min_count), key=lambda w: (-counts[w], w))
+    return [*SPECIALS, *ranked]
+
+
+class _Held:
+    """Holds the image encoder outside Keras' tracking, so VGG19's weights
+    are never saved with the decoder's."""
+
+    def __init__(self):
+        self.encoder = self.key = None
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class Captioner(keras.Model):
+    """Captions from VGG19 regions. vocabulary: SPECIALS then words."""
+
+    def __init__(
+        self,
+        vocabulary,
+        cell="lstm",
+        units=512,
+        embedding_dim=256,
+        attention="soft",
+        attention_units=256,
+        memory_dim=512,
+        dropout=0.5,
+        attention_penalty=1.0,
+        max_length=20,
+        cell_options=None,
+        vgg_weights=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if attention not in ATTENTION:
+            raise ValueError(f"`attention` must be one of {ATTENTION}, got {attention!r}")
+        if list(vocabulary[:4]) != list(SPECIALS):
+            raise ValueError("a caption vocabulary starts with PAD, OOV, START and END")
+        self.words = words.WordVocabulary(vocabulary)
+        self.pad, self.oov, self.start, self.end = 0, 1, 2, 3
+        self.cell_name, self.units, self.embedding_dim = cell, units, embedding_dim
+        self.attention_kind, self.attention_units = attention, attention_units
+        self.memory_dim, self.dropout_rate = memory_dim, dropout
+        self.attention_penalty, self.max_length = attention_penalty, max_length
+        self.cell_options, self.vgg_weights, self.seed = dict(cell_options or {}), vgg_weights, seed
+
+        self.feature_norm = keras.layers.LayerNormalization(name="feature_norm")
+        self.project = keras.layers.Dense(memory_dim, name="project")
+        self.embedding = keras.layers.Embedding(len(vocabulary), embedding_dim, name="embedding")
+        self.cell = layers.make_cell(cell, units, self.cell_options)
+        self.bridge = [
+            keras.layers.Dense(size, activation="tanh", name=f"bridge_{i}")
+            for i, size in enumerate(self.cell.state_size)
+        ]
+        soft = attention == "soft"
+        self.attention = (
+            layers.BahdanauAttention(attention_units, name="attention") if soft else None
+        )
+        self.gate = keras.layers.Dense(1, activation="sigmoid", name="gate") if soft else None
+        self.out_state = keras.layers.Dense(embedding_dim, name="out_state")
+        self.out_context = keras.layers.Dense(embedding_dim, name="out_context") if soft else None
+        self.dropout = keras.layers.Dropout(dropout, seed=seed)
+        self.readout = keras.layers.Dense(len(vocabulary), dtype="float32", name="readout")
+        self.search = Search(self.step, len(vocabulary), (self.pad, self.oov, self.start),
+                             self.start, self.end, self.pad)  # fmt: skip
+        self.sampling_probability = keras.Variable(
+            0.0, trainable=False, name="sampling_probability"
+        )
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.sampling_seed_state = self.seed_generator.state
+        self._held = _Held()
+        self._decoders = collections.OrderedDict()
+
+    # ---- structure -------------------------------------------------------
+    def build(self, input_shape=None):
+        self.feature_norm.build((None, regions.REGIONS, regions.DEPTH))
+        self.project.build((None, regions.REGIONS, regions.DEPTH))
+        self.embedding.build((None,))
+        context = self.memory_dim if self.attention is not None else 0
+        self.cell.build((None, self.embedding_dim + context))
+        for dense in self.bridge:
+            dense.build((None, self.memory_dim))
+        if self.attention is not None:
+            self.attention.build((None, self.units), (None, regions.REGIONS, self.memory_dim))
+            self.gate.build((None, self.units))
+            self.out_context.build((None, self.memory_dim))
+        self.out_state.build((None, self.units))
+        self.readout.build((None, self.embedding_dim))
+        self.built = True
+
+    def encode(self, features):
+        """Regions (B, 196, 512) -> (memory (B, 196, m), attention keys,
+        initial decoder states)."""
+        memory = self.project(self.feature_norm(ops.cast(features, self.compute_dtype)))
+        states = [dense(ops.mean(memory, axis=1)) for dense in self.bridge]
+        keys = self.attention.keys(memory) if self.attention is not None else None
+        return memory, keys, states
+
+    def step(self, token_ids, states, context, training=False):
+        """One decoder step -> (logits (B, V), new states, weights (B, 196))."""
+        memory, keys = context
+        embedded = self.embedding(token_ids)
+        if self.attention is None:
+            x = embedded
+            weights = ops.zeros(ops.shape(memory)[:2], dtype=memory.dtype)
+        else:
+            z, weights = self.attention(states[0], memory, keys=keys)
+            x = ops.concatenate([embedded, self.gate(states[0]) * z], axis=-1)
+        h, states = self.cell(x, states, training=training)
+        deep = embedded + self.out_state(h)
+        if self.attention is not None:
+            deep = deep + self.out_context(z)
+        logits = self.readout(self.dropout(ops.tanh(deep), training=training))
+        return logits, list(states), weights
+
+    # ---- training ----------------------------------------------------------
+    def call(self, inputs, training=False):
+        """(regions (B, 196, 512), decoder inputs (B, L) from START) ->
+        logits (B, L, V). In training, also adds the attention penalty."""
+        features, target_in = inputs
+        memory, keys, states = self.encode(features)
+        if training:
+            own = sampled(ops.shape(target_in), self.sampling_probability, self.seed_generator)
+        else:
+            own = ops.zeros(ops.shape(target_in), dtype="bool")
+        step = lambda t, s, c: self.step(t, s, c, training)  # noqa: E731
+        logits, weights = self.search.forced(states, (memory, keys), target_in, own, step)
+        if training and self.attention is not None and self.attention_penalty:
+            self.add_loss(self.attention_penalty * attention_penalty(weights, target_in, self.pad))
+        return logits
+
+    # ---- decoding ------------------------------------------------------------
+    def decode(self, features, beam_width=1, length_penalty=0.0, max_length=None):
+        """Compiled greedy (beam_width 1) or beam search over region
+        features -> numpy tokens (B, L), log-probabilities, attention (B, L, 196)."""
+        check_width(beam_width)
+        max_length = max_length or self.max_length
+        key = (beam_width, float(length_penalty), max_length)
+        if key not in self._decoders:
+            self._decoders[key] = compiled(
+                lambda f: self.search.decode(
+                    *self._search_inputs(f), max_length, beam_width, length_penalty
+                )
+            )
+            while len(self._decoders) > DECODER_CACHE:
+                self._decoders.popitem(last=False)
+        self._decoders.move_to_end(key)
+        out = self._decoders[key](ops.convert_to_tensor(features, "float32"))
+        return tuple(ops.convert_to_numpy(x) for x in out)
+
+    def _search_inputs(self, features):
+        memory, keys, states = self.encode(features)
+        return states, (memory, keys), ops.shape(features)[0]
+
+    def output_ids(self, row):
+        """A decoded row's ids before END, without padding."""
+        row = list(row)
+        row = row[: row.index(self.end)] if self.end in row else row
+        return [int(t) for t in row if t != self.pad]
+
+    def text(self, ids):
+        return " ".join(self.words.tokens[i] for i in ids)
+
+    def caption_features(self, features, beam_width=1, length_penalty=0.0, batch_size=64,
+                         return_attention=False):  # fmt: skip
+        """Captions of precomputed region features (N, 196, 512); with
+        return_attention, also each caption's (words + END, 14, 14) maps."""
+        captions, maps = [], []
+        for start in range(0, len(features), batch_size):
+            tokens, _, attn = self.decode(features[start : start + batch_size], beam_width,
+                                          length_penalty)  # fmt: skip
+            for row, weights in zip(tokens, attn, strict=True):
+                kept = self.output_ids(row)
+                captions.append(self.text(kept))
+                steps = min(len(kept) + 1, len(weights))
+                maps.append(weights[:steps].reshape(steps, regions.GRID, regions.GRID))
+        return (captions, maps) if return_attention else captions
+
+    # ---- pixels in, text out ----------------------------------------------------
+    def image_encoder(self):
+        """VGG19 to conv5_4 (weights: `vgg_weights`, see zoo.models.vgg),
+        built on first use and again if `vgg_weights` changes."""
+        held = self._held
+        if held.encoder is None or held.key != str(self.vgg_weights):
+            held.encoder, held.key = regions.encoder(self.vgg_weights), str(self.vgg_weights)
+        return held.encoder
+
+    def features(self, images, batch_size=16):
+        """Region features (N, 196, 512) of uint8 images of any size and
+        mode (see zoo.images.as_rgb), each squashed to 224 x 224."""
+        pixels = [regions.squash(as_rgb(image, f"image {i}")) for i, image in enumerate(images)]
+        encoder = self.image_encoder()
+        batches = [np.stack(pixels[i : i + batch_size]) for i in range(0, len(pixels), batch_size)]
+        return np.concatenate([encoder.predict_on_batch(b) for b in batches])
+
+    def caption(self, images, beam_width=3, return_attention=False, length_penalty=0.0):
+        """Captions of a list of uint8 HWC images (any size, RGB, RGBA,
+        greyscale, 16-bit: see zoo.images.as_rgb). With return_attention,
+        also one (words + END, 14, 14) array of attention maps per image."""
+        check_width(beam_width)
+        images = list(images) if not isinstance(images, np.ndarray) or images.ndim == 4 else None
+        if images is None:
+            raise TypeError("caption() takes a list of images; wrap a single image in a list")
+        if not images:
+            return ([], []) if return_attention else []
+        return self.caption_features(self.features(images), beam_width, length_penalty,
+                                     return_attention=return_attention)  # fmt: skip
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocabulary": self.words.tokens,
+            "cell": self.cell_name,
+            "units": self.units,
+            "embedding_dim": self.embedding_dim,
+            "attention": self.attention_kind,
+            "attention_units": self.attention_units,
+            "memory_dim": self.memory_dim,
+            "dropout": self.dropout_rate,
+            "attention_penalty": self.attention_penalty,
+            "max_length": self.max_length,
+            "cell_options": self.cell_options,
+            "vgg_weights": self.vgg_weights,
+            "seed": self.seed,
+        }
+
+    @property
+    def vocabulary(self):
+        return list(self.words.tokens)
+
+
+def attention_penalty(weights, target_in, pad):
+    """Xu et al.'s doubly stochastic regulariser sum_i (1 - sum_t
+    alpha_ti)^2, less its floor (every region receiving L / 196), which
+    leaves the gradient as it is; summed over the batch and divided by its
+    words, as the cross-entropy is. Padded steps do not count."""
+    real = ops.cast(ops.not_equal(target_in, pad), weights.dtype)  # (B, L)
+    received = ops.sum(weights * real[..., None], axis=1)  # (B, 196)
+    even = ops.sum(real, axis=1, keepdims=True) / ops.cast(ops.shape(weights)[-1], weights.dtype)
+    return ops.sum(ops.square(received - even)) / ops.maximum(ops.sum(real), 1.0)
