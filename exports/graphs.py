@@ -23,6 +23,7 @@ import tensorflow as tf
 from exports.text_ops import GraphSubwords, GraphVocabulary
 from zoo import subwords
 from zoo.models import seq2seq
+from zoo.models.captioner import Captioner
 from zoo.models.char_lm import CharLM
 from zoo.models.fast_style import FastStyle
 from zoo.models.seq2seq import WHITESPACE, Seq2Seq
@@ -61,6 +62,10 @@ def graphs_for(model, limits=None, input_signature=None):
         from exports.classifier_graphs import ClassifierGraphs
 
         return ClassifierGraphs(model, limits)
+    if isinstance(model, Captioner):
+        from exports.caption_graphs import CaptionGraphs
+
+        return CaptionGraphs(model, limits)
     if isinstance(model, StyleTransfer):
         raise NotExportable(
             "style-transfer-vgg19 is an optimisation (hundreds of gradient steps through "
@@ -337,10 +342,18 @@ class Seq2SeqGraphs(Graphs):
         names = [f"next_{n}" for n in self.state_names]
         return {"logits": logits, "attention": weights, **dict(zip(names, states, strict=True))}
 
-    def greedy_ids(self, source_ids):
+    def greedy_ids(self, encoder_feed):
         """Greedy target ids (B, L) from Keras, which the ONNX loop must match."""
-        tokens, _, _ = self.model.decode(source_ids)
+        tokens, _, _ = self.model.decode(encoder_feed["source_ids"])
         return tokens
+
+    @property
+    def banned(self):
+        return (0, self.model.pad, self.model.start)
+
+    @property
+    def max_length(self):
+        return self.model.max_output_length
 
     @property
     def signatures(self):

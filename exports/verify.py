@@ -3,7 +3,9 @@ onnxruntime on each ONNX graph vs the same function run by TensorFlow on
 the Keras model, and the reloaded SavedModel's signatures vs the zoo API
 (`generate`, `translate`, `stylize`) on the same inputs.
 
-Floats must agree to TOLERANCE; token ids and strings exactly; uint8 images
+Floats must agree to TOLERANCE times the output's largest magnitude (at
+least 1: deep convolutional stacks such as VGG19 round differently in
+float32 at large values); token ids and strings exactly; uint8 images
 to one level (the rounding of values that agree to TOLERANCE)."""
 
 from pathlib import Path
@@ -78,7 +80,8 @@ def compare(where, got, want):
             )
         if expected.dtype.kind == "f":
             difference = float(np.abs(actual - expected).max(initial=0.0))
-            if not difference <= TOLERANCE:
+            scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
+            if not difference <= TOLERANCE * scale:
                 raise VerificationError(f"{where}/{name}: max |difference| {difference:.3g}")
             worst = max(worst, difference)
         elif expected.dtype == np.uint8:
@@ -93,28 +96,31 @@ def check_greedy(graphs, directory, examples):
     """Greedy decoding with the encoder and decoder graphs in onnxruntime
     must give Keras' tokens exactly; returns how many tokens (before each
     row's end) were compared."""
-    source_ids = examples["encoder.onnx"][0]["source_ids"]
-    got = onnx_greedy(graphs, directory, source_ids)
-    want = np.asarray(graphs.greedy_ids(source_ids))
+    feed = examples["encoder.onnx"][0]
+    got = onnx_greedy(graphs, directory, feed)
+    want = np.asarray(graphs.greedy_ids(feed))
     compare("greedy decoding", {"target_ids": got}, {"target_ids": want})
     return int(np.sum(want != graphs.model.pad))
 
 
-def onnx_greedy(graphs, directory, source_ids):
+def onnx_greedy(graphs, directory, encoder_feed):
+    """The greedy loop an app runs: ids that are never chosen are
+    graphs.banned, and it stops after graphs.max_length steps."""
     model = graphs.model
     encoder, decoder = (
         ort.InferenceSession(str(Path(directory) / f)) for f in ("encoder.onnx", "decoder.onnx")
     )
-    encoded = _run_onnx(encoder, {"source_ids": source_ids})
+    encoded = _run_onnx(encoder, encoder_feed)
     wanted = {i.name for i in decoder.get_inputs()}
     feed = {k: v for k, v in encoded.items() if k in wanted}
-    token = np.full(len(source_ids), model.start, np.int32)
-    finished = np.zeros(len(source_ids), bool)
+    batch = len(next(iter(encoder_feed.values())))
+    token = np.full(batch, model.start, np.int32)
+    finished = np.zeros(batch, bool)
     steps = []
-    for _ in range(model.max_output_length):
+    for _ in range(graphs.max_length):
         out = _run_onnx(decoder, {**feed, "token_ids": token})
         logits = out["logits"]
-        logits[:, [0, model.pad, model.start]] = -np.inf
+        logits[:, list(graphs.banned)] = -np.inf
         token = np.where(finished, model.pad, logits.argmax(-1)).astype(np.int32)
         finished |= token == model.end
         steps.append(token)

@@ -17,6 +17,7 @@ import numpy as np
 import onnxruntime as ort
 
 from serving.decoding import Decoder, sample
+from serving.images import as_rgb
 from serving.layout import version_folders
 from serving.subwords import Subwords
 from serving.words import Tokenizer
@@ -98,8 +99,7 @@ class OnnxModel:
         beam search with `beam_width` > 1)."""
         self._expect("seq2seq", "translate")
         rows = self._source_rows(texts)
-        if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
-            raise ValueError(f"`beam_width` must be an int >= 1, got {beam_width!r}")
+        _check_width(beam_width)
         if not rows:
             return []
         c = self.contract
@@ -108,6 +108,13 @@ class OnnxModel:
         for i, row in enumerate(rows):
             source[i, : len(row)] = row
         encoded = self.run("encoder", {"source_ids": source})
+        tokens = self._search(encoded, special, len(c["target_vocabulary"]),
+                              c["max_output_length"], beam_width, length_penalty)  # fmt: skip
+        return [self._detokenize(row, special) for row in tokens]
+
+    def _search(self, encoded, special, vocab_size, max_length, beam_width, length_penalty):
+        """Greedy or beam search over decoder.onnx from the encoder's
+        outputs: its state_k start the decoder, the rest are context."""
         inputs = [i.name for i in self.sessions["decoder"].get_inputs()]
         state_names = [n for n in inputs if n.startswith("state_")]
         context = {n: encoded[n] for n in inputs if n != "token_ids" and n not in state_names}
@@ -117,22 +124,11 @@ class OnnxModel:
             out = self.run("decoder", {**feed, **context})
             return out["logits"], [out[f"next_{n}"] for n in state_names]
 
-        decoder = Decoder(
-            step,
-            len(c["target_vocabulary"]),
-            banned=(special["oov"], special["pad"], special["start"]),
-            start=special["start"],
-            end=special["end"],
-            pad=special["pad"],
-        )
-        tokens = decoder.decode(
-            [encoded[n] for n in state_names],
-            context,
-            c["max_output_length"],
-            beam_width,
-            length_penalty,
-        )
-        return [self._detokenize(row, special) for row in tokens]
+        banned = {special[k] for k in ("oov", "pad", "start")}
+        decoder = Decoder(step, vocab_size, banned, special["start"], special["end"],
+                          special["pad"])  # fmt: skip
+        return decoder.decode([encoded[n] for n in state_names], context, max_length,
+                              beam_width, length_penalty)  # fmt: skip
 
     @functools.cached_property
     def _codecs(self):
@@ -148,9 +144,7 @@ class OnnxModel:
         )
 
     def _detokenize(self, row, special):
-        row = list(row)
-        row = row[: row.index(special["end"])] if special["end"] in row else row
-        return self._codecs[1]([t for t in row if t != special["pad"]])
+        return self._codecs[1](_kept(row, special))
 
     def _source_rows(self, texts):
         """Source ids per text, refused (naming the input) as the
@@ -177,6 +171,39 @@ class OnnxModel:
                     f"input {i} has {len(rows[-1])} tokens; this model reads at most {longest}"
                 )
         return rows
+
+    # ---- captioning ------------------------------------------------------------------
+    def caption(self, images, beam_width=3, length_penalty=0.0):
+        """Captions of uint8 images (a list of HWC arrays of any size;
+        greyscale, RGBA and 16-bit converted as zoo.images.as_rgb), as zoo's
+        Captioner.caption. Images go through encoder.onnx one at a time
+        (each has its own size); decoding runs as one batch."""
+        self._expect("caption", "caption")
+        _check_width(beam_width)
+        if isinstance(images, np.ndarray) and images.ndim != 4:
+            raise TypeError("caption() takes a list of images; wrap a single image in a list")
+        c = self.contract
+        most = self.limits.get("max_image_pixels", 4096 * 4096)
+        rgb = [as_rgb(image, f"image {i}", c["min_image_side"], most)
+               for i, image in enumerate(images)]  # fmt: skip
+        if not rgb:
+            return []
+        return self.captions_of(self.encode_images(rgb), beam_width, length_penalty)
+
+    def encode_images(self, rgb):
+        """encoder.onnx's outputs for uint8 (H, W, 3) RGB images, run one at
+        a time (each has its own size) and stacked."""
+        parts = [self.run("encoder", {"image": image[None]}) for image in rgb]
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+    def captions_of(self, encoded, beam_width=3, length_penalty=0.0):
+        """Captions from encode_images' outputs: the decoder alone."""
+        c = self.contract
+        special = {k: v[1] for k, v in c["special_tokens"].items()}
+        tokens = self._search(encoded, special, len(c["vocabulary"]), c["max_length"],
+                              beam_width, length_penalty)  # fmt: skip
+        words = c["vocabulary"]
+        return [" ".join(words[t] for t in _kept(row, special)) for row in tokens]
 
     # ---- text classifiers --------------------------------------------------------
     def predict_proba(self, texts):
@@ -294,9 +321,23 @@ def _check_strings(texts):
     return texts
 
 
+def _kept(row, special):
+    """A decoded row's ids before END, without padding."""
+    row = list(row)
+    row = row[: row.index(special["end"])] if special["end"] in row else row
+    return [t for t in row if t != special["pad"]]
+
+
+def _check_width(beam_width):
+    if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
+        raise ValueError(f"`beam_width` must be an int >= 1, got {beam_width!r}")
+
+
 def _kind(sessions, contract):
     if "class" in contract and "inputs" in contract:
         return "tensors"  # any Keras model: OnnxModel.run("model", {input: array})
+    if {"encoder", "decoder"} <= set(sessions) and "min_image_side" in contract:
+        return "caption"
     if {"encoder", "decoder"} <= set(sessions):
         return "seq2seq"
     if "tokenisation" in contract:

@@ -15,6 +15,7 @@ from training import fit as fitting
 from training.recipe import with_epochs
 from training.seq2seq import ScheduledSampling, sampling_probability
 from zoo import words
+from zoo.images import read_image
 from zoo.models import Captioner, regions
 from zoo.models.captioner import caption_vocabulary
 
@@ -151,12 +152,8 @@ def new_model(recipe, vocabulary, vgg_weights=None):
 def build_model(recipe, vocabulary, steps_per_epoch):
     t = recipe["train"]
     model = new_model(recipe, vocabulary)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        t["learning_rate"], decay_steps=t["epochs"] * steps_per_epoch,
-        alpha=t["final_learning_rate"] / t["learning_rate"],
-    )  # fmt: skip
     model.compile(
-        optimizer=keras.optimizers.Adam(schedule, clipnorm=t["clipnorm"]),
+        optimizer=fitting.cosine_adam(t, steps_per_epoch),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
     )
     return model
@@ -220,10 +217,30 @@ def metrics(data, model):
             suffix = "" if width == 1 else f"_beam{width}"
             for k, v in evaluate(model, table, images, refs, width).items():
                 out[f"{name}_{k}{suffix}"] = v
+    out["check_subset"] = pixel_check(model, data)
     dev = evaluate(model, data.features, data.images["dev"], data.captions["dev"])
     out.update({f"validation_{k}": v for k, v in dev.items() if k != "decoder_ms_per_image"})
     out["evaluation"] = caption_metrics.DESCRIPTION
     return out
+
+
+CHECK_IMAGES = 100
+
+
+def pixel_check(model, data, count=CHECK_IMAGES):
+    """Greedy BLEU-4 and CIDEr-D of the first `count` test images captioned
+    from their files (float32 features, the whole Captioner.caption path):
+    what a test re-computes without the feature cache."""
+    names = data.images["test"][:count]
+    folder = text_data.data_dir() / data.recipe["data"]["dataset"] / "images"
+    model.vgg_weights = str(text_data.data_dir() / data.recipe["data"]["vgg_weights"])
+    try:
+        captions = model.caption([read_image(folder / n) for n in names], beam_width=1)
+    finally:
+        model.vgg_weights = None  # the package names no local file
+    scores = caption_metrics.scores(captions, data.captions["test"][:count])
+    return {"images": f"the first {count} of test_images.txt, from their files, greedy",
+            "bleu4": scores["bleu4"], "cider": scores["cider"]}  # fmt: skip
 
 
 def model_card(data, model, history, distribute, mixed_precision):

@@ -39,13 +39,8 @@ def build_model(recipe, vocabulary, steps_per_epoch):
     whole run and gradient-norm clipping."""
     t = recipe["train"]
     model = new_model(recipe, vocabulary)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        t["learning_rate"],
-        decay_steps=t["epochs"] * steps_per_epoch,
-        alpha=t["final_learning_rate"] / t["learning_rate"],
-    )
     model.compile(
-        optimizer=keras.optimizers.Adam(schedule, clipnorm=t["clipnorm"]),
+        optimizer=fitting.cosine_adam(t, steps_per_epoch),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     return model

@@ -62,6 +62,17 @@ def set_precision(mixed):
     keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
 
 
+def cosine_adam(train, steps_per_epoch):
+    """Adam with cosine learning-rate decay over the whole run, from a
+    recipe's [train] learning_rate to final_learning_rate, and gradient-
+    norm clipping (clipnorm)."""
+    schedule = keras.optimizers.schedules.CosineDecay(
+        train["learning_rate"], decay_steps=train["epochs"] * steps_per_epoch,
+        alpha=train["final_learning_rate"] / train["learning_rate"],
+    )  # fmt: skip
+    return keras.optimizers.Adam(schedule, clipnorm=train["clipnorm"])
+
+
 def resume_epoch(run_dir):
     """The epoch a resumed run starts at (0 for a fresh run), read from
     BackupAndRestore's metadata so the data pipeline can start there too."""

@@ -185,12 +185,8 @@ def build_model(recipe, vocabulary, steps_per_epoch):
     model = new_model(recipe, vocabulary)
     if t["init_from"]:
         transfer(model, t["init_from"])
-    schedule = keras.optimizers.schedules.CosineDecay(
-        t["learning_rate"], decay_steps=t["epochs"] * steps_per_epoch,
-        alpha=t["final_learning_rate"] / t["learning_rate"],
-    )  # fmt: skip
     model.compile(
-        optimizer=keras.optimizers.Adam(schedule, clipnorm=t["clipnorm"]),
+        optimizer=fitting.cosine_adam(t, steps_per_epoch),
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
         metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
     )

@@ -166,12 +166,8 @@ def new_model(recipe, source, target):
 def build_model(recipe, source, target, steps_per_epoch):
     t = recipe["train"]
     model = new_model(recipe, source, target)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        t["learning_rate"], decay_steps=t["epochs"] * steps_per_epoch,
-        alpha=t["final_learning_rate"] / t["learning_rate"],
-    )  # fmt: skip
     model.compile(
-        optimizer=keras.optimizers.Adam(schedule, clipnorm=t["clipnorm"]),
+        optimizer=fitting.cosine_adam(t, steps_per_epoch),
         loss=keras.losses.SparseCategoricalCrossentropy(
             from_logits=True, ignore_class=target.id(PAD)
         ),

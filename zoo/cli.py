@@ -4,6 +4,7 @@
     zoo generate char-lstm-shakespeare --prompt "ROMEO:" --length 300 --seed 0
     zoo translate date-normalizer "Tuesday, March 3rd 2015" [--beam-width 4] [--plot a.png]
     zoo classify sentiment-imdb "A wonderful film." [--explain] [--plot words.png]
+    zoo caption caption-flickr8k photo.jpg [--beam-width 3] [--plot attention.png]
     zoo stylize fast-style-wave photo.jpg -o out.jpg [--size 1024]
     zoo stylize style-transfer-vgg19 photo.jpg --style painting.jpg -o out.jpg [--steps 300]
     zoo train char-lstm-shakespeare [...]      = python -m training ...
@@ -42,7 +43,8 @@ def main(argv=None):
 def parser():
     p = argparse.ArgumentParser(prog="zoo", description="Zoo model zoo command line.")
     sub = p.add_subparsers(
-        required=True, metavar="{list,generate,translate,classify,stylize,train,export,serve}"
+        required=True,
+        metavar="{list,generate,translate,classify,caption,stylize,train,export,serve}",
     )
     sub.add_parser("list", help="list the shipped models").set_defaults(run=run_list)
     g = sub.add_parser("generate", help="continue a prompt with a character LM")
@@ -65,6 +67,7 @@ def parser():
     c.add_argument("--explain", action="store_true", help="also print each token's weight")
     c.add_argument("--plot", help="save a word heatmap of the first text's weights (PNG)")
     c.set_defaults(run=run_classify)
+    add_caption(sub)
     add_stylize(sub)
     sub.add_parser("train", help="train from a recipe (python -m training --help)")
     sub.add_parser("export", help="export to SavedModel and ONNX (python -m exports --help)")
@@ -72,6 +75,21 @@ def parser():
         "serve", help="TF-Serving-compatible REST + gRPC server (python -m serving --help)"
     )
     return p
+
+
+def add_caption(sub):
+    c = sub.add_parser(
+        "caption",
+        help="describe photos in a sentence",
+        description="Needs VGG19's ImageNet weights for the encoder: --vgg-weights, "
+        "$ZOO_VGG19_WEIGHTS, or 'imagenet' to download them.",
+    )
+    c.add_argument("model", help="a shipped captioner, e.g. caption-flickr8k")
+    c.add_argument("images", nargs="+", help="photos (JPEG, PNG, ...; any size and mode)")
+    c.add_argument("--beam-width", type=int, default=3, help="1 = greedy")
+    c.add_argument("--plot", help="save the first photo's attention, word by word (PNG)")
+    c.add_argument("--vgg-weights", help="VGG19 notop weights file, or 'imagenet'")
+    c.set_defaults(run=run_caption)
 
 
 def add_stylize(sub):
@@ -110,6 +128,9 @@ def headline(metrics):
     """The card's main test figure, in words."""
     if "bits_per_char" in metrics.get("test", {}):
         return f"{metrics['test']['bits_per_char']:.3f} bits/char (test)"
+    if "test_bleu4_beam3" in metrics:
+        bleu, cider = metrics["test_bleu4_beam3"], metrics["test_cider_beam3"]
+        return f"BLEU-4 {bleu:.1f}, CIDEr {cider:.1f} (test, beam 3)"
     if "test_bleu_beam5" in metrics:
         return f"BLEU {metrics['test_bleu_beam5']:.1f} (test, beam 5)"
     if "test_accuracy" in metrics:
@@ -192,6 +213,22 @@ def run_classify(args):
     if args.plot:
         tokens, weights = explained[0] if explained else model.explain(args.texts[0])
         word_heatmap(tokens, weights, args.plot, title=f"{args.model}: P = {probs[0]:.3f}")
+    return 0
+
+
+@reports_errors
+def run_caption(args):
+    from zoo.images import read_image
+    from zoo.plots import caption_attention
+
+    model = load_for(args.model, "caption", "a captioner")
+    model.vgg_weights = args.vgg_weights or model.vgg_weights
+    photos = [read_image(path) for path in args.images]
+    captions, maps = model.caption(photos, args.beam_width, return_attention=True)
+    for path, text in zip(args.images, captions, strict=True):
+        print(f"{text}\t{path}" if len(photos) > 1 else text)
+    if args.plot:
+        caption_attention(photos[0], captions[0].split(), maps[0], args.plot, title=captions[0])
     return 0
 
 

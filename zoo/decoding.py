@@ -107,6 +107,12 @@ class Search:
         best = ops.top_k(scores / penalty, 1)[1]  # (B, 1)
         return tuple(_take_best(x, best) for x in (seqs, scores, attn))
 
+    def kept(self, row):
+        """A decoded row's ids before END, without padding."""
+        row = [int(t) for t in row]
+        row = row[: row.index(self.end)] if self.end in row else row
+        return [t for t in row if t != self.pad]
+
     def forced(self, states, context, teacher, own, step=None):
         """Teacher forcing over `teacher` (B, L) decoder inputs (START
         first); where `own` (B, L) is set, the model's previous best token

@@ -9,6 +9,7 @@ writes JPEG or PNG (by extension) through a temporary file, so a failed
 write never leaves a broken file behind.
 """
 
+import io
 import os
 import tempfile
 import warnings
@@ -33,38 +34,58 @@ def read_image(path, max_side=MAX_SIDE):
         raise FileNotFoundError(f"{path}: no such image file")
     if path.stat().st_size == 0:
         raise ImageError(f"{path} is empty (0 bytes), not an image")
+    return _decode(path, str(path), max_side)
+
+
+def decode_image(data, name="image", max_side=MAX_SIDE):
+    """Encoded image bytes (JPEG, PNG, ...) as read_image reads a file."""
+    if not isinstance(data, bytes | bytearray):
+        raise TypeError(f"{name} is a {type(data).__name__}, not bytes")
+    if not data:
+        raise ImageError(f"{name} is empty (0 bytes), not an image")
+    return _decode(io.BytesIO(data), name, max_side)
+
+
+def _decode(source, name, max_side):
     try:
-        with Image.open(path) as image:
+        with Image.open(source) as image:
             image.load()  # decodes now: truncated data fails here, not later
             # Phones store the sensor's rows plus an EXIF orientation tag.
             rgb = to_rgb(ImageOps.exif_transpose(image))
     except UnidentifiedImageError:
-        raise ImageError(f"{path} is not an image Pillow can read (JPEG, PNG, ...)") from None
+        raise ImageError(f"{name} is not an image Pillow can read (JPEG, PNG, ...)") from None
     except (OSError, SyntaxError, Image.DecompressionBombError) as error:
-        raise ImageError(f"{path} is corrupt or truncated: {error}") from None
+        raise ImageError(f"{name} is corrupt or truncated: {error}") from None
     if min(rgb.size) < MIN_SIDE:
-        raise ImageError(f"{path} is {rgb.width}x{rgb.height}; at least {MIN_SIDE} px a side")
+        raise ImageError(f"{name} is {rgb.width}x{rgb.height}; at least {MIN_SIDE} px a side")
     if max_side and max(rgb.size) > max_side:
         warnings.warn(
-            f"{path} is {rgb.width}x{rgb.height}; resized to {max_side} px on the longer side",
-            stacklevel=2,
+            f"{name} is {rgb.width}x{rgb.height}; resized to {max_side} px on the longer side",
+            stacklevel=3,
         )
         rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return np.asarray(rgb)
 
 
 def to_rgb(image):
-    """Any Pillow image -> RGB: transparency composited on white."""
+    """Any Pillow image -> RGB: transparency composited on white (as
+    on_white computes it)."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         image = image.point(lambda v: v / 256) if image.mode.startswith("I;16") else image
         image = image.convert("L")
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        image = image.convert("RGBA")
-        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, image).convert("RGB")
+        return Image.fromarray(on_white(np.asarray(image.convert("RGBA"))), "RGB")
     return image.convert("RGB")
+
+
+def on_white(rgba):
+    """uint8 (H, W, 4) -> (H, W, 3): alpha composited on white in integers,
+    (rgb a + 255 (255 - a) + 127) // 255, as exported graphs and apps do."""
+    rgba = rgba.astype(np.int32)
+    alpha = rgba[..., 3:]
+    return ((rgba[..., :3] * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
 
 
 def output_format(path):
@@ -92,7 +113,7 @@ def write_image(path, array):
 
 
 MAX_PIXELS = MAX_SIDE * MAX_SIDE  # an in-memory array beyond this is refused
-CHANNELS = {1: "L", 3: "RGB", 4: "RGBA"}
+CHANNELS = (1, 3, 4)
 
 
 def as_rgb(array, name="image"):
@@ -115,7 +136,6 @@ def as_rgb(array, name="image"):
         raise ImageError(f"{name} is {width}x{height}; at most {MAX_PIXELS:,} pixels")
     if image.dtype == np.uint16:
         image = ((image.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-    if image.shape[-1] == 3:
-        return np.ascontiguousarray(image)
-    mode = CHANNELS[image.shape[-1]]
-    return np.asarray(to_rgb(Image.fromarray(image[..., 0] if mode == "L" else image, mode)))
+    if image.shape[-1] == 1:
+        return np.repeat(image, 3, axis=-1)
+    return on_white(image) if image.shape[-1] == 4 else np.ascontiguousarray(image)

@@ -53,6 +53,37 @@ def attention_heatmap(weights, source, output, path, title=None, unit="character
     _save(fig, path)
 
 
+def caption_attention(image, words, maps, path, title=None, per_row=5):
+    """Save the photo once per word with that word's attention (14 x 14,
+    upsampled smoothly) laid over it, as in Xu et al.'s figures (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from PIL import Image
+
+    labels = [*words, "<end>"][: len(maps)]
+    height, width = image.shape[:2]
+    cols = min(per_row, len(labels) + 1)
+    rows = -(-(len(labels) + 1) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.3 * cols, 2.3 * rows * height / width + 0.4))
+    axes = np.atleast_1d(axes).ravel()
+    axes[0].imshow(image)
+    axes[0].set_title("photo", fontsize=9)
+    for ax, label, weights in zip(axes[1:], labels, maps, strict=False):
+        grid = Image.fromarray((255 * weights / max(weights.max(), 1e-12)).astype("uint8"))
+        overlay = np.asarray(grid.resize((width, height), Image.Resampling.BICUBIC)) / 255.0
+        ax.imshow(image)
+        ax.imshow(overlay, cmap="gray", alpha=0.65, vmin=0.0, vmax=1.0)
+        ax.set_title(label, fontsize=9)
+    for ax in axes:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    _save(fig, path)
+
+
 def _save(fig, path):
     import matplotlib.pyplot as plt
 

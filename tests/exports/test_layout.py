@@ -105,6 +105,6 @@ def test_the_greedy_check_compares_real_tokens_and_fails_on_a_mismatch(exported_
     graphs = graphs_for(__import__("zoo").load("date-normalizer"))
     examples = graphs.examples()
     real = graphs.greedy_ids
-    graphs.greedy_ids = lambda ids: np.roll(np.asarray(real(ids)), 1, axis=1)
+    graphs.greedy_ids = lambda feed: np.roll(np.asarray(real(feed)), 1, axis=1)
     with pytest.raises(VerificationError, match="greedy decoding"):
         verify_module.check_greedy(graphs, directory, examples)

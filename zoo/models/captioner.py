@@ -28,7 +28,7 @@ from zoo import layers, words
 from zoo.decoding import Search, check_width, sampled
 from zoo.images import as_rgb
 from zoo.models import regions
-from zoo.models.compiled import compiled
+from zoo.models.compiled import CompiledCache
 from zoo.text import END, START
 
 ATTENTION = ("soft", "none")
@@ -110,7 +110,7 @@ class Captioner(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.sampling_seed_state = self.seed_generator.state
         self._held = _Held()
-        self._decoders = collections.OrderedDict()
+        self._decoders = CompiledCache(DECODER_CACHE)
 
     # ---- structure -------------------------------------------------------
     def build(self, input_shape=None):
@@ -177,16 +177,13 @@ class Captioner(keras.Model):
         check_width(beam_width)
         max_length = max_length or self.max_length
         key = (beam_width, float(length_penalty), max_length)
-        if key not in self._decoders:
-            self._decoders[key] = compiled(
-                lambda f: self.search.decode(
-                    *self._search_inputs(f), max_length, beam_width, length_penalty
-                )
-            )
-            while len(self._decoders) > DECODER_CACHE:
-                self._decoders.popitem(last=False)
-        self._decoders.move_to_end(key)
-        out = self._decoders[key](ops.convert_to_tensor(features, "float32"))
+        decode = self._decoders.get(
+            key,
+            lambda f: self.search.decode(
+                *self._search_inputs(f), max_length, beam_width, length_penalty
+            ),
+        )
+        out = decode(ops.convert_to_tensor(features, "float32"))
         return tuple(ops.convert_to_numpy(x) for x in out)
 
     def _search_inputs(self, features):
@@ -195,9 +192,7 @@ class Captioner(keras.Model):
 
     def output_ids(self, row):
         """A decoded row's ids before END, without padding."""
-        row = list(row)
-        row = row[: row.index(self.end)] if self.end in row else row
-        return [int(t) for t in row if t != self.pad]
+        return self.search.kept(row)
 
     def text(self, ids):
         return " ".join(self.words.tokens[i] for i in ids)

@@ -5,6 +5,8 @@ the TensorFlow backend traces a graph once. Other backends run eagerly:
 their jit would bake Keras variables in as constants.
 """
 
+import collections
+
 import keras
 
 
@@ -14,3 +16,27 @@ def compiled(fn):
 
         return tf.function(fn, reduce_retracing=True)
     return fn
+
+
+class CompiledCache:
+    """Compiled functions by key, the least recently used dropped beyond
+    `size` (a decoder compiles once per beam width, penalty and length)."""
+
+    def __init__(self, size):
+        self.size = size
+        self._functions = collections.OrderedDict()
+
+    def __len__(self):
+        return len(self._functions)
+
+    def __contains__(self, key):
+        return key in self._functions
+
+    def get(self, key, fn):
+        """The compiled function of `key`: `fn` compiled, on first use."""
+        if key not in self._functions:
+            self._functions[key] = compiled(fn)
+            while len(self._functions) > self.size:
+                self._functions.popitem(last=False)
+        self._functions.move_to_end(key)
+        return self._functions[key]

@@ -18,15 +18,13 @@ probability `sampling_probability` (a variable a training callback moves).
 Greedy decoding and beam search are zoo.decoding's, over `step`.
 """
 
-import collections
-
 import keras
 import numpy as np
 from keras import ops
 
 from zoo import layers
 from zoo.decoding import Search, check_width, sampled
-from zoo.models.compiled import compiled
+from zoo.models.compiled import CompiledCache
 from zoo.subwords import SubwordVocabulary, word_spans, word_weights
 from zoo.text import END, PAD, START, CharVocabulary
 
@@ -114,7 +112,7 @@ class Seq2Seq(keras.Model):
         # Tracked as a model variable, so checkpoints (and a resumed run)
         # carry the sampling draws' random state too.
         self.sampling_seed_state = self.seed_generator.state
-        self._decoders = collections.OrderedDict()
+        self._decoders = CompiledCache(DECODER_CACHE)
 
     # ---- structure -------------------------------------------------------
     def build(self, input_shape=None):
@@ -196,16 +194,13 @@ class Seq2Seq(keras.Model):
         log-probabilities, attention."""
         max_length = max_length or self.max_output_length
         key = (beam_width, float(length_penalty), max_length)
-        if key not in self._decoders:
-            self._decoders[key] = compiled(
-                lambda ids: self.search.decode(
-                    *self._search_inputs(ids), max_length, beam_width, length_penalty
-                )
-            )
-            while len(self._decoders) > DECODER_CACHE:
-                self._decoders.popitem(last=False)
-        self._decoders.move_to_end(key)
-        out = self._decoders[key](ops.convert_to_tensor(source_ids, "int32"))
+        decode = self._decoders.get(
+            key,
+            lambda ids: self.search.decode(
+                *self._search_inputs(ids), max_length, beam_width, length_penalty
+            ),
+        )
+        out = decode(ops.convert_to_tensor(source_ids, "int32"))
         return tuple(ops.convert_to_numpy(x) for x in out)
 
     # ---- text in, text out -----------------------------------------------------
@@ -266,9 +261,7 @@ class Seq2Seq(keras.Model):
 
     def output_ids(self, row):
         """A decoded row's ids before END, without padding."""
-        row = list(row)
-        row = row[: row.index(self.end)] if self.end in row else row
-        return [t for t in row if t != self.pad]
+        return self.search.kept(row)
 
     def encode_checked(self, texts):
         """The source ids of each text, or TypeError / ValueError naming

@@ -6,9 +6,10 @@
 //   node zoo.mjs translate exports/date-normalizer/1 "Tuesday, March 3rd 2015" "1 Feb 2003"
 //   node zoo.mjs translate exports/translate-spa-eng/1 "¿Dónde está la estación?"
 //   node zoo.mjs classify exports/sentiment-imdb/1 "A wonderful film." "Dull."
+//   node zoo.mjs caption exports/caption-flickr8k/1 photo.ppm   (binary PPM: Node has no JPEG decoder)
 //
-// generate and translate decode greedily; all print JSON: {"text": ...},
-// {"outputs": [...]} or {"labels": [...], "probabilities": [...], "weights": [[...]]}.
+// generate, translate and caption decode greedily; all print JSON: {"text": ...},
+// {"outputs": [...]}, {"captions": [...]} or {"labels": [...], "probabilities": [...], "weights": [[...]]}.
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -122,9 +123,7 @@ function textCodec(contract) {
 // Greedy translation of a batch of texts with the encoder and decoder-step
 // graphs, as zoo.json's "decoding" describes.
 export async function translate({ contract, sessions }, texts) {
-  const special = Object.fromEntries(
-    Object.entries(contract.special_tokens).map(([k, [, id]]) => [k, id]),
-  );
+  const special = specialIds(contract);
   const codec = textCodec(contract);
   const rows = texts.map((text, i) => {
     const ids = codec.encode(text);
@@ -140,20 +139,33 @@ export async function translate({ contract, sessions }, texts) {
   const encoded = await sessions.encoder.run({
     source_ids: new ort.Tensor("int32", source, [texts.length, width]),
   });
+  const outputs = await greedy(sessions, encoded, special, contract.max_output_length, texts.length);
+  return outputs.map((ids) => codec.decode(ids));
+}
+
+// {name: id} of zoo.json's special_tokens.
+function specialIds(contract) {
+  return Object.fromEntries(Object.entries(contract.special_tokens).map(([k, [, id]]) => [k, id]));
+}
+
+// Greedy decoding over decoder.onnx, as zoo.json's "decoding" describes:
+// start from the encoder's state_k and token START, feed back next_state_k
+// and the best id (never oov, pad or start), stop at END. Ids per row.
+async function greedy(sessions, encoded, special, maxLength, rows) {
   const feeds = {};
   for (const name of sessions.decoder.inputNames) {
     if (name !== "token_ids") feeds[name] = encoded[name];
   }
   const stateNames = sessions.decoder.inputNames.filter((n) => n.startsWith("state_"));
   const banned = new Set([special.oov, special.pad, special.start]);
-  let tokens = new Int32Array(texts.length).fill(special.start);
-  const outputs = texts.map(() => []);
-  const finished = texts.map(() => false);
-  for (let t = 0; t < contract.max_output_length && !finished.every(Boolean); t++) {
-    feeds.token_ids = new ort.Tensor("int32", tokens, [texts.length]);
+  let tokens = new Int32Array(rows).fill(special.start);
+  const outputs = Array.from({ length: rows }, () => []);
+  const finished = outputs.map(() => false);
+  for (let t = 0; t < maxLength && !finished.every(Boolean); t++) {
+    feeds.token_ids = new ort.Tensor("int32", tokens, [rows]);
     const out = await sessions.decoder.run(feeds);
     const size = out.logits.dims[1];
-    tokens = Int32Array.from(texts, (_, row) => argmax(out.logits.data, row * size, size, banned));
+    tokens = Int32Array.from(outputs, (_, row) => argmax(out.logits.data, row * size, size, banned));
     tokens.forEach((token, row) => {
       if (finished[row]) return;
       if (token === special.end) finished[row] = true;
@@ -161,7 +173,52 @@ export async function translate({ contract, sessions }, texts) {
     });
     for (const name of stateNames) feeds[name] = out[`next_${name}`];
   }
-  return outputs.map((ids) => codec.decode(ids));
+  return outputs;
+}
+
+// A binary PPM (P6, 8-bit) file as uint8 RGB pixels: the one image format
+// Node reads without a decoding library (convert with any image tool).
+export function readPpm(path) {
+  const bytes = readFileSync(path);
+  const fields = [];
+  let i = 0;
+  while (fields.length < 4) {
+    while (i < bytes.length && /\s/.test(String.fromCharCode(bytes[i]))) i++;
+    if (bytes[i] === 0x23) {
+      while (i < bytes.length && bytes[i] !== 0x0a) i++; // a comment line
+      continue;
+    }
+    let field = "";
+    while (i < bytes.length && !/\s/.test(String.fromCharCode(bytes[i]))) field += String.fromCharCode(bytes[i++]);
+    if (!field) throw new Error(`${path}: not a binary PPM (P6) file`);
+    fields.push(field);
+  }
+  const [magic, width, height, maxval] = [fields[0], ...fields.slice(1).map(Number)];
+  if (magic !== "P6" || maxval !== 255 || !(width > 0 && height > 0)) {
+    throw new Error(`${path}: not an 8-bit binary PPM (P6) file`);
+  }
+  const pixels = bytes.subarray(i + 1, i + 1 + width * height * 3);
+  if (pixels.length !== width * height * 3) throw new Error(`${path} is truncated`);
+  return { width, height, pixels: Uint8Array.from(pixels) };
+}
+
+// Greedy captions of PPM photos: encoder.onnx squashes each to 224 x 224 itself.
+export async function caption({ contract, sessions }, paths) {
+  const special = specialIds(contract);
+  const most = contract.limits.max_image_pixels;
+  const captions = [];
+  for (const path of paths) {
+    const { width, height, pixels } = readPpm(path);
+    if (Math.min(width, height) < contract.min_image_side) {
+      throw new Error(`${path} is ${width}x${height}; at least ${contract.min_image_side} px a side`);
+    }
+    if (width * height > most) throw new Error(`${path} has ${width * height} pixels; at most ${most}`);
+    const image = new ort.Tensor("uint8", pixels, [1, height, width, 3]);
+    const encoded = await sessions.encoder.run({ image });
+    const [ids] = await greedy(sessions, encoded, special, contract.max_length, 1);
+    captions.push(ids.map((id) => contract.vocabulary[id]).join(" "));
+  }
+  return captions;
 }
 
 // A pattern from zoo.json (RE2 spelling, \\x{HHHH} = a code point) as a JS RegExp.
@@ -223,9 +280,10 @@ async function main([command, dir, ...rest]) {
   if (command === "translate") return { outputs: await translate(model, rest) };
   if (command === "source-ids") return { ids: rest.map((text) => textCodec(model.contract).encode(text)) };
   if (command === "classify") return await classify(model, rest);
+  if (command === "caption") return { captions: await caption(model, rest) };
   throw new Error(
     "usage: node zoo.mjs generate DIR PROMPT LENGTH | translate DIR TEXT... | " +
-      "source-ids DIR TEXT... | classify DIR TEXT...",
+      "source-ids DIR TEXT... | classify DIR TEXT... | caption DIR PHOTO.ppm...",
   );
 }
 

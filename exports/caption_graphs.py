@@ -1,0 +1,215 @@
+"""What a captioner (zoo.models.Captioner) exports.
+
+ONNX `encoder.onnx`: image uint8 (B, H, W, 3), any size -> the 224 x 224
+squash (zoo.models.regions' matrices), VGG19 to conv5_4, the projection:
+memory (B, 196, m), keys (B, 196, a) and the decoder's first state_k.
+`decoder.onnx`: one step, (token_ids (B,), state_k, memory, keys) ->
+logits (B, V), attention (B, 196), next_state_k. An app runs greedy or
+beam search over it (serving.OnnxModel, zoo.mjs) and joins the words.
+
+SavedModel: `serving_default` image uint8 (B, H, W, 3) -> caption, log_prob
+(greedy); `encoded` image_bytes (JPEG or PNG) -> the same, each image
+decoded as zoo.images reads files: greyscale expanded, alpha composited on
+white. Pixels are bounded (from the header, before decoding) and each side
+must be at least zoo.images.MIN_SIDE.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from exports.graphs import Graphs, _checked, _declared_pixels, _strings, spec
+from zoo import images as zoo_images
+from zoo.models import regions
+from zoo.text import END, START
+from zoo.words import OOV, PAD
+
+
+class CaptionGraphs(Graphs):
+    LIMITS = ("max_image_pixels",)
+
+    def __init__(self, model, limits=None):
+        super().__init__(model, limits)
+        self.vgg = model.image_encoder()
+        self.words = tf.constant(model.vocabulary)
+
+    def resources(self):
+        return [self.vgg]
+
+    @property
+    def state_names(self):
+        return [f"state_{k}" for k in range(len(self.model.cell.state_size))]
+
+    @property
+    def has_keys(self):
+        return self.model.attention is not None
+
+    @property
+    def banned(self):
+        return (self.model.pad, self.model.oov, self.model.start)
+
+    @property
+    def max_length(self):
+        return self.model.max_length
+
+    # ---- ONNX ------------------------------------------------------------------
+    @property
+    def onnx(self):
+        m = self.model
+        keys = [spec((None, None, m.attention.units), tf.float32, "keys")] if self.has_keys else []
+        states = [spec((None, size), tf.float32, n)
+                  for size, n in zip(m.cell.state_size, self.state_names, strict=True)]  # fmt: skip
+        decoder = [spec((None,), tf.int32, "token_ids"), *states,
+                   spec((None, None, m.memory_dim), tf.float32, "memory"), *keys]  # fmt: skip
+        return {
+            "encoder.onnx": (self.encoder, [spec((None, None, None, 3), tf.uint8, "image")]),
+            "decoder.onnx": (self.decoder, decoder),
+        }
+
+    def features(self, image):
+        """uint8 (B, H, W, 3) -> VGG19 regions (B, 196, 512), sizes checked."""
+        shape = tf.shape(image, out_type=tf.int64)
+        image = _checked(shape[1] * shape[2], 0, self.limits["max_image_pixels"], "image pixels",
+                         image)  # fmt: skip
+        side = tf.minimum(shape[1], shape[2])
+        image = _checked(side, zoo_images.MIN_SIDE, 1 << 30, "image sides (px)", image)
+        return self.vgg(squash(image))
+
+    def encoder(self, image):
+        memory, keys, states = self.model.encode(self.features(image))
+        out = {"memory": memory, **dict(zip(self.state_names, states, strict=True))}
+        return {**out, "keys": keys} if self.has_keys else out
+
+    def decoder(self, token_ids, *rest):
+        count = len(self.state_names)
+        states, (memory, *keys) = list(rest[:count]), rest[count:]
+        logits, states, weights = self.model.step(token_ids, states,
+                                                  (memory, keys[0] if keys else None))  # fmt: skip
+        names = [f"next_{n}" for n in self.state_names]
+        return {"logits": logits, "attention": weights, **dict(zip(names, states, strict=True))}
+
+    def greedy_ids(self, encoder_feed):
+        features = self.features(tf.constant(encoder_feed["image"]))
+        tokens, _, _ = self.model.decode(features)
+        return tokens
+
+    # ---- SavedModel ------------------------------------------------------------
+    @property
+    def signatures(self):
+        return {
+            "serving_default": (self.caption, [spec((None, None, None, 3), tf.uint8, "image")]),
+            "encoded": (self.caption_encoded, [spec((None,), tf.string, "image_bytes")]),
+        }
+
+    def caption(self, image):
+        return self._captions(self.features(image))
+
+    def caption_encoded(self, image_bytes):
+        most = self.limits["max_image_pixels"]
+
+        def one(data):
+            data = _checked(_declared_pixels(data), 0, most, "image pixels", data)
+            return self.features(decode_rgb(data)[None])[0]
+
+        regions_ = tf.map_fn(one, image_bytes, fn_output_signature=tf.float32)
+        return self._captions(tf.ensure_shape(regions_, (None, regions.REGIONS, regions.DEPTH)))
+
+    def _captions(self, features):
+        m = self.model
+        tokens, log_prob, _ = m.search.greedy(*m._search_inputs(features), m.max_length)
+        before_end = tf.equal(tf.cumsum(tf.cast(tf.equal(tokens, m.end), tf.int32), axis=1), 0)
+        keep = before_end & tf.not_equal(tokens, m.pad)
+        words = tf.ragged.boolean_mask(tf.gather(self.words, tokens), keep)
+        return {"caption": tf.strings.reduce_join(words, axis=1, separator=" "),
+                "log_prob": log_prob}  # fmt: skip
+
+    def reference(self, signature, feed):
+        if signature == "serving_default":
+            return {"caption": _strings(self.model.caption(list(feed["image"]), beam_width=1))}
+        pictures = [zoo_images.decode_image(b) for b in feed["image_bytes"]]
+        return {"caption": _strings(self.model.caption(pictures, beam_width=1))}
+
+    def examples(self):
+        square, wide = example_images()
+        image = np.stack([square, square[::-1]])
+        encoder = {"image": image}
+        encoded = {k: v.numpy() for k, v in self.encoder(tf.constant(image)).items()}
+        start = np.full(len(image), self.model.start, np.int32)
+        return {
+            "encoder.onnx": [encoder, {"image": wide[None]}],
+            "decoder.onnx": [{"token_ids": start, **encoded}],
+            "serving_default": [encoder, {"image": wide[None]}],
+            "encoded": [{"image_bytes": np.array([_png(square), _jpeg(wide)], object)}],
+        }
+
+    def contract(self):
+        m = self.model
+        return {
+            **super().contract(),
+            "vocabulary": m.vocabulary,
+            "special_tokens": {"pad": [PAD, m.pad], "oov": [OOV, m.oov], "start": [START, m.start],
+                               "end": [END, m.end]},  # fmt: skip
+            "max_length": m.max_length,
+            "min_image_side": zoo_images.MIN_SIDE,
+            "image_input": "uint8 RGB (B, H, W, 3), any size: encoder.onnx squashes it to "
+            "224 x 224 itself. Greyscale: repeat the channel; RGBA: composite on white as "
+            "(rgb * a + 255 * (255 - a) + 127) // 255; 16-bit: (v * 255 + 32767) // 65535",
+            "decoding": "run encoder.onnx once; start decoder.onnx from token_ids = start and "
+            "the encoder's state_k; each step feed back next_state_k and the chosen id "
+            "(never pad, oov or start); stop at end or max_length; the caption is the "
+            "words joined by single spaces",
+        }  # fmt: skip
+
+
+def squash(image):
+    """uint8 (B, H, W, 3) -> float32 (B, 224, 224, 3): regions.squash in TF ops."""
+    shape = tf.shape(image)
+    rows, cols = resize_matrix(shape[1]), resize_matrix(shape[2])
+    channels_first = tf.transpose(tf.cast(image, tf.float32), (0, 3, 1, 2))  # (B, 3, H, W)
+    out = tf.matmul(tf.matmul(rows, channels_first), cols, transpose_b=True)
+    return tf.transpose(out, (0, 2, 3, 1))
+
+
+def resize_matrix(length, size=regions.SIZE):
+    """regions.resize_matrix for a length known only at run time."""
+    length = tf.cast(length, tf.float32)
+    scale = tf.maximum(length / size, 1.0)
+    centres = (tf.range(size, dtype=tf.float32) + 0.5) * (length / size)
+    offsets = (tf.range(length) + 0.5)[None, :] - centres[:, None]
+    weights = tf.maximum(0.0, 1.0 - tf.abs(offsets) / scale)
+    return weights / tf.reduce_sum(weights, axis=1, keepdims=True)
+
+
+def decode_rgb(data):
+    """JPEG or PNG bytes -> uint8 (H, W, 3) as zoo.images.read_image gives
+    it: PNG alpha (palette transparency too) composited on white."""
+
+    def png():
+        rgba = tf.cast(tf.io.decode_png(data, channels=4), tf.int32)
+        alpha = rgba[..., 3:]
+        return tf.cast((rgba[..., :3] * alpha + 255 * (255 - alpha) + 127) // 255, tf.uint8)
+
+    def jpeg():
+        return tf.io.decode_jpeg(data, channels=3)
+
+    is_png = tf.equal(tf.strings.substr(data, 0, 8), b"\x89PNG\r\n\x1a\n")
+    return tf.ensure_shape(tf.cond(is_png, png, jpeg), (None, None, 3))
+
+
+def example_images():
+    """Two smooth synthetic photos (a 224 x 224 one and a 300 x 200 one):
+    no data files needed, and no near-ties that noise would bring."""
+    y, x = np.mgrid[0:224, 0:224] / 224.0
+    square = np.stack([200 * x, 120 + 80 * y, 60 + 100 * x * y], -1)
+    square[60:160, 80:150] = (30, 30, 30)
+    y, x = np.mgrid[0:200, 0:300] / 200.0
+    wide = np.stack([40 + 60 * y, 150 + 50 * x / 1.5, 220 - 80 * y], -1)
+    wide[120:, :] = (60, 140, 50)
+    return square.astype(np.uint8), wide.astype(np.uint8)
+
+
+def _png(image):
+    return tf.io.encode_png(image).numpy()
+
+
+def _jpeg(image):
+    return tf.io.encode_jpeg(image, quality=95).numpy()
