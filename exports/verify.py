@@ -68,7 +68,8 @@ def _run_tf(fn, feed):
 
 
 def compare(where, got, want):
-    """Largest float difference over the outputs `want` names."""
+    """Largest float difference over the outputs `want` names, relative
+    to each output's largest magnitude (when that is over 1)."""
     worst = 0.0
     for name, expected in want.items():
         if name not in got:
@@ -79,10 +80,13 @@ def compare(where, got, want):
                 f"{where}/{name}: shape {actual.shape}, Keras gives {expected.shape}"
             )
         if expected.dtype.kind == "f":
-            difference = float(np.abs(actual - expected).max(initial=0.0))
             scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
-            if not difference <= TOLERANCE * scale:
-                raise VerificationError(f"{where}/{name}: max |difference| {difference:.3g}")
+            difference = float(np.abs(actual - expected).max(initial=0.0)) / scale
+            if not difference <= TOLERANCE:
+                raise VerificationError(
+                    f"{where}/{name}: max |difference| {difference * scale:.3g} "
+                    f"({difference:.3g} of the largest |value|, {scale:.3g})"
+                )
             worst = max(worst, difference)
         elif expected.dtype == np.uint8:
             if np.abs(actual.astype(int) - expected.astype(int)).max(initial=0) > 1:

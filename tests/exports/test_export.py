@@ -17,6 +17,7 @@ import zoo
 from exports import layout
 from exports.exporter import export
 from exports.graphs import NotExportable
+from exports.caption_graphs import example_images
 from exports.onnx_export import op_types
 from exports.warmup import read_warmup
 from zoo.registry import sha256
@@ -55,6 +56,10 @@ def test_serving_default_gives_what_the_zoo_api_gives(exported, name):
     elif hasattr(model, "translate"):
         got = serve(text=tf.constant(TEXTS))
         assert strings(got["output"]) == model.translate(TEXTS)
+    elif hasattr(model, "caption"):
+        images = np.stack(example_images()[:1] * 2)
+        got = serve(image=tf.constant(images))
+        assert strings(got["caption"]) == model.caption(list(images), beam_width=1)
     elif hasattr(model, "generate"):
         lengths = [60, 30, 45]
         got = serve(
@@ -83,7 +88,7 @@ def test_onnx_graphs_use_native_recurrent_nodes(exported, name):
     for filename in sidecar["onnx"]:
         ops = op_types(onnx.load(str(exported[name] / filename)))
         assert "Loop" not in ops
-        if cell:
+        if cell and not (name.startswith("caption-") and filename == "encoder.onnx"):  # VGG19
             assert NATIVE[cell] in ops, (filename, sorted(set(ops)))
 
 

@@ -37,6 +37,9 @@ for name, (directory, kind, texts, width) in request["models"].items():
                      weights.tolist()]  # fmt: skip
     elif kind == "translate":
         out[name] = [model.translate(texts), model.translate(texts, beam_width=width)]
+    elif kind == "caption":
+        photos = [np.asarray(p, np.uint8) for p in request["photos"]]
+        out[name] = [model.caption(photos, beam_width=1), model.caption(photos, beam_width=3)]
     else:
         image = np.random.default_rng(0).integers(0, 256, (33, 40, 3)).astype(np.uint8)
         out[name] = model.stylize(image).tolist()

@@ -32,6 +32,8 @@ def kind(name):
         return "classify"
     if "date" in name or name.startswith("translate-"):
         return "translate"
+    if name.startswith("caption-"):
+        return "caption"
     return "generate" if name.startswith("char-") else "image"
 
 
@@ -40,12 +42,26 @@ def texts_and_width(name):
     return (SPANISH, 5) if name.startswith("translate-") else (TEXTS, 4)
 
 
+def photos():
+    """Two Flickr8k test photos, one shrunk to another size."""
+    from PIL import Image
+
+    from training.text_data import data_dir
+    from zoo.images import read_image
+
+    folder = data_dir() / "flickr8k"
+    first, second = (folder / "test_images.txt").read_text().split()[:2]
+    small = Image.fromarray(read_image(folder / "images" / second)).resize((120, 90))
+    return [read_image(folder / "images" / first), np.asarray(small)]
+
+
 @pytest.fixture(scope="module")
 def without_tf(exported_models):
     _, exported = exported_models
     models = {name: (str(directory.parent), kind(name), *texts_and_width(name))
               for name, directory in exported.items()}  # fmt: skip
-    request = {"models": models, "prompts": PROMPTS, "reviews": REVIEWS}
+    request = {"models": models, "prompts": PROMPTS, "reviews": REVIEWS,
+               "photos": [p.tolist() for p in photos()]}  # fmt: skip
     script = Path(__file__).with_name("onnx_without_tf.py")
     run = subprocess.run([sys.executable, str(script), json.dumps(request)],
                          capture_output=True, text=True, timeout=600)  # fmt: skip
@@ -73,6 +89,8 @@ def test_same_outputs_as_the_keras_models(without_tf, exported_models):
             want_tokens, want_weights = model.explain(REVIEWS[0])
             assert tokens == want_tokens
             np.testing.assert_allclose(weights, want_weights, atol=1e-5)
+        elif kind(name) == "caption":
+            assert got == [model.caption(photos(), beam_width=w) for w in (1, 3)], name
         else:
             image = np.random.default_rng(0).integers(0, 256, (33, 40, 3)).astype(np.uint8)
             diff = np.abs(np.array(got) - model.stylize(image).astype(int))

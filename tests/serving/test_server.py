@@ -50,6 +50,19 @@ def image(height=31, width=22, batch=1):
     return rng.integers(0, 256, (batch, height, width, 3)).astype(np.uint8)
 
 
+def photo():
+    """A Flickr8k test photo, small enough for a JSON request."""
+    from PIL import Image
+
+    from training.text_data import data_dir
+    from zoo.images import read_image
+
+    folder = data_dir() / "flickr8k"
+    first = (folder / "test_images.txt").read_text().split()[0]
+    small = Image.fromarray(read_image(folder / "images" / first)).resize((64, 48))
+    return np.asarray(small)[None]
+
+
 def close_images(got, want):
     return got.shape == want.shape and np.abs(got.astype(int) - want.astype(int)).max() <= 1
 
@@ -66,6 +79,8 @@ def expected(name):
         return model.translate(texts_for(name))
     if hasattr(model, "generate"):
         return [model.generate(p, n, temperature=0) for p, n in zip(PROMPTS, LENGTHS, strict=True)]
+    if hasattr(model, "caption"):
+        return model.caption(list(photo()), beam_width=1)
     return model.stylize(image())
 
 
@@ -75,7 +90,7 @@ def lm_columns():
 
 def test_every_exported_model_is_served(server, names):
     assert server.repository.names() == names
-    assert len(names) == 12
+    assert len(names) == 13
 
 
 def test_rest_round_trip_every_model_both_formats(rest, names):
@@ -98,6 +113,9 @@ def test_rest_round_trip_every_model_both_formats(rest, names):
             instances = [dict(zip(columns, row, strict=True)) for row in rows]
             assert [r["text"] for r in rest.predict(name, instances=instances)] == want, name
             assert list(rest.predict(name, inputs=columns)["text"]) == want, name
+        elif name.startswith("caption-"):
+            rows = rest.predict(name, inputs={"image": photo()})
+            assert list(rows["caption"]) == want and rows["log_prob"][0] < 0
         else:
             got = np.asarray(rest.predict(name, inputs={"image": image()}), np.uint8)
             assert close_images(got, want), name
@@ -140,6 +158,9 @@ def test_grpc_round_trip_every_model(grpc_client, names):
             }
             got = grpc_client.predict(name, feed)
             assert [t.decode() for t in got["text"]] == want, name
+        elif name.startswith("caption-"):
+            got = grpc_client.predict(name, {"image": photo()})
+            assert [t.decode() for t in got["caption"]] == want
         else:
             got = grpc_client.predict(name, {"image": image()})["stylized"]
             assert got.dtype == np.uint8 and close_images(got, want), name
