@@ -228,6 +228,11 @@ BAD_REQUESTS = [
     ("over the length cap", "POST", "/v1/models/char-rnn-shakespeare:predict",
      b'{"inputs": {"prompt": ["a"], "length": [99999], "temperature": [0], "seed": [0]}}', 400,
      "length must lie in"),
+    ("a tiny photo", "POST", "/v1/models/caption-flickr8k:predict",
+     b'{"inputs": {"image": [[[[1, 2, 3]]]]}}', 400, "image sides"),
+    ("not a photo", "POST", "/v1/models/caption-flickr8k:predict",
+     b'{"signature_name": "encoded", "instances": [{"b64": "aGVsbG8gd29ybGQ="}]}', 400,
+     "must be JPEG or PNG"),
     ("unknown signature", "POST", PREDICT, b'{"signature_name": "x", "instances": ["a"]}', 400,
      "signature 'x'"),
     ("GET on predict", "GET", PREDICT, None, 405, "Method Not Allowed"),
@@ -262,6 +267,11 @@ def test_bad_grpc_requests_get_status_codes(grpc_client):
     assert "whitespace-only input text" in empty.value.message
     got = grpc_client.predict("date-normalizer", {"text": np.array([b"1 Feb 2003"], object)})
     assert got["output"][0] == b"2003-02-01"
+    truncated = tf.io.encode_jpeg(photo()[0]).numpy()[:300]
+    with pytest.raises(ServingError) as broken:
+        grpc_client.predict("caption-flickr8k", {"image_bytes": np.array([truncated], object)},
+                            signature_name="encoded")  # fmt: skip
+    assert broken.value.code == "INVALID_ARGUMENT"
 
 
 def test_clients_report_what_went_wrong(rest):
