@@ -15,9 +15,9 @@ import tensorflow as tf
 import exports.exporter as export_module
 import zoo
 from exports import layout
+from exports.caption_graphs import example_images
 from exports.exporter import export
 from exports.graphs import NotExportable
-from exports.caption_graphs import example_images
 from exports.onnx_export import op_types
 from exports.warmup import read_warmup
 from zoo.registry import sha256
