@@ -149,6 +149,9 @@ class CaptionGraphs(Graphs):
             "special_tokens": {"pad": [PAD, m.pad], "oov": [OOV, m.oov], "start": [START, m.start],
                                "end": [END, m.end]},  # fmt: skip
             "max_length": m.max_length,
+            "tokenisation": {"kind": "words", "rule": "captions are lower-case zoo.words tokens "
+                             "(the vocabulary's words); a caption is its words joined by single "
+                             "spaces"},  # fmt: skip
             "min_image_side": zoo_images.MIN_SIDE,
             "image_input": "uint8 RGB (B, H, W, 3), any size: encoder.onnx squashes it to "
             "224 x 224 itself. Greyscale: repeat the channel; RGBA: composite on white as "
