@@ -1,6 +1,7 @@
 """serving/examples/node (onnxruntime-node, reading zoo.json) decodes
-greedily to the same strings as serving.OnnxModel in Python. Runs where
-node and npm are installed; its packages come from the committed lock file."""
+greedily to the same strings as serving.OnnxModel in Python, captions of
+PPM photos included. Runs where node and npm are installed; its packages
+come from the committed lock file."""
 
 import json
 import shutil
@@ -89,3 +90,25 @@ def test_node_refuses_a_damaged_graph(node, exported_models, tmp_path):
     done = subprocess.run(["node", "zoo.mjs", "generate", str(copy), "a", "5"], cwd=APP,
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 2 and "does not match its sha256" in done.stderr
+
+
+def test_node_captions_what_python_onnxruntime_captions(node, exported_models, tmp_path):
+    from PIL import Image
+
+    from training.text_data import data_dir
+
+    folder = data_dir() / "flickr8k"
+    names = (folder / "test_images.txt").read_text().split()[:2]
+    photos = [np.asarray(Image.open(folder / "images" / n).convert("RGB")) for n in names]
+    photos[1] = np.asarray(Image.fromarray(photos[1]).resize((150, 100)))  # another size
+    paths = []
+    for i, photo in enumerate(photos):
+        paths.append(tmp_path / f"{i}.ppm")
+        Image.fromarray(photo).save(paths[-1])  # binary PPM (P6)
+    directory = exported_models[1]["caption-flickr8k"]
+    want = OnnxModel(directory).caption(photos, beam_width=1)
+    assert node("caption", directory, *paths)["captions"] == want
+    (tmp_path / "bad.ppm").write_bytes(b"P6\n4 4\n255\n" + bytes(10))
+    done = subprocess.run(["node", "zoo.mjs", "caption", str(directory), str(tmp_path / "bad.ppm")],
+                          cwd=APP, capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2 and "truncated" in done.stderr
