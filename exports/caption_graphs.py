@@ -32,9 +32,6 @@ class CaptionGraphs(Graphs):
         self.vgg = model.image_encoder()
         self.words = tf.constant(model.vocabulary)
 
-    def resources(self):
-        return [self.vgg]
-
     @property
     def state_names(self):
         return [f"state_{k}" for k in range(len(self.model.cell.state_size))]
