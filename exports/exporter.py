@@ -84,10 +84,12 @@ def _check_formats(formats):
 
 def write_savedmodel(graphs, directory):
     """The Keras ExportArchive, one signature per entry of graphs.signatures,
-    traced with the portable (non-cuDNN) recurrent loops."""
+    traced with the portable (non-cuDNN) recurrent loops; graph resources
+    (lookup tables) tracked."""
     archive = keras.export.ExportArchive()
     with portable(graphs.model):
-        archive.track(graphs.model)
+        # The model is not tracked: its endpoints capture every variable they
+        # use, and a tracked model's variables were saved a second time.
         signatures = graphs.signatures
         for resource in graphs.resources():
             archive.track(resource)
