@@ -90,7 +90,7 @@ def lm_columns():
 
 def test_every_exported_model_is_served(server, names):
     assert server.repository.names() == names
-    assert len(names) == 13
+    assert len(names) == 12
 
 
 def test_rest_round_trip_every_model_both_formats(rest, names):
