@@ -234,9 +234,9 @@ class Captioner(keras.Model):
         greyscale, 16-bit: see zoo.images.as_rgb). With return_attention,
         also one (words + END, 14, 14) array of attention maps per image."""
         check_width(beam_width)
-        images = list(images) if not isinstance(images, np.ndarray) or images.ndim == 4 else None
-        if images is None:
+        if isinstance(images, np.ndarray) and images.ndim != 4:
             raise TypeError("caption() takes a list of images; wrap a single image in a list")
+        images = list(images)
         if not images:
             return ([], []) if return_attention else []
         return self.caption_features(self.features(images), beam_width, length_penalty,
