@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 
 from serving import OnnxModel  # noqa: E402
 
-request = json.loads(sys.argv[1])
+request = json.load(sys.stdin)
 out = {}
 for name, (directory, kind, texts, width) in request["models"].items():
     model = OnnxModel(directory)
