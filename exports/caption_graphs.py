@@ -135,7 +135,9 @@ class CaptionGraphs(Graphs):
             "encoder.onnx": [encoder, {"image": wide[None]}],
             "decoder.onnx": [{"token_ids": start, **encoded}],
             "serving_default": [encoder, {"image": wide[None]}],
-            "encoded": [{"image_bytes": np.array([_png(square), _jpeg(wide)], object)}],
+            # PNG only: Pillow (the reference) and TensorFlow decode JPEG a
+            # level apart here and there, and a caption is an exact string.
+            "encoded": [{"image_bytes": np.array([_png(square), _png(_with_alpha(wide))], object)}],
         }
 
     def contract(self):
@@ -211,5 +213,7 @@ def _png(image):
     return tf.io.encode_png(image).numpy()
 
 
-def _jpeg(image):
-    return tf.io.encode_jpeg(image, quality=95).numpy()
+def _with_alpha(image):
+    """RGBA: opacity rising left to right, so compositing on white is checked too."""
+    alpha = np.linspace(40, 255, image.shape[1]).astype(np.uint8)
+    return np.dstack([image, np.broadcast_to(alpha, image.shape[:2])])

@@ -34,3 +34,27 @@ def exported_models(tmp_path_factory):
     out = tmp_path_factory.mktemp("exports")
     names = [c["name"] for c in zoo.list_models() if c["name"] != "style-transfer-vgg19"]
     return out, {name: export(name, out) for name in names}
+
+
+TINY_CAPTIONER = "caption-tiny"
+
+
+@pytest.fixture(scope="session")
+def tiny_captioner(tmp_path_factory):
+    """A small seeded random Captioner over the real VGG19, exported (both
+    formats, verified) under its own name in its own base directory: the
+    caption paths of OnnxModel, Node and the server are tested on it
+    whether or not a captioner is shipped. -> (model, base, version dir)"""
+    from exports.exporter import export
+    from zoo.models.captioner import SPECIALS, Captioner
+
+    words = ["a", "dog", "man", "runs", "on", "the", "grass", "beach", "in", "red", "."]
+    model = Captioner([*SPECIALS, *words], units=16, embedding_dim=8, attention_units=8,
+                      memory_dim=12, max_length=10, seed=0)  # fmt: skip
+    model.build()
+    rng = np.random.default_rng(5)
+    model.set_weights([rng.normal(0, 0.8, np.shape(w)).astype("float32")
+                       for w in model.get_weights()])  # fmt: skip
+    model.sampling_probability.assign(0.0)
+    base = tmp_path_factory.mktemp("tiny-captioner")
+    return model, base, export(model, base, name=TINY_CAPTIONER)

@@ -56,8 +56,9 @@ def photos():
 
 
 @pytest.fixture(scope="module")
-def without_tf(exported_models):
-    _, exported = exported_models
+def without_tf(exported_models, tiny_captioner):
+    tiny = tiny_captioner[2]
+    exported = {**exported_models[1], tiny.parent.name: tiny}
     models = {name: (str(directory.parent), kind(name), *texts_and_width(name))
               for name, directory in exported.items()}  # fmt: skip
     request = {"models": models, "prompts": PROMPTS, "reviews": REVIEWS,
@@ -96,6 +97,12 @@ def test_same_outputs_as_the_keras_models(without_tf, exported_models):
             image = np.random.default_rng(0).integers(0, 256, (33, 40, 3)).astype(np.uint8)
             diff = np.abs(np.array(got) - model.stylize(image).astype(int))
             assert diff.max() <= 1, name
+
+
+def test_a_captioner_gives_the_keras_captions(without_tf, tiny_captioner):
+    want = [tiny_captioner[0].caption(photos(), beam_width=w) for w in (1, 3)]
+    assert without_tf["outputs"][tiny_captioner[2].parent.name] == want
+    assert all(want[0]) and want[0][0] != want[0][1]  # words, and not one fixed string
 
 
 def test_beam_search_is_exercised(without_tf):
