@@ -12,6 +12,7 @@ import argparse
 import os
 import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -97,7 +98,11 @@ def main(argv=None):
     data = captioning.Prepared(load_recipe(NAME))
     model = zoo.load(NAME)
     model.vgg_weights = model.vgg_weights or str(data_dir() / "vgg19_notop.weights.h5")
-    models = {"soft attention": model, "no attention": zoo.load_path(args.baseline)}
+    models = {"soft attention": model}
+    if Path(args.baseline).is_dir():  # trained by its recipe, not shipped
+        models["no attention"] = zoo.load_path(args.baseline)
+    else:
+        print(f"no baseline at {args.baseline}: python -m training caption-flickr8k-no-attention")
     nearest = retrieval.Retrieval(data.features, data.images["train"], data.captions["train"])
     quality(models, nearest, test_sets(data))
     folder = data_dir() / "flickr8k" / "images"
