@@ -107,6 +107,30 @@ def epoch_order(count, seed, epoch):
     return np.random.default_rng([seed, epoch]).permutation(count)
 
 
+# Batches cut from pools of this many, sorted by caption length: a batch
+# pads to its longest caption, 22.2 steps on average for random batches of
+# 64 Flickr8k captions against 13.2 so (the decoder's cost is per step).
+LENGTH_POOL = 20
+
+
+def epoch_batches(rows, batch_size, seed, epoch, pool=LENGTH_POOL):
+    """One epoch's batches (index arrays), keyed by (seed, epoch) alone:
+    the epoch's permutation, whole batches only, cut into pools of `pool`
+    batches, each pool sorted by length and cut into batches, which are
+    then shuffled. pool=1 keeps the permutation's batches in order."""
+    order = epoch_order(len(rows), seed, epoch)
+    order = order[: len(order) - len(order) % batch_size]
+    if pool == 1:
+        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    lengths = np.array([len(r) for r in rows])
+    cut = []
+    for i in range(0, len(order), batch_size * pool):
+        part = order[i : i + batch_size * pool]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        cut += [part[j : j + batch_size] for j in range(0, len(part), batch_size)]
+    return [cut[k] for k in np.random.default_rng([seed, epoch, 1]).permutation(len(cut))]
+
+
 SIGNATURE = (
     (
         tf.TensorSpec((None, regions.REGIONS, regions.DEPTH), tf.float32),
@@ -116,9 +140,11 @@ SIGNATURE = (
 )
 
 
-def batches(table, names, rows, batch_size, seed=None, epochs=1, start_epoch=0):
-    """Shuffled training batches of epochs start_epoch.. (seed given, whole
-    batches only), or one ordered pass (seed None, e.g. validation)."""
+def batches(table, names, rows, batch_size, seed=None, epochs=1, start_epoch=0,
+            pool=LENGTH_POOL):  # fmt: skip
+    """Shuffled, length-pooled training batches of epochs start_epoch..
+    (seed given; epoch_batches), or one ordered pass (seed None, e.g.
+    validation)."""
 
     def generate():
         if seed is None:
@@ -126,9 +152,8 @@ def batches(table, names, rows, batch_size, seed=None, epochs=1, start_epoch=0):
                 yield batch_at(table, names, rows, range(i, min(i + batch_size, len(rows))))
             return
         for epoch in range(start_epoch, epochs):
-            order = epoch_order(len(rows), seed, epoch)
-            for i in range(0, len(order) - batch_size + 1, batch_size):
-                yield batch_at(table, names, rows, order[i : i + batch_size])
+            for order in epoch_batches(rows, batch_size, seed, epoch, pool):
+                yield batch_at(table, names, rows, order)
 
     ds = tf.data.Dataset.from_generator(generate, output_signature=SIGNATURE)
     if seed is None:

@@ -94,6 +94,22 @@ def test_epochs_replay_after_a_resume():
         np.testing.assert_array_equal(a[0][0], b[0][0])
 
 
+def test_length_pools_keep_every_caption_once_and_pad_less():
+    rng = np.random.default_rng(0)
+    rows = [[4] * int(n) for n in rng.integers(1, 23, 1000)]
+    pooled = captioning.epoch_batches(rows, 16, seed=2, epoch=1, pool=10)
+    plain = captioning.epoch_batches(rows, 16, seed=2, epoch=1, pool=1)
+    assert len(pooled) == len(plain) == 62  # whole batches only
+    assert sorted(np.concatenate(pooled)) == sorted(np.concatenate(plain))  # the same captions
+    assert len(set(np.concatenate(pooled))) == 992
+    padded = [np.mean([max(len(rows[i]) for i in b) for b in bs]) for bs in (pooled, plain)]
+    assert padded[0] < 0.75 * padded[1]
+    again = captioning.epoch_batches(rows, 16, seed=2, epoch=1, pool=10)
+    assert all((a == b).all() for a, b in zip(pooled, again, strict=True))
+    other = captioning.epoch_batches(rows, 16, seed=2, epoch=2, pool=10)
+    assert any((a != b).any() for a, b in zip(pooled, other, strict=True))
+
+
 def test_retrieval_consensus_picks_the_caption_its_neighbours_agree_on():
     table = {"train0": np.ones((196, 512)), "train1": -np.ones((196, 512)),
              "query": np.ones((196, 512))}  # fmt: skip
