@@ -46,15 +46,11 @@ def tiny_captioner(tmp_path_factory):
     caption paths of OnnxModel, Node and the server are tested on it
     whether or not a captioner is shipped. -> (model, base, version dir)"""
     from exports.exporter import export
-    from zoo.models.captioner import SPECIALS, Captioner
+    from tests.zoo.helpers import random_captioner
+    from zoo.models.captioner import SPECIALS
 
     words = ["a", "dog", "man", "runs", "on", "the", "grass", "beach", "in", "red", "."]
-    model = Captioner([*SPECIALS, *words], units=16, embedding_dim=8, attention_units=8,
-                      memory_dim=12, max_length=10, seed=0)  # fmt: skip
-    model.build()
-    rng = np.random.default_rng(5)
-    model.set_weights([rng.normal(0, 0.8, np.shape(w)).astype("float32")
-                       for w in model.get_weights()])  # fmt: skip
-    model.sampling_probability.assign(0.0)
+    model = random_captioner([*SPECIALS, *words], seed=5, units=16, embedding_dim=8,
+                             attention_units=8, memory_dim=12, max_length=10)  # fmt: skip
     base = tmp_path_factory.mktemp("tiny-captioner")
     return model, base, export(model, base, name=TINY_CAPTIONER)

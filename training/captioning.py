@@ -117,11 +117,9 @@ def epoch_batches(rows, batch_size, seed, epoch, pool=LENGTH_POOL):
     """One epoch's batches (index arrays), keyed by (seed, epoch) alone:
     the epoch's permutation, whole batches only, cut into pools of `pool`
     batches, each pool sorted by length and cut into batches, which are
-    then shuffled. pool=1 keeps the permutation's batches in order."""
+    then shuffled (pool=1: plain random batches)."""
     order = epoch_order(len(rows), seed, epoch)
     order = order[: len(order) - len(order) % batch_size]
-    if pool == 1:
-        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     lengths = np.array([len(r) for r in rows])
     cut = []
     for i in range(0, len(order), batch_size * pool):

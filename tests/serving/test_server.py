@@ -273,10 +273,11 @@ def caption_server(tiny_captioner):
 def test_a_captioner_answers_rest_and_grpc_and_refuses_bad_photos(caption_server, tiny_captioner):
     model, name = tiny_captioner[0], tiny_captioner[2].parent.name
     rest = RestClient(f"http://127.0.0.1:{caption_server.rest_port}", timeout=60)
-    want = model.caption(list(photo()), beam_width=1)
-    got = rest.predict(name, inputs={"image": photo()})
+    pictures = photo()
+    want = model.caption(list(pictures), beam_width=1)
+    got = rest.predict(name, inputs={"image": pictures})
     assert list(got["caption"]) == want and got["log_prob"][0] < 0
-    jpeg = tf.io.encode_jpeg(photo()[0], quality=100).numpy()
+    jpeg = tf.io.encode_jpeg(pictures[0], quality=100).numpy()
     predict = f"/v1/models/{name}:predict"
     bad = [(b'{"inputs": {"image": [[[[1, 2, 3]]]]}}', "image sides"),
            (b'{"signature_name": "encoded", "instances": [{"b64": "aGVsbG8gd29ybGQ="}]}',
@@ -293,7 +294,7 @@ def test_a_captioner_answers_rest_and_grpc_and_refuses_bad_photos(caption_server
             client.predict(name, {"image_bytes": np.array([jpeg[:300]], object)},
                            signature_name="encoded")  # fmt: skip
         assert broken.value.code == "INVALID_ARGUMENT"
-    assert list(rest.predict(name, inputs={"image": photo()})["caption"]) == want
+    assert list(rest.predict(name, inputs={"image": pictures})["caption"]) == want
 
 
 def test_clients_report_what_went_wrong(rest):

@@ -1,4 +1,4 @@
-"""Small helpers shared by the cell tests."""
+"""Small helpers shared by the cell and model tests."""
 
 import keras
 import numpy as np
@@ -26,3 +26,17 @@ def randomize(layer, rng, scale=0.5):
 
 def weights_by_name(cell):
     return {v.name: np.asarray(v, dtype="float64") for v in cell.weights}
+
+
+def random_captioner(vocabulary, seed, scale=0.8, **sizes):
+    """A built Captioner with N(0, scale) weights, large enough that its
+    captions depend on the image, and no scheduled sampling."""
+    from zoo.models.captioner import Captioner
+
+    model = Captioner(vocabulary, seed=0, **sizes)
+    model.build()
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0, scale, np.shape(w)).astype("float32")
+                       for w in model.get_weights()])  # fmt: skip
+    model.sampling_probability.assign(0.0)
+    return model

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 
+from tests.zoo.helpers import random_captioner
 from zoo.images import ImageError
 from zoo.models import Captioner
 from zoo.models.captioner import SPECIALS, attention_penalty, caption_vocabulary
@@ -16,14 +17,8 @@ VOCAB = [*SPECIALS, *WORDS]
 
 
 def tiny(attention="soft", scale=0.8, seed=3, max_length=8):
-    model = Captioner(VOCAB, units=12, embedding_dim=6, attention=attention, attention_units=5,
-                      memory_dim=10, max_length=max_length, seed=0)  # fmt: skip
-    model.build()
-    rng = np.random.default_rng(seed)
-    weights = model.get_weights()
-    model.set_weights([rng.normal(0, scale, np.shape(w)).astype("float32") for w in weights])
-    model.sampling_probability.assign(0.0)
-    return model
+    return random_captioner(VOCAB, seed, scale, units=12, embedding_dim=6, attention=attention,
+                            attention_units=5, memory_dim=10, max_length=max_length)  # fmt: skip
 
 
 def features(n=4, seed=0):
