@@ -1,5 +1,5 @@
 """Caption training speed: seconds per step of the caption-flickr8k recipe
-on batches cut straight from the epoch's permutation against length-pooled
+on plain random batches against length-pooled
 batches (training.captioning.epoch_batches), interleaved in one run, with
 the mean padded length of each. Needs the feature cache (training.features).
 
@@ -42,7 +42,7 @@ def main(argv=None):
     print("|---|---:|---:|")
     for pool in POOLS:
         padded = np.mean([max(len(rows[i]) for i in b) + 1 for b in cuts[pool]])
-        label = "permutation order" if pool == 1 else f"length pools of {pool} batches"
+        label = "random batches" if pool == 1 else f"length pools of {pool} batches"
         print(f"| {label} | {padded:.1f} | {seconds[pool] / args.steps:.3f} |")
     ratio = seconds[1] / seconds[POOLS[1]]
     print(f"\nlength pools: {ratio:.2f}x the steps per second")
