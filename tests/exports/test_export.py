@@ -101,7 +101,7 @@ def test_sidecar_and_metadata(exported, name):
         assert sha256(directory / path) == digest
     assert "saved_model.pb" in sidecar["sha256"]
     greedy = sidecar["verified"].pop("greedy decoding, tokens equal", None)
-    assert greedy is None or greedy >= 20
+    assert greedy is None or greedy >= 15  # real decodes compared: e.g. two photos' captions
     assert all(v <= 1e-4 for v in sidecar["verified"].values())
     for filename, io in sidecar["onnx"].items():
         proto = onnx.load(str(directory / filename))
