@@ -36,21 +36,17 @@ def exported_models(tmp_path_factory):
     return out, {name: export(name, out) for name in names}
 
 
-TINY_CAPTIONER = "caption-tiny"
+CAPTIONER = "caption-flickr8k"
 
 
 @pytest.fixture(scope="session")
-def tiny_captioner(tmp_path_factory):
-    """A small seeded random Captioner over the real VGG19, exported (both
-    formats, verified) under its own name in its own base directory: the
-    caption paths of OnnxModel, Node and the server are tested on it
-    whether or not a captioner is shipped. -> (model, base, version dir)"""
-    from exports.exporter import export
-    from tests.zoo.helpers import random_captioner
-    from zoo.models.captioner import SPECIALS
+def captioner_export(exported_models, tmp_path_factory):
+    """The shipped captioner, its export, and a base directory that holds
+    only that export (a link), for a server of its own -> (model, base,
+    version dir)."""
+    import zoo
 
-    words = ["a", "dog", "man", "runs", "on", "the", "grass", "beach", "in", "red", "."]
-    model = random_captioner([*SPECIALS, *words], seed=5, units=16, embedding_dim=8,
-                             attention_units=8, memory_dim=12, max_length=10)  # fmt: skip
-    base = tmp_path_factory.mktemp("tiny-captioner")
-    return model, base, export(model, base, name=TINY_CAPTIONER)
+    directory = exported_models[1][CAPTIONER]
+    base = tmp_path_factory.mktemp("captioner")
+    (base / CAPTIONER).symlink_to(directory.parent, target_is_directory=True)
+    return zoo.load(CAPTIONER), base, directory

@@ -92,7 +92,7 @@ def test_node_refuses_a_damaged_graph(node, exported_models, tmp_path):
     assert done.returncode == 2 and "does not match its sha256" in done.stderr
 
 
-def test_node_captions_what_python_onnxruntime_captions(node, tiny_captioner, tmp_path):
+def test_node_captions_what_python_onnxruntime_captions(node, captioner_export, tmp_path):
     from PIL import Image
 
     from training.text_data import data_dir
@@ -105,7 +105,7 @@ def test_node_captions_what_python_onnxruntime_captions(node, tiny_captioner, tm
     for i, photo in enumerate(photos):
         paths.append(tmp_path / f"{i}.ppm")
         Image.fromarray(photo).save(paths[-1])  # binary PPM (P6)
-    directory = tiny_captioner[2]
+    directory = captioner_export[2]
     want = OnnxModel(directory).caption(photos, beam_width=1)
     assert node("caption", directory, *paths)["captions"] == want
     (tmp_path / "bad.ppm").write_bytes(b"P6\n4 4\n255\n" + bytes(10))

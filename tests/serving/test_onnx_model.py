@@ -56,11 +56,9 @@ def photos():
 
 
 @pytest.fixture(scope="module")
-def without_tf(exported_models, tiny_captioner):
-    tiny = tiny_captioner[2]
-    exported = {**exported_models[1], tiny.parent.name: tiny}
+def without_tf(exported_models):
     models = {name: (str(directory.parent), kind(name), *texts_and_width(name))
-              for name, directory in exported.items()}  # fmt: skip
+              for name, directory in exported_models[1].items()}  # fmt: skip
     request = {"models": models, "prompts": PROMPTS, "reviews": REVIEWS,
                "photos": [p.tolist() for p in photos()]}  # fmt: skip
     script = Path(__file__).with_name("onnx_without_tf.py")
@@ -99,9 +97,9 @@ def test_same_outputs_as_the_keras_models(without_tf, exported_models):
             assert diff.max() <= 1, name
 
 
-def test_a_captioner_gives_the_keras_captions(without_tf, tiny_captioner):
-    want = [tiny_captioner[0].caption(photos(), beam_width=w) for w in (1, 3)]
-    assert without_tf["outputs"][tiny_captioner[2].parent.name] == want
+def test_a_captioner_gives_the_keras_captions(without_tf, captioner_export):
+    want = [captioner_export[0].caption(photos(), beam_width=w) for w in (1, 3)]
+    assert without_tf["outputs"][captioner_export[2].parent.name] == want
     assert all(want[0]) and want[0][0] != want[0][1]  # words, and not one fixed string
 
 

@@ -265,13 +265,13 @@ def test_bad_grpc_requests_get_status_codes(grpc_client):
 
 
 @pytest.fixture(scope="module")
-def caption_server(tiny_captioner):
-    with EmbeddedServer(tiny_captioner[1], rest_port=0, grpc_port=0, max_body_mb=1) as server:
+def caption_server(captioner_export):
+    with EmbeddedServer(captioner_export[1], rest_port=0, grpc_port=0, max_body_mb=1) as server:
         yield server
 
 
-def test_a_captioner_answers_rest_and_grpc_and_refuses_bad_photos(caption_server, tiny_captioner):
-    model, name = tiny_captioner[0], tiny_captioner[2].parent.name
+def test_a_captioner_answers_rest_and_grpc_and_refuses_bad_photos(caption_server, captioner_export):
+    model, name = captioner_export[0], captioner_export[2].parent.name
     rest = RestClient(f"http://127.0.0.1:{caption_server.rest_port}", timeout=60)
     pictures = photo()
     want = model.caption(list(pictures), beam_width=1)
