@@ -63,17 +63,19 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    from training import captioning, char_lm, fast_style, gatys, sentiment, seq2seq
+    import importlib
+
     from training.packaging import PRETRAINED
     from training.recipe import list_recipes, load_recipe
 
+    # Imported when picked: fast-style alone also runs where TensorFlow is absent.
     tasks = {
-        "char-lm": char_lm,
-        "seq2seq": seq2seq,
-        "fast-style": fast_style,
-        "style-transfer": gatys,
-        "sentiment": sentiment,
-        "caption": captioning,
+        "char-lm": "char_lm",
+        "seq2seq": "seq2seq",
+        "fast-style": "fast_style",
+        "style-transfer": "gatys",
+        "sentiment": "sentiment",
+        "caption": "captioning",
     }
 
     if args.list:
@@ -85,7 +87,7 @@ def main(argv=None):
             recipe["data"]["source"] = args.source
         run_dir = args.run_dir or Path("runs") / recipe["name"]
         publish_to = PRETRAINED / recipe["name"] if args.publish else None
-        task = tasks[recipe["task"]]
+        task = importlib.import_module(f"training.{tasks[recipe['task']]}")
         if args.package_only:
             _, card = task.package_run(recipe, run_dir, args.data_dir, args.epochs, publish_to)
         else:

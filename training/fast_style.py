@@ -1,52 +1,44 @@
 """Training feed-forward style networks (`zoo.models.FastStyle`) from a
-recipe: one network per painting, the VGG19 perceptual loss of Gatys et al.
-as Johnson et al. train it, on augmented crops of the content photos.
-Validation: the same loss on held-out photos, whole, at a fixed size."""
+recipe: one network per painting, the VGG19 perceptual loss as Johnson et
+al. train it, on augmented crops of the content photos.
+
+The network is compiled with the perceptual loss as an ordinary Keras loss
+(y_true: the photos, y_pred: the network's output), so Keras' own train
+step runs it on any backend. With TensorFlow the crops come through
+tf.data; without it (a JAX GPU host) from the same numpy function
+(training.crops): same crops, same weights file. Validation: the same loss
+on held-out photos, whole, at a fixed size.
+"""
 
 from pathlib import Path
 
 import keras
-import tensorflow as tf
+import numpy as np
+from keras import ops
 
+from training import crops, packaging, style_quality
 from training import fit as fitting
-from training import image_data, packaging
+from training.paths import data_dir as default_data_dir
 from training.recipe import with_epochs
-from training.text_data import data_dir as default_data_dir
 from zoo.images import read_image
 from zoo.models import vgg
 from zoo.models.fast_style import FastStyle
-from zoo.models.style_transfer import resize_longer
+from zoo.models.regions import fit_longer
 
 
-class PerceptualTrainer(keras.Model):
-    """Trains `net` to minimise `loss` (a vgg.Perceptual) against fixed
-    style Grams; each batch is its own content target. Only the net's
-    weights are tracked: VGG19 is frozen and never checkpointed."""
+class PerceptualLoss(keras.losses.Loss):
+    """Content + style + TV loss of stylised images (y_pred) against their
+    own photos (y_true) and the painting's fixed Grams. VGG19 is frozen and
+    not tracked by the network, so it is never checkpointed."""
 
-    def __init__(self, net, loss, style_grams, **kwargs):
-        super().__init__(**kwargs)
-        self.net = net
-        self.perceptual = loss  # plain object: not tracked, not saved
-        self.grams = [tf.constant(g) for g in style_grams]
-        self.built = True  # the net is built; VGG19 has no trainable state
+    def __init__(self, perceptual, style_grams):
+        super().__init__(name="perceptual")
+        self.perceptual = perceptual
+        self.grams = [np.asarray(g, "float32") for g in style_grams]
 
-    def call(self, images, training=False):
-        return self.net(images, training=training)
-
-    def _terms(self, images, training):
-        target = self.perceptual.content_target(images)
-        total, c, s, tv = self.perceptual(self.net(images, training=training), target, self.grams)
-        return total, {"loss": total, "content": c, "style": s, "tv": tv}
-
-    def train_step(self, images):
-        with tf.GradientTape() as tape:
-            total, logs = self._terms(images, True)
-        variables = self.net.trainable_variables
-        self.optimizer.apply(tape.gradient(total, variables), variables)
-        return logs
-
-    def test_step(self, images):
-        return self._terms(images, False)[1]
+    def call(self, photos, stylized):
+        target = ops.stop_gradient(self.perceptual.content_target(photos))
+        return self.perceptual(stylized, target, self.grams)[0]
 
 
 def perceptual_loss(recipe, data_dir):
@@ -56,20 +48,44 @@ def perceptual_loss(recipe, data_dir):
                           lo["content_weight"], lo["style_weight"], lo["tv_weight"])  # fmt: skip
 
 
-def style_grams(recipe, loss, data_dir):
+def painting(recipe, data_dir):
+    """The painting, its longer side resized to style_size by the same
+    matrices on every backend."""
     d = recipe["data"]
-    painting = resize_longer(read_image(Path(data_dir) / d["style"]), d["style_size"])
-    return [keras.ops.convert_to_numpy(g) for g in loss.style_target(painting[None])]
+    return fit_longer(read_image(Path(data_dir) / d["style"]), d["style_size"])
 
 
-def new_trainer(recipe, data_dir):
-    """A fresh FastStyle inside its PerceptualTrainer, the painting's Grams
-    computed once."""
+def new_network(recipe, data_dir):
+    """A fresh FastStyle compiled with its recipe's loss (painting's Grams
+    computed once) and Adam."""
     loss = perceptual_loss(recipe, data_dir)  # first: the shipped nets' seed order
+    grams = [ops.convert_to_numpy(g) for g in loss.style_target(painting(recipe, data_dir)[None])]
     m = recipe["model"]
-    net = FastStyle(m["filters"], m["residual_blocks"], style=recipe["data"]["style"])
+    net = FastStyle(m["filters"], m["residual_blocks"], style=recipe["data"]["style"],
+                    activation=m["activation"])  # fmt: skip
     net.build()
-    return PerceptualTrainer(net, loss, style_grams(recipe, loss, data_dir))
+    net.compile(optimizer=keras.optimizers.Adam(recipe["train"]["learning_rate"]),
+                loss=PerceptualLoss(loss, grams))  # fmt: skip
+    return net
+
+
+def training_crops(recipe, data_dir, start_step=0):
+    """(batch, batch) pairs from start_step on: tf.data under TensorFlow,
+    a numpy generator elsewhere; the same crops either way."""
+    d, seed = recipe["data"], recipe["train"]["seed"]
+    photos = crops.expand(d["content"], data_dir, d["content_aspect"])
+    args = (photos, d["crop"], d["batch_size"], seed, d["max_zoom"], d["jitter"])
+    if keras.backend.backend() == "tensorflow":
+        from training import image_data
+
+        return image_data.training_batches(*args, start_step=start_step)
+    return crops.Crops(*args).batches(start_step)
+
+
+def validation(recipe, data_dir):
+    d = recipe["data"]
+    images = crops.whole([Path(data_dir) / p for p in d["validation"]], d["crop"])
+    return images, images
 
 
 def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none",
@@ -79,65 +95,87 @@ def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none",
     if distribute != "none" or mixed_precision:
         raise ValueError("fast-style recipes train on one device in float32")
     recipe = with_epochs(recipe, epochs)
-    d, t = recipe["data"], recipe["train"]
+    t = recipe["train"]
     data_dir = default_data_dir(data_dir)
     keras.utils.set_random_seed(t["seed"])
-    trainer = new_trainer(recipe, data_dir)
-    trainer.compile(optimizer=keras.optimizers.Adam(t["learning_rate"]))
+    net = new_network(recipe, data_dir)
     start = fitting.resume_epoch(run_dir) * t["steps_per_epoch"]
-    train_ds = image_data.training_batches(
-        [data_dir / p for p in d["content"]], d["crop"], d["batch_size"], t["seed"],
-        d["max_zoom"], d["jitter"], start_step=start)  # fmt: skip
-    val_ds = image_data.evaluation_batches([data_dir / p for p in d["validation"]], d["crop"])
-    history = fitting.fit(trainer, train_ds, val_ds, run_dir, t["epochs"], t["steps_per_epoch"],
-                          verbose=verbose, callbacks=callbacks, unit="perceptual loss")  # fmt: skip
-    card = model_card(recipe, trainer, history, data_dir)
-    return trainer.net, packaging.write_package(trainer.net, card, run_dir, publish_to)
+    batches = training_crops(recipe, data_dir, start)
+    history = fitting.fit(net, batches, validation(recipe, data_dir), run_dir, t["epochs"],
+                          t["steps_per_epoch"], verbose=verbose, callbacks=callbacks,
+                          unit="perceptual loss")  # fmt: skip
+    return package_net(recipe, net, history, data_dir, run_dir, publish_to)
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
     """The package of a finished run, from its best weights."""
     recipe = with_epochs(recipe, epochs)
     data_dir = default_data_dir(data_dir)
-    trainer = new_trainer(recipe, data_dir)
-    trainer.load_weights(Path(run_dir) / fitting.BEST)
-    card = model_card(recipe, trainer, fitting.read_history(run_dir), data_dir)
-    return trainer.net, packaging.write_package(trainer.net, card, run_dir, publish_to)
+    net = new_network(recipe, data_dir)
+    net.load_weights(Path(run_dir) / fitting.BEST)
+    return package_net(recipe, net, fitting.read_history(run_dir), data_dir, run_dir, publish_to)
 
 
-def style_distances(trainer, paths):
-    """For each held-out photo at its size: the weighted style loss to the
-    painting of the photo itself and of the network's output."""
-    net, loss, grams = trainer.net, trainer.perceptual, trainer.grams
-    rows = {}
-    for path in paths:
-        photo = read_image(path).astype("float32")[None]
-        before = float(loss.style_distance(photo, grams))
-        after = float(loss.style_distance(net.stylize(photo[0])[None].astype("float32"), grams))
-        rows[Path(path).name] = {"photo": before, "stylized": after, "ratio": after / before}
-    return rows
+def package_net(recipe, net, history, data_dir, run_dir, publish_to):
+    """The network without its loss and optimizer, measured, packaged."""
+    net = packaging.inference_copy(net)
+    card = model_card(recipe, net, history, data_dir)
+    return net, packaging.write_package(net, card, run_dir, publish_to)
 
 
-def model_card(recipe, trainer, history, data_dir):
-    card = packaging.common_card(recipe, trainer.net, history, recipe["train"]["steps_per_epoch"],
+TERMS = {
+    "styles/": "public-domain painting",
+    "content/": "scikit-image sample photos (public domain / CC0)",
+    "bsds500/": "BSDS500 (Martin et al. 2001; Arbelaez et al. 2011): research use (Berkeley)",
+    "flickr8k/": "Flickr8k (Hodosh et al. 2013): non-commercial research; images (c) their owners",
+}
+
+
+def terms(patterns):
+    return sorted({t for p in patterns for prefix, t in TERMS.items() if p.startswith(prefix)})
+
+
+def held_out_photos(recipe, data_dir):
+    """The card's test photos: data.test (a glob), else the validation photos."""
+    d = recipe["data"]
+    return [p for p, _ in crops.expand([d["test"]] if d["test"] else d["validation"], data_dir)]
+
+
+def measure(net, recipe, data_dir):
+    """Style, content and blob measures on every held-out photo, their
+    summary, and the summary over the first check_photos (what tests re-check)."""
+    photos = held_out_photos(recipe, data_dir)
+    painting_image = read_image(Path(data_dir) / recipe["data"]["style"])
+    weights = Path(data_dir) / recipe["data"]["vgg_weights"]
+    rows, summary = style_quality.evaluate(net.stylize, painting_image, photos, weights)
+    check = dict(list(rows.items())[: recipe["data"]["check_photos"]])
+    return {"held_out": summary, "check": style_quality.summarise(check), "per_photo": rows}
+
+
+def model_card(recipe, net, history, data_dir):
+    card = packaging.common_card(recipe, net, history, recipe["train"]["steps_per_epoch"],
                                  "none", False)  # fmt: skip
     d = recipe["data"]
+    photos = crops.expand(d["content"], data_dir, d["content_aspect"])
     card["data"] = {
         "style": d["style"],
         "content": d["content"],
+        "content_photos": len(photos),
+        "content_aspect": d["content_aspect"],
         "validation": d["validation"],
+        "test": d["test"] or d["validation"],
+        "terms": terms([d["style"], *d["content"], d["test"], *d["validation"]]),
         "note": (
-            f"Trained on {len(d['content'])} content photos only (../shared/data/content), "
-            "made into endless random crops by rescaling, flipping and colour jitter. Expect "
-            "it to generalise less than networks trained on COCO's 80,000 photos."
+            f"Trained on random crops of {len(photos)} photos (rescaled, flipped, colour-"
+            "jittered); measured on held-out photos never seen in training."
         ),
     }
-    held_out = [Path(data_dir) / p for p in d["validation"]]
-    card["metrics"] = {"validation_style_distance": style_distances(trainer, held_out)}
+    card["metrics"] = measure(net, recipe, data_dir)
     return card
 
 
 def summary(card):
-    rows = card["metrics"]["validation_style_distance"].values()
-    ratio = max(row["ratio"] for row in rows)
-    return f"{card['name']}: held-out style distance at most {ratio:.1%} of the unstyled photo's"
+    m = card["metrics"]["held_out"]
+    return (f"{card['name']}: on {m['photos']} held-out photos, style distance "
+            f"{m['mean_style']:.1%} of the photo's (worst {m['max_style']:.1%}), largest blob "
+            f"{m['max_blob']:.2%} of the image at worst")  # fmt: skip

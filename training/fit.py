@@ -19,7 +19,6 @@ from pathlib import Path
 
 import keras
 import matplotlib
-import tensorflow as tf
 
 matplotlib.use("Agg")  # files only; never a display
 
@@ -35,6 +34,8 @@ def make_strategy(name="none"):
     CPU); 'multi-worker': the cluster described by $TF_CONFIG."""
     if name == "none":
         return None
+    import tensorflow as tf  # tf.distribute; the rest of fit runs on any Keras backend
+
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multi-worker":
@@ -107,7 +108,7 @@ def fit(
             keras.callbacks.BackupAndRestore(run_dir / BACKUP),
             best,
             keras.callbacks.CSVLogger(run_dir / HISTORY, append=resumed),
-            keras.callbacks.TensorBoard(run_dir / "tensorboard"),
+            *tensorboard(run_dir),
             *callbacks,
         ],
     )
@@ -116,6 +117,13 @@ def fit(
     if (run_dir / BEST).is_file():
         model.load_weights(run_dir / BEST)
     return history
+
+
+def tensorboard(run_dir):
+    """TensorBoard logs where Keras can write them (they need TensorFlow)."""
+    if keras.backend.backend() != "tensorflow":
+        return []
+    return [keras.callbacks.TensorBoard(Path(run_dir) / "tensorboard")]
 
 
 class EpochTimer(keras.callbacks.Callback):

@@ -11,7 +11,6 @@ import tempfile
 from pathlib import Path
 
 import keras
-import tensorflow as tf
 
 import zoo
 from training import fit as fitting
@@ -37,7 +36,7 @@ def common_card(recipe, model, history, steps, distribute, mixed_precision):
             "steps_per_epoch": steps,
             "best_epoch": int(best.get("epoch", -1)) + 1,
             "seconds": round(sum(row.get("seconds", 0.0) for row in history), 1),
-            "device": "GPU" if tf.config.list_logical_devices("GPU") else "CPU",
+            "device": device(),
             "machine": f"{platform.machine()}, {_cpu_count()} CPU cores",
             "distribute": distribute,
             "mixed_precision": mixed_precision,
@@ -46,12 +45,22 @@ def common_card(recipe, model, history, steps, distribute, mixed_precision):
                 {k: round(row[k], 4) for k in ("loss", "val_loss", "seconds")} for row in history
             ],
         },
-        "versions": {
-            "zoo": zoo.__version__,
-            "keras": keras.__version__,
-            "tensorflow": tf.__version__,
-        },
+        "versions": versions(),
     }
+
+
+def device():
+    """GPU if Keras' backend computes on one, else CPU."""
+    names = " ".join(str(d).lower() for d in keras.distribution.list_devices())
+    return "GPU" if "gpu" in names or "cuda" in names else "CPU"
+
+
+def versions():
+    """zoo, keras, and the backend that trained (its name and version)."""
+    backend = keras.backend.backend()
+    module = __import__(backend)
+    found = {"zoo": zoo.__version__, "keras": keras.__version__, backend: module.__version__}
+    return found if backend == "tensorflow" else {**found, "backend": backend}
 
 
 def finish(model, card_of, strategy, run_dir, publish_to=None):

@@ -100,8 +100,14 @@ FAST_STYLE_DEFAULTS = {
         "batch_size": 4,
         "max_zoom": 2.0,
         "jitter": 0.1,
+        # {content pattern: width factor}: undoes a source's squash
+        "content_aspect": {},
+        # held-out photos (a glob) measured for the card; the first
+        # check_photos of them are re-measured by the tests
+        "test": "",
+        "check_photos": 8,
     },
-    "model": {"filters": [32, 64, 128], "residual_blocks": 5},
+    "model": {"filters": [32, 64, 128], "residual_blocks": 5, "activation": "tanh"},
     "loss": {
         "content_layer": "block4_conv2",
         "style_layers": {f"block{i}_conv1": 0.2 for i in range(1, 6)},

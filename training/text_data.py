@@ -6,19 +6,14 @@ from, so figures from the local file and from TFDS compare. Windows are cut
 inside one split, never across a boundary.
 """
 
-import os
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from training.paths import DEFAULT_DATA_DIR, data_dir  # noqa: F401  (its home before paths)
+
 SPLITS = ("train", "validation", "test")
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def data_dir(override=None):
-    """--data-dir, else $ZOO_DATA_DIR, else the shared data folder beside the repo."""
-    return Path(override or os.environ.get("ZOO_DATA_DIR") or DEFAULT_DATA_DIR)
 
 
 def split_text(text):

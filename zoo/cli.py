@@ -139,9 +139,10 @@ def headline(metrics):
         return f"{metrics['test_exact_match']:.2%} exact match (test)"
     if "style_distance_ratio" in metrics:
         return f"style distance {metrics['style_distance_ratio']:.1%} of the photo's"
-    if "validation_style_distance" in metrics:
-        ratio = max(r["ratio"] for r in metrics["validation_style_distance"].values())
-        return f"style distance {ratio:.1%} of the photo's (held out)"
+    if "held_out" in metrics:
+        m = metrics["held_out"]
+        return (f"style distance {m['mean_style']:.1%} of the photo's, largest blob "
+                f"{m['max_blob']:.2%} ({m['photos']} held-out photos)")  # fmt: skip
     return ""
 
 

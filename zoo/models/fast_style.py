@@ -5,14 +5,20 @@ one forward pass.
 Layout, as Johnson et al.: a 9x9 conv, two stride-2 3x3 convs, residual
 blocks, two nearest-neighbour upsampling 3x3 convs, a 9x9 conv to RGB.
 Every conv is reflection-padded and followed by instance normalisation
-(GroupNormalization with one group per channel) and ReLU, except the last,
-whose tanh maps to 0-255. Upsampled maps are cropped to the size of the
-encoder level they mirror, so any input size, odd ones included, comes
-back at its own size. Input and output: RGB, float 0-255, NHWC.
+(GroupNormalization with one group per channel) and ReLU, except the last.
+Its output maps to 0-255 by `activation`: "tanh", (tanh(x) + 1) * 127.5, as
+Johnson et al.; or "linear", x * 127.5 + 127.5, clipped only when an image
+is made. tanh saturates: a pixel pushed to a corner of the colour cube gets
+no gradient back (see the README on the first networks' blobs).
+Upsampled maps are cropped to the size of the encoder level they mirror,
+so any input size, odd ones included, comes back at its own size. Input
+and output: RGB, float 0-255, NHWC.
 """
 
 import keras
 from keras import layers, ops
+
+ACTIVATIONS = ("tanh", "linear")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -45,8 +51,12 @@ class FastStyle(keras.Model):
     """Image transformation network. filters: widths of the three encoder
     levels; residual_blocks at the lowest level."""
 
-    def __init__(self, filters=(32, 64, 128), residual_blocks=5, style=None, **kwargs):
+    def __init__(self, filters=(32, 64, 128), residual_blocks=5, style=None, activation="tanh",
+                 **kwargs):  # fmt: skip
         super().__init__(**kwargs)
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, not {activation!r}")
+        self.activation = activation
         self.filters = tuple(filters)
         self.residual_blocks = residual_blocks
         self.style = style  # the painting's name, for cards and the CLI
@@ -75,7 +85,7 @@ class FastStyle(keras.Model):
         for block, upsample, skip in zip(self.up, self.upsample, reversed(skips[1:]), strict=True):
             x = _run(block, self.crop(upsample(x), skip))
         x = _run(self.to_rgb, x)
-        return (ops.tanh(x) + 1.0) * 127.5
+        return (ops.tanh(x) if self.activation == "tanh" else x) * 127.5 + 127.5
 
     def stylize(self, image):
         """uint8/float HWC RGB image (or NHWC batch) -> uint8 of the same shape."""
@@ -92,6 +102,7 @@ class FastStyle(keras.Model):
             "filters": list(self.filters),
             "residual_blocks": self.residual_blocks,
             "style": self.style,
+            "activation": self.activation,
         }
 
 

@@ -32,8 +32,21 @@ def resize_matrix(length, size=SIZE):
 def squash(image, size=SIZE):
     """uint8 (H, W, 3) -> float32 (size, size, 3), aspect ratio not kept."""
     image = np.asarray(image, "float32")
-    rows, cols = resize_matrix(image.shape[0], size), resize_matrix(image.shape[1], size)
-    tall = np.tensordot(rows, image, axes=(1, 0))  # (size, W, 3)
+    return resample(image, resize_matrix(image.shape[0], size), resize_matrix(image.shape[1], size))
+
+
+def fit_longer(image, size):
+    """uint8/float (H, W, C) -> float32 with the longer side `size`, aspect
+    kept, by the same antialiased matrices (identical on every backend)."""
+    image = np.asarray(image, "float32")
+    scale = size / max(image.shape[:2])
+    rows, cols = (resize_matrix(n, max(1, round(n * scale))) for n in image.shape[:2])
+    return resample(image, rows, cols)
+
+
+def resample(image, rows, cols):
+    """float32 (H, W, C) -> (R, K, C) = rows (R, H) @ image @ cols (K, W)^T."""
+    tall = np.tensordot(rows, image, axes=(1, 0))  # (R, W, C)
     return np.tensordot(cols, tall, axes=(1, 1)).transpose(1, 0, 2)
 
 

@@ -11,7 +11,6 @@ optimises coarse to fine. The feed-forward alternative is FastStyle.
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from zoo.models import vgg
@@ -83,6 +82,8 @@ class StyleTransfer:
         return np.clip(np.rint(image[0]), 0, 255).astype(np.uint8), np.array(history)
 
     def _optimise(self, start, content_image, style_image, steps, learning_rate, chunk, bar):
+        import tensorflow as tf  # Gatys' loop is a tf.function; the rest is keras.ops
+
         content_target = self.loss.content_target(content_image)
         style_grams = self.loss.style_target(style_image)
         image = tf.Variable(np.asarray(start, "float32"))
@@ -96,6 +97,8 @@ class StyleTransfer:
         return image.numpy(), rows
 
     def _compiled_steps(self, image, optimizer, content_target, style_grams):
+        import tensorflow as tf
+
         @tf.function
         def run(n):
             rows = tf.TensorArray(tf.float32, size=n)

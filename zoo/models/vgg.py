@@ -108,18 +108,19 @@ class Perceptual:
 
     def style_distance(self, images, style_grams):
         """The weighted style loss alone."""
-        return self._style(self.features(images)[1], style_grams)
+        return self.style_of(self.features(images)[1], style_grams)
 
     def __call__(self, images, content_target, style_grams):
         """(total, content, style, tv); content and style unweighted."""
         content, styles = self.features(images)
         c = content_loss(content, content_target)
-        s = self._style(styles, style_grams)
+        s = self.style_of(styles, style_grams)
         tv = total_variation(images)
         total = self.content_weight * c + self.style_weight * s + self.tv_weight * tv
         return total, c, s, tv
 
-    def _style(self, styles, grams):
+    def style_of(self, styles, grams):
+        """The weighted style loss of style-layer features (batch mean)."""
         pairs = zip(self.style_layers.values(), styles, grams, strict=True)
         return sum(w * style_loss(f, g) for w, f, g in pairs)
 
