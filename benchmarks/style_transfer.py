@@ -3,8 +3,9 @@
 1. Gatys optimisation: seconds per Adam step at 256 and 512 px (longer
    side), chelsea x wave, steps run in the compiled chunks stylize uses.
 2. FastStyle: ms per image at 256, 512 and 1024 px (square), one image per
-   call, for both shipped networks' architecture. The ratio to a Gatys
-   step at the same size is what one forward pass buys.
+   call, Keras on TensorFlow against onnxruntime (the exported model.onnx),
+   for the shipped width and Johnson et al.'s full width. The ratio to a
+   Gatys step at the same size is what one forward pass buys.
 3. The pipeline: augmented 256 px crop batches/s vs training steps/s.
 
 Round-robin rounds in one process, medians.
@@ -15,17 +16,20 @@ Round-robin rounds in one process, medians.
 import argparse
 import os
 import statistics
+import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
 from training.image_data import training_batches  # noqa: E402
-from training.text_data import data_dir  # noqa: E402
+from training.paths import data_dir  # noqa: E402
 from zoo.images import read_image  # noqa: E402
-from zoo.models import StyleTransfer  # noqa: E402
+from zoo.models import FastStyle, StyleTransfer  # noqa: E402
 
 DATA = data_dir()
 GATYS_SIZES = (256, 512)
@@ -40,10 +44,30 @@ def gatys_seconds_per_step(st, content, style, size):
     return (time.perf_counter() - start) / STEPS
 
 
-def fast_ms_per_image(net, image):
+def ms_per_image(stylize, image):
     start = time.perf_counter()
-    net.stylize(image)
+    stylize(image)
     return 1000 * (time.perf_counter() - start)
+
+
+def runners(out):
+    """{(width, runtime): stylize}: the shipped network and a full-width
+    one (speed does not depend on the weights), in Keras and in ORT."""
+    from exports import export
+    from serving import OnnxModel
+
+    shipped = zoo.load("fast-style-wave")
+    full = FastStyle((32, 64, 128), 5, style="full width")
+    full.build()
+    found = {}
+    for label, net in (
+        (f"shipped {tuple(shipped.filters)}", shipped),
+        ("full (32, 64, 128)", full),
+    ):
+        onnx = OnnxModel(export(net, Path(out) / label.split()[0], formats=("onnx",), check=False))
+        found[label, "Keras/TF"] = net.stylize
+        found[label, "ORT"] = onnx.stylize
+    return found
 
 
 def pipeline_batches_per_second(n=50):
@@ -63,29 +87,43 @@ def main(argv=None):
     content = read_image(DATA / "content" / "chelsea.jpg")
     style = read_image(DATA / "styles" / "wave.jpg")
     st = StyleTransfer(DATA / "vgg19_notop.weights.h5")
-    net = zoo.load("fast-style-wave")
+    out = tempfile.mkdtemp()
+    fast = runners(out)
     rng = np.random.default_rng(0)
     squares = {s: rng.integers(0, 256, (s, s, 3), dtype=np.uint8) for s in FAST_SIZES}
-    for image in squares.values():
-        net.stylize(image)  # trace each size once
+    for stylize in fast.values():
+        for image in squares.values():
+            stylize(image)  # trace (Keras) or warm up (ORT) each size once
     times = {}
     for _ in range(args.rounds):
         for size in GATYS_SIZES:
             times.setdefault(("gatys", size), []).append(
                 gatys_seconds_per_step(st, content, style, size)
             )
-        for size, image in squares.items():
-            times.setdefault(("fast", size), []).append(fast_ms_per_image(net, image))
+        for key, stylize in fast.items():
+            for size, image in squares.items():
+                times.setdefault((*key, size), []).append(ms_per_image(stylize, image))
         times.setdefault(("pipeline", 256), []).append(pipeline_batches_per_second())
     med = {key: statistics.median(values) for key, values in times.items()}
     print(f"medians of {args.rounds} rounds")
     for size in GATYS_SIZES:
         print(f"Gatys step, {size} px longer side: {med['gatys', size]:.3f} s")
-    for size in FAST_SIZES:
-        line = f"FastStyle, {size}x{size}: {med['fast', size]:.0f} ms/image"
-        if size in GATYS_SIZES:
-            line += f" (= {1000 * med['gatys', size] / med['fast', size]:.1f} Gatys steps' time)"
-        print(line)
+    print(
+        "\n| FastStyle, ms per image (square) | " + " | ".join(f"{s} px" for s in FAST_SIZES) + " |"
+    )
+    print("|---|" + "---:|" * len(FAST_SIZES))
+    for width, runtime in fast:
+        cells = " | ".join(f"{med[width, runtime, s]:.0f}" for s in FAST_SIZES)
+        print(f"| {width}, {runtime} | {cells} |")
+    for width in dict.fromkeys(w for w, _ in fast):
+        ratios = " | ".join(
+            f"{med[width, 'Keras/TF', s] / med[width, 'ORT', s]:.2f}x" for s in FAST_SIZES
+        )
+        print(f"| {width}, Keras/TF / ORT | {ratios} |")
+    shipped = next(iter(fast))[0]
+    for size in GATYS_SIZES:
+        steps = 1000 * med["gatys", size] / med[shipped, "ORT", size]
+        print(f"one {shipped} ORT image at {size} px = {steps:.1f} Gatys steps' time")
     print(f"crop pipeline (4 x 256 px, augmented): {med['pipeline', 256]:.1f} batches/s")
 
 

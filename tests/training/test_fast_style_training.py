@@ -88,8 +88,8 @@ def test_jax_without_tensorflow_trains_the_same_recipe_into_the_same_format(tmp_
     assert np.abs(ours - photo).mean() > 1  # it trained into something, not the identity
 
 
-def test_flickr8k_photos_are_unsquashed_by_the_recipes():
-    for name in ("fast-style-wave", "fast-style-udnie", "fast-style-scream"):
+def test_flickr8k_photos_are_unsquashed_by_the_recipe():
+    for name in ("fast-style-scream",):  # the BSDS500 + Flickr8k configuration
         d = load_recipe(name)["data"]
         photos = crops.expand(d["content"], DATA, d["content_aspect"])
         names = {p.parent.parent.name + "/" + p.parent.name for p, _ in photos}
