@@ -15,11 +15,12 @@ BACKEND_NEUTRAL = [
     "tests/zoo/test_sequences.py",
     "tests/zoo/test_serialization.py",
     "tests/zoo/test_arguments.py",
-    "tests/zoo/test_char_lm.py",
     "tests/zoo/test_text.py",
     "tests/zoo/test_attention.py",
-    "tests/zoo/test_seq2seq.py",
 ]
+# test_char_lm and test_seq2seq (models assembled from the cells and attention
+# above) run on TensorFlow only, to keep CI under 30 minutes; a model trains on
+# JAX end to end in tests/training/test_fast_style_training.py.
 
 
 def test_backend_neutral_suites_pass_on_jax():
