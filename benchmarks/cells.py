@@ -10,8 +10,12 @@ ratios to the Keras layer of the same family.
 Modes: 'graph' is tf.function; 'xla' adds jit_compile=True, which is what
 Keras' fit/predict use on TensorFlow when every layer allows it.
 
+`--bidirectional` times keras.layers.Bidirectional over the drop-in layers
+(zoo.layers.LSTM / GRU) against Bidirectional over Keras' own, concat merge.
+
     python -m benchmarks.cells                 # both modes, all cells
     python -m benchmarks.cells --mode graph --rounds 5 --only LSTM,CIFG
+    python -m benchmarks.cells --bidirectional
 """
 
 import argparse
@@ -60,12 +64,36 @@ BASELINES = {
 WRAPPERS = {"keras.layers.RNN": keras.layers.RNN, "zoo.layers.RNN": layers.RNN}
 
 
+def _bidirectional(layer_class, **kwargs):
+    return lambda: keras.layers.Bidirectional(layer_class(UNITS, **kwargs))
+
+
+# name -> (layer factory, Keras baseline name); baselines map to themselves.
+BIDIRECTIONAL = {
+    "Bidirectional(keras.layers.LSTM)": (_bidirectional(keras.layers.LSTM), None),
+    "Bidirectional(zoo.layers.LSTM)": (
+        _bidirectional(layers.LSTM),
+        "Bidirectional(keras.layers.LSTM)",
+    ),
+    "Bidirectional(zoo.layers.LSTM, peepholes)": (
+        _bidirectional(layers.LSTM, peepholes=True),
+        "Bidirectional(keras.layers.LSTM)",
+    ),
+    "Bidirectional(keras.layers.GRU)": (_bidirectional(keras.layers.GRU), None),
+    "Bidirectional(zoo.layers.GRU)": (
+        _bidirectional(layers.GRU),
+        "Bidirectional(keras.layers.GRU)",
+    ),
+}
+
+
 class Timed:
     """A model's compiled inference and training-step functions."""
 
     def __init__(self, layer, jit):
         inputs = keras.Input((STEPS, FEATURES))
         self.model = keras.Model(inputs, layer(inputs))
+        self.repeat = self.model.output_shape[-1] // UNITS  # 2 for Bidirectional concat
         self.optimizer = keras.optimizers.Adam(1e-3)
         self.optimizer.build(self.model.trainable_variables)
         self.infer = tf.function(self._infer, jit_compile=jit)
@@ -76,6 +104,7 @@ class Timed:
 
     def _train(self, x, y):
         with tf.GradientTape() as tape:
+            y = tf.tile(y, [1, self.repeat])
             loss = tf.reduce_mean(tf.square(self.model(x, training=True) - y))
         variables = self.model.trainable_variables
         self.optimizer.apply(tape.gradient(loss, variables), variables)
@@ -114,6 +143,26 @@ def build(only, jit):
     return models
 
 
+def build_bidirectional(jit):
+    return {name: Timed(make(), jit) for name, (make, _) in BIDIRECTIONAL.items()}
+
+
+def bidirectional_table(mode, times):
+    lines = [
+        f"\n### Bidirectional, {mode} (batch {BATCH}, T={STEPS}, {UNITS} units per "
+        f"direction, {FEATURES} features)\n",
+        "| layer | infer ms | x Keras | train ms | x Keras |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, (t_inf, t_train) in times.items():
+        b_inf, b_train = times[BIDIRECTIONAL[name][1] or name]
+        lines.append(
+            f"| {name} | {t_inf * 1e3:.1f} | {t_inf / b_inf:.2f} | "
+            f"{t_train * 1e3:.1f} | {t_train / b_train:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def table(mode, times):
     lines = [
         f"\n### {mode} (batch {BATCH}, T={STEPS}, {UNITS} units, {FEATURES} features)\n",
@@ -145,6 +194,7 @@ def main(argv=None):
     parser.add_argument("--mode", choices=["graph", "xla", "both"], default="both")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--only", default="", help="comma-separated cell names")
+    parser.add_argument("--bidirectional", action="store_true", help="the Bidirectional table")
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     if unknown := only - set(CELLS):
@@ -158,7 +208,12 @@ def main(argv=None):
         f"{os.cpu_count()} CPUs, {args.rounds} rounds, medians"
     )
     for mode in ["graph", "xla"] if args.mode == "both" else [args.mode]:
-        print(table(mode, measure(build(only, mode == "xla"), args.rounds, x, y)), flush=True)
+        jit = mode == "xla"
+        if args.bidirectional:
+            times = measure(build_bidirectional(jit), args.rounds, x, y)
+            print(bidirectional_table(mode, times), flush=True)
+        else:
+            print(table(mode, measure(build(only, jit), args.rounds, x, y)), flush=True)
 
 
 if __name__ == "__main__":

@@ -126,3 +126,62 @@ def test_cells_compile_with_xla(cell, rng):
     np.testing.assert_allclose(xla_loss, eager_loss, rtol=1e-5)
     for a, b in zip(xla_grads, eager_grads, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-4)
+
+
+@pytest.fixture
+def fused_bidirectional(monkeypatch):
+    recorders = {"lstm": Recorder(), "gru": Recorder()}
+    monkeypatch.setattr(backend, "bidirectional_lstm", recorders["lstm"])
+    monkeypatch.setattr(backend, "bidirectional_gru", recorders["gru"])
+    return recorders
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_bidirectional_hands_standard_drop_ins_to_its_fused_kernel(kind, fused_bidirectional):
+    """keras.layers.Bidirectional offers both directions of a standard
+    zoo LSTM/GRU to one fused kernel, with exactly what it gives Keras'."""
+    ours = keras.layers.Bidirectional(getattr(layers, kind)(4, return_sequences=True))
+    theirs = keras.layers.Bidirectional(getattr(keras.layers, kind)(4, return_sequences=True))
+    ours.build(X.shape)
+    theirs.build(X.shape)
+    randomize(theirs, np.random.default_rng(1))
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours(X), theirs(X), atol=1e-6)  # both fall back here
+    (a_args, a_kw), (b_args, b_kw) = fused_bidirectional[kind.lower()].calls
+    for a, b in zip(a_args, b_args, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert a_kw.keys() == b_kw.keys()
+    for key in a_kw:
+        a, b = a_kw[key], b_kw[key]
+        if hasattr(a, "shape"):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=key)
+        else:
+            assert a == b, key
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: layers.LSTM(4, peepholes=True),
+        lambda: layers.LSTM(4, coupled=True),
+        lambda: layers.LSTM(4, layer_norm=True),
+        lambda: layers.LSTM(4, output_activation=False),
+        lambda: layers.LSTM(4, use_cudnn=False),
+        lambda: layers.GRU(4, reset_after=False),
+        lambda: layers.SimpleRNN(4),
+        lambda: layers.RNN(layers.LSTMCell(4)),  # as keras.layers.RNN(LSTMCell)
+    ],
+)
+def test_bidirectional_never_fuses_variants(make, fused_bidirectional):
+    """The fused kernel would drop peepholes or layer norm (and shape-fail
+    on CIFG's three gate blocks): variants read use_cudnn=False."""
+    keras.layers.Bidirectional(make())(X)
+    assert not fused_bidirectional["lstm"].calls and not fused_bidirectional["gru"].calls
+
+
+def test_use_cudnn_reads_false_for_variants_and_keeps_the_request():
+    standard, variant = layers.LSTM(4), layers.LSTM(4, peepholes=True)
+    assert standard.use_cudnn == "auto" and variant.use_cudnn is False
+    assert variant.get_config()["use_cudnn"] == "auto"
+    with pytest.raises(ValueError, match="no fused kernel computes"):
+        layers.LSTM(4, peepholes=True, use_cudnn=True)

@@ -32,6 +32,21 @@ def make_cell(cell, units, options=None):
     return CELLS[cell](units, **(options or {}))
 
 
+# Cells whose layer is a subclass of the Keras layer of the same name, so
+# Keras' Bidirectional may run both directions as one fused kernel.
+_KERAS_LAYERS = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN}
+
+
+def make_layer(cell, units, options=None, **layer_args):
+    """A recurrent layer by cell short name: zoo.layers.LSTM / GRU /
+    SimpleRNN for "lstm" / "gru" / "rnn" (options are their flags),
+    zoo.layers.RNN over make_cell(...) for the named variants. Weights sit
+    under `cell` either way, so the choice does not move them in a file."""
+    if cell in _KERAS_LAYERS:
+        return _KERAS_LAYERS[cell](units, **(options or {}), **layer_args)
+    return RNN(make_cell(cell, units, options), **layer_args)
+
+
 __all__ = [
     "AttentionPooling",
     "BahdanauAttention",
@@ -48,4 +63,5 @@ __all__ = [
     "SimpleRNN",
     "SimpleRNNCell",
     "make_cell",
+    "make_layer",
 ]

@@ -36,6 +36,15 @@ def get_activation(name, identifier):
         ) from err
 
 
+def check_implementation(implementation):
+    """Keras' legacy `implementation` argument (0, 1 or 2) picked how Keras
+    split the gate matmuls, not what they compute; zoo cells always do one
+    matmul per step, so it is accepted (old configs carry it) and ignored."""
+    if implementation not in (0, 1, 2) or isinstance(implementation, bool):
+        raise ValueError(f"`implementation` must be 0, 1 or 2, got {implementation!r}")
+    return implementation
+
+
 def check_flag(name, value):
     if not isinstance(value, bool):
         raise ValueError(f"`{name}` must be True or False, got {name}={value!r}")

@@ -14,7 +14,7 @@ Gate blocks z, r, h along the last axis, as keras.layers.GRU.
 import keras
 from keras import ops
 
-from zoo.layers.cell_base import ZooCell, check_flag
+from zoo.layers.cell_base import ZooCell, check_flag, check_implementation
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -23,12 +23,14 @@ class GRUCell(ZooCell):
 
     With reset_after=False the candidate needs r before its recurrent matmul,
     so each step does two recurrent matmuls (z|r, then h) instead of one.
+    `implementation` is Keras' legacy argument; accepted, no effect.
     """
 
     gate_blocks = ("z", "r", "h")
 
-    def __init__(self, units, reset_after=True, **kwargs):
+    def __init__(self, units, reset_after=True, implementation=2, **kwargs):
         super().__init__(units, **kwargs)
+        self.implementation = check_implementation(implementation)
         self.reset_after = check_flag("reset_after", reset_after)
 
     def bias_shape(self):

@@ -18,7 +18,7 @@ axis), with absent gates' blocks left out: CIFG has blocks i, c, o.
 import keras
 from keras import ops
 
-from zoo.layers.cell_base import ZooCell, check_flag
+from zoo.layers.cell_base import ZooCell, check_flag, check_implementation
 
 # The Greff et al. variant switches (plus layer norm), all booleans.
 VARIANT_FLAGS = (
@@ -56,6 +56,7 @@ class LSTMCell(ZooCell):
         layer_norm: layer normalisation of x W, h U and of c_t before the
             output activation (Ba et al. 2016).
         norm_epsilon: variance epsilon of the layer normalisations.
+        implementation: Keras' legacy argument; accepted, no effect.
         dropout, recurrent_dropout: variational dropout rates (one mask per
             sequence on inputs and on the recurrent state).
     """
@@ -75,9 +76,11 @@ class LSTMCell(ZooCell):
         layer_norm=False,
         norm_epsilon=1e-3,
         peephole_initializer="glorot_uniform",
+        implementation=2,
         **kwargs,
     ):
         super().__init__(units, **kwargs)
+        self.implementation = check_implementation(implementation)
         self.unit_forget_bias = check_flag("unit_forget_bias", unit_forget_bias)
         arguments = locals()
         for name in VARIANT_FLAGS:

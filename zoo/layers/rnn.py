@@ -1,11 +1,14 @@
 """`zoo.layers.RNN`: keras.layers.RNN that hands standard LSTM / GRU cells
 to the backend's fused kernel, as keras.layers.LSTM / GRU do (cuDNN on a
 GPU), and runs every other configuration as Keras' portable loop
-(XLA-compilable).
+(XLA-compilable). `zoo.layers.LSTM` / `GRU` / `SimpleRNN` subclass the
+Keras layers of those names, so code that checks `isinstance(layer,
+keras.layers.LSTM)` (Keras' fused Bidirectional kernel among it) treats
+them as what they are.
 
-Keras makes that choice when a function is traced, so exporters build with
-`use_cudnn=False` to get the portable loop: no CudnnRNN ops in a SavedModel
-made on a GPU host.
+Keras makes the fused-or-portable choice when a function is traced, so
+exporters build with `use_cudnn=False` to get the portable loop: no
+CudnnRNN ops in a SavedModel made on a GPU host.
 
 Hoisting `x @ kernel` out of the time loop (one large matmul) was tried and
 measured 1.1-1.5x slower on CPU than projecting per step, so the loop is
@@ -24,28 +27,47 @@ from zoo.layers.simple_rnn import SimpleRNNCell
 _USE_CUDNN = ("auto", True, False)
 
 
-@keras.saving.register_keras_serializable(package="zoo")
-class RNN(keras.layers.RNN):
-    """Recurrent layer over a zoo cell (or any Keras cell, then exactly
-    keras.layers.RNN). Same arguments as keras.layers.RNN plus `use_cudnn`:
-    'auto' uses the fused kernel when the cell and hardware allow, True
-    insists on it (error otherwise), False never uses it."""
+class _FusedDispatch:
+    """Mixin for a keras.layers.RNN subclass: `use_cudnn` and an inner loop
+    that offers standard LSTM / GRU cells to the backend's fused kernel.
 
-    def __init__(self, cell, use_cudnn="auto", **kwargs):
+    `use_cudnn` reads False for a cell no fused kernel computes (peepholes,
+    layer norm, ...). Keras' Bidirectional reads it to decide whether to run
+    both directions as one fused kernel, so a variant never reaches a
+    kernel that would drop its extra weights."""
+
+    def _init_dispatch(self, use_cudnn):
         if use_cudnn not in _USE_CUDNN:
             raise ValueError(
                 f"`use_cudnn` must be one of {_USE_CUDNN}, got use_cudnn={use_cudnn!r}"
             )
-        super().__init__(cell, **kwargs)
-        self.use_cudnn = use_cudnn
+        if use_cudnn is True and not self._cell_kind():
+            raise ValueError(
+                "use_cudnn=True, but no fused kernel computes this cell "
+                f"configuration ({type(self.cell).__name__}). Pass "
+                "use_cudnn='auto' or False to run the portable implementation."
+            )
+        # Not `self.use_cudnn = ...`: TF's tracking skips a setattr whose
+        # value equals what the getter already returns.
+        self._use_cudnn = use_cudnn
         # Like keras.layers.LSTM: cuDNN ops cannot be XLA-compiled.
         if self._fused_kind() and backend.backend() == "tensorflow" and self._gpu_fusable():
             self.supports_jit = False
 
+    @property
+    def use_cudnn(self):
+        return self._use_cudnn if self._cell_kind() else False
+
+    @use_cudnn.setter
+    def use_cudnn(self, value):
+        self._use_cudnn = value
+
+    def _cell_kind(self):
+        return self.cell.fused_kernel() if isinstance(self.cell, ZooCell) else None
+
     def _fused_kind(self):
-        kind = self.cell.fused_kernel() if isinstance(self.cell, ZooCell) else None
-        if kind and self.use_cudnn is not False and not self.unroll:
-            return kind
+        if self.use_cudnn is not False and not self.unroll:
+            return self._cell_kind()
         return None
 
     def _gpu_fusable(self):
@@ -65,11 +87,10 @@ class RNN(keras.layers.RNN):
             return fused
         if self.use_cudnn is True:
             raise ValueError(
-                "use_cudnn=True, but this cell configuration or backend/device has "
-                "no fused kernel. Pass use_cudnn='auto' to fall back to the "
-                "portable implementation."
+                "use_cudnn=True, but this backend/device has no fused kernel. "
+                "Pass use_cudnn='auto' to fall back to the portable implementation."
             )
-        return super().inner_loop(sequences, initial_state, mask, training=training)
+        return keras.layers.RNN.inner_loop(self, sequences, initial_state, mask, training=training)
 
     def _try_fused(self, sequences, initial_state, mask, training):
         """The backend's fused LSTM/GRU (cuDNN), or None where it has none.
@@ -98,8 +119,20 @@ class RNN(keras.layers.RNN):
         except NotImplementedError:
             return None
 
+
+@keras.saving.register_keras_serializable(package="zoo")
+class RNN(_FusedDispatch, keras.layers.RNN):
+    """Recurrent layer over a zoo cell (or any Keras cell, then exactly
+    keras.layers.RNN). Same arguments as keras.layers.RNN plus `use_cudnn`:
+    'auto' uses the fused kernel when the cell and hardware allow, True
+    insists on it (error otherwise), False never uses it."""
+
+    def __init__(self, cell, use_cudnn="auto", **kwargs):
+        super().__init__(cell, **kwargs)
+        self._init_dispatch(use_cudnn)
+
     def get_config(self):
-        return {**super().get_config(), "use_cudnn": self.use_cudnn}
+        return {**super().get_config(), "use_cudnn": self._use_cudnn}
 
 
 # Layer arguments keras.layers.Layer itself takes; the rest go to the cell.
@@ -117,10 +150,13 @@ _BASE_LAYER_ARGS = (
 _CELL_BOOKKEEPING = ("name", "dtype", "trainable")
 
 
-class _CellLayer(RNN):
-    """A zoo.layers.RNN that builds its own cell from flat arguments, like
-    keras.layers.LSTM. Its class name also gives weight files the same
-    paths as the Keras layer's, so Keras LSTM/GRU weight files load as-is."""
+class _CellLayer:
+    """Mixin for a subclass of keras.layers.LSTM / GRU / SimpleRNN that
+    builds a zoo cell from the same flat arguments (plus the cell's own
+    flags). The Keras class's __init__ is skipped, since it builds Keras'
+    cell; its properties (units, dropout, ...) read the zoo cell. The class
+    name gives weight files the Keras layer's paths, so Keras weight files
+    load as they are."""
 
     cell_class = None
 
@@ -133,7 +169,6 @@ class _CellLayer(RNN):
         stateful=False,
         unroll=False,
         zero_output_for_mask=False,
-        use_cudnn="auto",
         **kwargs,
     ):
         layer_args = {k: kwargs.pop(k) for k in _BASE_LAYER_ARGS if k in kwargs}
@@ -144,9 +179,9 @@ class _CellLayer(RNN):
             name=f"{type(self).__name__.lower()}_cell",
             **kwargs,
         )
-        super().__init__(
+        keras.layers.RNN.__init__(
+            self,
             cell,
-            use_cudnn=use_cudnn,
             return_sequences=return_sequences,
             return_state=return_state,
             go_backwards=go_backwards,
@@ -155,13 +190,10 @@ class _CellLayer(RNN):
             zero_output_for_mask=zero_output_for_mask,
             **layer_args,
         )
-
-    @property
-    def units(self):
-        return self.cell.units
+        self.input_spec = keras.layers.InputSpec(ndim=3)
 
     def get_config(self):
-        config = super().get_config()
+        config = keras.layers.RNN.get_config(self)
         del config["cell"]
         cell_config = self.cell.get_config()
         for key in _CELL_BOOKKEEPING:
@@ -173,8 +205,17 @@ class _CellLayer(RNN):
         return cls(**config)
 
 
+class _FusableCellLayer(_CellLayer, _FusedDispatch):
+    def __init__(self, units, use_cudnn="auto", **kwargs):
+        super().__init__(units, **kwargs)
+        self._init_dispatch(use_cudnn)
+
+    def get_config(self):
+        return {**super().get_config(), "use_cudnn": self._use_cudnn}
+
+
 @keras.saving.register_keras_serializable(package="zoo")
-class LSTM(_CellLayer):
+class LSTM(_FusableCellLayer, keras.layers.LSTM):
     """Drop-in for keras.layers.LSTM over zoo.layers.LSTMCell: takes every
     LSTMCell flag (peepholes=True, coupled=True, layer_norm=True, ...)."""
 
@@ -182,14 +223,15 @@ class LSTM(_CellLayer):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class GRU(_CellLayer):
+class GRU(_FusableCellLayer, keras.layers.GRU):
     """Drop-in for keras.layers.GRU over zoo.layers.GRUCell."""
 
     cell_class = GRUCell
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class SimpleRNN(_CellLayer):
-    """Drop-in for keras.layers.SimpleRNN over zoo.layers.SimpleRNNCell."""
+class SimpleRNN(_CellLayer, keras.layers.SimpleRNN):
+    """Drop-in for keras.layers.SimpleRNN over zoo.layers.SimpleRNNCell
+    (no `use_cudnn`, as Keras': no fused kernel computes it)."""
 
     cell_class = SimpleRNNCell

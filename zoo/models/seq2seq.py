@@ -84,10 +84,8 @@ class Seq2Seq(keras.Model):
 
         self.source_embedding = keras.layers.Embedding(len(self.source), embedding_dim)
         self.encoder = keras.layers.Bidirectional(
-            layers.RNN(
-                layers.make_cell(cell, units, self.cell_options),
-                return_sequences=True,
-                return_state=True,
+            layers.make_layer(
+                cell, units, self.cell_options, return_sequences=True, return_state=True
             ),
             name="encoder",
         )

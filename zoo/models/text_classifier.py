@@ -69,7 +69,7 @@ class TextClassifier(keras.Model):
         # Variational: one mask of embedding channels for every step.
         self.embedding_drop = keras.layers.SpatialDropout1D(embedding_dropout)
         self.encoder = keras.layers.Bidirectional(
-            layers.RNN(layers.make_cell(cell, units, self.cell_options), return_sequences=True),
+            layers.make_layer(cell, units, self.cell_options, return_sequences=True),
             name="encoder",
         )
         self.attention = (

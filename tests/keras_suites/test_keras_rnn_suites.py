@@ -1,0 +1,65 @@
+"""Keras' own test suites for LSTM, GRU, SimpleRNN and Bidirectional, run
+unmodified from the installed keras package against zoo's drop-ins, so a
+Keras upgrade re-checks the drop-in claim. They run in a subprocess: the
+patch must not leak into this session."""
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import keras
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITES = ("lstm_test.py", "gru_test.py", "simple_rnn_test.py", "bidirectional_test.py")
+# Keras' own skips for other backends; anything else skipped is a failure.
+BACKEND_SKIPS = ("torch-backend",)
+
+
+def run_suites(tmp_path):
+    rnn_dir = Path(keras.__file__).parent / "src" / "layers" / "rnn"
+    report = tmp_path / "report.xml"
+    command = [
+        sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+        "-p", "tests.keras_suites.dropin_plugin", "-c", os.devnull,
+        "--rootdir", str(rnn_dir), f"--junitxml={report}",
+        *(str(rnn_dir / name) for name in SUITES),
+    ]  # fmt: skip
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "PYTHONPATH": str(ROOT),
+           "PYTHONDONTWRITEBYTECODE": "1"}  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+    return done, ET.parse(report).getroot() if report.exists() else None
+
+
+def outcomes(root):
+    """{test id: ('passed' | 'failed' | 'skipped', message)}."""
+    results = {}
+    for case in root.iter("testcase"):
+        test_id = f"{case.get('classname')}::{case.get('name')}"
+        status, message = "passed", ""
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                status = "skipped" if child.tag == "skipped" else "failed"
+                message = child.get("message", "")
+        results[test_id] = (status, message)
+    return results
+
+
+def test_keras_suites_pass_against_the_drop_ins(tmp_path):
+    done, root = run_suites(tmp_path)
+    assert "zoo drop-ins: LSTM=zoo.layers.rnn.LSTM" in done.stdout, done.stdout[-3000:]
+    assert root is not None, done.stdout[-3000:] + done.stderr[-3000:]
+    results = outcomes(root)
+    failed = {k: m for k, (s, m) in results.items() if s == "failed"}
+    assert not failed, failed
+    skipped = {k: m for k, (s, m) in results.items() if s == "skipped"}
+    unexplained = {k: m for k, m in skipped.items() if not any(r in m for r in BACKEND_SKIPS)}
+    assert not unexplained, unexplained
+    passed = [k for k, (s, _) in results.items() if s == "passed"]
+    # Each of the four files contributes passing tests.
+    for suite in SUITES:
+        module = suite.removesuffix(".py")
+        assert any(k.startswith(module) for k in passed), (module, sorted(results))
+    assert done.returncode == 0, done.stdout[-3000:]
