@@ -104,6 +104,13 @@ def main(argv=None):
     except (OSError, ValueError, RuntimeError) as error:
         print(f"python -m training: {error}", file=sys.stderr)
         return 2
+    except Exception as error:
+        from training import multi_worker
+
+        if args.distribute != "multi-worker" or not multi_worker.lost_peer(error):
+            raise
+        print(f"python -m training: {multi_worker.LOST_PEER_MESSAGE}", file=sys.stderr)
+        return 3
     print(f"{task.summary(card)}; package in {run_dir / 'model'}")
     return 0
 

@@ -8,6 +8,8 @@ Run directory layout:
     history.csv        one row per epoch
     curves.png         training and validation loss per epoch
     tensorboard/       TensorBoard logs
+    workers/<i>/       a multi-worker run's non-chief files (the chief's are
+                       the ones above; see training/multi_worker.py)
 """
 
 import contextlib
@@ -19,6 +21,8 @@ from pathlib import Path
 
 import keras
 import matplotlib
+
+from training.multi_worker import files_dir, patch_keras
 
 matplotlib.use("Agg")  # files only; never a display
 
@@ -39,19 +43,9 @@ def make_strategy(name="none"):
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multi-worker":
+        patch_keras()
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise ValueError(f"unknown strategy {name!r}; choose one of {STRATEGIES}")
-
-
-def is_chief(strategy):
-    """True unless this is a non-chief worker of a multi-worker cluster:
-    only the chief writes the model package."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.cluster_spec().as_dict():
-        return True
-    return resolver.task_type == "chief" or (
-        resolver.task_type == "worker" and resolver.task_id == 0
-    )
 
 
 def strategy_scope(strategy):
@@ -89,13 +83,14 @@ def fit(
     resume_epoch(run_dir) on; `unit` labels the loss axis of the plot.
     Returns the history rows (list of dicts)."""
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    files = files_dir(getattr(model, "distribute_strategy", None), run_dir)
+    files.mkdir(parents=True, exist_ok=True)
     resumed = resume_epoch(run_dir) > 0
     best = keras.callbacks.ModelCheckpoint(
-        run_dir / BEST, monitor="val_loss", save_best_only=True, save_weights_only=True
+        files / BEST, monitor="val_loss", save_best_only=True, save_weights_only=True
     )
     if resumed:  # without this, the first epoch after a resume always "improves"
-        best.best = min((row["val_loss"] for row in read_history(run_dir)), default=math.inf)
+        best.best = min((row["val_loss"] for row in read_history(files)), default=math.inf)
     model.fit(
         train,
         validation_data=validation,
@@ -105,18 +100,40 @@ def fit(
         shuffle=False,  # the pipeline shuffles, reproducibly per epoch
         callbacks=[
             EpochTimer(),  # before CSVLogger, which writes the logs it adds to
-            keras.callbacks.BackupAndRestore(run_dir / BACKUP),
+            ChiefBackup(run_dir / BACKUP, writes=files == run_dir),
             best,
-            keras.callbacks.CSVLogger(run_dir / HISTORY, append=resumed),
-            *tensorboard(run_dir),
+            keras.callbacks.CSVLogger(files / HISTORY, append=resumed),
+            *tensorboard(files),
             *callbacks,
         ],
     )
-    history = read_history(run_dir)
-    plot_curves(history, run_dir / CURVES, unit)
-    if (run_dir / BEST).is_file():
-        model.load_weights(run_dir / BEST)
+    history = read_history(files)
+    plot_curves(history, files / CURVES, unit)
+    if (files / BEST).is_file():
+        model.load_weights(files / BEST)
     return history
+
+
+class ChiefBackup(keras.callbacks.BackupAndRestore):
+    """BackupAndRestore that only the chief writes (and deletes at the end);
+    every worker restores from it, so all resume at the same epoch with the
+    same weights. With one worker it is BackupAndRestore."""
+
+    def __init__(self, backup_dir, writes=True):
+        super().__init__(backup_dir)
+        self.writes = writes
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.writes:
+            super().on_epoch_end(epoch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.writes:
+            super().on_train_batch_end(batch, logs)
+
+    def on_train_end(self, logs=None):
+        if self.writes:
+            super().on_train_end(logs)
 
 
 def tensorboard(run_dir):

@@ -14,6 +14,7 @@ import keras
 
 import zoo
 from training import fit as fitting
+from training.multi_worker import is_chief
 from zoo import registry
 
 PRETRAINED = registry.PRETRAINED
@@ -69,7 +70,7 @@ def finish(model, card_of, strategy, run_dir, publish_to=None):
     fitting.set_precision(False)
     model = inference_copy(model)
     card = card_of(model)
-    if fitting.is_chief(strategy):
+    if is_chief(strategy):
         card = write_package(model, card, run_dir, publish_to)
     return model, card
 
