@@ -3,6 +3,7 @@
     python -m benchmarks.sentiment bucketing   # training tokens/s, padding share
     python -m benchmarks.sentiment latency     # onnxruntime vs TensorFlow, 1 and 64 reviews
     python -m benchmarks.sentiment baseline    # tf-idf bag of 1-2-grams + Dense, same splits
+    python -m benchmarks.sentiment cards       # each card's accuracies, recomputed in full
 
 bucketing: training steps of the sentiment-imdb recipe's architecture on
 IMDB batches cut by bucket_by_sequence_length vs the same reviews padded
@@ -144,6 +145,21 @@ def linear_scores(splits, features, epochs):
     }
 
 
+def cards(args):
+    """Every accuracy on the shipped sentiment cards, recomputed on the whole
+    split (CI re-measures only the test_check subset)."""
+    for name in ("sentiment-imdb", "sentiment-sst2"):
+        model = zoo.load(name)
+        splits = sentiment.load_splits(load_recipe(name)["data"])
+        splits["test_check"] = sentiment.check_subset(*splits["test"])
+        for split, (texts, labels) in splits.items():
+            key = f"{split}_accuracy"
+            if key in model.card["metrics"]:
+                ours = sentiment.accuracy(model, texts, labels)
+                card = model.card["metrics"][key]
+                print(f"{name} {split}: {ours:.4f} (card {card:.4f}, {len(texts)} texts)")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks.sentiment", description=__doc__)
     sub = p.add_subparsers(required=True)
@@ -159,6 +175,7 @@ def main(argv=None):
     base.add_argument("--features", type=int, default=200_000)
     base.add_argument("--epochs", type=int, default=10)
     base.set_defaults(run=baseline)
+    sub.add_parser("cards").set_defaults(run=cards)
     args = p.parse_args(argv)
     args.run(args)
     return 0
