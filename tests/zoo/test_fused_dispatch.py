@@ -27,12 +27,31 @@ class Recorder:
         raise NotImplementedError  # what the CPU backend says
 
 
+def assert_same_call(ours, theirs):
+    """Two recorded (args, kwargs) calls hold equal tensors and settings."""
+    (a_args, a_kw), (b_args, b_kw) = ours, theirs
+    for a, b in zip(a_args, b_args, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert a_kw.keys() == b_kw.keys()
+    for key in a_kw:
+        a, b = a_kw[key], b_kw[key]
+        if hasattr(a, "shape"):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=key)
+        else:
+            assert a == b, key
+
+
+def record_kernels(monkeypatch, prefix=""):
+    """Replace backend.<prefix>lstm / gru by recorders: {'lstm': .., 'gru': ..}."""
+    recorders = {"lstm": Recorder(), "gru": Recorder()}
+    for kind, recorder in recorders.items():
+        monkeypatch.setattr(backend, prefix + kind, recorder)
+    return recorders
+
+
 @pytest.fixture
 def fused(monkeypatch):
-    recorders = {"lstm": Recorder(), "gru": Recorder()}
-    monkeypatch.setattr(backend, "lstm", recorders["lstm"])
-    monkeypatch.setattr(backend, "gru", recorders["gru"])
-    return recorders
+    return record_kernels(monkeypatch)
 
 
 @pytest.mark.parametrize(
@@ -91,16 +110,7 @@ def test_fused_call_matches_what_keras_passes(kind, fused):
     mask = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], bool)
     ours(X, mask=mask)
     theirs(X, mask=mask)
-    (a_args, a_kw), (b_args, b_kw) = fused[kind.lower()].calls
-    for a, b in zip(a_args, b_args, strict=True):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-    assert a_kw.keys() == b_kw.keys()
-    for key in a_kw:
-        a, b = a_kw[key], b_kw[key]
-        if hasattr(a, "shape"):
-            np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=key)
-        else:
-            assert a == b, key
+    assert_same_call(*fused[kind.lower()].calls)
 
 
 def test_use_cudnn_true_without_fused_kernel_is_a_clear_error():
@@ -130,10 +140,7 @@ def test_cells_compile_with_xla(cell, rng):
 
 @pytest.fixture
 def fused_bidirectional(monkeypatch):
-    recorders = {"lstm": Recorder(), "gru": Recorder()}
-    monkeypatch.setattr(backend, "bidirectional_lstm", recorders["lstm"])
-    monkeypatch.setattr(backend, "bidirectional_gru", recorders["gru"])
-    return recorders
+    return record_kernels(monkeypatch, "bidirectional_")
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
@@ -147,16 +154,7 @@ def test_bidirectional_hands_standard_drop_ins_to_its_fused_kernel(kind, fused_b
     randomize(theirs, np.random.default_rng(1))
     ours.set_weights(theirs.get_weights())
     np.testing.assert_allclose(ours(X), theirs(X), atol=1e-6)  # both fall back here
-    (a_args, a_kw), (b_args, b_kw) = fused_bidirectional[kind.lower()].calls
-    for a, b in zip(a_args, b_args, strict=True):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-    assert a_kw.keys() == b_kw.keys()
-    for key in a_kw:
-        a, b = a_kw[key], b_kw[key]
-        if hasattr(a, "shape"):
-            np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=key)
-        else:
-            assert a == b, key
+    assert_same_call(*fused_bidirectional[kind.lower()].calls)
 
 
 @pytest.mark.parametrize(
