@@ -22,7 +22,7 @@ from pathlib import Path
 import keras
 import matplotlib
 
-from training.multi_worker import files_dir, patch_keras
+from training.multi_worker import files_dir, is_chief, patch_keras
 
 matplotlib.use("Agg")  # files only; never a display
 
@@ -83,7 +83,8 @@ def fit(
     resume_epoch(run_dir) on; `unit` labels the loss axis of the plot.
     Returns the history rows (list of dicts)."""
     run_dir = Path(run_dir)
-    files = files_dir(getattr(model, "distribute_strategy", None), run_dir)
+    strategy = getattr(model, "distribute_strategy", None)  # TF only
+    files = files_dir(strategy, run_dir)
     files.mkdir(parents=True, exist_ok=True)
     resumed = resume_epoch(run_dir) > 0
     best = keras.callbacks.ModelCheckpoint(
@@ -100,7 +101,7 @@ def fit(
         shuffle=False,  # the pipeline shuffles, reproducibly per epoch
         callbacks=[
             EpochTimer(),  # before CSVLogger, which writes the logs it adds to
-            ChiefBackup(run_dir / BACKUP, writes=files == run_dir),
+            ChiefBackup(run_dir / BACKUP, writes=is_chief(strategy)),
             best,
             keras.callbacks.CSVLogger(files / HISTORY, append=resumed),
             *tensorboard(files),

@@ -7,7 +7,6 @@ neither the binary nor its Docker image can be fetched on the CI machine)."""
 
 import re
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 import zoo
 from exports import layout
 from serving import RestClient, ServingError
+from tests.ports import free_ports
 
 SERVING = Path(__file__).resolve().parents[2] / "serving"
 # tensorflow_serving/servables/tensorflow/session_bundle_config.proto
@@ -45,12 +45,6 @@ def test_batching_config_names_only_batching_parameters():
     assert re.search(r"max_batch_size \{ value: \d+ \}", text)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.skipif(
     not shutil.which("tensorflow_model_server"), reason="TF Serving is not installed here"
 )
@@ -58,7 +52,7 @@ def test_tf_serving_itself_serves_the_exports(exported_models, tmp_path):
     out, _ = exported_models
     config = tmp_path / "models.config"
     layout.models_config(out, config, base_path_prefix=str(out))
-    rest_port, grpc_port = free_port(), free_port()
+    rest_port, grpc_port = free_ports(2)
     server = subprocess.Popen(
         ["tensorflow_model_server", f"--port={grpc_port}", f"--rest_api_port={rest_port}",
          f"--model_config_file={config}",

@@ -6,7 +6,6 @@ of the same recipe. Then a worker is killed mid-run and both restart."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import h5py
 import numpy as np
 import pytest
 
+from tests.ports import free_ports
 from training.fit import read_history
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,16 +36,6 @@ learning_rate = 0.01
 final_learning_rate = 0.01
 seed = 0
 """
-
-
-def free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def launch(work, run_dir, tf_config=None, log_name="one"):

@@ -92,6 +92,10 @@ class _FusedDispatch:
             )
         return keras.layers.RNN.inner_loop(self, sequences, initial_state, mask, training=training)
 
+    def get_config(self):
+        # The value asked for, not what the property reads for a variant.
+        return {**super().get_config(), "use_cudnn": self._use_cudnn}
+
     def _try_fused(self, sequences, initial_state, mask, training):
         """The backend's fused LSTM/GRU (cuDNN), or None where it has none.
         Recurrent dropout cannot be expressed there; input dropout can."""
@@ -130,9 +134,6 @@ class RNN(_FusedDispatch, keras.layers.RNN):
     def __init__(self, cell, use_cudnn="auto", **kwargs):
         super().__init__(cell, **kwargs)
         self._init_dispatch(use_cudnn)
-
-    def get_config(self):
-        return {**super().get_config(), "use_cudnn": self._use_cudnn}
 
 
 # Layer arguments keras.layers.Layer itself takes; the rest go to the cell.
@@ -205,13 +206,10 @@ class _CellLayer:
         return cls(**config)
 
 
-class _FusableCellLayer(_CellLayer, _FusedDispatch):
+class _FusableCellLayer(_FusedDispatch, _CellLayer):
     def __init__(self, units, use_cudnn="auto", **kwargs):
         super().__init__(units, **kwargs)
         self._init_dispatch(use_cudnn)
-
-    def get_config(self):
-        return {**super().get_config(), "use_cudnn": self._use_cudnn}
 
 
 @keras.saving.register_keras_serializable(package="zoo")
