@@ -37,6 +37,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # noqa: E402
 
+from benchmarks import serving_faults  # noqa: E402
 from exports.exporter import export  # noqa: E402
 from serving import GrpcClient, RestClient, ServingError  # noqa: E402
 from tests.serving.hostile import png_declaring  # noqa: E402
@@ -78,10 +79,11 @@ def in_process(directory, inputs, repeats):
     return statistics.median(times) * 1000
 
 
-def start_server(root):
+def start_server(root, default_limits=False):
+    limits = [] if default_limits else ["--max-tensor-mb", "8"]
     process = subprocess.Popen(
         [sys.executable, "-m", "serving", "--models", str(root), "--rest-port", "0",
-         "--grpc-port", "0", "--max-tensor-mb", "8"],
+         "--grpc-port", "0", *limits],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     process.stdout.readline()
@@ -209,10 +211,26 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per client")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser.add_argument(
+        "--rows",
+        choices=("latency", "faults", "all"),
+        default="all",
+        help="latency: the tables above; faults: benchmarks.serving_faults",
+    )
+    parser.add_argument("--seconds", type=float, default=20, help="each fault row's length")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="zoo-serving-bench-"))
-    names = {name for name, _, _ in CASES.values()} | {"fast-style-wave"}
+    names = {name for name, _, _ in CASES.values()} | {"fast-style-wave", "char-rnn-shakespeare"}
     directories = {name: export(name, root, check=False) for name in sorted(names)}
+    if args.rows in ("faults", "all"):
+        server, rest_url, grpc_target = start_server(root, default_limits=True)
+        try:
+            serving_faults.run(server.pid, rest_url, grpc_target, args.seconds)
+        finally:
+            server.terminate()
+            server.wait()
+    if args.rows == "faults":
+        return
     server, rest_url, grpc_target = start_server(root)
     try:
         rows = []

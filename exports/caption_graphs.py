@@ -17,6 +17,7 @@ must be at least zoo.images.MIN_SIDE.
 import numpy as np
 import tensorflow as tf
 
+from exports import work
 from exports.graphs import Graphs, _checked, _declared_pixels, _strings, spec
 from zoo import images as zoo_images
 from zoo.models import regions
@@ -99,6 +100,16 @@ class CaptionGraphs(Graphs):
 
     def caption(self, image):
         return self._captions(self.features(image))
+
+    def work(self):
+        per_image, per_pixel = work.image_macs(self.features)  # VGG19 at 224 x 224, resizing
+        per_row = per_image + self.max_length * work.weight_macs(self.model, [self.model.embedding])
+        return {
+            "serving_default": [work.term("image", "pixel", per_pixel),
+                                work.term("image", "row", per_row)],
+            "encoded": [work.term("image_bytes", "declared_pixel", per_pixel),
+                        work.term("image_bytes", "row", per_row)],
+        }  # fmt: skip
 
     def caption_encoded(self, image_bytes):
         most = self.limits["max_image_pixels"]

@@ -12,6 +12,7 @@ text -> tokens, token_ids, weights (padded with "", 0 and 0.0).
 import numpy as np
 import tensorflow as tf
 
+from exports import work
 from exports.graphs import Graphs, _checked, _checked_bytes, _strings, spec
 from exports.text_ops import GraphWords
 from zoo import words
@@ -59,6 +60,10 @@ class ClassifierGraphs(Graphs):
         message = "an input text is empty or only whitespace: it has no tokens"
         with tf.control_dependencies([tf.debugging.Assert(found, [message])]):
             return tf.identity(tokens)
+
+    def work(self):
+        step = work.weight_macs(self.model, [self.model.embedding])
+        return {name: [work.term("text", "byte", step)] for name in ("serving_default", "explain")}
 
     def classify(self, text):
         ids = self.words.ids(self._tokens(text))

@@ -20,8 +20,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from exports import work
 from exports.text_ops import GraphSubwords, GraphVocabulary
-from zoo import subwords
+from zoo import limits, subwords
 from zoo.models import seq2seq
 from zoo.models.captioner import Captioner
 from zoo.models.char_lm import CharLM
@@ -33,10 +34,10 @@ from zoo.text import END, OOV, PAD, START
 
 # What one request may ask for; export(..., limits={...}) changes them.
 LIMITS = {
-    "max_prompt_chars": 4096,  # characters of one generate prompt
+    "max_prompt_chars": limits.MAX_PROMPT_CHARS,  # characters of one generate prompt
     "max_text_chars": 4096,  # characters of one text to translate (at most the model's own)
-    "max_generate_length": 4096,  # characters one generate request may ask for
-    "max_image_pixels": 2048 * 2048,  # decoded pixels of one image
+    "max_generate_length": limits.MAX_GENERATE_LENGTH,  # characters one request may ask for
+    "max_image_pixels": limits.MAX_IMAGE_PIXELS,  # decoded pixels of one image
     "max_review_chars": MAX_TEXT_CHARS,  # characters of one text to classify (at most this)
 }
 PROMPTS = ["ROMEO:", "", "To be, or not"]
@@ -102,7 +103,12 @@ class Graphs:
         self.limits = {k: v for k, v in check_limits(limits).items() if k in self.LIMITS}
 
     def contract(self):
-        return {"limits": self.limits}
+        return {"limits": self.limits, "work": self.work()}
+
+    def work(self):
+        """{signature: cost terms} (exports.work): what a server charges
+        a request against its budget before running it."""
+        return {}
 
     def resources(self):
         """Graph resources (lookup tables) the SavedModel must track."""
@@ -174,6 +180,11 @@ class CharLMGraphs(Graphs):
             spec((None,), tf.int64, "seed"),
         ]
         return {"serving_default": (self.generate, signature)}
+
+    def work(self):
+        step = work.weight_macs(self.model, [self.model.embedding])
+        return {"serving_default": [work.term("prompt", "byte", step),
+                                    work.term("length", "value", step)]}  # fmt: skip
 
     def generate(self, prompt, length, temperature, seed):
         """Continuations of `prompt` (the prompt not repeated), `length`
@@ -362,6 +373,17 @@ class Seq2SeqGraphs(Graphs):
             return {"serving_default": (self.translate, text)}
         return {"serving_default": (self.translate, text), "tokenize": (self.tokenize, text)}
 
+    def work(self):
+        m = self.model
+        step = work.weight_macs(m, [m.source_embedding, m.target_embedding])
+        # Each source character is one encoder step; each row decodes up to
+        # max_output_length steps (greedy), attending over the source.
+        terms = [
+            work.term("text", "byte", step),
+            work.term("text", "row", m.max_output_length * step),
+        ]
+        return {"serving_default": terms}
+
     def tokenize(self, text):
         """Source ids and pieces as the model reads them (padded with the
         source pad id and ""): the tokeniser inside this graph, to compare."""
@@ -472,6 +494,15 @@ class FastStyleGraphs(Graphs):
             "serving_default": self.onnx["model.onnx"],
             "encoded": (self.stylize_encoded, [spec((None,), tf.string, "image_bytes")]),
         }
+
+    def work(self):
+        per_row, per_pixel = work.image_macs(self.stylize)
+        return {
+            "serving_default": [work.term("image", "pixel", per_pixel),
+                                work.term("image", "row", per_row)],
+            "encoded": [work.term("image_bytes", "declared_pixel", per_pixel),
+                        work.term("image_bytes", "row", per_row)],
+        }  # fmt: skip
 
     def stylize_encoded(self, image_bytes):
         most = self.limits["max_image_pixels"]

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from exports import work
 from exports.graphs import Graphs, NotExportable
 
 
@@ -29,6 +30,11 @@ class KerasGraphs(Graphs):
     @property
     def signatures(self):
         return {"serving_default": (self.forward, self.specs)}
+
+    def work(self):
+        return {
+            "serving_default": [work.term(self.specs[0].name, "row", work.weight_macs(self.model))]
+        }
 
     def forward(self, *tensors):
         outputs = self.model(_inputs_for(self.model, list(tensors)), training=False)

@@ -13,12 +13,13 @@ import contextlib
 import fcntl
 import os
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
+
+from zoo.staging import staging_folder
 
 # serving.layout reads the same rule; tests/test_architecture.py keeps
 # exports from importing serving, so the two constants are stated twice.
@@ -50,21 +51,18 @@ def _numbered(folder):
 
 @contextlib.contextmanager
 def staged_version(base, servable=True):
-    """Yields a hidden temporary directory inside `base`; on success it is
-    renamed to the next integer version, in `base` when it holds a
-    SavedModel (`servable`) and in base/onnx-only otherwise (returned via
-    the yielded holder's `final`); on any exception it is deleted."""
+    """Yields a hidden staging directory inside `base` (zoo.staging: locked
+    while written, so a killed export's debris is removed by the next one
+    and a running one's never is); on success it is renamed to the next
+    integer version, in `base` when it holds a SavedModel (`servable`) and
+    in base/onnx-only otherwise (returned via the yielded holder's
+    `final`); on any exception it is deleted."""
     base = Path(base)
     home = base if servable else base / ONNX_ONLY
-    home.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=home))
-    stage = _Stage(staging)
-    try:
+    with staging_folder(home, "staging") as staging:
+        stage = _Stage(staging)
         yield stage
         stage.final = _publish(staging, base, home)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 class _Stage:

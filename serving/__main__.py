@@ -26,12 +26,24 @@ def main(argv=None):
         workers=args.workers,
         max_tensor_mb=args.max_tensor_mb,
         request_timeout_s=args.request_timeout_s,
+        max_work_gmacs=args.max_work_gmacs,
+        heavy_gmacs=args.heavy_gmacs,
+        heavy_slots=args.heavy_slots,
+        max_connections=args.max_connections,
+        connections_per_address=args.connections_per_address,
+        idle_timeout_s=args.idle_timeout_s,
+        body_timeout_s=args.body_timeout_s,
+        max_rpcs=args.max_rpcs,
+        shutdown_s=args.shutdown_s,
     )
     try:
-        server.serve_forever()
+        abandoned = server.serve_forever()
     except (ValueError, OSError, TimeoutError) as error:
         print(f"serve: {error}", file=sys.stderr)
         return 2
+    if abandoned:  # their threads (and gRPC's waiting on them) must not hold the exit up
+        logging.shutdown()
+        os._exit(0)
     return 0
 
 
@@ -66,6 +78,62 @@ def parser():
         help="deadline per request: DEADLINE_EXCEEDED / 504 after it (default 60)",
     )
     p.add_argument("--workers", type=int, default=8, help="threads running models")
+    limits = p.add_argument_group("what one request may cost, and fair admission")
+    limits.add_argument(
+        "--max-work-gmacs",
+        type=float,
+        default=700,
+        help="the most one request may cost, in billions of multiply-adds as "
+        "zoo.json estimates them (default 700: a 2048x2048 style image, or "
+        "1024 x 950 steps of a char LM); over it: INVALID_ARGUMENT / 400",
+    )
+    limits.add_argument(
+        "--heavy-gmacs",
+        type=float,
+        default=20,
+        help="requests costing more run in the narrow lane (default 20)",
+    )
+    limits.add_argument(
+        "--heavy-slots", type=int, default=1, help="how many of those run at once (default 1)"
+    )
+    conns = p.add_argument_group("connections")
+    conns.add_argument(
+        "--max-connections",
+        type=int,
+        default=1024,
+        help="open connections per API (default 1024); over it: 503 and close",
+    )
+    conns.add_argument(
+        "--connections-per-address",
+        type=int,
+        default=256,
+        help="open REST connections per client address (default 256)",
+    )
+    conns.add_argument(
+        "--idle-timeout-s",
+        type=float,
+        default=15,
+        help="a REST connection with no whole request header for this long is "
+        "closed (slow headers, idle keep-alive; default 15)",
+    )
+    conns.add_argument(
+        "--body-timeout-s",
+        type=float,
+        default=30,
+        help="the longest a request body may take to arrive (default 30)",
+    )
+    conns.add_argument(
+        "--max-rpcs",
+        type=int,
+        default=64,
+        help="gRPC calls in the server at once (default 64); over it: RESOURCE_EXHAUSTED",
+    )
+    conns.add_argument(
+        "--shutdown-s",
+        type=float,
+        default=30,
+        help="on SIGTERM, the longest to wait for requests in flight (default 30)",
+    )
     return p
 
 

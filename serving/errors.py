@@ -27,10 +27,33 @@ CODES = [
 ]  # fmt: skip
 
 
+MAX_MESSAGE = 2000  # characters of an error message: never an echo of a huge input
+MAX_SHOWN = 200  # characters of one client-given name quoted in a message
+
+
+def shown(text):
+    """A client-given string for an error message, cut to MAX_SHOWN
+    characters (a 1 MB model name must not come back whole)."""
+    text = str(text)
+    if len(text) <= MAX_SHOWN:
+        return text
+    return f"{text[:MAX_SHOWN]}... ({len(text):,} characters)"
+
+
+def names_shown(names, most=10):
+    """Client-given names for a message: the first `most`, each cut."""
+    names = sorted(map(str, names))
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return f"[{', '.join(repr(shown(n)) for n in names[:most])}]{more}"
+
+
 class ServingError(Exception):
     """A request the server (or a client) could not satisfy."""
 
     def __init__(self, code, message):
+        message = str(message)
+        if len(message) > MAX_MESSAGE:
+            message = f"{message[:MAX_MESSAGE]}... (message cut at {MAX_MESSAGE} characters)"
         super().__init__(message)
         self.code, self.message = code, message
 

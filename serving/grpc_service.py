@@ -14,8 +14,8 @@ from tensorflow_serving.apis import (
 )
 
 from serving import protos
-from serving.errors import ServingError, invalid
-from serving.limits import Budget, proto_bytes
+from serving.errors import ServingError, invalid, shown
+from serving.limits import Budget, check_declared_batch, proto_bytes
 
 log = logging.getLogger("serving")
 
@@ -44,23 +44,25 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         self.repository, self.runner, self.max_tensor_bytes = repository, runner, max_tensor_bytes
 
     def Predict(self, request, context):  # noqa: N802 (the proto's name)
-        return _answer(context, self._predict, request, context.time_remaining())
+        return _answer(context, self._predict, request, context.time_remaining(), context.peer())
 
-    def _predict(self, request, time_remaining=None):
+    def _predict(self, request, time_remaining=None, peer=""):
         servable = self.repository.get(*_requested(request.model_spec))
         signature = servable.signature(request.model_spec.signature_name)
+        inputs = servable.specs[signature]["inputs"]
         budget = Budget(self.max_tensor_bytes)
         for key, proto in request.inputs.items():  # sizes first: nothing allocated yet
+            check_declared_batch(key, proto, inputs.get(key), servable.max_batch)
             budget.spend(key, proto_bytes(key, proto), "declares")
         feed = {}
         for key, proto in request.inputs.items():
             try:
                 feed[key] = tf.make_ndarray(proto)
             except Exception as error:
-                raise invalid(f"input {key!r} is not a valid TensorProto: {error}") from None
+                raise invalid(f"input '{shown(key)}' is not a valid TensorProto: {error}") from None
         outputs = self.runner.call(
             servable.predict, signature, feed, tuple(request.output_filter),
-            timeout_s=time_remaining,
+            peer=peer, macs=servable.cost(signature, feed), timeout_s=time_remaining,
         )  # fmt: skip
         response = predict_pb2.PredictResponse()
         response.model_spec.name = servable.name
@@ -89,15 +91,30 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
         return _answer(context, protos.status_response, self.repository, *spec)
 
 
-def make_server(repository, runner, host, port, workers, max_message_bytes, max_tensor_bytes):
+def make_server(repository, runner, host, port, max_message_bytes, max_tensor_bytes,
+                max_rpcs=64, streams_per_connection=8, idle_s=300, handshake_s=10,
+                max_connections=1024):  # fmt: skip
     """A started-on-demand grpc.Server and the port it bound; models run
-    on `runner` (serving.runner), under the request's deadline."""
+    on `runner` (serving.runner), under the request's deadline.
+
+    At most `max_rpcs` RPCs are in the server at once (RESOURCE_EXHAUSTED
+    beyond, at once), each connection at most `streams_per_connection`
+    (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: the client holds the rest
+    back), so one channel's 5,000 streams queue at its own end. Each RPC
+    has a thread of its own while it waits for the runner's fair queues.
+    At most `max_connections` are open; one that does not finish its
+    handshake in `handshake_s`, or idles `idle_s`, is closed."""
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
+        futures.ThreadPoolExecutor(max_workers=max_rpcs, thread_name_prefix="grpc"),
         options=[
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
+            ("grpc.max_concurrent_streams", streams_per_connection),
+            ("grpc.max_connection_idle_ms", int(idle_s * 1000)),
+            ("grpc.server_handshake_timeout_ms", int(handshake_s * 1000)),
+            ("grpc.max_allowed_incoming_connections", max_connections),
         ],
+        maximum_concurrent_rpcs=max_rpcs,
     )
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
         PredictionService(repository, runner, max_tensor_bytes), server

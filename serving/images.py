@@ -31,3 +31,32 @@ def as_rgb(array, name="image", min_side=16, max_pixels=4096 * 4096):
         alpha = rgba[..., 3:]
         return ((rgba[..., :3] * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
     return np.ascontiguousarray(image)
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# JPEG start-of-frame markers (C0-CF but C4 DHT, C8 JPG, CC DAC) hold the size.
+SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def declared_pixels(data, most_segments=256):
+    """Width x height that a PNG's or JPEG's header declares, read without
+    decoding; None for anything else, or a JPEG whose size is not among
+    its first `most_segments` segments."""
+    if data[:8] == PNG_MAGIC and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big") * int.from_bytes(data[20:24], "big")
+    if data[:2] != b"\xff\xd8":
+        return None
+    at = 2
+    for _ in range(most_segments):
+        if at + 9 > len(data) or data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker in SOF:
+            height = int.from_bytes(data[at + 5 : at + 7], "big")
+            width = int.from_bytes(data[at + 7 : at + 9], "big")
+            return width * height
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return None

@@ -6,15 +6,18 @@ budget shared by all of a request's inputs."""
 
 import numpy as np
 
-from serving.errors import invalid
+from serving.errors import invalid, shown
 
 # DataType enum values of tensorflow/core/framework/types.proto -> bytes per
-# element; strings count their bytes plus a pointer each.
+# element; strings count their bytes plus STRING_ITEM each.
 ITEM_BYTES = {
     1: 4, 2: 8, 3: 4, 4: 1, 5: 2, 6: 1, 9: 8, 10: 1, 14: 2, 17: 2, 19: 2, 22: 4, 23: 8,
 }  # fmt: skip
 DT_STRING = 7
-POINTER = 8
+# What one string costs beyond its bytes, once parsed and held as an array:
+# the message's string view, a Python bytes object and a pointer (measured
+# about 70 B for a TensorProto's string_val; a JSON string costs as much).
+STRING_ITEM = 72
 
 
 class Budget:
@@ -27,31 +30,43 @@ class Budget:
     def spend(self, name, count, what):
         if count > self.left:
             raise invalid(
-                f"input {name!r} {what}: {count:,} bytes, over what is left of this "
+                f"input '{shown(name)}' {what}: {count:,} bytes, over what is left of this "
                 f"server's {self.limit:,}-byte request budget"
             )
         self.left -= count
+
+
+def check_declared_batch(name, proto, spec, max_batch):
+    """Refuse a TensorProto that declares a batch over `max_batch`, from
+    its shape alone (before tf.make_ndarray builds it). `spec` is the
+    signature's (dtype, shape) of that input, None if it has none."""
+    dims = proto.tensor_shape.dim
+    if spec and spec[1] and spec[1][0] == -1 and dims and dims[0].size > max_batch:
+        raise invalid(
+            f"input '{shown(name)}' declares a batch of {dims[0].size:,}; this server's limit "
+            f"is {max_batch}"
+        )
 
 
 def proto_bytes(name, proto):
     """Bytes `proto` (a TensorProto) expands to, from its declared shape."""
     shape = proto.tensor_shape
     if shape.unknown_rank:
-        raise invalid(f"input {name!r}: the TensorProto declares no shape")
+        raise invalid(f"input '{shown(name)}': the TensorProto declares no shape")
     dims = [d.size for d in shape.dim]
     if any(d < 0 for d in dims):
-        raise invalid(f"input {name!r}: declared shape {dims} has a negative dimension")
+        raise invalid(f"input '{shown(name)}': declared shape {dims} has a negative dimension")
     elements = 1
     for d in dims:
         elements *= d  # Python ints: no overflow however large the claim
     if proto.dtype == DT_STRING:
-        return elements * POINTER + sum(len(s) for s in proto.string_val)
+        return elements * STRING_ITEM + sum(len(s) for s in proto.string_val)
     if proto.dtype not in ITEM_BYTES:
-        raise invalid(f"input {name!r}: TensorProto dtype {proto.dtype} is not served")
+        raise invalid(f"input '{shown(name)}': TensorProto dtype {proto.dtype} is not served")
     size = elements * ITEM_BYTES[proto.dtype]
     if proto.tensor_content and len(proto.tensor_content) != size:
         raise invalid(
-            f"input {name!r}: tensor_content holds {len(proto.tensor_content)} bytes, "
+            f"input '{shown(name)}': tensor_content holds {len(proto.tensor_content)} bytes, "
             f"its declared shape {dims} needs {size}"
         )
     return size
@@ -61,7 +76,7 @@ def json_bytes(value, dtype):
     """Bytes a JSON tensor becomes as an array of `dtype` ("string" or a
     numpy dtype name); counted without building the array."""
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return len(value) * POINTER + sum(map(len, value))  # the common case, at C speed
+        return len(value) * STRING_ITEM + sum(map(len, value))  # the common case, at C speed
     elements, text = 0, 0
     stack = [value]
     while stack:
@@ -75,5 +90,5 @@ def json_bytes(value, dtype):
         elif isinstance(item, dict) and isinstance(item.get("b64"), str):
             text += len(item["b64"]) * 3 // 4
     if dtype == "string":
-        return elements * POINTER + text
+        return elements * STRING_ITEM + text
     return elements * np.dtype(dtype).itemsize

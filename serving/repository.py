@@ -5,6 +5,7 @@ versions a models.config policy names, with its version labels); a poll
 loads versions as they appear and unloads those that go, swapping
 atomically, so a request is always answered by a whole version."""
 
+import json
 import logging
 import threading
 import time
@@ -14,22 +15,33 @@ import numpy as np
 import tensorflow as tf
 from google.protobuf import text_format
 from tensorflow.core.protobuf import saved_model_pb2
+from tensorflow_serving.apis import prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
-from serving.errors import CODES, ServingError, invalid, not_found
+from serving.errors import CODES, ServingError, invalid, names_shown, not_found, shown
 from serving.layout import check_name, versions
 from serving.tensors_json import signature_named
+from serving.work import check_work
 
 log = logging.getLogger("serving")
 RETRY_SECONDS = (1, 2, 4, 8, 16, 32, 60)  # backoff for a version that failed to load
 
 
+WARMUP = Path("assets.extra") / "tf_serving_warmup_requests"
+MAX_WARMUP_RECORDS = 1000  # as TF Serving reads at most
+
+
 class Servable:
     """One loaded version of one model: its signatures, their input and
-    output specs, and the SignatureDefs (for metadata)."""
+    output specs, the SignatureDefs (for metadata) and, from zoo.json,
+    what a request costs (serving.work). Its warmup records are replayed
+    before it serves, as TF Serving does, so the first requests do not
+    pay for graph initialisation."""
 
-    def __init__(self, name, version, path, max_batch):
+    def __init__(self, name, version, path, max_batch, max_work_macs=float("inf")):
         self.name, self.version, self.path, self.max_batch = name, version, Path(path), max_batch
+        self.max_work_macs = max_work_macs
+        self.work = _read_work(self.path)
         self._loaded = tf.saved_model.load(str(path))
         self.signatures = dict(self._loaded.signatures)
         saved = saved_model_pb2.SavedModel.FromString((self.path / "saved_model.pb").read_bytes())
@@ -44,8 +56,32 @@ class Servable:
             for name, fn in self.signatures.items()
         }
 
+        self.warmed = self._warm_up()
+
     def signature(self, name):
         return signature_named(name, self.signatures, f"model {self.name} version {self.version}")
+
+    def cost(self, signature_name, feed):
+        """The multiply-adds `feed` would cost; INVALID_ARGUMENT over the
+        server's budget (checked before the request is queued)."""
+        name = self.signature(signature_name)
+        where = f"model {self.name} version {self.version}"
+        return check_work(self.work.get(name, []), feed, self.max_work_macs, where)
+
+    def _warm_up(self):
+        """Replay assets.extra/tf_serving_warmup_requests; a record that
+        fails fails the load (as in TF Serving). Returns the count."""
+        path = self.path / WARMUP
+        if not path.is_file():
+            return 0
+        count = 0
+        for record in tf.data.TFRecordDataset(str(path)).take(MAX_WARMUP_RECORDS):
+            log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
+            request = log.predict_log.request
+            feed = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+            self.predict(request.model_spec.signature_name, feed)
+            count += 1
+        return count
 
     def predict(self, signature_name, feed, output_filter=()):
         """{output: array} for `feed` {input: array}, after checking the
@@ -56,7 +92,7 @@ class Servable:
         unknown = set(output_filter) - set(specs["outputs"])
         if unknown:
             raise invalid(
-                f"unknown output(s) {sorted(unknown)}; {name} gives {sorted(specs['outputs'])}"
+                f"unknown output(s) {names_shown(unknown)}; {name} gives {sorted(specs['outputs'])}"
             )
         try:
             outputs = self.signatures[name](**tensors)
@@ -69,9 +105,9 @@ class Servable:
         missing, extra = set(specs) - set(feed), set(feed) - set(specs)
         if missing or extra:
             raise invalid(
-                f"inputs {sorted(feed)} do not match the signature's {sorted(specs)}"
+                f"inputs {names_shown(feed)} do not match the signature's {sorted(specs)}"
                 + (f"; missing {sorted(missing)}" if missing else "")
-                + (f"; unknown {sorted(extra)}" if extra else "")
+                + (f"; unknown {names_shown(extra)}" if extra else "")
             )
         batches, tensors = set(), {}
         for key, (dtype, shape) in specs.items():
@@ -92,6 +128,19 @@ class Servable:
         if batches and min(batches) == 0:
             raise invalid("the batch is empty")
         return tensors
+
+
+def _read_work(path):
+    """The `work` terms of the version's zoo.json; none if it has no
+    zoo.json (a SavedModel from elsewhere: only byte budgets apply)."""
+    sidecar = path / "zoo.json"
+    if not sidecar.is_file():
+        return {}
+    try:
+        work = json.loads(sidecar.read_text(encoding="utf-8")).get("work") or {}
+    except (UnicodeDecodeError, ValueError, AttributeError) as error:
+        raise ValueError(f"{sidecar} is not a valid zoo.json: {error}") from None
+    return work
 
 
 def _specs(structure):
@@ -120,6 +169,15 @@ def _tf_message(message):
     if text.startswith("assertion failed: ["):
         text = text[: text.find("]") + 1]
     return text.split(" [Op:")[0]
+
+
+def _version_number(version):
+    """A requested version as an int64, or NOT_FOUND (a 5,000-digit number
+    is no version, and int() of it would raise)."""
+    text = str(version)
+    if not text.isdigit() or len(text) > 18:
+        raise not_found(f"Servable version {shown(text)} is not a version number")
+    return int(text)
 
 
 class Failure:
@@ -172,9 +230,14 @@ def read_models_config(path, root):
 
 
 class ModelRepository:
-    def __init__(self, root, config_file=None, poll_seconds=1.0, max_batch=1024):
+    def __init__(self, root, config_file=None, poll_seconds=1.0, max_batch=1024,
+                 max_work_macs=float("inf")):  # fmt: skip
         self.root, self.config_file = Path(root), config_file
-        self.poll_seconds, self.max_batch = poll_seconds, max_batch
+        self.poll_seconds, self.max_batch, self.max_work_macs = (
+            poll_seconds,
+            max_batch,
+            max_work_macs,
+        )
         self._models = {}  # name -> {version: Servable}; replaced, never mutated
         self._labels = {}  # name -> {label: version}
         self._failed = {}  # (name, version) -> Failure; guarded by _lock
@@ -195,14 +258,24 @@ class ModelRepository:
         ]
 
     def refresh(self):
-        """Load wanted versions that appeared, drop those no longer wanted."""
+        """Load wanted versions that appeared, drop those no longer wanted.
+        A models.config that names no model, or under which no version
+        would be served while some are, is refused (ValueError) and what
+        is served stays as it was: one bad edit must not unload everything."""
         policies = {p.name: p for p in self.policies()}
+        if self.config_file and not policies:
+            raise ValueError(f"{self.config_file} names no model; the last good config stays")
         models = {}
         for name, policy in policies.items():
             current = self._models.get(name, {})
             loaded = self._load_wanted(policy, current)
             if loaded:
                 models[name] = loaded
+        if self.config_file and self._models and not models:
+            raise ValueError(
+                f"{self.config_file} leaves no servable version (it names "
+                f"{', '.join(sorted(policies))}); the last good config stays"
+            )
         with self._lock:
             self._models, self._labels = models, {n: p.labels for n, p in policies.items()}
         return {name: sorted(versions) for name, versions in models.items()}
@@ -230,7 +303,7 @@ class ModelRepository:
         is tried again after a growing pause (it may still be being
         copied in), while the last good version serves on."""
         try:
-            servable = Servable(name, version, path, self.max_batch)
+            servable = Servable(name, version, path, self.max_batch, self.max_work_macs)
         except Exception as error:  # a broken version must not take the server down
             with self._lock:
                 attempts = getattr(self._failed.get((name, version)), "attempts", 0) + 1
@@ -252,11 +325,15 @@ class ModelRepository:
         self._thread.start()
 
     def _poll(self):
+        said = None  # the same failure is logged once, not every poll
         while not self._stop.wait(self.poll_seconds):
             try:
                 self.refresh()
+                said = None
             except Exception as error:  # keep serving what is loaded
-                log.error("model poll failed: %s", error)
+                if str(error) != said:
+                    log.error("model poll failed: %s", error)
+                said = str(error)
 
     def stop(self):
         self._stop.set()
@@ -269,16 +346,17 @@ class ModelRepository:
         with self._lock:
             versions, labels = self._models.get(name), self._labels.get(name, {})
         if not versions:
-            raise not_found(f"Servable not found for request: Latest({name})")
+            raise not_found(f"Servable not found for request: Latest({shown(name)})")
         if label is not None:
             if label not in labels:
-                raise not_found(f"Unrecognized servable version label: {label}")
+                raise not_found(f"Unrecognized servable version label: {shown(label)}")
             version = labels[label]
         if version is None:
             return versions[max(versions)]
-        if int(version) not in versions:
-            raise not_found(f"Servable not found for request: Specific({name}, {version})")
-        return versions[int(version)]
+        number = _version_number(version)
+        if number not in versions:
+            raise not_found(f"Servable not found for request: Specific({shown(name)}, {version})")
+        return versions[number]
 
     def status(self, name, version=None, label=None):
         """[(version, state, error code, message)] as GetModelStatus reports."""
@@ -289,7 +367,7 @@ class ModelRepository:
             loaded = sorted(self._models.get(name, {}))
             failed = {v: f.message for (n, v), f in self._failed.items() if n == name}
         if not loaded and not failed:
-            raise not_found(f"Could not find any versions of model {name}")
+            raise not_found(f"Could not find any versions of model {shown(name)}")
         rows = [(v, "AVAILABLE", "OK", "") for v in loaded]
         rows += [(v, "END", "UNKNOWN", message) for v, message in sorted(failed.items())]
         return sorted(rows)

@@ -19,6 +19,8 @@ import re
 from concurrent import futures
 
 from aiohttp import web
+from aiohttp import RequestPayloadError
+from aiohttp.http_exceptions import PayloadEncodingError
 
 from serving import protos
 from serving.errors import ServingError, not_found
@@ -34,11 +36,11 @@ ROUTE = re.compile(
 )
 
 
-def make_app(repository, runner, max_body_bytes, max_tensor_bytes):
+def make_app(repository, runner, max_body_bytes, max_tensor_bytes, body_timeout_s=30.0):
     app = web.Application(client_max_size=max_body_bytes, middlewares=[errors_as_json])
     parser = Parser().start()
     app.on_cleanup.append(lambda _: asyncio.get_running_loop().run_in_executor(None, parser.stop))
-    handler = Handler(repository, runner, max_tensor_bytes, parser)
+    handler = Handler(repository, runner, max_tensor_bytes, parser, body_timeout_s)
     app.router.add_route("*", "/v1/models/{tail:.*}", handler.dispatch)
     return app
 
@@ -52,6 +54,8 @@ async def errors_as_json(request, handler):
         return error_response(error.http_status, error.message)
     except web.HTTPException as error:  # 404 route, 405 method, 413 body size...
         return error_response(error.status, error.reason)
+    except (PayloadEncodingError, RequestPayloadError) as error:  # gzip on a plain body, say
+        return error_response(400, f"the body does not match its Content-Encoding: {error}")
     except Exception as error:
         log.exception("request %s %s failed", request.method, request.path)
         return error_response(500, f"internal error: {type(error).__name__}: {error}")
@@ -62,9 +66,9 @@ def error_response(status, message):
 
 
 class Handler:
-    def __init__(self, repository, runner, max_tensor_bytes, parser):
+    def __init__(self, repository, runner, max_tensor_bytes, parser, body_timeout_s):
         self.repository, self.runner, self.max_tensor_bytes = repository, runner, max_tensor_bytes
-        self.parser = parser
+        self.parser, self.body_timeout_s = parser, body_timeout_s
 
     async def dispatch(self, request):
         match = ROUTE.match(request.path)
@@ -85,15 +89,28 @@ class Handler:
         return web.json_response(protos.to_json(status))
 
     async def predict(self, request, name, version, label):
-        raw = await request.read()  # over client_max_size: 413
         servable = self.repository.get(name, version, label)
+        raw = await self.body(request)
         specs = {k: v["inputs"] for k, v in servable.specs.items()}
         where = f"model {servable.name} version {servable.version}"
         parse = functools.partial(parse_body, raw, specs, where, self.max_tensor_bytes)
         signature, feed, rows = await self.parser.run(parse, big=len(raw) > BIG_BODY)
-        outputs = await self.runner.acall(servable.predict, signature, feed)
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        outputs = await self.runner.acall(servable.predict, signature, feed, peer=str(peer),
+                                          macs=servable.cost(signature, feed))  # fmt: skip
         text = await asyncio.get_running_loop().run_in_executor(None, _write, outputs, rows)
         return web.Response(text=text, content_type="application/json")
+
+    async def body(self, request):
+        """The whole body, within the body timeout (a client that sends
+        its headers and then trickles or stalls is cut off: 408) and
+        client_max_size (413)."""
+        try:
+            return await asyncio.wait_for(request.read(), self.body_timeout_s)
+        except TimeoutError:
+            raise web.HTTPRequestTimeout(
+                reason=f"the request body took over {self.body_timeout_s:g} s to arrive"
+            ) from None
 
 
 class Parser:

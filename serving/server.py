@@ -1,21 +1,32 @@
 """The embedded TF-Serving-compatible server: one ModelRepository, served
-over REST (aiohttp, on its own event-loop thread) and gRPC (grpcio's thread
-pool). Loopback by default; `stop()` finishes requests in flight before
-it returns (graceful shutdown)."""
+over REST (aiohttp, on its own event-loop thread) and gRPC (grpcio).
+Loopback by default; `stop()` finishes requests in flight for at most
+`grace` seconds before it returns (graceful, bounded shutdown).
+
+Everything a client controls is bounded (README, "Serving"): bytes and
+declared tensor sizes (serving.limits), the work a request may cost
+(serving.work), fair admission to the model threads (serving.runner),
+connections, header, body and idle timeouts (serving.connections, gRPC's
+own settings), and how often one error is logged."""
 
 import asyncio
+import logging
+import resource
 import signal
 import socket
 import threading
 
 from aiohttp import web
 
+from serving.connections import ConnectionLimits, GuardedSite, limit_repeats
 from serving.grpc_service import make_server
 from serving.repository import ModelRepository
 from serving.rest import make_app
 from serving.runner import Runner
 
 MB = 1 << 20
+GIGA = 10**9
+log = logging.getLogger("serving")
 
 
 class EmbeddedServer:
@@ -33,15 +44,30 @@ class EmbeddedServer:
         max_tensor_mb=None,
         request_timeout_s=60.0,
         start_timeout_s=300.0,
+        max_work_gmacs=700.0,
+        heavy_gmacs=20.0,
+        heavy_slots=1,
+        max_connections=1024,
+        connections_per_address=256,
+        idle_timeout_s=15.0,
+        body_timeout_s=30.0,
+        max_rpcs=64,
+        shutdown_s=30.0,
     ):
         self.host, self.workers, self.start_timeout_s = host, workers, start_timeout_s
         self.max_bytes = int(max_body_mb * MB)
         # Decoded inputs may take what the body may; a TensorProto can
         # declare far more than its bytes, so this is checked on its own.
         self.max_tensor_bytes = int((max_tensor_mb or max_body_mb) * MB)
-        self.repository = ModelRepository(models, config_file, poll_seconds, max_batch)
+        self.repository = ModelRepository(
+            models, config_file, poll_seconds, max_batch, max_work_macs=max_work_gmacs * GIGA
+        )
         self._ports = {"rest": rest_port, "grpc": grpc_port}
-        self.runner = Runner(workers, request_timeout_s)
+        self.runner = Runner(workers, request_timeout_s, heavy_macs=heavy_gmacs * GIGA,
+                             heavy_slots=heavy_slots)  # fmt: skip
+        self.limits = ConnectionLimits(max_connections, connections_per_address)
+        self.idle_timeout_s, self.body_timeout_s = idle_timeout_s, body_timeout_s
+        self.max_rpcs, self.shutdown_s = max_rpcs, shutdown_s
         self._loop = self._runner = self._grpc = None
         self._ready = threading.Event()
 
@@ -56,15 +82,19 @@ class EmbeddedServer:
     def start(self):
         """Load the models, then listen; returns once both APIs accept, or
         raises TimeoutError after `start_timeout_s`."""
+        limit_repeats()
+        _raise_file_limit()
         self.repository.start_polling()
         if self._ports["grpc"] is not None:
             self._grpc, self._ports["grpc"] = make_server(
-                self.repository, self.runner, self.host, self._ports["grpc"], self.workers,
-                self.max_bytes, self.max_tensor_bytes,
+                self.repository, self.runner, self.host, self._ports["grpc"], self.max_bytes,
+                self.max_tensor_bytes, max_rpcs=self.max_rpcs, idle_s=max(60, self.idle_timeout_s),
+                max_connections=self.limits.max_connections,
             )  # fmt: skip
             self._grpc.start()
         if self._ports["rest"] is not None:
-            sock = socket.create_server((self.host, self._ports["rest"]), reuse_port=False)
+            sock = socket.create_server((self.host, self._ports["rest"]), reuse_port=False,
+                                        backlog=1024)  # fmt: skip
             self._ports["rest"] = sock.getsockname()[1]
             threading.Thread(target=self._serve_rest, args=(sock,), daemon=True).start()
             if not self._ready.wait(self.start_timeout_s):
@@ -74,23 +104,35 @@ class EmbeddedServer:
 
     def _serve_rest(self, sock):
         self._loop = asyncio.new_event_loop()
-        app = make_app(self.repository, self.runner, self.max_bytes, self.max_tensor_bytes)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=30)
+        app = make_app(self.repository, self.runner, self.max_bytes, self.max_tensor_bytes,
+                       self.body_timeout_s)  # fmt: skip
+        # aiohttp's keep-alive timer runs from a connection's start and from
+        # each answer, so it also closes one whose request header never ends.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_s,
+                                     keepalive_timeout=self.idle_timeout_s)  # fmt: skip
         self._loop.run_until_complete(self._runner.setup())
-        self._loop.run_until_complete(web.SockSite(self._runner, sock).start())
+        site = GuardedSite(self._runner, sock, self.limits, backlog=1024)
+        self._loop.run_until_complete(site.start())
         self._ready.set()
         self._loop.run_forever()
 
-    def stop(self, grace=30):
-        """Stop accepting, let requests in flight finish, unload."""
+    def stop(self, grace=None):
+        """Stop accepting, let requests in flight finish for at most
+        `grace` seconds (default shutdown_s), unload. Returns the number
+        of model calls still running then (abandoned to their daemon
+        threads: a TensorFlow call cannot be interrupted)."""
+        grace = self.shutdown_s if grace is None else grace
         if self._grpc is not None:
-            self._grpc.stop(grace).wait()
+            self._grpc.stop(grace)  # refuses new RPCs now; cancels the rest after `grace`
         if self._runner is not None:
             done = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
-            done.result(timeout=grace + 5)
+            try:
+                done.result(timeout=grace + 5)
+            except TimeoutError:
+                log.warning("the REST API did not close in %g s", grace + 5)
             self._loop.call_soon_threadsafe(self._loop.stop)
         self.repository.stop()
-        self.runner.shutdown()
+        return self.runner.shutdown(grace)
 
     def __enter__(self):
         return self.start()
@@ -99,7 +141,8 @@ class EmbeddedServer:
         self.stop()
 
     def serve_forever(self):
-        """Start, then run until SIGINT or SIGTERM; then shut down gracefully."""
+        """Start, then run until SIGINT or SIGTERM; then shut down within
+        shutdown_s. Returns the number of model calls abandoned."""
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
@@ -111,6 +154,20 @@ class EmbeddedServer:
             flush=True,
         )
         stop.wait()
-        print("shutting down: finishing requests in flight", flush=True)
-        self.stop()
-        print("stopped", flush=True)
+        print(f"shutting down: finishing requests in flight (at most {self.shutdown_s:g} s)",
+              flush=True)  # fmt: skip
+        abandoned = self.stop()
+        print("stopped" + (f" ({abandoned} model calls abandoned)" if abandoned else ""),
+              flush=True)  # fmt: skip
+        return abandoned
+
+
+def _raise_file_limit():
+    """The soft limit on open files up to the hard one: the connection caps,
+    not the OS default, should be what refuses clients."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            pass

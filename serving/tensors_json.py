@@ -13,7 +13,7 @@ import json
 
 import numpy as np
 
-from serving.errors import invalid
+from serving.errors import invalid, names_shown, shown
 from serving.limits import Budget, json_bytes
 
 KINDS = {"f": "a number", "i": "an integer", "u": "an integer", "b": "true or false"}
@@ -46,7 +46,7 @@ def signature_named(name, available, where):
     if `available` has it."""
     name = name or "serving_default"
     if name not in available:
-        raise invalid(f"signature {name!r} is not in {where}; it has {sorted(available)}")
+        raise invalid(f"signature '{shown(name)}' is not in {where}; it has {sorted(available)}")
     return name
 
 
@@ -57,7 +57,7 @@ def parse_request(body, spec, budget):
         raise invalid("the request body must be a JSON object with 'instances' or 'inputs'")
     unknown = set(body) - {"signature_name", "instances", "inputs"}
     if unknown:
-        raise invalid(f"unknown request fields {sorted(unknown)}")
+        raise invalid(f"unknown request fields {names_shown(unknown)}")
     if ("instances" in body) == ("inputs" in body):
         raise invalid("a request must have exactly one of 'instances' (row) or 'inputs' (columnar)")
     if "instances" in body:
@@ -81,7 +81,9 @@ def _named(value, names, where):
     if isinstance(value, dict) and set(value) != {"b64"}:
         missing, extra = set(names) - set(value), set(value) - set(names)
         if extra:
-            raise invalid(f"{where}: unknown input(s) {sorted(extra)}; the signature takes {names}")
+            raise invalid(
+                f"{where}: unknown input(s) {names_shown(extra)}; the signature takes {names}"
+            )
         if missing:
             raise invalid(f"{where}: missing input(s) {sorted(missing)}")
         return value
@@ -124,7 +126,13 @@ def _strings(value, name):
         if isinstance(v, list):
             return [convert(x) for x in v]
         if isinstance(v, str):
-            return v.encode()
+            try:
+                return v.encode()
+            except UnicodeEncodeError as error:  # JSON allows "\ud83d" alone; UTF-8 does not
+                raise invalid(
+                    f"input '{shown(name)}': a string holds a lone surrogate at position "
+                    f"{error.start}: not valid Unicode"
+                ) from None
         if isinstance(v, dict) and set(v) == {"b64"} and isinstance(v["b64"], str):
             try:
                 return base64.b64decode(v["b64"], validate=True)

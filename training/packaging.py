@@ -16,6 +16,7 @@ import zoo
 from training import fit as fitting
 from training.multi_worker import is_chief
 from zoo import registry
+from zoo.staging import staging_folder
 
 PRETRAINED = registry.PRETRAINED
 
@@ -120,16 +121,12 @@ def publish(package, destination):
     a reader sees the old package or the new one, never a mix or nothing;
     only then is the old one deleted."""
     destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
-    try:
+    with staging_folder(destination.parent, f"publish-{destination.name}") as staging:
         shutil.copytree(package, staging, dirs_exist_ok=True)
         if destination.exists():
             exchange(staging, destination)  # staging now holds the old package
         else:
             os.rename(staging, destination)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def exchange(a, b):

@@ -13,7 +13,21 @@ from zoo.startup import quiet_backend
 
 quiet_backend()
 
-from zoo.registry import ChecksumError, UnknownModelError, list_models, load, load_path  # noqa: E402
+from zoo.registry import (  # noqa: E402
+    BadPackageError,
+    ChecksumError,
+    UnknownModelError,
+    list_models,
+    load,
+    load_path,
+)
 
 __version__ = "0.1.0"
-__all__ = ["ChecksumError", "UnknownModelError", "list_models", "load", "load_path"]
+__all__ = [
+    "BadPackageError",
+    "ChecksumError",
+    "UnknownModelError",
+    "list_models",
+    "load",
+    "load_path",
+]

@@ -255,7 +255,7 @@ def stylize(model, photo, args):
             raise ValueError(f"{args.model} paints one style; --style is for style-transfer-vgg19")
         if args.size:
             photo = resize_longer(photo, args.size)
-        return model.stylize(photo)
+        return model.stylize(fit_pixels(photo, resize_longer))
     if not args.style:
         raise ValueError("style-transfer-vgg19 needs --style PAINTING")
     if args.style_weight <= 0 or args.steps < 1 or args.scales < 1:
@@ -268,6 +268,21 @@ def stylize(model, photo, args):
                              size=args.size or 512, init=args.init, scales=args.scales,
                              seed=args.seed)  # fmt: skip
     return image
+
+
+def fit_pixels(photo, resize_longer):
+    """`photo` shrunk to at most limits.MAX_IMAGE_PIXELS (what one stylize
+    call takes, about 3.6 GB of memory at the most), with a notice."""
+    from zoo import limits
+
+    height, width = photo.shape[:2]
+    if height * width <= limits.MAX_IMAGE_PIXELS:
+        return photo
+    side = int(max(height, width) * (limits.MAX_IMAGE_PIXELS / (height * width)) ** 0.5) - 1
+    print(f"zoo: the photo is {width}x{height}; stylizing it at {side} px on the longer side "
+          f"(at most {limits.MAX_IMAGE_PIXELS:,} pixels; --size picks smaller)",
+          file=sys.stderr)  # fmt: skip
+    return resize_longer(photo, side)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 read_image gives uint8 HWC RGB whatever the file's mode, upright as its EXIF
 orientation says: alpha is composited on white, greyscale and palette
 images are expanded, 16-bit ones scaled.
-Files that are missing, empty, not images or truncated raise ImageError;
-images larger than `max_side` are shrunk with a warning. write_image
+Files that are missing, empty, not images or truncated raise ImageError,
+and so do those whose header declares more than limits.MAX_DECODED_PIXELS
+(checked before decoding); images larger than `max_side` are shrunk with a
+warning. write_image
 writes JPEG or PNG (by extension) through a temporary file, so a failed
 write never leaves a broken file behind.
 """
@@ -17,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from zoo import limits
 
 MAX_SIDE = 4096  # longer sides beyond this are shrunk (CPU time, memory)
 MIN_SIDE = 16  # the networks' strided convs need a few pixels to reflect
@@ -48,7 +52,11 @@ def decode_image(data, name="image", max_side=MAX_SIDE):
 
 def _decode(source, name, max_side):
     try:
-        with Image.open(source) as image:
+        with warnings.catch_warnings():  # Pillow's bomb warning: _check_declared decides
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(source)  # reads the header only
+        with image:
+            _check_declared(image, name, max_side)
             image.load()  # decodes now: truncated data fails here, not later
             # Phones store the sensor's rows plus an EXIF orientation tag.
             rgb = to_rgb(ImageOps.exif_transpose(image))
@@ -56,8 +64,6 @@ def _decode(source, name, max_side):
         raise ImageError(f"{name} is not an image Pillow can read (JPEG, PNG, ...)") from None
     except (OSError, SyntaxError, Image.DecompressionBombError) as error:
         raise ImageError(f"{name} is corrupt or truncated: {error}") from None
-    if min(rgb.size) < MIN_SIDE:
-        raise ImageError(f"{name} is {rgb.width}x{rgb.height}; at least {MIN_SIDE} px a side")
     if max_side and max(rgb.size) > max_side:
         warnings.warn(
             f"{name} is {rgb.width}x{rgb.height}; resized to {max_side} px on the longer side",
@@ -65,6 +71,31 @@ def _decode(source, name, max_side):
         )
         rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return np.asarray(rgb)
+
+
+def _check_declared(image, name, max_side):
+    """Refuse, from the header alone, what would decode to too many pixels
+    or shrink below MIN_SIDE; a JPEG is decoded scaled by 1/2..1/8 when
+    that still leaves `max_side` (its DCT makes that nearly free)."""
+    width, height = image.size
+    if max_side and max(width, height) > max_side:
+        short = min(width, height) * max_side / max(width, height)
+        if short < MIN_SIDE:
+            raise ImageError(
+                f"{name} is {width}x{height}: shrunk to {max_side} px on the longer side it "
+                f"would be under {MIN_SIDE} px on the shorter"
+            )
+        if image.format == "JPEG":
+            scale = max_side / max(width, height)
+            image.draft(image.mode, (int(width * scale), int(height * scale)))
+            width, height = image.size
+    if min(width, height) < MIN_SIDE:
+        raise ImageError(f"{name} is {width}x{height}; at least {MIN_SIDE} px a side")
+    if width * height > limits.MAX_DECODED_PIXELS:
+        raise ImageError(
+            f"{name} declares {width}x{height} = {width * height:,} pixels; the most decoded "
+            f"is {limits.MAX_DECODED_PIXELS:,}"
+        )
 
 
 def to_rgb(image):

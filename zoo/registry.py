@@ -18,6 +18,7 @@ import difflib
 import hashlib
 import json
 import re
+import warnings
 from pathlib import Path
 
 import keras
@@ -48,9 +49,30 @@ def sha256(path):
     return digest.hexdigest()
 
 
+class BadPackageError(ValueError):
+    """A model package's card cannot be read."""
+
+
 def list_models():
-    """The model cards of every shipped model, sorted by name."""
-    return [read_card(path) for path in sorted(PRETRAINED.iterdir()) if (path / CARD).is_file()]
+    """The model cards of every shipped model, sorted by name. Hidden
+    folders (a publish in progress, or one a killed publish left) are not
+    packages; a package whose card cannot be read is left out with a
+    warning naming its folder (zoo.load of it raises BadPackageError)."""
+    cards = []
+    for path in _package_folders():
+        try:
+            cards.append(read_card(path))
+        except BadPackageError as error:
+            warnings.warn(str(error), stacklevel=2)
+    return cards
+
+
+def _package_folders():
+    return [
+        path
+        for path in sorted(PRETRAINED.iterdir())
+        if not path.name.startswith(".") and (path / CARD).is_file()
+    ]
 
 
 def load(name):
@@ -77,7 +99,16 @@ def read_card(directory):
     path = Path(directory) / CARD
     if not path.is_file():
         raise FileNotFoundError(f"{directory} is not a model package: it has no {CARD}")
-    return json.loads(path.read_text())
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise BadPackageError(
+            f"{path} is not a valid model card ({error}); the package in {directory} is "
+            "damaged: reinstall zoo, or publish the model again"
+        ) from None
+    if not isinstance(card, dict) or not isinstance(card.get("name"), str):
+        raise BadPackageError(f"{path} is not a model card: it names no model")
+    return card
 
 
 def verify_files(directory, card):
@@ -129,7 +160,7 @@ def _package_dir(name):
         )
     if _NAME.match(name) and (PRETRAINED / name / CARD).is_file():
         return PRETRAINED / name
-    names = [card["name"] for card in list_models()]  # only to explain the miss
+    names = [path.name for path in _package_folders()]  # only to explain the miss
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     raise UnknownModelError(

@@ -57,7 +57,13 @@ class CharVocabulary:
         """int32 ids of `text`'s characters; unknown characters give 0 (OOV)."""
         if not isinstance(text, str):
             raise TypeError(f"encode() takes a str, got {type(text).__name__}")
-        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        try:
+            points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        except UnicodeEncodeError as error:
+            raise ValueError(
+                f"the text holds a lone surrogate {text[error.start]!r} at position "
+                f"{error.start}: not valid Unicode (decode bytes with errors='replace')"
+            ) from None
         if not len(self._points):
             return np.zeros(len(points), np.int32)
         pos = np.searchsorted(self._points, points)

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo import layers
+from zoo import layers, limits
 from zoo.models.compiled import compiled
 from zoo.text import CharVocabulary
 
@@ -166,8 +166,18 @@ def sample(logits, temperature, top_k, rng):
 def _check_generate_args(prompt, length, temperature, top_k):
     if not isinstance(prompt, str):
         raise TypeError(f"`prompt` must be a str, got {type(prompt).__name__}")
+    if len(prompt) > limits.MAX_PROMPT_CHARS:
+        raise ValueError(
+            f"the prompt has {len(prompt):,} characters; the most read is "
+            f"{limits.MAX_PROMPT_CHARS:,} (keep its end: prompt[-{limits.MAX_PROMPT_CHARS}:])"
+        )
     if isinstance(length, bool) or not isinstance(length, int) or length < 0:
         raise ValueError(f"`length` must be an int >= 0, got {length!r}")
+    if length > limits.MAX_GENERATE_LENGTH:
+        raise ValueError(
+            f"`length` is {length:,}; one call generates at most {limits.MAX_GENERATE_LENGTH:,} "
+            "characters (call again with the text so far as the prompt's end)"
+        )
     if not isinstance(temperature, int | float) or not np.isfinite(temperature) or temperature < 0:
         raise ValueError(f"`temperature` must be a finite number >= 0, got {temperature!r}")
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):

@@ -16,7 +16,11 @@ and output: RGB, float 0-255, NHWC.
 """
 
 import keras
+import numpy as np
 from keras import layers, ops
+
+from zoo import limits
+from zoo.images import MIN_SIDE, ImageError
 
 ACTIVATIONS = ("tanh", "linear")
 
@@ -88,9 +92,11 @@ class FastStyle(keras.Model):
         return (ops.tanh(x) if self.activation == "tanh" else x) * 127.5 + 127.5
 
     def stylize(self, image):
-        """uint8/float HWC RGB image (or NHWC batch) -> uint8 of the same shape."""
-        batch = ops.convert_to_tensor(image, "float32")
-        single = len(batch.shape) == 3
+        """uint8/float HWC RGB image (or NHWC batch), values 0-255 -> uint8
+        of the same shape. At most limits.MAX_IMAGE_PIXELS pixels an image
+        (about 0.9 KB of memory a pixel), as the exports allow."""
+        batch = checked_images(image)
+        single = batch.ndim == 3
         out = self.predict_on_batch(batch[None] if single else batch)
         out = ops.convert_to_numpy(out)
         out = out[0] if single else out
@@ -104,6 +110,30 @@ class FastStyle(keras.Model):
             "style": self.style,
             "activation": self.activation,
         }
+
+
+def checked_images(image):
+    """`image` as float32 (H, W, 3) or (N, H, W, 3), or ImageError saying
+    what is wrong: shape, size, or values that are not finite."""
+    array = np.asarray(image)
+    if array.dtype.kind not in "uif":
+        raise ImageError(f"the image has dtype {array.dtype}; give uint8 or float RGB pixels")
+    if array.ndim not in (3, 4) or array.shape[-1] != 3:
+        hint = " (convert RGBA or greyscale with zoo.images.as_rgb)" if array.ndim in (2, 3) else ""
+        raise ImageError(f"the image has shape {array.shape}; expected (H, W, 3) or "
+                         f"(N, H, W, 3) RGB{hint}")  # fmt: skip
+    height, width = array.shape[-3:-1]
+    if min(height, width) < MIN_SIDE or (array.ndim == 4 and not len(array)):
+        raise ImageError(f"the image is {width}x{height}; at least {MIN_SIDE} px a side")
+    if height * width > limits.MAX_IMAGE_PIXELS:
+        raise ImageError(
+            f"the image is {width}x{height} ({height * width:,} pixels); the most one call "
+            f"stylizes is {limits.MAX_IMAGE_PIXELS:,}: resize it first (zoo stylize --size)"
+        )
+    array = array.astype("float32", copy=False)
+    if not np.isfinite(array).all():
+        raise ImageError("the image holds NaN or infinite values")
+    return array
 
 
 def _conv(filters, kernel, strides=1, norm=True, relu=True):

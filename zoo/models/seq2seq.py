@@ -278,7 +278,10 @@ class Seq2Seq(keras.Model):
                 raise ValueError(
                     f"input {i} has {len(text)} characters; the most read is {MAX_TEXT_CHARS}"
                 )
-            row = self.source.encode(text)
+            try:
+                row = self.source.encode(text)
+            except ValueError as error:
+                raise ValueError(f"input {i}: {error}") from None
             if not len(row):
                 raise ValueError(f"input {i} is empty or only whitespace: it has no tokens")
             if len(row) > self.max_input_length:

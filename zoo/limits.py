@@ -1,0 +1,12 @@
+"""What one call may ask of a model, the same in the Python API and in
+every export (exports.graphs records them in zoo.json): the exported
+graphs refuse past these, and so do CharLM.generate, FastStyle.stylize
+and zoo.images. export(..., limits={...}) changes an export's."""
+
+MAX_PROMPT_CHARS = 4096  # characters of one generate prompt
+MAX_GENERATE_LENGTH = 4096  # characters one generate call may ask for
+MAX_IMAGE_PIXELS = 2048 * 2048  # pixels of one image a network runs on
+# A file's declared size is checked against this before it is decoded
+# (JPEGs decode scaled down first): 8K video frames and 48 MP phone photos
+# pass, a 164 KB PNG declaring 169 Mpx does not.
+MAX_DECODED_PIXELS = 8192 * 8192
