@@ -104,12 +104,7 @@ class CaptionGraphs(Graphs):
     def work(self):
         per_image, per_pixel = work.image_macs(self.features)  # VGG19 at 224 x 224, resizing
         per_row = per_image + self.max_length * work.weight_macs(self.model, [self.model.embedding])
-        return {
-            "serving_default": [work.term("image", "pixel", per_pixel),
-                                work.term("image", "row", per_row)],
-            "encoded": [work.term("image_bytes", "declared_pixel", per_pixel),
-                        work.term("image_bytes", "row", per_row)],
-        }  # fmt: skip
+        return work.image_signatures(per_row, per_pixel)
 
     def caption_encoded(self, image_bytes):
         most = self.limits["max_image_pixels"]

@@ -496,13 +496,7 @@ class FastStyleGraphs(Graphs):
         }
 
     def work(self):
-        per_row, per_pixel = work.image_macs(self.stylize)
-        return {
-            "serving_default": [work.term("image", "pixel", per_pixel),
-                                work.term("image", "row", per_row)],
-            "encoded": [work.term("image_bytes", "declared_pixel", per_pixel),
-                        work.term("image_bytes", "row", per_row)],
-        }  # fmt: skip
+        return work.image_signatures(*work.image_macs(self.stylize))
 
     def stylize_encoded(self, image_bytes):
         most = self.limits["max_image_pixels"]

@@ -57,3 +57,13 @@ def image_macs(fn, sides=(64, 128)):
     small, large = (graph_macs(fn, tf.TensorSpec((1, side, side, 3), tf.uint8)) for side in sides)
     per_pixel = (large - small) / (sides[1] ** 2 - sides[0] ** 2)
     return max(0.0, small - per_pixel * sides[0] ** 2), per_pixel
+
+
+def image_signatures(per_row, per_pixel):
+    """The terms of an image model's two signatures: serving_default (a
+    uint8 NHWC `image`) and encoded (`image_bytes`, sized from headers)."""
+    return {
+        "serving_default": [term("image", "pixel", per_pixel), term("image", "row", per_row)],
+        "encoded": [term("image_bytes", "declared_pixel", per_pixel),
+                    term("image_bytes", "row", per_row)],
+    }  # fmt: skip

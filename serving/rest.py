@@ -19,8 +19,8 @@ import re
 from concurrent import futures
 
 from aiohttp import web
-from aiohttp import RequestPayloadError
 from aiohttp.http_exceptions import PayloadEncodingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from serving import protos
 from serving.errors import ServingError, not_found
