@@ -6,12 +6,10 @@ string flood and stream flood; a models.config that would unload
 everything; client errors answered 4xx, echoes cut; warmup replayed.
 After each, a normal client is still served."""
 
-import json
 import logging
 import socket
 import threading
 import time
-import urllib.request
 
 import grpc
 import numpy as np
@@ -21,6 +19,8 @@ from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 from exports.warmup import read_warmup
 from serving import GrpcClient, RestClient, ServingError
 from serving.server import EmbeddedServer
+
+from .test_limits import post
 
 MODELS = ("date-normalizer", "char-rnn-shakespeare", "fast-style-wave")
 LM = "char-rnn-shakespeare"
@@ -42,21 +42,6 @@ def server(three_models):
                         connections_per_address=20, max_connections=40, max_rpcs=16,
                         request_timeout_s=30) as server:  # fmt: skip
         yield server
-
-
-def url(server, path):
-    return f"http://127.0.0.1:{server.rest_port}{path}"
-
-
-def post(server, path, body, headers=None):
-    """(HTTP status, JSON body)."""
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(url(server, path), data=data, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 def normal_answer(server):

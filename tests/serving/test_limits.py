@@ -43,10 +43,11 @@ def stub(server):
     channel.close()
 
 
-def post(server, path, body):
+def post(server, path, body, headers=None):
     """(HTTP status, JSON body)."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{server.rest_port}{path}", data=data)
+    request = urllib.request.Request(f"http://127.0.0.1:{server.rest_port}{path}", data=data,
+                                     headers=headers or {})  # fmt: skip
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             return response.status, json.loads(response.read())
