@@ -218,14 +218,23 @@ def main(argv=None):
         help="latency: the tables above; faults: benchmarks.serving_faults",
     )
     parser.add_argument("--seconds", type=float, default=20, help="each fault row's length")
+    parser.add_argument("--only", help="run only the fault rows whose label holds this text")
+    parser.add_argument("--models", type=Path, help="a folder this benchmark exported before")
     args = parser.parse_args(argv)
-    root = Path(tempfile.mkdtemp(prefix="zoo-serving-bench-"))
+    root = args.models or Path(tempfile.mkdtemp(prefix="zoo-serving-bench-"))
     names = {name for name, _, _ in CASES.values()} | {"fast-style-wave", "char-rnn-shakespeare"}
-    directories = {name: export(name, root, check=False) for name in sorted(names)}
+    directories = {
+        name: max(
+            (v for v in (root / name).iterdir() if v.name.isdigit()), key=lambda v: int(v.name)
+        )
+        if args.models
+        else export(name, root, check=False)
+        for name in sorted(names)
+    }
     if args.rows in ("faults", "all"):
         server, rest_url, grpc_target = start_server(root, default_limits=True)
         try:
-            serving_faults.run(server.pid, rest_url, grpc_target, args.seconds)
+            serving_faults.run(server.pid, rest_url, grpc_target, args.seconds, args.only)
         finally:
             server.terminate()
             server.wait()

@@ -12,7 +12,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 def main(argv=None):
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from serving.server import EmbeddedServer
+    from serving.server import EmbeddedServer, share_cores
+
+    share_cores(args.intra_op_threads)
 
     server = EmbeddedServer(
         args.models,
@@ -24,6 +26,7 @@ def main(argv=None):
         max_body_mb=args.max_body_mb,
         max_batch=args.max_batch,
         workers=args.workers,
+        calls_per_connection=args.calls_per_connection,
         max_tensor_mb=args.max_tensor_mb,
         request_timeout_s=args.request_timeout_s,
         max_work_gmacs=args.max_work_gmacs,
@@ -78,6 +81,12 @@ def parser():
         help="deadline per request: DEADLINE_EXCEEDED / 504 after it (default 60)",
     )
     p.add_argument("--workers", type=int, default=8, help="threads running models")
+    p.add_argument(
+        "--intra-op-threads",
+        type=int,
+        help="threads one TensorFlow op may use (default: all cores but one, so a "
+        "costly call leaves a core to the others)",
+    )
     limits = p.add_argument_group("what one request may cost, and fair admission")
     limits.add_argument(
         "--max-work-gmacs",
@@ -86,6 +95,12 @@ def parser():
         help="the most one request may cost, in billions of multiply-adds as "
         "zoo.json estimates them (default 700: a 2048x2048 style image, or "
         "1024 x 950 steps of a char LM); over it: INVALID_ARGUMENT / 400",
+    )
+    limits.add_argument(
+        "--calls-per-connection",
+        type=int,
+        help="model calls one connection may run at once; the rest wait in its own "
+        "queue (default: half the cores, at least 1)",
     )
     limits.add_argument(
         "--heavy-gmacs",

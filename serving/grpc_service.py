@@ -2,16 +2,15 @@
 servicers: PredictionService.Predict / GetModelMetadata and
 ModelService.GetModelStatus; the other methods answer UNIMPLEMENTED."""
 
+import functools
 import logging
 from concurrent import futures
+from typing import NamedTuple
 
 import grpc
 import tensorflow as tf
-from tensorflow_serving.apis import (
-    model_service_pb2_grpc,
-    predict_pb2,
-    prediction_service_pb2_grpc,
-)
+from google.protobuf.message import DecodeError
+from tensorflow_serving.apis import get_model_metadata_pb2, model_service_pb2_grpc, predict_pb2
 
 from serving import protos
 from serving.errors import ServingError, invalid, shown
@@ -39,30 +38,57 @@ def _answer(context, fn, *args):
         context.abort(grpc.StatusCode.INTERNAL, f"{type(error).__name__}: {error}")
 
 
-class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
-    def __init__(self, repository, runner, max_tensor_bytes):
-        self.repository, self.runner, self.max_tensor_bytes = repository, runner, max_tensor_bytes
+class Decoded(NamedTuple):
+    model: tuple  # (name, version, label) of the ModelSpec
+    signature: str
+    output_filter: tuple
+    feed: dict  # {input: array}
 
-    def Predict(self, request, context):  # noqa: N802 (the proto's name)
-        return _answer(context, self._predict, request, context.time_remaining(), context.peer())
 
-    def _predict(self, request, time_remaining=None, peer=""):
-        servable = self.repository.get(*_requested(request.model_spec))
-        signature = servable.signature(request.model_spec.signature_name)
-        inputs = servable.specs[signature]["inputs"]
-        budget = Budget(self.max_tensor_bytes)
-        for key, proto in request.inputs.items():  # sizes first: nothing allocated yet
-            check_declared_batch(key, proto, inputs.get(key), servable.max_batch)
-            budget.spend(key, proto_bytes(key, proto), "declares")
-        feed = {}
-        for key, proto in request.inputs.items():
-            try:
-                feed[key] = tf.make_ndarray(proto)
-            except Exception as error:
-                raise invalid(f"input '{shown(key)}' is not a valid TensorProto: {error}") from None
+def decode_predict(raw, max_batch, max_tensor_bytes):
+    """A serialized PredictRequest as plain values, its declared sizes
+    checked before tf.make_ndarray allocates anything: each batch against
+    `max_batch`, all inputs together against the byte budget. A plain
+    function of plain values, so it can run in the parser process."""
+    try:
+        request = predict_pb2.PredictRequest.FromString(raw)
+    except DecodeError as error:
+        raise invalid(f"the PredictRequest does not parse: {error}") from None
+    budget = Budget(max_tensor_bytes)
+    for key, proto in request.inputs.items():  # sizes first: nothing allocated yet
+        check_declared_batch(key, proto, max_batch)
+        budget.spend(key, proto_bytes(key, proto), "declares")
+    feed = {}
+    for key, proto in request.inputs.items():
+        try:
+            feed[key] = tf.make_ndarray(proto)
+        except Exception as error:
+            raise invalid(f"input '{shown(key)}' is not a valid TensorProto: {error}") from None
+    spec = request.model_spec
+    return Decoded(_requested(spec), spec.signature_name, tuple(request.output_filter), feed)
+
+
+class PredictionService:
+    """Predict takes the request's bytes (no deserializer: see
+    decode_predict), GetModelMetadata the parsed request."""
+
+    def __init__(self, repository, runner, parser, max_tensor_bytes):
+        self.repository, self.runner, self.parser = repository, runner, parser
+        self.max_tensor_bytes = max_tensor_bytes
+
+    def Predict(self, raw, context):  # noqa: N802 (the proto's name)
+        return _answer(context, self._predict, raw, context.time_remaining(), context.peer())
+
+    def _predict(self, raw, time_remaining=None, peer=""):
+        decode = functools.partial(
+            decode_predict, raw, self.repository.max_batch, self.max_tensor_bytes
+        )
+        request = self.parser.call(decode, len(raw))
+        servable = self.repository.get(*request.model)
+        signature = servable.signature(request.signature)
         outputs = self.runner.call(
-            servable.predict, signature, feed, tuple(request.output_filter),
-            peer=peer, macs=servable.cost(signature, feed), timeout_s=time_remaining,
+            servable.predict, signature, request.feed, request.output_filter,
+            peer=peer, macs=servable.cost(signature, request.feed), timeout_s=time_remaining,
         )  # fmt: skip
         response = predict_pb2.PredictResponse()
         response.model_spec.name = servable.name
@@ -91,7 +117,7 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
         return _answer(context, protos.status_response, self.repository, *spec)
 
 
-def make_server(repository, runner, host, port, max_message_bytes, max_tensor_bytes,
+def make_server(repository, runner, parser, host, port, max_message_bytes, max_tensor_bytes,
                 max_rpcs=64, streams_per_connection=8, idle_s=300, handshake_s=10,
                 max_connections=1024):  # fmt: skip
     """A started-on-demand grpc.Server and the port it bound; models run
@@ -116,8 +142,19 @@ def make_server(repository, runner, host, port, max_message_bytes, max_tensor_by
         ],
         maximum_concurrent_rpcs=max_rpcs,
     )
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-        PredictionService(repository, runner, max_tensor_bytes), server
+    service = PredictionService(repository, runner, parser, max_tensor_bytes)
+    methods = {
+        "Predict": grpc.unary_unary_rpc_method_handler(
+            service.Predict, response_serializer=predict_pb2.PredictResponse.SerializeToString
+        ),
+        "GetModelMetadata": grpc.unary_unary_rpc_method_handler(
+            service.GetModelMetadata,
+            request_deserializer=get_model_metadata_pb2.GetModelMetadataRequest.FromString,
+            response_serializer=get_model_metadata_pb2.GetModelMetadataResponse.SerializeToString,
+        ),
+    }  # Classify, Regress and MultiInference: UNIMPLEMENTED, gRPC's answer to an unknown method
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler("tensorflow.serving.PredictionService", methods),)
     )
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(repository), server)
     bound = server.add_insecure_port(f"{host}:{port}")

@@ -36,12 +36,12 @@ class Budget:
         self.left -= count
 
 
-def check_declared_batch(name, proto, spec, max_batch):
-    """Refuse a TensorProto that declares a batch over `max_batch`, from
-    its shape alone (before tf.make_ndarray builds it). `spec` is the
-    signature's (dtype, shape) of that input, None if it has none."""
+def check_declared_batch(name, proto, max_batch):
+    """Refuse a TensorProto that declares a batch (its first dimension:
+    every served input is batched) over `max_batch`, from its shape alone,
+    before tf.make_ndarray builds it."""
     dims = proto.tensor_shape.dim
-    if spec and spec[1] and spec[1][0] == -1 and dims and dims[0].size > max_batch:
+    if dims and dims[0].size > max_batch:
         raise invalid(
             f"input '{shown(name)}' declares a batch of {dims[0].size:,}; this server's limit "
             f"is {max_batch}"

@@ -5,7 +5,8 @@
     POST /v1/models/NAME[/versions/N | /labels/L]:predict    row or columnar JSON
 
 Every error is `{"error": message}` with TF Serving's HTTP status. JSON is
-parsed and written on worker threads and models run in serving.runner's
+parsed and written on worker threads (big bodies in serving.parsing's
+process) and models run in serving.runner's
 pool under the request deadline, so no request blocks the event loop.
 """
 
@@ -13,10 +14,7 @@ import asyncio
 import functools
 import json
 import logging
-import multiprocessing
-import os
 import re
-from concurrent import futures
 
 from aiohttp import web
 from aiohttp.http_exceptions import PayloadEncodingError
@@ -27,7 +25,6 @@ from serving.errors import ServingError, not_found
 from serving.tensors_json import format_response, parse_body
 
 log = logging.getLogger("serving")
-BIG_BODY = 1 << 20  # bodies over this are parsed in the parser process
 
 ROUTE = re.compile(
     r"^/v1/models/(?P<name>[^/:]+)"
@@ -36,10 +33,9 @@ ROUTE = re.compile(
 )
 
 
-def make_app(repository, runner, max_body_bytes, max_tensor_bytes, body_timeout_s=30.0):
+def make_app(repository, runner, parser, max_body_bytes, max_tensor_bytes, body_timeout_s=30.0):
+    """The aiohttp app; bodies are parsed by `parser` (serving.parsing)."""
     app = web.Application(client_max_size=max_body_bytes, middlewares=[errors_as_json])
-    parser = Parser().start()
-    app.on_cleanup.append(lambda _: asyncio.get_running_loop().run_in_executor(None, parser.stop))
     handler = Handler(repository, runner, max_tensor_bytes, parser, body_timeout_s)
     app.router.add_route("*", "/v1/models/{tail:.*}", handler.dispatch)
     return app
@@ -94,7 +90,7 @@ class Handler:
         specs = {k: v["inputs"] for k, v in servable.specs.items()}
         where = f"model {servable.name} version {servable.version}"
         parse = functools.partial(parse_body, raw, specs, where, self.max_tensor_bytes)
-        signature, feed, rows = await self.parser.run(parse, big=len(raw) > BIG_BODY)
+        signature, feed, rows = await self.parser.run(parse, len(raw))
         peer = request.transport.get_extra_info("peername") if request.transport else None
         outputs = await self.runner.acall(servable.predict, signature, feed, peer=str(peer),
                                           macs=servable.cost(signature, feed))  # fmt: skip
@@ -111,41 +107,6 @@ class Handler:
             raise web.HTTPRequestTimeout(
                 reason=f"the request body took over {self.body_timeout_s:g} s to arrive"
             ) from None
-
-
-class Parser:
-    """Where request bodies are parsed: small ones on a thread; big ones in
-    a process of their own, since json.loads holds the GIL for the whole
-    parse (tens of ms for a few MB), and a flood of big bodies would stall
-    every other request's Python work, even ones refused for their size."""
-
-    def __init__(self):
-        self._pool = None
-
-    def start(self):
-        # Spawned (no fork of a threaded server) and niced: parsing a big
-        # body yields the CPU to requests already parsed.
-        self._pool = futures.ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"), initializer=os.nice, initargs=(10,)
-        )
-        self._pool.submit(int)  # start the process now, not on the first big body
-        return self
-
-    async def run(self, parse, big):
-        loop = asyncio.get_running_loop()
-        if not big or self._pool is None:
-            return await loop.run_in_executor(None, parse)
-        try:
-            return await loop.run_in_executor(self._pool, parse)
-        except futures.process.BrokenProcessPool:
-            self.start()  # the parser died (out of memory, killed): a new one for the next
-            raise ServingError(
-                "RESOURCE_EXHAUSTED", "the request body could not be parsed"
-            ) from None
-
-    def stop(self):
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _write(outputs, rows):

@@ -164,4 +164,5 @@ class Runner:
         deadline = time.monotonic() + grace
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-        return sum(thread.is_alive() for thread in self._threads)
+        with self._changed:
+            return sum(self._running.values())

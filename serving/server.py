@@ -11,15 +11,19 @@ own settings), and how often one error is logged."""
 
 import asyncio
 import logging
+import os
 import resource
 import signal
 import socket
 import threading
+import time
 
+import tensorflow as tf
 from aiohttp import web
 
 from serving.connections import ConnectionLimits, GuardedSite, limit_repeats
 from serving.grpc_service import make_server
+from serving.parsing import Parser
 from serving.repository import ModelRepository
 from serving.rest import make_app
 from serving.runner import Runner
@@ -41,6 +45,7 @@ class EmbeddedServer:
         max_body_mb=64,
         max_batch=1024,
         workers=8,
+        calls_per_connection=None,
         max_tensor_mb=None,
         request_timeout_s=60.0,
         start_timeout_s=300.0,
@@ -63,11 +68,18 @@ class EmbeddedServer:
             models, config_file, poll_seconds, max_batch, max_work_macs=max_work_gmacs * GIGA
         )
         self._ports = {"rest": rest_port, "grpc": grpc_port}
-        self.runner = Runner(workers, request_timeout_s, heavy_macs=heavy_gmacs * GIGA,
-                             heavy_slots=heavy_slots)  # fmt: skip
+        # One connection may take half the cores: a client flooding it with
+        # calls (5,000 gRPC streams, say) cannot also take the rest.
+        per_peer = calls_per_connection or max(1, _cores() // 2)
+        self.runner = Runner(workers, request_timeout_s, per_peer=per_peer,
+                             heavy_macs=heavy_gmacs * GIGA, heavy_slots=heavy_slots)  # fmt: skip
         self.limits = ConnectionLimits(max_connections, connections_per_address)
         self.idle_timeout_s, self.body_timeout_s = idle_timeout_s, body_timeout_s
         self.max_rpcs, self.shutdown_s = max_rpcs, shutdown_s
+        preload = ["serving.tensors_json"] + (
+            ["serving.grpc_service"] if grpc_port is not None else []
+        )
+        self.parser = Parser(preload)  # shared by REST and gRPC
         self._loop = self._runner = self._grpc = None
         self._ready = threading.Event()
 
@@ -84,12 +96,13 @@ class EmbeddedServer:
         raises TimeoutError after `start_timeout_s`."""
         limit_repeats()
         _raise_file_limit()
+        self.parser.start()
         self.repository.start_polling()
         if self._ports["grpc"] is not None:
             self._grpc, self._ports["grpc"] = make_server(
-                self.repository, self.runner, self.host, self._ports["grpc"], self.max_bytes,
-                self.max_tensor_bytes, max_rpcs=self.max_rpcs, idle_s=max(60, self.idle_timeout_s),
-                max_connections=self.limits.max_connections,
+                self.repository, self.runner, self.parser, self.host, self._ports["grpc"],
+                self.max_bytes, self.max_tensor_bytes, max_rpcs=self.max_rpcs,
+                idle_s=max(60, self.idle_timeout_s), max_connections=self.limits.max_connections,
             )  # fmt: skip
             self._grpc.start()
         if self._ports["rest"] is not None:
@@ -104,11 +117,13 @@ class EmbeddedServer:
 
     def _serve_rest(self, sock):
         self._loop = asyncio.new_event_loop()
-        app = make_app(self.repository, self.runner, self.max_bytes, self.max_tensor_bytes,
-                       self.body_timeout_s)  # fmt: skip
+        app = make_app(self.repository, self.runner, self.parser, self.max_bytes,
+                       self.max_tensor_bytes, self.body_timeout_s)  # fmt: skip
         # aiohttp's keep-alive timer runs from a connection's start and from
         # each answer, so it also closes one whose request header never ends.
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_s,
+        # aiohttp waits for handlers, then cancels them and waits again:
+        # half of shutdown_s each, so REST is done within shutdown_s.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_s / 2,
                                      keepalive_timeout=self.idle_timeout_s)  # fmt: skip
         self._loop.run_until_complete(self._runner.setup())
         site = GuardedSite(self._runner, sock, self.limits, backlog=1024)
@@ -118,21 +133,24 @@ class EmbeddedServer:
 
     def stop(self, grace=None):
         """Stop accepting, let requests in flight finish for at most
-        `grace` seconds (default shutdown_s), unload. Returns the number
-        of model calls still running then (abandoned to their daemon
-        threads: a TensorFlow call cannot be interrupted)."""
+        `grace` seconds (default shutdown_s) in all, unload. Returns the
+        number of model calls still running then (abandoned to their
+        daemon threads: a TensorFlow call cannot be interrupted)."""
         grace = self.shutdown_s if grace is None else grace
+        deadline = time.monotonic() + grace
         if self._grpc is not None:
             self._grpc.stop(grace)  # refuses new RPCs now; cancels the rest after `grace`
         if self._runner is not None:
             done = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
+            wait = max(1.0, deadline - time.monotonic())  # aiohttp waits on handlers in TF calls
             try:
-                done.result(timeout=grace + 5)
+                done.result(timeout=wait)
             except TimeoutError:
-                log.warning("the REST API did not close in %g s", grace + 5)
+                log.warning("the REST API did not close in %.1f s: leaving its handlers", wait)
             self._loop.call_soon_threadsafe(self._loop.stop)
         self.repository.stop()
-        return self.runner.shutdown(grace)
+        self.parser.stop()
+        return self.runner.shutdown(max(0.0, deadline - time.monotonic()))
 
     def __enter__(self):
         return self.start()
@@ -160,6 +178,26 @@ class EmbeddedServer:
         print("stopped" + (f" ({abandoned} model calls abandoned)" if abandoned else ""),
               flush=True)  # fmt: skip
         return abandoned
+
+
+def _cores():
+    return len(os.sched_getaffinity(0))
+
+
+def share_cores(intra_op_threads=None):
+    """Let one TensorFlow op use all cores but one (or `intra_op_threads`),
+    so that a costly call in the heavy lane leaves a core to every other
+    request. Only possible before TensorFlow starts its thread pools, so
+    this is for a process of its own (`python -m serving`); returns False
+    if TensorFlow had already started."""
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(
+            intra_op_threads or max(1, _cores() - 1)
+        )
+    except RuntimeError:
+        log.warning("TensorFlow has started: its intra-op threads stay as they are")
+        return False
+    return True
 
 
 def _raise_file_limit():

@@ -218,10 +218,10 @@ def test_models_config_names_must_be_plain_folder_names(exported_models, tmp_pat
 
 
 def test_big_bodies_are_parsed_in_the_parser_process_with_the_same_answers(server):
-    """Bodies over serving.rest.BIG_BODY are parsed in another process:
+    """Bodies over serving.parsing.BIG_BODY are parsed in another process:
     a 1.2 MB image request gives what the model gives, and a 1.5 MB body
     over the tensor budget is refused the same way as a small one."""
-    from serving.rest import BIG_BODY
+    from serving.parsing import BIG_BODY
 
     image = np.random.default_rng(3).integers(0, 256, (1, 300, 300, 3)).astype(np.uint8)
     body = json.dumps({"inputs": image.tolist()}).encode()

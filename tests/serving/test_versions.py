@@ -163,26 +163,33 @@ def test_zoo_serve_command_finishes_requests_in_flight_on_sigterm(two_models):
 
 
 def test_sigterm_exits_within_its_grace_though_model_calls_still_run(two_models):
-    """Four costly requests keep the model threads busy for several
+    """Eight costly requests keep the model threads busy for several
     seconds; with --shutdown-s 1 the server gives up on them and exits."""
     root, _ = two_models
     server, url = serve(root, "--shutdown-s", "1", "--heavy-gmacs", "1000")
     try:
+        answered = threading.Semaphore(0)
 
         def send():
             try:
                 RestClient(url, timeout=60).predict("date-normalizer", instances=[LONG] * 1024)
+                answered.release()
             except (ServingError, OSError):
                 pass  # cut off by the shutdown: what this test is about
 
-        clients = [threading.Thread(target=send, daemon=True) for _ in range(4)]
+        clients = [threading.Thread(target=send, daemon=True) for _ in range(8)]
         for client in clients:
             client.start()
-        time.sleep(0.5)
+        # Two cores run two of these at once, about 1 s each; the others'
+        # bodies are parsed meanwhile, so once two are answered, the next
+        # are running.
+        assert answered.acquire(timeout=60)
+        time.sleep(0.2)
         start = time.monotonic()
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
         assert time.monotonic() - start < 8
-        assert "model calls abandoned" in server.stdout.read()
+        out, _ = server.communicate(timeout=10)  # an orphaned parser would hold stdout open
+        assert "model calls abandoned" in out
     finally:
         server.kill()
