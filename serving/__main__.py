@@ -37,6 +37,7 @@ def main(argv=None):
         idle_timeout_s=args.idle_timeout_s,
         body_timeout_s=args.body_timeout_s,
         max_rpcs=args.max_rpcs,
+        streams_per_connection=args.streams_per_connection,
         shutdown_s=args.shutdown_s,
     )
     try:
@@ -140,8 +141,15 @@ def parser():
     conns.add_argument(
         "--max-rpcs",
         type=int,
-        default=64,
-        help="gRPC calls in the server at once (default 64); over it: RESOURCE_EXHAUSTED",
+        default=256,
+        help="gRPC calls in the server at once (default 256); over it: RESOURCE_EXHAUSTED",
+    )
+    conns.add_argument(
+        "--streams-per-connection",
+        type=int,
+        default=32,
+        help="gRPC calls one connection may have open (HTTP/2 max concurrent streams; "
+        "default 32): the rest wait at the client's end",
     )
     conns.add_argument(
         "--shutdown-s",

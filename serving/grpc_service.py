@@ -118,7 +118,7 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
 
 
 def make_server(repository, runner, parser, host, port, max_message_bytes, max_tensor_bytes,
-                max_rpcs=64, streams_per_connection=8, idle_s=300, handshake_s=10,
+                max_rpcs=256, streams_per_connection=32, idle_s=300, handshake_s=10,
                 max_connections=1024):  # fmt: skip
     """A started-on-demand grpc.Server and the port it bound; models run
     on `runner` (serving.runner), under the request's deadline.

@@ -56,7 +56,8 @@ class EmbeddedServer:
         connections_per_address=256,
         idle_timeout_s=15.0,
         body_timeout_s=30.0,
-        max_rpcs=64,
+        max_rpcs=256,
+        streams_per_connection=32,
         shutdown_s=30.0,
     ):
         self.host, self.workers, self.start_timeout_s = host, workers, start_timeout_s
@@ -75,7 +76,7 @@ class EmbeddedServer:
                              heavy_macs=heavy_gmacs * GIGA, heavy_slots=heavy_slots)  # fmt: skip
         self.limits = ConnectionLimits(max_connections, connections_per_address)
         self.idle_timeout_s, self.body_timeout_s = idle_timeout_s, body_timeout_s
-        self.max_rpcs, self.shutdown_s = max_rpcs, shutdown_s
+        self.max_rpcs, self.streams, self.shutdown_s = max_rpcs, streams_per_connection, shutdown_s
         preload = ["serving.tensors_json"] + (
             ["serving.grpc_service"] if grpc_port is not None else []
         )
@@ -102,6 +103,7 @@ class EmbeddedServer:
             self._grpc, self._ports["grpc"] = make_server(
                 self.repository, self.runner, self.parser, self.host, self._ports["grpc"],
                 self.max_bytes, self.max_tensor_bytes, max_rpcs=self.max_rpcs,
+                streams_per_connection=self.streams,
                 idle_s=max(60, self.idle_timeout_s), max_connections=self.limits.max_connections,
             )  # fmt: skip
             self._grpc.start()

@@ -40,6 +40,7 @@ def server(three_models):
     with EmbeddedServer(three_models, rest_port=0, grpc_port=0, workers=2, max_work_gmacs=50,
                         heavy_gmacs=5, idle_timeout_s=1.0, body_timeout_s=1.0,
                         connections_per_address=20, max_connections=40, max_rpcs=16,
+                        streams_per_connection=8,
                         request_timeout_s=30) as server:  # fmt: skip
         yield server
 
