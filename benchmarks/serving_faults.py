@@ -195,7 +195,8 @@ def stream_flood(grpc_target, streams=5_000):
 
             def done(future):
                 error = future.exception()
-                tally("answered" if error is None else f"{error.code().name} ({error.details()[-70:]})")
+                said = "" if error is None else f" ({error.details()[-70:]})"
+                tally("answered" if error is None else error.code().name + said)
                 slots.release()
 
             while not stop.is_set():
