@@ -1,6 +1,8 @@
-"""TF Serving's gRPC API through tensorflow-serving-api's generated
-servicers: PredictionService.Predict / GetModelMetadata and
-ModelService.GetModelStatus; the other methods answer UNIMPLEMENTED."""
+"""TF Serving's gRPC API on tensorflow-serving-api's messages:
+PredictionService.Predict / GetModelMetadata (Predict registered without
+a deserializer, so that a big message is parsed in serving.parsing's
+process) and ModelService.GetModelStatus through its generated servicer;
+the other methods answer UNIMPLEMENTED."""
 
 import functools
 import logging
@@ -118,7 +120,7 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
 
 
 def make_server(repository, runner, parser, host, port, max_message_bytes, max_tensor_bytes,
-                max_rpcs=256, streams_per_connection=32, idle_s=300, handshake_s=10,
+                max_rpcs, streams_per_connection, idle_s=300, handshake_s=10,
                 max_connections=1024):  # fmt: skip
     """A started-on-demand grpc.Server and the port it bound; models run
     on `runner` (serving.runner), under the request's deadline.

@@ -45,6 +45,7 @@ class Parser:
 
     def __init__(self, preload=()):
         self._pool, self.preload = None, tuple(preload)
+        self._lock = threading.Lock()  # gRPC's threads may find it broken at once
 
     def start(self):
         # Spawned (no fork of a threaded server) and niced.
@@ -59,25 +60,33 @@ class Parser:
 
     async def run(self, parse, size):
         """parse(), on a thread, or in the process when `size` is big."""
-        loop = asyncio.get_running_loop()
-        if size <= BIG_BODY or self._pool is None:
+        loop, pool = asyncio.get_running_loop(), self._pool_for(size)
+        if pool is None:
             return await loop.run_in_executor(None, parse)
         try:
-            return await loop.run_in_executor(self._pool, parse)
+            return await loop.run_in_executor(pool, parse)
         except futures.process.BrokenProcessPool:
-            raise self._restarted() from None
+            raise self._restarted(pool) from None
 
     def call(self, parse, size):
         """parse(), here, or in the process when `size` is big."""
-        if size <= BIG_BODY or self._pool is None:
+        pool = self._pool_for(size)
+        if pool is None:
             return parse()
         try:
-            return self._pool.submit(parse).result()
+            return pool.submit(parse).result()
         except futures.process.BrokenProcessPool:
-            raise self._restarted() from None
+            raise self._restarted(pool) from None
 
-    def _restarted(self):
-        self.start()  # the parser died (out of memory, killed): a new one for the next
+    def _pool_for(self, size):
+        return self._pool if size > BIG_BODY else None
+
+    def _restarted(self, broken):
+        """A new process for the next body (this one died: out of memory,
+        killed), started once however many calls found it broken."""
+        with self._lock:
+            if self._pool is broken:
+                self.start()
         return ServingError("RESOURCE_EXHAUSTED", "the request body could not be parsed")
 
     def stop(self):

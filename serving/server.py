@@ -183,7 +183,8 @@ class EmbeddedServer:
 
 
 def _cores():
-    return len(os.sched_getaffinity(0))
+    # training.packaging has its twin; serving may not import training.
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def share_cores(intra_op_threads=None):
