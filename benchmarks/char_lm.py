@@ -13,6 +13,10 @@ does carrying the RNN state buy at generation time?
 Round-robin rounds in one process, medians.
 
     python -m benchmarks.char_lm [--rounds 3]
+    python -m benchmarks.char_lm --cards   # every card's test figures, recomputed
+
+`--cards` recomputes each shipped card's test and test_check figures on
+the whole split and its check subset (CI re-measures only the subset).
 """
 
 import argparse
@@ -127,14 +131,31 @@ def per_token_cost(model, corpus, rounds, length=500):
         print(f"| {n:,} | {statistics.median(s) * 1e3:.3f} |")
 
 
+def cards(test):
+    """The shipped char LMs' test figures on the whole split and the check subset."""
+    subsets = {"test": test, "test_check": test[: char_lm.CHECK_CHARS]}
+    for card in zoo.list_models():
+        if card["task"] != "char-lm":
+            continue
+        model = zoo.load(card["name"])
+        for split, text in subsets.items():
+            ours = char_lm.split_metrics(model, text)["bits_per_char"]
+            theirs = card["metrics"][split]["bits_per_char"]
+            print(f"{card['name']} {split}: {ours:.4f} bits/char (card {theirs:.4f}, "
+                  f"{len(text):,} characters)")  # fmt: skip
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data-dir", help="folder holding tinyshakespeare.txt")
+    parser.add_argument("--cards", action="store_true", help="recompute the cards' test figures")
     args = parser.parse_args(argv)
     corpus = text_data.load_corpus(
         "file", text_data.data_dir(args.data_dir) / "tinyshakespeare.txt"
     )
+    if args.cards:
+        return cards(corpus["test"])
     vocab = CharVocabulary.from_text(corpus["train"])
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs, {args.rounds} rounds, medians")
     pipeline_vs_steps(vocab.encode(corpus["train"]), vocab, args.rounds)

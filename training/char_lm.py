@@ -118,6 +118,9 @@ class Prepared:
             )
 
 
+CHECK_CHARS = 5577  # the test split's first tenth: what CI re-measures
+
+
 def split_metrics(model, text):
     nats = model.nats_per_char(text)
     return {"nats_per_char": round(nats, 4), "bits_per_char": round(nats / math.log(2), 4)}
@@ -138,8 +141,11 @@ def model_card(data, model, history, distribute, mixed_precision):
         "metrics": {
             "test": split_metrics(model, corpus["test"]),
             "validation": split_metrics(model, corpus["validation"]),
+            "test_check": split_metrics(model, corpus["test"][:CHECK_CHARS]),
             "evaluation": "each split read as one stream from a zero state; every "
-            "character but the first predicted from all the text before it",
+            "character but the first predicted from all the text before it; "
+            f"test_check = the test split's first {CHECK_CHARS:,} characters (what CI "
+            "re-measures)",
         },
         "architecture": {
             "class": "zoo.models.CharLM",

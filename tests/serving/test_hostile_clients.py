@@ -20,19 +20,10 @@ from exports.warmup import read_warmup
 from serving import GrpcClient, RestClient, ServingError
 from serving.server import EmbeddedServer
 
+from .conftest import THREE as MODELS
 from .test_limits import post
 
-MODELS = ("date-normalizer", "char-rnn-shakespeare", "fast-style-wave")
 LM = "char-rnn-shakespeare"
-
-
-@pytest.fixture(scope="module")
-def three_models(exported_models, tmp_path_factory):
-    """A base path holding three of the exported models (links)."""
-    base = tmp_path_factory.mktemp("three")
-    for name in MODELS:
-        (base / name).symlink_to(exported_models[1][name].parent, target_is_directory=True)
-    return base
 
 
 @pytest.fixture(scope="module")

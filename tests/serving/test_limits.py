@@ -28,10 +28,10 @@ LM = "char-rnn-shakespeare"
 
 
 @pytest.fixture(scope="module")
-def server(exported_models):
+def server(three_models):
     # No work budget here: these tests reach the graphs' own limits (which
     # TF Serving has too); tests/serving/test_hostile_clients.py tests it.
-    with EmbeddedServer(exported_models[0], rest_port=0, grpc_port=0, max_body_mb=2,
+    with EmbeddedServer(three_models, rest_port=0, grpc_port=0, max_body_mb=2,
                         max_tensor_mb=1, max_work_gmacs=float("inf")) as server:  # fmt: skip
         yield server
 
@@ -157,8 +157,8 @@ def test_a_decompression_bomb_is_refused_from_its_header(server):
     assert status == 200, body
 
 
-def test_a_request_past_its_deadline_gets_504_and_the_server_goes_on(exported_models):
-    with EmbeddedServer(exported_models[0], rest_port=0, grpc_port=None, workers=1,
+def test_a_request_past_its_deadline_gets_504_and_the_server_goes_on(three_models):
+    with EmbeddedServer(three_models, rest_port=0, grpc_port=None, workers=1,
                         request_timeout_s=0.5) as server:  # fmt: skip
         slow = {"inputs": {"prompt": ["a"] * 64, "length": [4096] * 64,
                            "temperature": [0.0] * 64, "seed": [0] * 64}}  # fmt: skip
@@ -208,12 +208,12 @@ def test_a_version_copied_in_slowly_loads_once_complete(exported_models, tmp_pat
 
 
 @pytest.mark.parametrize("name", ["../etc", "a/b", "..", ""])
-def test_models_config_names_must_be_plain_folder_names(exported_models, tmp_path, name):
+def test_models_config_names_must_be_plain_folder_names(three_models, tmp_path, name):
     config = tmp_path / "models.config"
     config.write_text(f'model_config_list {{ config {{ name: "{name}" base_path: "/models/x" '
                       'model_platform: "tensorflow" } }')  # fmt: skip
     with pytest.raises(ValueError, match="plain folder name"):
-        EmbeddedServer(exported_models[0], rest_port=0, grpc_port=None,
+        EmbeddedServer(three_models, rest_port=0, grpc_port=None,
                        config_file=config).start()  # fmt: skip
 
 

@@ -4,6 +4,7 @@ what zoo.load(...) gives; status and metadata follow TF Serving's shapes;
 bad requests get TF-Serving-style errors and the server keeps serving."""
 
 import base64
+import functools
 import json
 import urllib.request
 from concurrent import futures
@@ -71,6 +72,7 @@ def texts_for(name):
     return SPANISH if name.startswith("translate-") else TEXTS
 
 
+@functools.cache  # the REST and gRPC round trips compare with the same answers
 def expected(name):
     model = zoo.load(name)
     if hasattr(model, "classify"):
