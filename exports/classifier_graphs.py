@@ -3,7 +3,7 @@
 ONNX `model.onnx`: token_ids (B, T) int32, 0 = padding -> probability
 ((B,) for two labels, else (B, classes)) and weights (B, T), the pooling
 weight of each token. An app tokenises with zoo.json's "tokenisation"
-(serving.words does it in numpy, zoo.mjs in JavaScript).
+(zoo_runtime.words does it in numpy, zoo.mjs in JavaScript).
 
 SavedModel: `serving_default` text -> probability, label; `explain`
 text -> tokens, token_ids, weights (padded with "", 0 and 0.0).

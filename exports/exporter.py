@@ -16,10 +16,10 @@ from exports.onnx_export import to_onnx
 from exports.portable import portable
 from exports.verify import verify
 from exports.warmup import write_warmup
-from zoo.registry import sha256
+from zoo_runtime.checksums import sha256
+from zoo_runtime.layout import SIDECAR, check_name
 
 FORMATS = ("savedmodel", "onnx")
-SIDECAR = "zoo.json"
 SIDECAR_VERSION = 1
 
 
@@ -68,10 +68,10 @@ def _resolve(model, name):
     """(model, the folder name it is exported under)."""
     if isinstance(model, keras.Model):
         card = getattr(model, "card", None) or {}
-        return model, layout.check_name(name or card.get("name") or model.name)
+        return model, check_name(name or card.get("name") or model.name)
     path = Path(str(model))
     loaded = zoo.load_path(path) if path.is_dir() else zoo.load(str(model))
-    return loaded, layout.check_name(name or loaded.card["name"])
+    return loaded, check_name(name or loaded.card["name"])
 
 
 def _check_formats(formats):

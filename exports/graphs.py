@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from exports import work
 from exports.text_ops import GraphSubwords, GraphVocabulary
-from zoo import limits, subwords
+from zoo import subwords
 from zoo.models import seq2seq
 from zoo.models.captioner import Captioner
 from zoo.models.char_lm import CharLM
@@ -31,6 +31,8 @@ from zoo.models.seq2seq import WHITESPACE, Seq2Seq
 from zoo.models.style_transfer import StyleTransfer
 from zoo.models.text_classifier import MAX_TEXT_CHARS, TextClassifier
 from zoo.text import END, OOV, PAD, START
+from zoo_runtime import limits
+from zoo_runtime.images import PNG_MAGIC
 
 # What one request may ask for; export(..., limits={...}) changes them.
 LIMITS = {
@@ -41,7 +43,6 @@ LIMITS = {
     "max_review_chars": MAX_TEXT_CHARS,  # characters of one text to classify (at most this)
 }
 PROMPTS = ["ROMEO:", "", "To be, or not"]
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 class NotExportable(ValueError):

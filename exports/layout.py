@@ -12,7 +12,6 @@ names one export."""
 import contextlib
 import fcntl
 import os
-import re
 import tempfile
 from pathlib import Path
 
@@ -20,20 +19,7 @@ from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from zoo.staging import staging_folder
-
-# serving.layout reads the same rule; tests/test_architecture.py keeps
-# exports from importing serving, so the two constants are stated twice.
-ONNX_ONLY = "onnx-only"
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a folder name, never a path
-
-
-def check_name(name):
-    """`name` if it can name a model folder, else ValueError."""
-    if not isinstance(name, str) or not NAME.fullmatch(name) or ".." in name:
-        raise ValueError(
-            f"model name {name!r} must be a plain folder name (letters, digits, '.', '_', '-')"
-        )
-    return name
+from zoo_runtime.layout import NAME, ONNX_ONLY
 
 
 def versions(base):

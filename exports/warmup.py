@@ -7,7 +7,7 @@ from pathlib import Path
 import tensorflow as tf
 from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 
-WARMUP = Path("assets.extra") / "tf_serving_warmup_requests"
+from zoo_runtime.layout import WARMUP
 
 
 def write_warmup(directory, model_name, examples):

@@ -9,20 +9,19 @@ of every file (checked before anything is loaded).
 """
 
 import functools
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
-from serving.decoding import Decoder, sample
-from serving.images import as_rgb
-from serving.layout import version_folders
-from serving.subwords import Subwords
-from serving.words import Tokenizer
-
-SIDECAR = "zoo.json"
+from zoo_runtime.checks import check_beam_width, check_generate_args, check_texts
+from zoo_runtime.checksums import sha256
+from zoo_runtime.images import as_rgb
+from zoo_runtime.layout import SIDECAR, version_folders
+from zoo_runtime.search import Decoder, sample
+from zoo_runtime.subwords import Subwords
+from zoo_runtime.words import Tokenizer
 
 
 class ArtifactError(ValueError):
@@ -64,7 +63,7 @@ class OnnxModel:
         """`length` characters continuing `prompt`, as zoo's CharLM.generate:
         temperature 0 is greedy, an empty prompt starts from a newline."""
         self._expect("char-lm", "generate")
-        _check_generate(prompt, length, temperature, top_k)
+        check_generate_args(prompt, length, temperature, top_k)
         self._within("max_prompt_chars", len(prompt), "prompt characters")
         self._within("max_generate_length", length, "length")
         if length == 0:
@@ -99,7 +98,7 @@ class OnnxModel:
         beam search with `beam_width` > 1)."""
         self._expect("seq2seq", "translate")
         rows = self._source_rows(texts)
-        _check_width(beam_width)
+        check_beam_width(beam_width)
         if not rows:
             return []
         c = self.contract
@@ -149,7 +148,7 @@ class OnnxModel:
     def _source_rows(self, texts):
         """Source ids per text, refused (naming the input) as the
         SavedModel refuses them: blank, too many characters or tokens."""
-        texts = _check_strings(texts)
+        texts = check_texts(texts)
         # max_text_chars is at most max_input_length; exports before limits lack it.
         limit = self.limits.get("max_text_chars", self.contract["max_input_length"])
         longest = self.contract["max_input_length"]
@@ -179,7 +178,7 @@ class OnnxModel:
         Captioner.caption. Images go through encoder.onnx one at a time
         (each has its own size); decoding runs as one batch."""
         self._expect("caption", "caption")
-        _check_width(beam_width)
+        check_beam_width(beam_width)
         if isinstance(images, np.ndarray) and images.ndim != 4:
             raise TypeError("caption() takes a list of images; wrap a single image in a list")
         c = self.contract
@@ -226,7 +225,7 @@ class OnnxModel:
         return tokens[0], weights[0, : len(tokens[0])]
 
     def tokenizer(self):
-        """The model's tokenisation (serving.words.Tokenizer), from zoo.json."""
+        """The model's tokenisation (zoo_runtime.words.Tokenizer), from zoo.json."""
         self._expect("classifier", "tokenizer")
         if self._tokenizer is None:
             self._tokenizer = Tokenizer(self.contract)
@@ -234,7 +233,7 @@ class OnnxModel:
 
     def _classify(self, texts):
         self._expect("classifier", "predict_proba")
-        texts = _check_strings(texts)
+        texts = check_texts(texts)
         for i, text in enumerate(texts):
             self._within("max_review_chars", len(text), f"input {i} characters")
         ids, tokens = self.tokenizer().encode(texts)
@@ -284,20 +283,13 @@ def read_contract(directory):
     for name in contract.get("onnx") or {}:
         if name not in digests:
             raise ArtifactError(f"{SIDECAR} lists no checksum for {name}")
-        if _sha256(directory / name) != digests[name]:
+        try:
+            digest = sha256(directory / name)
+        except OSError as error:
+            raise ArtifactError(f"cannot read {directory / name}: {error}") from error
+        if digest != digests[name]:
             raise ArtifactError(f"{directory / name} does not match its sha256 in {SIDECAR}")
     return contract
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as error:
-        raise ArtifactError(f"cannot read {path}: {error}") from error
-    return digest.hexdigest()
 
 
 def encode(text, vocabulary):
@@ -307,30 +299,11 @@ def encode(text, vocabulary):
     return np.array([index.get(ch, 0) for ch in text], np.int32)
 
 
-def _check_strings(texts):
-    """A list of strs, or TypeError naming the first that is not one."""
-    if isinstance(texts, str | bytes):
-        raise TypeError("takes a list of strings; wrap a single string in a list")
-    try:
-        texts = list(texts)
-    except TypeError:
-        raise TypeError(f"takes a list of strings, got {type(texts).__name__}") from None
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"input {i} is a {type(text).__name__}, not a str")
-    return texts
-
-
 def _kept(row, special):
     """A decoded row's ids before END, without padding."""
     row = list(row)
     row = row[: row.index(special["end"])] if special["end"] in row else row
     return [t for t in row if t != special["pad"]]
-
-
-def _check_width(beam_width):
-    if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
-        raise ValueError(f"`beam_width` must be an int >= 1, got {beam_width!r}")
 
 
 def _kind(sessions, contract):
@@ -348,14 +321,3 @@ def _kind(sessions, contract):
     if "image" in inputs:
         return "image"
     raise ArtifactError(f"unrecognised graphs {sorted(sessions)} with inputs {sorted(inputs)}")
-
-
-def _check_generate(prompt, length, temperature, top_k):
-    if not isinstance(prompt, str):
-        raise TypeError(f"`prompt` must be a str, got {type(prompt).__name__}")
-    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-        raise ValueError(f"`length` must be an int >= 0, got {length!r}")
-    if not isinstance(temperature, int | float) or not np.isfinite(temperature) or temperature < 0:
-        raise ValueError(f"`temperature` must be a finite number >= 0, got {temperature!r}")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-        raise ValueError(f"`top_k` must be None or an int >= 1, got {top_k!r}")

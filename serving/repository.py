@@ -19,15 +19,14 @@ from tensorflow_serving.apis import prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
 from serving.errors import CODES, ServingError, invalid, names_shown, not_found, shown
-from serving.layout import check_name, versions
 from serving.tensors_json import signature_named
 from serving.work import check_work
+from zoo_runtime.layout import WARMUP, check_name, versions
 
 log = logging.getLogger("serving")
 RETRY_SECONDS = (1, 2, 4, 8, 16, 32, 60)  # backoff for a version that failed to load
 
 
-WARMUP = Path("assets.extra") / "tf_serving_warmup_requests"
 MAX_WARMUP_RECORDS = 1000  # as TF Serving reads at most
 
 

@@ -6,7 +6,7 @@ runs, and sends the costly ones it accepts down a narrow lane."""
 import numpy as np
 
 from serving.errors import invalid
-from serving.images import declared_pixels
+from zoo_runtime.images import declared_pixels
 
 GIGA = 1e9
 

@@ -1,7 +1,10 @@
 """DESIGN.md's dependency rules, read from the import statements:
-training -> zoo -> exports -> serving, and serving reads files only."""
+training -> zoo -> exports -> serving, serving reads files only, and
+zoo_runtime, which every stage shares, imports numpy and the standard
+library only."""
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,8 @@ FORBIDDEN = {
     "exports": {"training", "serving"},
     "serving": {"zoo", "training", "exports"},
 }
+RUNTIME = "zoo_runtime"
+RUNTIME_MAY_IMPORT = {"numpy", RUNTIME} | set(sys.stdlib_module_names)
 # DESIGN.md: the `zoo` command line is the one dispatcher allowed to reach
 # across packages (it imports them only when a subcommand runs).
 DISPATCHER = Path("zoo/cli.py")
@@ -40,6 +45,27 @@ def test_package_imports_only_what_design_allows(package):
         if name in FORBIDDEN[package]
     ]
     assert not offending, offending
+
+
+def runtime_offences(files):
+    return [
+        f"{path.name}:{line} imports {name}"
+        for path in files
+        for name, line in imported_packages(path)
+        if name not in RUNTIME_MAY_IMPORT
+    ]
+
+
+def test_the_runtime_imports_only_numpy_and_the_standard_library():
+    files = sorted((ROOT / RUNTIME).rglob("*.py"))
+    assert len(files) > 5
+    assert not runtime_offences(files)
+
+
+def test_the_runtime_rule_fails_on_a_violation(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text("import json\nimport numpy as np\nfrom zoo.words import PAD\nimport keras\n")
+    assert runtime_offences([probe]) == ["probe.py:3 imports zoo", "probe.py:4 imports keras"]
 
 
 def test_rule_checker_sees_imports(tmp_path):

@@ -273,7 +273,7 @@ def stylize(model, photo, args):
 def fit_pixels(photo, resize_longer):
     """`photo` shrunk to at most limits.MAX_IMAGE_PIXELS (what one stylize
     call takes, about 3.6 GB of memory at the most), with a notice."""
-    from zoo import limits
+    from zoo_runtime import limits
 
     height, width = photo.shape[:2]
     if height * width <= limits.MAX_IMAGE_PIXELS:

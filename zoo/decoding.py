@@ -166,11 +166,6 @@ def sampled(shape, probability, seed_generator):
     return ops.transpose(own)
 
 
-def check_width(beam_width):
-    if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
-        raise ValueError(f"`beam_width` must be an int >= 1, got {beam_width!r}")
-
-
 def _pick(log_probs, token):
     return ops.take_along_axis(log_probs, token[:, None], axis=1)[:, 0]
 

@@ -20,15 +20,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from zoo import limits
+from zoo_runtime import images as runtime_images
+from zoo_runtime import limits
+from zoo_runtime.images import ImageError, on_white
 
 MAX_SIDE = 4096  # longer sides beyond this are shrunk (CPU time, memory)
 MIN_SIDE = 16  # the networks' strided convs need a few pixels to reflect
 FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
-
-
-class ImageError(ValueError):
-    """A file that is not a usable image."""
 
 
 def read_image(path, max_side=MAX_SIDE):
@@ -111,14 +109,6 @@ def to_rgb(image):
     return image.convert("RGB")
 
 
-def on_white(rgba):
-    """uint8 (H, W, 4) -> (H, W, 3): alpha composited on white in integers,
-    (rgb a + 255 (255 - a) + 127) // 255, as exported graphs and apps do."""
-    rgba = rgba.astype(np.int32)
-    alpha = rgba[..., 3:]
-    return ((rgba[..., :3] * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
-
-
 def output_format(path):
     """JPEG or PNG from the file name; anything else is an error."""
     suffix = Path(path).suffix.lower()
@@ -144,29 +134,9 @@ def write_image(path, array):
 
 
 MAX_PIXELS = MAX_SIDE * MAX_SIDE  # an in-memory array beyond this is refused
-CHANNELS = (1, 3, 4)
 
 
 def as_rgb(array, name="image"):
-    """uint8 (H, W, 3) RGB from an image array: uint8 or uint16 (scaled to
-    8 bits); (H, W) or (H, W, 1) greyscale, (H, W, 3) RGB or (H, W, 4) RGBA
-    (alpha composited on white, as read_image does). Anything else, or a
-    side under MIN_SIDE or more than MAX_PIXELS pixels, raises ImageError /
-    TypeError naming `name`."""
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"{name} is a {type(array).__name__}, not a numpy image array")
-    if array.dtype not in (np.uint8, np.uint16):
-        raise TypeError(f"{name} has dtype {array.dtype}; give uint8 (or uint16) pixels")
-    image = array[..., None] if array.ndim == 2 else array
-    if image.ndim != 3 or image.shape[-1] not in CHANNELS:
-        raise ImageError(f"{name} has shape {array.shape}; expected (H, W), (H, W, 1|3|4)")
-    height, width = image.shape[:2]
-    if min(height, width) < MIN_SIDE:
-        raise ImageError(f"{name} is {width}x{height}; at least {MIN_SIDE} px a side")
-    if height * width > MAX_PIXELS:
-        raise ImageError(f"{name} is {width}x{height}; at most {MAX_PIXELS:,} pixels")
-    if image.dtype == np.uint16:
-        image = ((image.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-    if image.shape[-1] == 1:
-        return np.repeat(image, 3, axis=-1)
-    return on_white(image) if image.shape[-1] == 4 else np.ascontiguousarray(image)
+    """uint8 (H, W, 3) RGB from an image array (zoo_runtime.images.as_rgb):
+    a side under MIN_SIDE or more than MAX_PIXELS pixels is refused."""
+    return runtime_images.as_rgb(array, name, MIN_SIDE, MAX_PIXELS)

@@ -15,7 +15,6 @@ verified before anything is deserialised.
 """
 
 import difflib
-import hashlib
 import json
 import re
 import warnings
@@ -24,6 +23,7 @@ from pathlib import Path
 import keras
 
 import zoo.models  # noqa: F401  (registers the model classes that configs name)
+from zoo_runtime.checksums import sha256
 
 PRETRAINED = Path(__file__).resolve().parent / "pretrained"
 CARD = "card.json"
@@ -39,14 +39,6 @@ class UnknownModelError(LookupError):
 
 class ChecksumError(ValueError):
     """A model file's sha256 differs from its card's: corrupt or modified."""
-
-
-def sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class BadPackageError(ValueError):

@@ -26,7 +26,7 @@ import re
 import numpy as np
 
 from zoo.text import OOV, PAD
-from zoo.words import python_pattern
+from zoo_runtime.words import python_pattern
 
 SPACE = "\u2581"
 MAX_PIECE = 16  # characters; merges stop there, and so does the greedy match

@@ -22,6 +22,8 @@ import re
 
 import numpy as np
 
+from zoo_runtime.words import LOWER, python_pattern
+
 PAD, OOV = "\ue000", "\ufffd"
 WORD = "a-z0-9\\x{80}-\\x{10FFFF}"  # RE2 / JavaScript (u flag) spelling
 PUNCTUATION = "!-/:-@\\[-`{-~"  # ASCII 0x21-0x2F, 0x3A-0x40, 0x5B-0x60, 0x7B-0x7E
@@ -30,19 +32,12 @@ TOKEN = f"n't|'[{WORD}]+|[{WORD}]+|[{PUNCTUATION}]"
 REWRITES = (("<br */?>", " "), ("[\u2018\u2019]", "'"), ("n't", " n't"))
 SEPARATORS = "[\\x00-\\x20\\x7f]+"  # what no token holds
 
-
-def python_pattern(pattern):
-    """An RE2 / JavaScript pattern in Python's spelling (\\x{...} -> the character)."""
-    return re.sub(r"\\x\{([0-9A-Fa-f]+)\}", lambda m: re.escape(chr(int(m[1], 16))), pattern)
-
-
 _TOKEN = re.compile(python_pattern(TOKEN))
 _REWRITES = [(re.compile(python_pattern(p)), r) for p, r in REWRITES]
-_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def standardize(text):
-    text = text.translate(_LOWER)
+    text = text.translate(LOWER)
     for pattern, replacement in _REWRITES:
         text = pattern.sub(replacement, text)
     return text
@@ -108,17 +103,3 @@ class WordVocabulary:
         for row, items in enumerate(tokens):
             ids[row, : len(items)] = self.ids(items)
         return ids, tokens
-
-
-def check_texts(texts):
-    """A list of strs, or TypeError naming the first that is not one."""
-    if isinstance(texts, str | bytes):
-        raise TypeError("takes a list of strings; wrap a single string in a list")
-    try:
-        texts = list(texts)
-    except TypeError:
-        raise TypeError(f"takes a list of strings, got {type(texts).__name__}") from None
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"input {i} is a {type(text).__name__}, not a str")
-    return texts

@@ -16,8 +16,8 @@ from exports import export, layout
 from exports import verify as verify_module
 from exports.verify import VerificationError
 from serving import OnnxModel
-from serving.layout import versions as served_versions
 from zoo import layers
+from zoo_runtime.layout import versions as served_versions
 
 
 def tiny_model():

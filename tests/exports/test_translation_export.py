@@ -11,7 +11,7 @@ import tensorflow as tf
 
 import zoo
 from serving import OnnxModel
-from serving.subwords import Subwords
+from zoo_runtime.subwords import Subwords
 
 NAME = "translate-spa-eng"
 # Accents, ¿¡, numbers, unseen words and characters, separator runs, quotes.

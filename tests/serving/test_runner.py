@@ -158,7 +158,7 @@ def test_jpeg_headers_give_their_size(tmp_path):
 
     from PIL import Image
 
-    from serving.images import declared_pixels
+    from zoo_runtime.images import declared_pixels
 
     data = io.BytesIO()
     Image.new("RGB", (123, 45)).save(data, "JPEG", exif=b"Exif\x00\x00" + b"\x00" * 3000)

@@ -33,6 +33,7 @@ SCRIPT = textwrap.dedent(
     print(json.dumps({
         "missing": missing,
         "serving_from": __import__("serving").__file__,
+        "runtime_from": __import__("zoo_runtime").__file__,
         "generate": lm.generate("ROMEO:", 40, temperature=0),
         "translate": dates.translate(request["texts"], beam_width=3),
         "rest": [r["output"] for r in rest.predict("date-normalizer", instances=request["texts"])],
@@ -45,12 +46,14 @@ TEXTS = ["Tuesday, March 3rd 2015", "31/12/1999"]
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
     """A fresh venv holding the runtime distribution only, built from a copy
-    of serving/: pip builds in the source tree, and a build/ left in the
-    checkout would be installed next time with whatever it still holds."""
+    of serving/ and zoo_runtime/ (which it ships): pip builds in the source
+    tree, and a build/ left in the checkout would be installed next time
+    with whatever it still holds."""
     home = tmp_path_factory.mktemp("runtime")
-    source = shutil.copytree(ROOT / "serving", home / "src",
-                             ignore=shutil.ignore_patterns("build", "*.egg-info", "node_modules",
-                                                           "__pycache__"))  # fmt: skip
+    skip = shutil.ignore_patterns("build", "*.egg-info", "node_modules", "__pycache__")
+    for package in ("serving", "zoo_runtime"):
+        shutil.copytree(ROOT / package, home / "src" / package, ignore=skip)
+    source = home / "src" / "serving"
     venv.create(home / "venv", with_pip=True)
     python = home / "venv" / "bin" / "python"
     install = subprocess.run(
@@ -72,10 +75,10 @@ def test_the_runtime_install_holds_no_tensorflow(runtime):
     assert not names & heavy
 
 
-def test_onnx_model_and_rest_client_work_there(runtime, exported_models):
+def test_onnx_model_and_rest_client_work_there(runtime, exported_models, three_models):
     home, python = runtime
-    root, exported = exported_models
-    with EmbeddedServer(root, rest_port=0, grpc_port=None) as server:
+    exported = exported_models[1]
+    with EmbeddedServer(three_models, rest_port=0, grpc_port=None) as server:
         request = {"lm": str(exported["char-lstm-shakespeare"]),
                    "dates": str(exported["date-normalizer"]),
                    "url": f"http://127.0.0.1:{server.rest_port}", "texts": TEXTS}  # fmt: skip
@@ -84,7 +87,8 @@ def test_onnx_model_and_rest_client_work_there(runtime, exported_models):
     assert run.returncode == 0, run.stderr[-3000:]
     got = json.loads(run.stdout.splitlines()[-1])
     assert got["missing"] == ["tensorflow", "keras", "tf2onnx", "zoo"]
-    assert str(home) in got["serving_from"]  # the installed copy, not the checkout
+    # the installed copies, not the checkout
+    assert str(home) in got["serving_from"] and str(home) in got["runtime_from"]
     lm = zoo.load("char-lstm-shakespeare")
     assert got["generate"] == lm.generate("ROMEO:", 40, temperature=0)
     dates = zoo.load("date-normalizer")

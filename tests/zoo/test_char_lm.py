@@ -7,8 +7,8 @@ import pytest
 
 from zoo.layers import CELLS
 from zoo.models import CharLM
-from zoo.models.char_lm import sample
 from zoo.text import CharVocabulary
+from zoo_runtime.search import sample
 
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n"
 VOCAB = CharVocabulary.from_text(TEXT)

@@ -1,5 +1,5 @@
 """The Python API bounds what an input controls as the exports do
-(zoo.limits), with clear errors before any work: prompts and lengths,
+(zoo_runtime.limits), with clear errors before any work: prompts and lengths,
 image sizes and values, decoded pixels from the header, lone surrogates;
 and what a killed writer leaves behind (staging folders, half-published
 packages, a truncated card) is cleaned, hidden or named, never listed."""
@@ -17,10 +17,11 @@ import pytest
 from PIL import Image
 
 import zoo
-from zoo import limits, registry, staging
+from zoo import registry, staging
 from zoo.images import ImageError, decode_image
 from zoo.models import CharLM, FastStyle
 from zoo.text import CharVocabulary
+from zoo_runtime import limits
 
 from ..serving.hostile import png_declaring
 from .test_registry import package

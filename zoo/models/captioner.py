@@ -25,11 +25,12 @@ import numpy as np
 from keras import ops
 
 from zoo import layers, words
-from zoo.decoding import Search, check_width, sampled
+from zoo.decoding import Search, sampled
 from zoo.images import as_rgb
 from zoo.models import regions
 from zoo.models.compiled import CompiledCache
 from zoo.text import END, START
+from zoo_runtime.checks import check_beam_width
 
 ATTENTION = ("soft", "none")
 SPECIALS = (words.PAD, words.OOV, START, END)
@@ -174,7 +175,7 @@ class Captioner(keras.Model):
     def decode(self, features, beam_width=1, length_penalty=0.0, max_length=None):
         """Compiled greedy (beam_width 1) or beam search over region
         features -> numpy tokens (B, L), log-probabilities, attention (B, L, 196)."""
-        check_width(beam_width)
+        check_beam_width(beam_width)
         max_length = max_length or self.max_length
         key = (beam_width, float(length_penalty), max_length)
         decode = self._decoders.get(
@@ -233,7 +234,7 @@ class Captioner(keras.Model):
         """Captions of a list of uint8 HWC images (any size, RGB, RGBA,
         greyscale, 16-bit: see zoo.images.as_rgb). With return_attention,
         also one (words + END, 14, 14) array of attention maps per image."""
-        check_width(beam_width)
+        check_beam_width(beam_width)
         if isinstance(images, np.ndarray) and images.ndim != 4:
             raise TypeError("caption() takes a list of images; wrap a single image in a list")
         images = list(images)

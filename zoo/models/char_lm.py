@@ -10,9 +10,12 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo import layers, limits
+from zoo import layers
 from zoo.models.compiled import compiled
 from zoo.text import CharVocabulary
+from zoo_runtime import limits
+from zoo_runtime.checks import check_generate_args
+from zoo_runtime.search import sample
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -149,36 +152,15 @@ class CharLM(keras.Model):
         return config
 
 
-def sample(logits, temperature, top_k, rng):
-    """A token id from one row of logits; never the OOV id 0."""
-    logits = np.asarray(logits, np.float64).copy()
-    logits[0] = -np.inf
-    if temperature == 0:
-        return int(np.argmax(logits))
-    logits /= temperature
-    if top_k is not None and top_k < len(logits) - 1:
-        cutoff = np.partition(logits, -top_k)[-top_k]
-        logits[logits < cutoff] = -np.inf
-    probs = np.exp(logits - logits.max())
-    return int(rng.choice(len(probs), p=probs / probs.sum()))
-
-
 def _check_generate_args(prompt, length, temperature, top_k):
-    if not isinstance(prompt, str):
-        raise TypeError(f"`prompt` must be a str, got {type(prompt).__name__}")
+    check_generate_args(prompt, length, temperature, top_k)
     if len(prompt) > limits.MAX_PROMPT_CHARS:
         raise ValueError(
             f"the prompt has {len(prompt):,} characters; the most read is "
             f"{limits.MAX_PROMPT_CHARS:,} (keep its end: prompt[-{limits.MAX_PROMPT_CHARS}:])"
         )
-    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-        raise ValueError(f"`length` must be an int >= 0, got {length!r}")
     if length > limits.MAX_GENERATE_LENGTH:
         raise ValueError(
             f"`length` is {length:,}; one call generates at most {limits.MAX_GENERATE_LENGTH:,} "
             "characters (call again with the text so far as the prompt's end)"
         )
-    if not isinstance(temperature, int | float) or not np.isfinite(temperature) or temperature < 0:
-        raise ValueError(f"`temperature` must be a finite number >= 0, got {temperature!r}")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-        raise ValueError(f"`top_k` must be None or an int >= 1, got {top_k!r}")

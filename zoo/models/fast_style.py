@@ -19,8 +19,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from zoo import limits
 from zoo.images import MIN_SIDE, ImageError
+from zoo_runtime import limits
 
 ACTIVATIONS = ("tanh", "linear")
 

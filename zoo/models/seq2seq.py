@@ -23,10 +23,11 @@ import numpy as np
 from keras import ops
 
 from zoo import layers
-from zoo.decoding import Search, check_width, sampled
+from zoo.decoding import Search, sampled
 from zoo.models.compiled import CompiledCache
 from zoo.subwords import SubwordVocabulary, word_spans, word_weights
 from zoo.text import END, PAD, START, CharVocabulary
+from zoo_runtime.checks import check_beam_width
 
 ATTENTION = ("bahdanau", "bahdanau-normalized", "luong", "none")
 VOCABULARIES = {"chars": CharVocabulary, "subwords": SubwordVocabulary}
@@ -242,7 +243,7 @@ class Seq2Seq(keras.Model):
     def _batches(self, texts, beam_width, batch_size):
         """Checked inputs as (padded ids (B, longest), per-text id rows)."""
         rows = self.encode_checked(texts)
-        check_width(beam_width)
+        check_beam_width(beam_width)
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
             yield self._padded(chunk), chunk

@@ -18,7 +18,8 @@ from keras import ops
 from zoo import layers
 from zoo.layers.pooling import AttentionPooling, masked_max
 from zoo.models.compiled import compiled
-from zoo.words import WordVocabulary, check_texts
+from zoo.words import WordVocabulary
+from zoo_runtime.checks import check_texts
 
 POOLING = ("attention", "max", "attention+max")
 MAX_TEXT_CHARS = 1 << 22  # longer texts are refused before tokenising

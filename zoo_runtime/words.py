@@ -1,11 +1,12 @@
 """A text classifier's tokenisation, from its zoo.json alone (numpy and
-`re`, no TensorFlow): the same ids as zoo.words and the SavedModel."""
+`re`, no TensorFlow): the same ids as zoo.words and the SavedModel, and
+the RE2 / JavaScript pattern spelling that zoo.json uses."""
 
 import re
 
 import numpy as np
 
-_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def python_pattern(pattern):
@@ -25,7 +26,7 @@ class Tokenizer:
         self.ids = {t: i for i, t in enumerate(vocabulary) if i not in specials}
 
     def tokens(self, text):
-        text = text.translate(_LOWER)
+        text = text.translate(LOWER)
         for pattern, replacement in self.rewrites:
             text = pattern.sub(replacement, text)
         found = self.token.findall(text)

@@ -1,7 +1,7 @@
 """Search over a model's next-token scores in numpy: sampling for character
-LMs, greedy and beam search for seq2seq decoders. These restate zoo.decoding's
-rules (serving reads artifacts, it cannot import zoo),
-so an app using onnxruntime gets the strings the Keras model gives."""
+LMs, greedy and beam search for decoders. zoo.decoding holds the same rules
+in keras.ops, for the compiled and exported graphs (tests hold the two
+equal), so an app using onnxruntime gets the strings the Keras model gives."""
 
 import numpy as np
 

@@ -1,7 +1,8 @@
 """What one call may ask of a model, the same in the Python API and in
 every export (exports.graphs records them in zoo.json): the exported
 graphs refuse past these, and so do CharLM.generate, FastStyle.stylize
-and zoo.images. export(..., limits={...}) changes an export's."""
+and zoo.images. export(..., limits={...}) changes an export's, and
+OnnxModel reads an export's from its zoo.json."""
 
 MAX_PROMPT_CHARS = 4096  # characters of one generate prompt
 MAX_GENERATE_LENGTH = 4096  # characters one generate call may ask for

@@ -1,11 +1,12 @@
 """A translator's subword tokenisation, from its zoo.json alone (`re`, no
-TensorFlow): the same pieces and ids as zoo.subwords and the SavedModel."""
+TensorFlow): the same pieces and ids as zoo.subwords (which learns the
+vocabulary) and the SavedModel."""
 
 import re
 
 import numpy as np
 
-from serving.words import python_pattern
+from zoo_runtime.words import python_pattern
 
 
 class Subwords:
