@@ -5,7 +5,7 @@ to a file and compared with a later run: what a refactor must leave alone.
     python -m benchmarks.behaviour compare before.npz  # on the new code
 
 Strings must be equal, probabilities and scores within 1e-5, images within
-one level. Sampled text (temperature > 0) is recorded under names ending in
+one level. Sampled text (temperature > 0) is recorded under names holding
 `sampled`, reported apart: a change of sampler may change it once.
 Records stay outside the repository (they are outputs, not fixtures).
 """
@@ -96,7 +96,7 @@ def compare(path):
     changed, sampled = [], []
     for key in sorted(set(before.files) & set(now)):
         if not _same(before[key], now[key]):
-            (sampled if key.endswith("sampled") else changed).append(key)
+            (sampled if "sampled" in key else changed).append(key)
     print(f"{len(now)} answers: {len(changed)} changed, {len(sampled)} sampled texts changed, "
           f"{len(missing)} only on one side")  # fmt: skip
     for key in changed + missing:

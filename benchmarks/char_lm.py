@@ -26,7 +26,6 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
@@ -88,11 +87,10 @@ def rerun_prefix_generate(model, prompt, length, seed):
         lambda ids: model(ids)[:, -1], input_signature=[tf.TensorSpec([1, None], tf.int32)]
     )
     vocab = CharVocabulary(model.vocabulary)
-    rng = np.random.default_rng(seed)
     ids = list(vocab.encode(prompt))
     for _ in range(length):
         logits = forward(tf.constant([ids], tf.int32)).numpy()[0]
-        ids.append(sample(logits, 0.8, None, rng))
+        ids.append(sample(logits, 0.8, None, seed, len(ids) - 1))
     return vocab.decode(ids[-length:])
 
 

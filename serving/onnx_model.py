@@ -19,7 +19,7 @@ from zoo_runtime.checks import check_beam_width, check_generate_args, check_text
 from zoo_runtime.checksums import sha256
 from zoo_runtime.images import as_rgb
 from zoo_runtime.layout import SIDECAR, version_folders
-from zoo_runtime.search import Decoder, sample
+from zoo_runtime.search import Decoder, random_seed, sample
 from zoo_runtime.subwords import Subwords
 from zoo_runtime.words import Tokenizer
 
@@ -60,24 +60,27 @@ class OnnxModel:
 
     # ---- character language models ------------------------------------------
     def generate(self, prompt, length=200, temperature=1.0, top_k=None, seed=None):
-        """`length` characters continuing `prompt`, as zoo's CharLM.generate:
-        temperature 0 is greedy, an empty prompt starts from a newline."""
+        """`length` characters continuing `prompt`, as zoo's CharLM.generate
+        (and the SavedModel) give them for the same seed: temperature 0 is
+        greedy, an empty prompt starts from a newline."""
         self._expect("char-lm", "generate")
-        check_generate_args(prompt, length, temperature, top_k)
+        check_generate_args(prompt, length, temperature, top_k, seed)
         self._within("max_prompt_chars", len(prompt), "prompt characters")
         self._within("max_generate_length", length, "length")
         if length == 0:
             return ""
         vocabulary = self.contract["vocabulary"]
-        rng = np.random.default_rng(seed)
+        seed = random_seed() if seed is None else seed
         ids = encode(prompt or "\n", vocabulary)[None]
+        step = ids.shape[1] - 1  # the row's token count, prompt included
         states = {
             n: np.zeros((1, self._width(n)), np.float32) for n in self.contract["state_names"]
         }
         out = []
         while True:
             result = self.run("model", {"token_ids": ids, **states})
-            out.append(sample(result["logits"][0, -1], temperature, top_k, rng))
+            out.append(sample(result["logits"][0, -1], temperature, top_k, seed, step))
+            step += 1
             if len(out) == length:
                 return "".join(vocabulary[i] for i in out)
             ids = np.array([[out[-1]]], np.int32)

@@ -23,7 +23,7 @@ def check_beam_width(beam_width):
         raise ValueError(f"`beam_width` must be an int >= 1, got {beam_width!r}")
 
 
-def check_generate_args(prompt, length, temperature, top_k):
+def check_generate_args(prompt, length, temperature, top_k, seed=None):
     """The types and ranges of a generate call (limits are checked apart)."""
     if not isinstance(prompt, str):
         raise TypeError(f"`prompt` must be a str, got {type(prompt).__name__}")
@@ -37,3 +37,7 @@ def check_generate_args(prompt, length, temperature, top_k):
         raise ValueError(f"`temperature` must be a finite number >= 0, got {temperature!r}")
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
         raise ValueError(f"`top_k` must be None or an int >= 1, got {top_k!r}")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int) or not -(2**63) <= seed < 2**63
+    ):
+        raise ValueError(f"`seed` must be None or an int64, got {seed!r}")

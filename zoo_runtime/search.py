@@ -8,18 +8,48 @@ import numpy as np
 NEG = -1e9  # the zoo's "ruled out" logit: softmax of it is exactly 0 in float32
 
 
-def sample(logits, temperature, top_k, rng):
-    """A token id from one row of logits; never the OOV id 0."""
-    logits = np.asarray(logits, np.float64).copy()
-    logits[0] = -np.inf
+# splitmix64 (Steele et al. 2014) in wrapping uint64: the sampler's noise,
+# the same bits in numpy, inside the SavedModel (exports.graphs) and in Node.
+GOLDEN = 0x9E3779B97F4A7C15
+MIX = ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB))
+
+
+def splitmix(x):
+    """splitmix64's finaliser of uint64 `x` (an array), wrapping."""
+    x = np.asarray(x, np.uint64)
+    for shift, factor in MIX:
+        x = (x ^ (x >> np.uint64(shift))) * np.uint64(factor)
+    return x ^ (x >> np.uint64(31))
+
+
+def gumbel(seed, step, vocab):
+    """Gumbel noise (vocab,) float32 for one row at one step, from the
+    row's int64 `seed` alone: argmax(logits / T + noise) samples
+    softmax(logits / T). `step` counts the row's tokens, prompt included."""
+    base = splitmix(np.array([seed], np.int64).astype(np.uint64))
+    counter = np.int64(step) * vocab + np.arange(1, vocab + 1, dtype=np.int64)
+    bits = splitmix(base + counter.astype(np.uint64) * np.uint64(GOLDEN))
+    uniform = ((bits >> np.uint64(11)).astype(np.float64) + 0.5) / float(1 << 53)  # in (0, 1)
+    return (-np.log(-np.log(uniform))).astype(np.float32)
+
+
+def sample(logits, temperature, top_k, seed, step):
+    """A token id from one row of logits, never the OOV id 0: greedy at
+    temperature 0, else the Gumbel-max draw of `seed` at `step` among the
+    `top_k` likeliest ids (all when None), as the exported graphs draw it."""
+    logits = np.asarray(logits, np.float32).copy()
+    logits[0] += np.float32(NEG)
     if temperature == 0:
         return int(np.argmax(logits))
-    logits /= temperature
+    scaled = logits / np.float32(max(temperature, 1e-6))
     if top_k is not None and top_k < len(logits) - 1:
-        cutoff = np.partition(logits, -top_k)[-top_k]
-        logits[logits < cutoff] = -np.inf
-    probs = np.exp(logits - logits.max())
-    return int(rng.choice(len(probs), p=probs / probs.sum()))
+        scaled[scaled < np.partition(scaled, -top_k)[-top_k]] = -np.inf
+    return int(np.argmax(scaled + gumbel(seed, step, len(logits))))
+
+
+def random_seed():
+    """A seed for a caller who gave none."""
+    return int(np.random.default_rng().integers(0, 2**63 - 1))
 
 
 def log_softmax(x):

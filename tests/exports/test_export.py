@@ -196,6 +196,36 @@ def test_each_generated_row_depends_only_on_its_own_seed(exported):
     assert generate(["ROMEO:"], [11]) == generate(["ROMEO:"], [11])
 
 
+@pytest.mark.parametrize("name", ["char-lstm-shakespeare", "char-rnn-shakespeare"])
+def test_a_seed_gives_the_same_sampled_text_in_keras_the_savedmodel_and_onnx(exported, name):
+    """One sampler everywhere (zoo_runtime.search.sample, its in-graph twin
+    exports.graphs._gumbel): for each seed and temperature, Keras'
+    generate, the SavedModel and OnnxModel write the same characters."""
+    from serving import OnnxModel
+
+    model, runtime = zoo.load(name), OnnxModel(exported[name])
+    serve = tf.saved_model.load(str(exported[name])).signatures["serving_default"]
+    cases = [("ROMEO:", 0.8, 0), ("", 1.0, 12345), ("To be, or not", 0.5, -7), ("Ay", 1.3, 2**40)]
+    got = serve(prompt=tf.constant([p for p, _, _ in cases]), length=tf.fill([4], 50),
+                temperature=tf.constant([t for _, t, _ in cases], tf.float32),
+                seed=tf.constant([s for *_, s in cases], tf.int64))  # fmt: skip
+    keras_texts = [model.generate(p, 50, temperature=t, seed=s) for p, t, s in cases]
+    assert strings(got["text"]) == keras_texts
+    assert [runtime.generate(p, 50, temperature=t, seed=s) for p, t, s in cases] == keras_texts
+    assert keras_texts[0] != model.generate("ROMEO:", 50, temperature=0.8, seed=1)
+
+
+def test_the_runtime_noise_is_the_graphs_bit_for_bit():
+    from exports.graphs import _gumbel
+    from zoo_runtime.search import gumbel
+
+    seeds = [0, 1, -5, 2**40 + 3, -(2**63), 2**63 - 1]
+    for step in (0, 7, 4095):
+        graph = _gumbel(tf.constant(seeds, tf.int64), tf.constant(step), 66).numpy()
+        ours = np.stack([gumbel(seed, step, 66) for seed in seeds])
+        np.testing.assert_array_equal(ours, graph)
+
+
 def test_limits_are_enforced_and_recorded(exported, tmp_path):
     from exports.graphs import LIMITS
 

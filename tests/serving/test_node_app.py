@@ -46,6 +46,20 @@ def test_node_generates_what_python_onnxruntime_generates(node, exported_models,
         assert node("generate", directory, prompt, length)["text"] == want
 
 
+def test_node_samples_what_python_samples_for_a_seed(node, exported_models):
+    """The seeded draw (zoo_runtime.search.sample) in JavaScript: BigInt
+    splitmix64 and float32 arithmetic give Python's text, and another seed
+    another text (the seed is used, not ignored)."""
+    directory = exported_models[1]["char-rnn-shakespeare"]
+    python = OnnxModel(directory)
+    texts = {}
+    for seed in (0, 7, -3, 2**62 + 5):
+        want = python.generate("ROMEO:", 60, temperature=0.8, seed=seed)
+        texts[seed] = node("generate", directory, "ROMEO:", 60, 0.8, seed)["text"]
+        assert texts[seed] == want, seed
+    assert len(set(texts.values())) == 4
+
+
 # Accents, ¿¡, numbers, unseen words and characters, separator runs.
 SPANISH = ["¿Dónde está la estación?", "¡Tengo 3 gatos y 12 perros!", "El ornitorrinco desayuna.",
            "Tom   no\tquería ☃ hacerlo…", "Ella dijo: «sí» 😀."]  # fmt: skip

@@ -104,12 +104,17 @@ def test_prompts_with_unknown_characters_and_empty_prompts_work():
 
 
 def test_sample_follows_softmax_over_the_top_k():
-    logits = np.array([5.0, 2.0, 1.0, 0.5, -1.0])  # id 0 (OOV) is never drawn
-    rng = np.random.default_rng(0)
-    draws = np.array([sample(logits, 0.5, 2, rng) for _ in range(4000)])
+    """Seeded Gumbel-max draws, one seed each: the frequencies of the top 2
+    follow their softmax at temperature 0.5; OOV (id 0) is never drawn."""
+    logits = np.array([5.0, 2.0, 1.0, 0.5, -1.0])
+    draws = np.array([sample(logits, 0.5, 2, seed, 3) for seed in range(4000)])
     assert set(draws) == {1, 2}
     p1 = 1 / (1 + np.exp((1.0 - 2.0) / 0.5))  # softmax of [2, 1] / 0.5
     assert abs(np.mean(draws == 1) - p1) < 0.025
+    full = np.array([sample(logits, 1.0, None, 11, step) for step in range(4000)])
+    expected = np.exp(logits[1:]) / np.exp(logits[1:]).sum()
+    np.testing.assert_allclose(np.bincount(full, minlength=5)[1:] / 4000, expected, atol=0.025)
+    assert sample(logits, 1.0, None, 11, 5) == sample(logits, 1.0, None, 11, 5)  # a seed repeats
 
 
 def test_nats_per_char_equals_numpy_cross_entropy():
@@ -141,6 +146,8 @@ def test_keras_round_trip_is_exact(tmp_path):
         ({"temperature": -0.1}, ValueError, "temperature"),
         ({"temperature": float("nan")}, ValueError, "temperature"),
         ({"top_k": 0}, ValueError, "top_k"),
+        ({"seed": 2**63}, ValueError, "seed"),
+        ({"seed": "0"}, ValueError, "seed"),
     ],
 )
 def test_bad_generate_arguments(kwargs, error, match):

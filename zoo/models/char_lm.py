@@ -15,7 +15,7 @@ from zoo.models.compiled import compiled
 from zoo.text import CharVocabulary
 from zoo_runtime import limits
 from zoo_runtime.checks import check_generate_args
-from zoo_runtime.search import sample
+from zoo_runtime.search import random_seed, sample
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -98,10 +98,11 @@ class CharLM(keras.Model):
     def generate(self, prompt, length=200, temperature=1.0, top_k=None, seed=None):
         """`length` characters that continue `prompt` (the prompt itself is
         not repeated). temperature 0 is greedy; top_k keeps the k likeliest
-        characters; a fixed `seed` makes the text reproducible. An empty
+        characters; a fixed int `seed` makes the text reproducible, and gives
+        the same text as the exports (zoo_runtime.search.sample). An empty
         prompt starts from a newline; unknown characters read as OOV."""
-        _check_generate_args(prompt, length, temperature, top_k)
-        rng = np.random.default_rng(seed)
+        _check_generate_args(prompt, length, temperature, top_k, seed)
+        seed = random_seed() if seed is None else seed
         ids = self._vocab.encode(prompt or "\n")
         if length == 0:
             return ""
@@ -109,7 +110,8 @@ class CharLM(keras.Model):
         logits, states = self._prefill_fn(ops.convert_to_tensor(ids[None, :], "int32"))
         out = np.empty(length, np.int32)
         for t in range(length):
-            out[t] = sample(ops.convert_to_numpy(logits)[0], temperature, top_k, rng)
+            step = len(ids) - 1 + t  # the row's token count, prompt included
+            out[t] = sample(ops.convert_to_numpy(logits)[0], temperature, top_k, seed, step)
             if t + 1 < length:
                 logits, states = self._step_fn(ops.convert_to_tensor(out[t : t + 1]), states)
         return self._vocab.decode(out)
@@ -152,8 +154,8 @@ class CharLM(keras.Model):
         return config
 
 
-def _check_generate_args(prompt, length, temperature, top_k):
-    check_generate_args(prompt, length, temperature, top_k)
+def _check_generate_args(prompt, length, temperature, top_k, seed):
+    check_generate_args(prompt, length, temperature, top_k, seed)
     if len(prompt) > limits.MAX_PROMPT_CHARS:
         raise ValueError(
             f"the prompt has {len(prompt):,} characters; the most read is "

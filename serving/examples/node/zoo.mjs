@@ -2,13 +2,14 @@
 // else: everything an app needs besides the graphs (vocabularies, special
 // tokens, state names) is read from the export's zoo.json.
 //
-//   node zoo.mjs generate exports/char-lstm-shakespeare/1 "ROMEO:" 200
+//   node zoo.mjs generate exports/char-lstm-shakespeare/1 "ROMEO:" 200 [TEMPERATURE SEED]
 //   node zoo.mjs translate exports/date-normalizer/1 "Tuesday, March 3rd 2015" "1 Feb 2003"
 //   node zoo.mjs translate exports/translate-spa-eng/1 "¿Dónde está la estación?"
 //   node zoo.mjs classify exports/sentiment-imdb/1 "A wonderful film." "Dull."
 //   node zoo.mjs caption exports/caption-flickr8k/1 photo.ppm   (binary PPM: Node has no JPEG decoder)
 //
-// generate, translate and caption decode greedily; all print JSON: {"text": ...},
+// generate samples as zoo's CharLM.generate does for the same seed (greedy at
+// temperature 0, the default); translate and caption decode greedily; all print JSON: {"text": ...},
 // {"outputs": [...]}, {"captions": [...]} or {"labels": [...], "probabilities": [...], "weights": [[...]]}.
 
 import { createHash } from "node:crypto";
@@ -47,9 +48,47 @@ function argmax(data, offset, size, banned) {
   return best;
 }
 
-// Greedy continuation of `prompt`: read the prompt once, then one step per
-// character, carrying the recurrent state (zoo's CharLM.generate, temperature 0).
-export async function generate({ contract, sessions }, prompt, length) {
+// splitmix64 in wrapping 64-bit BigInts: the sampler's noise, the same bits
+// as zoo_runtime.search and the SavedModel draw.
+const MASK = (1n << 64n) - 1n;
+const GOLDEN = 0x9e3779b97f4a7c15n;
+
+function splitmix(x) {
+  x = ((x ^ (x >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK;
+  x = ((x ^ (x >> 27n)) * 0x94d049bb133111ebn) & MASK;
+  return x ^ (x >> 31n);
+}
+
+// Gumbel noise for one row at one step (the row's token count, prompt included).
+function gumbel(seed, step, vocab) {
+  const base = splitmix(BigInt.asUintN(64, BigInt(seed)));
+  const noise = new Float32Array(vocab); // rounds each value to float32, as numpy does
+  for (let i = 0; i < vocab; i++) {
+    const counter = BigInt(step) * BigInt(vocab) + BigInt(i + 1);
+    const bits = splitmix((base + counter * GOLDEN) & MASK);
+    noise[i] = -Math.log(-Math.log((Number(bits >> 11n) + 0.5) / 2 ** 53));
+  }
+  return noise;
+}
+
+// The Gumbel-max draw of zoo_runtime.search.sample, in float32 arithmetic
+// (Math.fround after each float64 operation gives float32's result).
+function sampled(data, offset, size, temperature, seed, step) {
+  const divisor = Math.fround(Math.max(temperature, 1e-6));
+  const noise = gumbel(seed, step, size);
+  let best = -1;
+  let bestValue = -Infinity;
+  for (let i = 0; i < size; i++) {
+    const logit = Math.fround(data[offset + i] + (i === 0 ? -1e9 : 0)); // OOV ruled out
+    const value = Math.fround(Math.fround(logit / divisor) + noise[i]);
+    if (best < 0 || value > bestValue) [best, bestValue] = [i, value];
+  }
+  return best;
+}
+
+// Continuation of `prompt`: read the prompt once, then one step per character,
+// carrying the recurrent state (zoo's CharLM.generate).
+export async function generate({ contract, sessions }, prompt, length, temperature = 0, seed = 0) {
   const { vocabulary, state_names: stateNames } = contract;
   const inputs = contract.onnx["model.onnx"].inputs;
   const feeds = {};
@@ -58,13 +97,18 @@ export async function generate({ contract, sessions }, prompt, length) {
     feeds[name] = new ort.Tensor("float32", new Float32Array(width), [1, width]);
   }
   let ids = encode(prompt || "\n", vocabulary);
+  let step = ids.length - 1;
   const banned = new Set([0]);
   let text = "";
-  for (let t = 0; t < length; t++) {
+  for (let t = 0; t < length; t++, step++) {
     feeds.token_ids = new ort.Tensor("int32", ids, [1, ids.length]);
     const out = await sessions.model.run(feeds);
     const [, steps, size] = out.logits.dims;
-    const next = argmax(out.logits.data, (steps - 1) * size, size, banned);
+    const offset = (steps - 1) * size;
+    const next =
+      temperature > 0
+        ? sampled(out.logits.data, offset, size, temperature, seed, step)
+        : argmax(out.logits.data, offset, size, banned);
     text += vocabulary[next];
     ids = Int32Array.of(next);
     for (const name of stateNames) feeds[name] = out[`next_${name}`];
@@ -274,15 +318,15 @@ export async function classify({ contract, sessions }, texts) {
 async function main([command, dir, ...rest]) {
   const model = await load(dir);
   if (command === "generate") {
-    const [prompt = "", length = "200"] = rest;
-    return { text: await generate(model, prompt, Number(length)) };
+    const [prompt = "", length = "200", temperature = "0", seed = "0"] = rest;
+    return { text: await generate(model, prompt, Number(length), Number(temperature), seed) };
   }
   if (command === "translate") return { outputs: await translate(model, rest) };
   if (command === "source-ids") return { ids: rest.map((text) => textCodec(model.contract).encode(text)) };
   if (command === "classify") return await classify(model, rest);
   if (command === "caption") return { captions: await caption(model, rest) };
   throw new Error(
-    "usage: node zoo.mjs generate DIR PROMPT LENGTH | translate DIR TEXT... | " +
+    "usage: node zoo.mjs generate DIR PROMPT LENGTH [TEMPERATURE SEED] | translate DIR TEXT... | " +
       "source-ids DIR TEXT... | classify DIR TEXT... | caption DIR PHOTO.ppm...",
   );
 }
