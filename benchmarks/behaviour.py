@@ -38,7 +38,7 @@ def photos(size):
     return images
 
 
-def answers(name, model):
+def answers(model):
     """{key: str | list | array} of one model's public API on fixed inputs."""
     out = {}
     if hasattr(model, "generate"):
@@ -62,7 +62,7 @@ def answers(name, model):
         images = photos(256)
         for width in (1, 3):
             out[f"beam{width}"] = model.caption(images, beam_width=width)
-    elif name == "style-transfer-vgg19":
+    elif model.card["task"] == "style-transfer":
         content, style = photos(64)
         image, history = model.stylize(content, style, steps=4, size=64, progress=False)
         out["image"], out["losses"] = image, np.asarray(history)
@@ -71,13 +71,18 @@ def answers(name, model):
     return out
 
 
-def record(path):
+def every_answer():
+    """{"<model>/<key>": stored answer} over every shipped model."""
     flat = {}
     for card in zoo.list_models():
-        for key, value in answers(card["name"], zoo.load(card["name"])).items():
+        for key, value in answers(zoo.load(card["name"])).items():
             flat[f"{card['name']}/{key}"] = _stored(value)
-        print(card["name"], "recorded", flush=True)
-    np.savez(path, **flat)
+        print(card["name"], "answered", flush=True)
+    return flat
+
+
+def record(path):
+    np.savez(path, **every_answer())
 
 
 def _stored(value):
@@ -87,11 +92,7 @@ def _stored(value):
 
 
 def compare(path):
-    before = np.load(path)
-    now = {}
-    for card in zoo.list_models():
-        for key, value in answers(card["name"], zoo.load(card["name"])).items():
-            now[f"{card['name']}/{key}"] = _stored(value)
+    before, now = np.load(path), every_answer()
     missing = sorted(set(before.files) ^ set(now))
     changed, sampled = [], []
     for key in sorted(set(before.files) & set(now)):
