@@ -31,7 +31,7 @@ import tensorflow as tf  # noqa: E402
 import zoo  # noqa: E402
 from training import char_lm, text_data  # noqa: E402
 from training.recipe import list_recipes, load_recipe  # noqa: E402
-from zoo.text import CharVocabulary  # noqa: E402
+from zoo_runtime.chars import CharVocabulary  # noqa: E402
 from zoo_runtime.search import sample  # noqa: E402
 
 PIPELINE_TARGET = 20

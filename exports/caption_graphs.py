@@ -21,8 +21,8 @@ from exports import work
 from exports.graphs import Graphs, _checked, _declared_pixels, _strings, spec
 from zoo import images as zoo_images
 from zoo.models import regions
-from zoo.text import END, START
 from zoo.words import OOV, PAD
+from zoo_runtime.chars import END, START
 
 
 class CaptionGraphs(Graphs):

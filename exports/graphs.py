@@ -30,8 +30,8 @@ from zoo.models.fast_style import FastStyle
 from zoo.models.seq2seq import WHITESPACE, Seq2Seq
 from zoo.models.style_transfer import StyleTransfer
 from zoo.models.text_classifier import MAX_TEXT_CHARS, TextClassifier
-from zoo.text import END, OOV, PAD, START
 from zoo_runtime import limits
+from zoo_runtime.chars import END, OOV, PAD, START
 from zoo_runtime.images import PNG_MAGIC
 
 # What one request may ask for; export(..., limits={...}) changes them.

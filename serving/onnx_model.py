@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from zoo_runtime.chars import CharVocabulary
 from zoo_runtime.checks import check_beam_width, check_generate_args, check_texts
 from zoo_runtime.checksums import sha256
 from zoo_runtime.images import as_rgb
@@ -71,7 +72,7 @@ class OnnxModel:
             return ""
         vocabulary = self.contract["vocabulary"]
         seed = random_seed() if seed is None else seed
-        ids = encode(prompt or "\n", vocabulary)[None]
+        ids = CharVocabulary(vocabulary).encode(prompt or "\n")[None]
         step = ids.shape[1] - 1  # the row's token count, prompt included
         states = {
             n: np.zeros((1, self._width(n)), np.float32) for n in self.contract["state_names"]
@@ -140,10 +141,11 @@ class OnnxModel:
         if spec["kind"] == "subwords":
             source = Subwords(spec, c["source_vocabulary"])
             return source.encode, Subwords(spec, c["target_vocabulary"]).decode
-        target = c["target_vocabulary"]
-        return (lambda text: encode(text, c["source_vocabulary"])), (
-            lambda ids: "".join(target[i] for i in ids)
+        source, target = (
+            CharVocabulary(c["source_vocabulary"]),
+            CharVocabulary(c["target_vocabulary"]),
         )
+        return source.encode, target.decode
 
     def _detokenize(self, row, special):
         return self._codecs[1](_kept(row, special))
@@ -293,13 +295,6 @@ def read_contract(directory):
         if digest != digests[name]:
             raise ArtifactError(f"{directory / name} does not match its sha256 in {SIDECAR}")
     return contract
-
-
-def encode(text, vocabulary):
-    """int32 ids of `text`'s characters; characters not in `vocabulary`
-    read as id 0 (OOV), as in zoo's CharVocabulary."""
-    index = {token: i for i, token in enumerate(vocabulary)}
-    return np.array([index.get(ch, 0) for ch in text], np.int32)
 
 
 def _kept(row, special):

@@ -9,7 +9,7 @@ from training import fit as fitting
 from training import packaging, text_data
 from training.recipe import with_epochs
 from zoo.models import CharLM
-from zoo.text import CharVocabulary
+from zoo_runtime.chars import CharVocabulary
 
 
 def corpus_path(data, data_dir):

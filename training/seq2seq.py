@@ -12,7 +12,7 @@ from training import fit as fitting
 from training.recipe import with_epochs
 from zoo.models import Seq2Seq
 from zoo.subwords import SubwordVocabulary
-from zoo.text import END, PAD, START, CharVocabulary
+from zoo_runtime.chars import END, PAD, START, CharVocabulary
 
 
 class Prepared:

@@ -25,7 +25,7 @@ import re
 
 import numpy as np
 
-from zoo.text import OOV, PAD
+from zoo_runtime.chars import OOV, PAD
 from zoo_runtime.words import python_pattern
 
 SPACE = "\u2581"

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import zoo
+import zoo_runtime.chars
 from tests.training.recipes import tiny_recipe
 from training import char_lm
 from training import fit as fitting
@@ -82,7 +83,7 @@ def test_model_keeps_the_best_validation_epoch(tmp_path, corpus):
     from training import text_data
 
     corpus_splits = text_data.load_corpus("file", tmp_path / "corpus.txt")
-    ids = zoo.text.CharVocabulary(model.vocabulary).encode(corpus_splits["validation"])
+    ids = zoo_runtime.chars.CharVocabulary(model.vocabulary).encode(corpus_splits["validation"])
     val = text_data.evaluation_batches(ids, recipe["data"]["seq_len"], 16)
     model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     assert model.evaluate(val, verbose=0) == pytest.approx(reference, rel=1e-4)

@@ -9,7 +9,7 @@ from tensorflow_datasets.datasets.tiny_shakespeare import tiny_shakespeare_datas
 
 from tests.training.conftest import SHAKESPEARE
 from training import text_data
-from zoo.text import CharVocabulary
+from zoo_runtime.chars import CharVocabulary
 
 
 class _LocalDownloads:

@@ -7,7 +7,7 @@ import pytest
 
 from zoo.layers import CELLS
 from zoo.models import CharLM
-from zoo.text import CharVocabulary
+from zoo_runtime.chars import CharVocabulary
 from zoo_runtime.search import sample
 
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n"

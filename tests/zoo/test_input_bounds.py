@@ -20,8 +20,8 @@ import zoo
 from zoo import registry, staging
 from zoo.images import ImageError, decode_image
 from zoo.models import CharLM, FastStyle
-from zoo.text import CharVocabulary
 from zoo_runtime import limits
+from zoo_runtime.chars import CharVocabulary
 
 from ..serving.hostile import png_declaring
 from .test_registry import package

@@ -16,7 +16,7 @@ BACKEND_NEUTRAL = [
     "tests/zoo/test_serialization.py",
     "tests/zoo/test_attention.py",
 ]
-# test_text (CharVocabulary, numpy) and test_arguments (constructor checks)
+# test_chars (CharVocabulary, numpy) and test_arguments (constructor checks)
 # run no backend op, so they run once, on TensorFlow.
 # zoo.layers.RNN subclasses keras.layers.RNN and runs the same loop, so on JAX
 # the cases that differ only by that wrapper run once, with zoo's (both run on

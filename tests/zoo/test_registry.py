@@ -9,7 +9,7 @@ import pytest
 import zoo
 from zoo import registry
 from zoo.models import CharLM
-from zoo.text import CharVocabulary
+from zoo_runtime.chars import CharVocabulary
 
 VOCAB = CharVocabulary.from_text("abcdefgh .\n")
 

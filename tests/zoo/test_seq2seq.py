@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from zoo.models import Seq2Seq
-from zoo.text import END, PAD, START, CharVocabulary
+from zoo_runtime.chars import END, PAD, START, CharVocabulary
 
 SOURCE = CharVocabulary.from_text("abcdefghij klmnop,.0123456789", specials=(PAD,))
 TARGET = CharVocabulary.from_text("0123456789-", specials=(PAD, START, END))

@@ -10,7 +10,7 @@ import pytest
 
 from zoo.subwords import SPACE, SubwordVocabulary, detokenize, greedy_pieces, learn_merges
 from zoo.subwords import pretokenize as pre
-from zoo.text import OOV, PAD
+from zoo_runtime.chars import OOV, PAD
 
 DATA = __import__("training.text_data", fromlist=["data_dir"]).data_dir()
 

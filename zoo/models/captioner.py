@@ -29,7 +29,7 @@ from zoo.decoding import Search, sampled
 from zoo.images import as_rgb
 from zoo.models import regions
 from zoo.models.compiled import CompiledCache
-from zoo.text import END, START
+from zoo_runtime.chars import END, START
 from zoo_runtime.checks import check_beam_width
 
 ATTENTION = ("soft", "none")

@@ -12,8 +12,8 @@ from keras import ops
 
 from zoo import layers
 from zoo.models.compiled import compiled
-from zoo.text import CharVocabulary
 from zoo_runtime import limits
+from zoo_runtime.chars import CharVocabulary
 from zoo_runtime.checks import check_generate_args
 from zoo_runtime.search import random_seed, sample
 

@@ -26,7 +26,7 @@ from zoo import layers
 from zoo.decoding import Search, sampled
 from zoo.models.compiled import CompiledCache
 from zoo.subwords import SubwordVocabulary, word_spans, word_weights
-from zoo.text import END, PAD, START, CharVocabulary
+from zoo_runtime.chars import END, PAD, START, CharVocabulary
 from zoo_runtime.checks import check_beam_width
 
 ATTENTION = ("bahdanau", "bahdanau-normalized", "luong", "none")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from zoo.text import OOV, CharVocabulary
+from zoo_runtime.chars import OOV, CharVocabulary
 
 
 def test_round_trip_of_known_text():
