@@ -42,6 +42,13 @@ EXPORTED = (
 )
 
 
+def task_of(name):
+    """A shipped model's task, from its card: tests branch on it, never on a name."""
+    from zoo.registry import PRETRAINED, read_card
+
+    return read_card(PRETRAINED / name)["task"]
+
+
 @pytest.fixture(scope="session")
 def exported_models(tmp_path_factory):
     """The EXPORTED shipped models, exported once per test run (both

@@ -123,7 +123,7 @@ def test_onnx_model_runs_any_export(exported):
 
     model, directory, inputs, outputs, feed, _ = exported
     runtime = OnnxModel(directory)
-    assert runtime.kind == "tensors"
+    assert runtime.task == "tensors"
     got = runtime.run("model", feed)[outputs[0]]
     np.testing.assert_allclose(got, keras_outputs(model, feed, inputs), atol=1e-4)
 

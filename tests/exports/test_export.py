@@ -15,9 +15,9 @@ import tensorflow as tf
 import exports.exporter as export_module
 import zoo
 from exports import layout
-from exports.caption_graphs import example_images
 from exports.exporter import export
 from exports.graphs import NotExportable
+from exports.graphs.caption import example_images
 from exports.onnx_export import op_types
 from exports.warmup import read_warmup
 from tests.conftest import EXPORTED
@@ -199,7 +199,7 @@ def test_each_generated_row_depends_only_on_its_own_seed(exported):
 @pytest.mark.parametrize("name", ["char-lstm-shakespeare", "char-rnn-shakespeare"])
 def test_a_seed_gives_the_same_sampled_text_in_keras_the_savedmodel_and_onnx(exported, name):
     """One sampler everywhere (zoo_runtime.search.sample, its in-graph twin
-    exports.graphs._gumbel): for each seed and temperature, Keras'
+    exports.graphs.sampling.gumbel): for each seed and temperature, Keras'
     generate, the SavedModel and OnnxModel write the same characters."""
     from serving import OnnxModel
 
@@ -216,12 +216,12 @@ def test_a_seed_gives_the_same_sampled_text_in_keras_the_savedmodel_and_onnx(exp
 
 
 def test_the_runtime_noise_is_the_graphs_bit_for_bit():
-    from exports.graphs import _gumbel
+    from exports.graphs import sampling
     from zoo_runtime.search import gumbel
 
     seeds = [0, 1, -5, 2**40 + 3, -(2**63), 2**63 - 1]
     for step in (0, 7, 4095):
-        graph = _gumbel(tf.constant(seeds, tf.int64), tf.constant(step), 66).numpy()
+        graph = sampling.gumbel(tf.constant(seeds, tf.int64), tf.constant(step), 66).numpy()
         ours = np.stack([gumbel(seed, step, 66) for seed in seeds])
         np.testing.assert_array_equal(ours, graph)
 

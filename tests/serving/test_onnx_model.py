@@ -15,6 +15,7 @@ import pytest
 import zoo
 from serving import OnnxModel
 from serving.onnx_model import ArtifactError
+from tests.conftest import task_of
 
 # The last one: the no-attention model's beam and greedy answers differ.
 TEXTS = ["Tuesday, March 3rd 2015", "1 Feb 2003", "on 31.12.99 at noon", "3/4/2021", "14.9.23"]
@@ -27,19 +28,9 @@ PROMPTS = [("ROMEO:", 60, 0, None), ("", 30, 0, None), ("ROMEO:", 60, 0.8, 3)]
 REVIEWS = ["A wonderful, moving film.", "Dull<br />and TEDIOUS; I didn't care.", "café naïve"]
 
 
-def kind(name):
-    if name.startswith("sentiment-"):
-        return "classify"
-    if "date" in name or name.startswith("translate-"):
-        return "translate"
-    if name.startswith("caption-"):
-        return "caption"
-    return "generate" if name.startswith("char-") else "image"
-
-
 def texts_and_width(name):
     """What a translator is asked, and the beam width its issue names."""
-    return (SPANISH, 5) if name.startswith("translate-") else (TEXTS, 4)
+    return (SPANISH, 5) if name == "translate-spa-eng" else (TEXTS, 4)
 
 
 def photos():
@@ -57,7 +48,7 @@ def photos():
 
 @pytest.fixture(scope="module")
 def without_tf(exported_models):
-    models = {name: (str(directory.parent), kind(name), *texts_and_width(name))
+    models = {name: (str(directory.parent), task_of(name), *texts_and_width(name))
               for name, directory in exported_models[1].items()}  # fmt: skip
     request = {"models": models, "prompts": PROMPTS, "reviews": REVIEWS,
                "photos": [p.tolist() for p in photos()]}  # fmt: skip
@@ -76,22 +67,23 @@ def test_runs_where_tensorflow_cannot_be_imported(without_tf):
 def test_same_outputs_as_the_keras_models(without_tf, exported_models):
     for name in exported_models[1]:
         model, got = zoo.load(name), without_tf["outputs"][name]
-        if kind(name) == "generate":
+        if task_of(name) == "char-lm":
             want = [model.generate(p, n, temperature=t, seed=s) for p, n, t, s in PROMPTS]
             assert got == want, name
-        elif kind(name) == "translate":
+        elif task_of(name) == "seq2seq":
             texts, width = texts_and_width(name)
             assert got == [model.translate(texts), model.translate(texts, beam_width=width)], name
-        elif kind(name) == "classify":
+        elif task_of(name) == "sentiment":
             probs, labels, tokens, weights = got
             np.testing.assert_allclose(probs, model.predict_proba(REVIEWS), atol=1e-5)
             assert labels == model.classify(REVIEWS)
             want_tokens, want_weights = model.explain(REVIEWS[0])
             assert tokens == want_tokens
             np.testing.assert_allclose(weights, want_weights, atol=1e-5)
-        elif kind(name) == "caption":
+        elif task_of(name) == "caption":
             assert got == [model.caption(photos(), beam_width=w) for w in (1, 3)], name
         else:
+            assert task_of(name) == "fast-style", name
             image = np.random.default_rng(0).integers(0, 256, (33, 40, 3)).astype(np.uint8)
             diff = np.abs(np.array(got) - model.stylize(image).astype(int))
             assert diff.max() <= 1, name
@@ -119,13 +111,25 @@ def test_damaged_graph_is_refused(exported_models, tmp_path):
         OnnxModel(tmp_path / "nothing-here")
 
 
+def test_the_class_is_the_one_zoo_json_names_and_nothing_is_guessed(exported_models, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(exported_models[1]["date-normalizer"], copy)
+    assert type(OnnxModel(copy)).__name__ == "Seq2SeqOnnx"
+    sidecar = json.loads((copy / "zoo.json").read_text())
+    for task, message in ((None, "names no task"), ("poetry", "no app support for task 'poetry'"),
+                          ("../x", "names no task that apps can run")):  # fmt: skip
+        (copy / "zoo.json").write_text(json.dumps({**sidecar, "task": task}))
+        with pytest.raises(ArtifactError, match=message):
+            OnnxModel(copy)
+
+
 def test_picks_the_highest_version_and_checks_arguments(exported_models, tmp_path):
     base = tmp_path / "m"
     shutil.copytree(exported_models[1]["date-normalizer"], base / "2")
     shutil.copytree(exported_models[1]["char-rnn-shakespeare"], base / "10")
     model = OnnxModel(base)
-    assert model.path.name == "10" and model.kind == "char-lm"
-    with pytest.raises(TypeError, match="no translate"):
+    assert model.path.name == "10" and model.task == "char-lm"
+    with pytest.raises(AttributeError, match="is a char-lm model; it has no translate"):
         model.translate(["1 Feb 2003"])
     with pytest.raises(ValueError, match="length"):
         model.generate("a", -1)

@@ -16,7 +16,7 @@ import tensorflow as tf
 import zoo
 from serving import GrpcClient, RestClient, ServingError
 from serving.server import EmbeddedServer
-from tests.conftest import EXPORTED
+from tests.conftest import EXPORTED, task_of
 
 TEXTS = ["Tuesday, March 3rd 2015", "1 Feb 2003", "on 31.12.99 at noon"]
 SPANISH = ["¿Dónde está la estación?", "Tengo 3 gatos.", "¡Qué día más bonito!"]
@@ -70,20 +70,21 @@ def close_images(got, want):
 
 
 def texts_for(name):
-    return SPANISH if name.startswith("translate-") else TEXTS
+    return SPANISH if name == "translate-spa-eng" else TEXTS
 
 
 @functools.cache  # the REST and gRPC round trips compare with the same answers
 def expected(name):
-    model = zoo.load(name)
-    if hasattr(model, "classify"):
+    model, task = zoo.load(name), task_of(name)
+    if task == "sentiment":
         return model.predict_proba(REVIEWS), model.classify(REVIEWS)
-    if hasattr(model, "translate"):
+    if task == "seq2seq":
         return model.translate(texts_for(name))
-    if hasattr(model, "generate"):
+    if task == "char-lm":
         return [model.generate(p, n, temperature=0) for p, n in zip(PROMPTS, LENGTHS, strict=True)]
-    if hasattr(model, "caption"):
+    if task == "caption":
         return model.caption(list(photo()), beam_width=1)
+    assert task == "fast-style", name
     return model.stylize(image())
 
 
@@ -99,27 +100,28 @@ def test_every_exported_model_is_served(server, names):
 def test_rest_round_trip_every_model_both_formats(rest, names):
     for name in names:
         want = expected(name)
-        if name.startswith("sentiment-"):
+        if task_of(name) == "sentiment":
             rows = rest.predict(name, instances=REVIEWS)
             np.testing.assert_allclose([r["probability"] for r in rows], want[0], atol=1e-5)
             assert [r["label"] for r in rows] == want[1]
             columns = rest.predict(name, inputs={"text": REVIEWS})
             np.testing.assert_allclose(columns["probability"], want[0], atol=1e-5)
-        elif "date" in name or name.startswith("translate-"):
+        elif task_of(name) == "seq2seq":
             rows = rest.predict(name, instances=texts_for(name))
             assert [r["output"] for r in rows] == want
             assert all(r["log_prob"] < 0 for r in rows)
             assert list(rest.predict(name, inputs={"text": texts_for(name)})["output"]) == want
-        elif name.startswith("char-"):
+        elif task_of(name) == "char-lm":
             columns = lm_columns()
             rows = zip(*columns.values(), strict=True)
             instances = [dict(zip(columns, row, strict=True)) for row in rows]
             assert [r["text"] for r in rest.predict(name, instances=instances)] == want, name
             assert list(rest.predict(name, inputs=columns)["text"]) == want, name
-        elif name.startswith("caption-"):
+        elif task_of(name) == "caption":
             rows = rest.predict(name, inputs={"image": photo()})
             assert list(rows["caption"]) == want and rows["log_prob"][0] < 0
         else:
+            assert task_of(name) == "fast-style", name
             got = np.asarray(rest.predict(name, inputs={"image": image()}), np.uint8)
             assert close_images(got, want), name
 
@@ -140,7 +142,7 @@ def test_rest_binary_values_travel_as_b64(rest):
 def test_grpc_round_trip_every_model(grpc_client, names):
     for name in names:
         want = expected(name)
-        if name.startswith("sentiment-"):
+        if task_of(name) == "sentiment":
             got = grpc_client.predict(name, {"text": np.array(REVIEWS, object)})
             np.testing.assert_allclose(got["probability"], want[0], atol=1e-5)
             assert [t.decode() for t in got["label"]] == want[1]
@@ -149,10 +151,10 @@ def test_grpc_round_trip_every_model(grpc_client, names):
             tokens, weights = zoo.load(name).explain(REVIEWS[0])
             assert [t.decode() for t in explained["tokens"][0]] == tokens
             np.testing.assert_allclose(explained["weights"][0], weights, atol=1e-5)
-        elif "date" in name or name.startswith("translate-"):
+        elif task_of(name) == "seq2seq":
             got = grpc_client.predict(name, {"text": np.array(texts_for(name), object)})
             assert [t.decode() for t in got["output"]] == want
-        elif name.startswith("char-"):
+        elif task_of(name) == "char-lm":
             feed = {
                 "prompt": np.array(PROMPTS, object),
                 "length": np.array(LENGTHS, np.int32),
@@ -161,10 +163,11 @@ def test_grpc_round_trip_every_model(grpc_client, names):
             }
             got = grpc_client.predict(name, feed)
             assert [t.decode() for t in got["text"]] == want, name
-        elif name.startswith("caption-"):
+        elif task_of(name) == "caption":
             got = grpc_client.predict(name, {"image": photo()})
             assert [t.decode() for t in got["caption"]] == want
         else:
+            assert task_of(name) == "fast-style", name
             got = grpc_client.predict(name, {"image": image()})["stylized"]
             assert got.dtype == np.uint8 and close_images(got, want), name
 

@@ -56,6 +56,8 @@ class _Held:
 class Captioner(keras.Model):
     """Captions from VGG19 regions. vocabulary: SPECIALS then words."""
 
+    task = "caption"  # the card's task: picks each stage's module for this family
+
     def __init__(
         self,
         vocabulary,

@@ -24,6 +24,8 @@ class CharLM(keras.Model):
     OOV). `cell` names a zoo cell (see `zoo.layers.CELLS`); `cell_options` are passed
     to it (e.g. {"dropout": 0.1} or any LSTM variant flag)."""
 
+    task = "char-lm"  # the card's task: picks each stage's module for this family
+
     def __init__(
         self,
         vocabulary,

@@ -55,6 +55,8 @@ class FastStyle(keras.Model):
     """Image transformation network. filters: widths of the three encoder
     levels; residual_blocks at the lowest level."""
 
+    task = "fast-style"  # the card's task: picks each stage's module for this family
+
     def __init__(self, filters=(32, 64, 128), residual_blocks=5, style=None, activation="tanh",
                  **kwargs):  # fmt: skip
         super().__init__(**kwargs)

@@ -52,6 +52,8 @@ class Seq2Seq(keras.Model):
     0 = OOV); the target one must hold PAD, START and END, the source one
     PAD. Lengths count tokens (characters, or subword pieces)."""
 
+    task = "seq2seq"  # the card's task: picks each stage's module for this family
+
     def __init__(
         self,
         source_vocabulary,

@@ -29,6 +29,8 @@ class StyleTransfer:
     zoo.models.vgg.vgg19; VGG19 is loaded on first use, so a package loads
     offline and only stylising needs the weights."""
 
+    task = "style-transfer"  # the card's task: picks each stage's module for this family
+
     def __init__(
         self,
         weights=None,

@@ -33,6 +33,8 @@ class TextClassifier(keras.Model):
     is that of labels[1]; more give a softmax. Reviews over `max_tokens`
     keep their first `head_tokens` tokens and the rest from their end."""
 
+    task = "sentiment"  # the card's task: picks each stage's module for this family
+
     def __init__(
         self,
         vocabulary,

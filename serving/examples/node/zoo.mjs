@@ -315,8 +315,14 @@ export async function classify({ contract, sessions }, texts) {
   };
 }
 
+// Each command runs one task's graphs (zoo.json's "task").
+const TASKS = { generate: "char-lm", translate: "seq2seq", "source-ids": "seq2seq", classify: "sentiment", caption: "caption" };
+
 async function main([command, dir, ...rest]) {
   const model = await load(dir);
+  if (TASKS[command] && model.contract.task !== TASKS[command]) {
+    throw new Error(`${model.contract.name} is a ${model.contract.task} model; \`${command}\` needs a ${TASKS[command]} model`);
+  }
   if (command === "generate") {
     const [prompt = "", length = "200", temperature = "0", seed = "0"] = rest;
     return { text: await generate(model, prompt, Number(length), Number(temperature), seed) };

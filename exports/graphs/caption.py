@@ -18,14 +18,16 @@ import numpy as np
 import tensorflow as tf
 
 from exports import work
-from exports.graphs import Graphs, _checked, _declared_pixels, _strings, spec
+from exports.graphs.base import spec
+from exports.graphs.checks import checked, declared_pixels, strings
+from exports.graphs.encoder_decoder import EncoderDecoderGraphs
 from zoo import images as zoo_images
 from zoo.models import regions
 from zoo.words import OOV, PAD
 from zoo_runtime.chars import END, START
 
 
-class CaptionGraphs(Graphs):
+class CaptionGraphs(EncoderDecoderGraphs):
     LIMITS = ("max_image_pixels",)
 
     def __init__(self, model, limits=None):
@@ -34,12 +36,8 @@ class CaptionGraphs(Graphs):
         self.words = tf.constant(model.vocabulary)
 
     @property
-    def state_names(self):
-        return [f"state_{k}" for k in range(len(self.model.cell.state_size))]
-
-    @property
-    def has_keys(self):
-        return self.model.attention is not None
+    def cell(self):
+        return self.model.cell
 
     @property
     def banned(self):
@@ -52,12 +50,9 @@ class CaptionGraphs(Graphs):
     # ---- ONNX ------------------------------------------------------------------
     @property
     def onnx(self):
-        m = self.model
-        keys = [spec((None, None, m.attention.units), tf.float32, "keys")] if self.has_keys else []
-        states = [spec((None, size), tf.float32, n)
-                  for size, n in zip(m.cell.state_size, self.state_names, strict=True)]  # fmt: skip
-        decoder = [spec((None,), tf.int32, "token_ids"), *states,
-                   spec((None, None, m.memory_dim), tf.float32, "memory"), *keys]  # fmt: skip
+        memory = spec((None, None, self.model.memory_dim), tf.float32, "memory")
+        token_ids = spec((None,), tf.int32, "token_ids")
+        decoder = [token_ids, *self.state_specs(), memory, *self.keys_specs()]
         return {
             "encoder.onnx": (self.encoder, [spec((None, None, None, 3), tf.uint8, "image")]),
             "decoder.onnx": (self.decoder, decoder),
@@ -66,10 +61,10 @@ class CaptionGraphs(Graphs):
     def features(self, image):
         """uint8 (B, H, W, 3) -> VGG19 regions (B, 196, 512), sizes checked."""
         shape = tf.shape(image, out_type=tf.int64)
-        image = _checked(shape[1] * shape[2], 0, self.limits["max_image_pixels"], "image pixels",
-                         image)  # fmt: skip
+        most = self.limits["max_image_pixels"]
+        image = checked(shape[1] * shape[2], 0, most, "image pixels", image)
         side = tf.minimum(shape[1], shape[2])
-        image = _checked(side, zoo_images.MIN_SIDE, 1 << 30, "image sides (px)", image)
+        image = checked(side, zoo_images.MIN_SIDE, 1 << 30, "image sides (px)", image)
         return self.vgg(squash(image))
 
     def encoder(self, image):
@@ -77,13 +72,8 @@ class CaptionGraphs(Graphs):
         out = {"memory": memory, **dict(zip(self.state_names, states, strict=True))}
         return {**out, "keys": keys} if self.has_keys else out
 
-    def decoder(self, token_ids, *rest):
-        count = len(self.state_names)
-        states, (memory, *keys) = list(rest[:count]), rest[count:]
-        logits, states, weights = self.model.step(token_ids, states,
-                                                  (memory, keys[0] if keys else None))  # fmt: skip
-        names = [f"next_{n}" for n in self.state_names]
-        return {"logits": logits, "attention": weights, **dict(zip(names, states, strict=True))}
+    def context(self, memory, *keys):
+        return (memory, keys[0] if keys else None)
 
     def greedy_ids(self, encoder_feed):
         features = self.features(tf.constant(encoder_feed["image"]))
@@ -110,7 +100,7 @@ class CaptionGraphs(Graphs):
         most = self.limits["max_image_pixels"]
 
         def one(data):
-            data = _checked(_declared_pixels(data), 0, most, "image pixels", data)
+            data = checked(declared_pixels(data), 0, most, "image pixels", data)
             return self.features(decode_rgb(data)[None])[0]
 
         regions_ = tf.map_fn(one, image_bytes, fn_output_signature=tf.float32)
@@ -119,17 +109,15 @@ class CaptionGraphs(Graphs):
     def _captions(self, features):
         m = self.model
         tokens, log_prob, _ = m.search.greedy(*m._search_inputs(features), m.max_length)
-        before_end = tf.equal(tf.cumsum(tf.cast(tf.equal(tokens, m.end), tf.int32), axis=1), 0)
-        keep = before_end & tf.not_equal(tokens, m.pad)
-        words = tf.ragged.boolean_mask(tf.gather(self.words, tokens), keep)
+        words = tf.ragged.boolean_mask(tf.gather(self.words, tokens), self.kept(tokens))
         return {"caption": tf.strings.reduce_join(words, axis=1, separator=" "),
                 "log_prob": log_prob}  # fmt: skip
 
     def reference(self, signature, feed):
         if signature == "serving_default":
-            return {"caption": _strings(self.model.caption(list(feed["image"]), beam_width=1))}
+            return {"caption": strings(self.model.caption(list(feed["image"]), beam_width=1))}
         pictures = [zoo_images.decode_image(b) for b in feed["image_bytes"]]
-        return {"caption": _strings(self.model.caption(pictures, beam_width=1))}
+        return {"caption": strings(self.model.caption(pictures, beam_width=1))}
 
     def examples(self):
         square, wide = example_images()
@@ -223,3 +211,6 @@ def _with_alpha(image):
     """RGBA: opacity rising left to right, so compositing on white is checked too."""
     alpha = np.linspace(40, 255, image.shape[1]).astype(np.uint8)
     return np.dstack([image, np.broadcast_to(alpha, image.shape[:2])])
+
+
+GRAPHS = CaptionGraphs

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from exports import work
-from exports.graphs import Graphs, NotExportable
+from exports.graphs.base import Graphs, NotExportable
 
 
 class KerasGraphs(Graphs):
@@ -148,3 +148,6 @@ def _example(rng, shape, dtype, vocab):
         ids[1, :2] = 0  # left padding
         ids[2, 1] = 0  # a hole
     return ids
+
+
+GRAPHS = KerasGraphs

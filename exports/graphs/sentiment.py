@@ -13,7 +13,8 @@ import numpy as np
 import tensorflow as tf
 
 from exports import work
-from exports.graphs import Graphs, _checked, _checked_bytes, _strings, spec
+from exports.graphs.base import Graphs, spec
+from exports.graphs.checks import checked, checked_bytes, strings
 from exports.text_ops import GraphWords
 from zoo import words
 from zoo.models.text_classifier import MAX_TEXT_CHARS
@@ -51,10 +52,10 @@ class ClassifierGraphs(Graphs):
 
     def _tokens(self, text):
         most = self.limits["max_review_chars"]
-        text = _checked_bytes(text, most, "text bytes")
+        text = checked_bytes(text, most, "text bytes")
         text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace")
         chars = tf.strings.length(text, unit="UTF8_CHAR")
-        text = _checked(chars, 0, most, "text characters", text)
+        text = checked(chars, 0, most, "text characters", text)
         tokens = self.words.tokenize(text)
         found = tf.reduce_all(tokens.row_lengths() > 0)
         message = "an input text is empty or only whitespace: it has no tokens"
@@ -85,7 +86,7 @@ class ClassifierGraphs(Graphs):
         texts = [t.decode() for t in feed["text"]]
         if signature == "serving_default":
             return {"probability": self.model.predict_proba(texts),
-                    "label": _strings(self.model.classify(texts))}  # fmt: skip
+                    "label": strings(self.model.classify(texts))}  # fmt: skip
         ids, tokens = self.model.encode_texts(texts)
         weights = np.zeros(ids.shape, np.float32)
         for row, text in enumerate(texts):
@@ -97,7 +98,7 @@ class ClassifierGraphs(Graphs):
 
     def examples(self):
         ids, _ = self.model.encode_texts(EXAMPLES)
-        texts = {"text": _strings(EXAMPLES)}
+        texts = {"text": strings(EXAMPLES)}
         return {
             "model.onnx": [{"token_ids": ids}, {"token_ids": ids[1:2, :2]}],
             "serving_default": [texts],
@@ -126,3 +127,6 @@ class ClassifierGraphs(Graphs):
             },
             "output": "probability of labels[1]" if len(m.labels) == 2 else "softmax over labels",
         }
+
+
+GRAPHS = ClassifierGraphs

@@ -1,0 +1,60 @@
+"""What the translator's and the captioner's graphs share: `encoder.onnx`
+runs once per input, `decoder.onnx` is one step of the decoder cell over
+the encoder's outputs, so an app runs greedy or beam search itself."""
+
+import tensorflow as tf
+
+from exports.graphs.base import Graphs, spec
+
+
+class EncoderDecoderGraphs(Graphs):
+    """Subclasses say which cell decodes, how long a decode may run, and
+    how decoder.onnx's context inputs become the model's step context."""
+
+    @property
+    def cell(self):
+        raise NotImplementedError
+
+    @property
+    def max_length(self):
+        raise NotImplementedError
+
+    @property
+    def banned(self):
+        """Ids a decoder never emits: oov, pad and start."""
+        raise NotImplementedError
+
+    def context(self, memory, *rest):
+        """The model's step context from decoder.onnx's inputs after the states."""
+        raise NotImplementedError
+
+    @property
+    def state_names(self):
+        return [f"state_{k}" for k in range(len(self.cell.state_size))]
+
+    @property
+    def has_keys(self):
+        return self.model.attention is not None
+
+    def state_specs(self):
+        sizes = self.cell.state_size
+        return [
+            spec((None, s), tf.float32, n) for s, n in zip(sizes, self.state_names, strict=True)
+        ]
+
+    def keys_specs(self):
+        """The attention keys input, if the model attends."""
+        units = self.model.attention.units if self.has_keys else None
+        return [spec((None, None, units), tf.float32, "keys")] if self.has_keys else []
+
+    def decoder(self, token_ids, *rest):
+        count = len(self.state_names)
+        states, context = list(rest[:count]), self.context(*rest[count:])
+        logits, states, weights = self.model.step(token_ids, states, context)
+        names = [f"next_{n}" for n in self.state_names]
+        return {"logits": logits, "attention": weights, **dict(zip(names, states, strict=True))}
+
+    def kept(self, tokens):
+        """Which decoded ids make the output: those before the first end, not pad."""
+        before_end = tf.equal(tf.cumsum(tf.cast(tf.equal(tokens, self.model.end), tf.int32), 1), 0)
+        return before_end & tf.not_equal(tokens, self.model.pad)

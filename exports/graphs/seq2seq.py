@@ -1,0 +1,202 @@
+"""What a sequence-to-sequence model (zoo.models.Seq2Seq) exports.
+
+ONNX: `encoder.onnx` and a decoder-step graph `decoder.onnx`, so an app in
+any language runs greedy or beam search itself. SavedModel: texts -> texts,
+tokenised and detokenised inside the graph; subword models add `tokenize`.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from exports import work
+from exports.graphs.base import spec
+from exports.graphs.checks import checked_bytes, re_class, strings
+from exports.graphs.encoder_decoder import EncoderDecoderGraphs
+from exports.text_ops import GraphSubwords, GraphVocabulary
+from zoo import subwords
+from zoo.models import seq2seq
+from zoo.models.seq2seq import WHITESPACE
+from zoo_runtime.chars import END, OOV, PAD, START
+
+
+class Seq2SeqGraphs(EncoderDecoderGraphs):
+    """ONNX: an encoder graph and a decoder-step graph, so an app in any
+    language runs greedy or beam search itself (exports.verify runs greedy
+    and must match Keras token for token). SavedModel:
+    texts -> texts, tokenised and detokenised inside the graph."""
+
+    LIMITS = ("max_text_chars",)
+    EXAMPLES = {
+        "chars": ["Tuesday, March 3rd 2015", "3 Jan 1999", "the 12th of October, 2021"],
+        "subwords": ["¿Dónde está la estación?", "Tom no quería hacerlo.", "Tengo 3 gatos."],
+    }
+
+    def __init__(self, model, limits=None):
+        super().__init__(model, limits)
+        chars = model.tokenizer == "chars"
+        most = model.max_input_length if chars else seq2seq.MAX_TEXT_CHARS
+        self.limits["max_text_chars"] = min(self.limits["max_text_chars"], most)
+        vocabulary = GraphVocabulary if chars else GraphSubwords
+        self.source = vocabulary(model.source.tokens)
+        self.target = vocabulary(model.target.tokens)
+
+    def resources(self):
+        return [self.source, self.target]
+
+    def reference(self, signature, feed):
+        texts = [t.decode() for t in feed["text"]]
+        if signature == "serving_default":
+            return {"output": strings(self.model.translate(texts))}
+        ids = self.model.encode_texts(texts)
+        pieces = np.full(ids.shape, b"", object)
+        for row, text in enumerate(texts):
+            found = self.model.source.pieces(text)
+            pieces[row, : len(found)] = [p.encode() for p in found]
+        return {"token_ids": ids, "tokens": pieces}
+
+    @property
+    def cell(self):
+        return self.model.decoder_cell
+
+    @property
+    def onnx(self):
+        memory = 2 * self.model.units
+        decoder = [
+            spec((None,), tf.int32, "token_ids"),
+            *self.state_specs(),
+            spec((None, None, memory), tf.float32, "memory"),
+            *self.keys_specs(),
+            spec((None, None), tf.bool, "source_mask"),
+            spec((None, memory), tf.float32, "summary"),
+        ]
+        return {
+            "encoder.onnx": (self.encoder, [spec((None, None), tf.int32, "source_ids")]),
+            "decoder.onnx": (self.decoder, decoder),
+        }
+
+    def encoder(self, source_ids):
+        memory, mask, keys, states, summary = self.model.encode(source_ids)
+        out = {"memory": memory, "source_mask": mask, "summary": summary}
+        if self.has_keys:
+            out["keys"] = keys
+        return {**out, **dict(zip(self.state_names, states, strict=True))}
+
+    def context(self, memory, *rest):
+        keys = rest[0] if self.has_keys else None
+        mask, summary = rest[-2:]
+        return (memory, mask, keys, None, summary)
+
+    def greedy_ids(self, encoder_feed):
+        """Greedy target ids (B, L) from Keras, which the ONNX loop must match."""
+        tokens, _, _ = self.model.decode(encoder_feed["source_ids"])
+        return tokens
+
+    @property
+    def banned(self):
+        return (0, self.model.pad, self.model.start)
+
+    @property
+    def max_length(self):
+        return self.model.max_output_length
+
+    @property
+    def signatures(self):
+        text = [spec((None,), tf.string, "text")]
+        if self.model.tokenizer == "chars":
+            return {"serving_default": (self.translate, text)}
+        return {"serving_default": (self.translate, text), "tokenize": (self.tokenize, text)}
+
+    def work(self):
+        m = self.model
+        step = work.weight_macs(m, [m.source_embedding, m.target_embedding])
+        # Each source character is one encoder step; each row decodes up to
+        # max_output_length steps (greedy), attending over the source.
+        terms = [
+            work.term("text", "byte", step),
+            work.term("text", "row", m.max_output_length * step),
+        ]
+        return {"serving_default": terms}
+
+    def tokenize(self, text):
+        """Source ids and pieces as the model reads them (padded with the
+        source pad id and ""): the tokeniser inside this graph, to compare."""
+        text = checked_bytes(text, self.limits["max_text_chars"], "input text bytes")
+        ids = self.source.encode(text)
+        pieces = tf.gather(self.source.tokens, ids)
+        return {"token_ids": ids.to_tensor(self.model.source_pad), "tokens": pieces.to_tensor("")}
+
+    def translate(self, text):
+        most = self.limits["max_text_chars"]
+        text = checked_bytes(text, most, "input text bytes")
+        blank = tf.strings.regex_full_match(text, f"[{re_class(WHITESPACE)}]*")
+        not_blank = tf.debugging.Assert(
+            tf.logical_not(tf.reduce_any(blank)), ["empty or whitespace-only input text"]
+        )
+        chars = tf.strings.length(text, unit="UTF8_CHAR")
+        short = tf.debugging.assert_less_equal(
+            chars, most, f"an input text is over {most} characters"
+        )
+        with tf.control_dependencies([not_blank, short]):
+            ids = self.source.encode(text)
+        lengths, longest = ids.row_lengths(), self.model.max_input_length
+        checks = [  # for character models, implied by the check above
+            tf.debugging.assert_less_equal(
+                lengths, tf.cast(longest, lengths.dtype), f"an input text is over {longest} tokens"
+            ),
+            tf.debugging.assert_positive(lengths, "an input text has no tokens"),
+        ]
+        with tf.control_dependencies(checks):
+            padded = ids.to_tensor(self.model.source_pad)
+        tokens, log_prob, _ = self.model.greedy(padded, self.model.max_output_length)
+        return {"output": self.target.decode(tokens, self.kept(tokens)), "log_prob": log_prob}
+
+    def tokenisation(self):
+        """How apps turn text into source ids and target ids into text."""
+        if self.model.tokenizer == "chars":
+            return {"kind": "chars", "rule": "one id per character; unknown characters -> oov"}
+        return {
+            "kind": "subwords",
+            "separators": subwords.SEPARATORS,
+            "rewrites": [list(r) for r in subwords.REWRITES],
+            "mark": subwords.MARK,
+            "space": subwords.SPACE,
+            "max_piece": subwords.MAX_PIECE,
+            "rule": "separator runs -> one space; prepend one space; apply rewrites in order "
+            "(RE2 / JavaScript patterns); split at mark, dropping empty strings; split each "
+            "pre-token into the longest vocabulary piece (at most max_piece characters) from its "
+            "start, then from where it ended...; a character no piece covers -> oov. Output: "
+            "join the pieces, space -> ' ', strip spaces at both ends",
+        }  # fmt: skip
+
+    def examples(self):
+        texts = self.EXAMPLES[self.model.tokenizer]
+        source_ids = self.model.encode_texts(texts)
+        encoded = {k: v.numpy() for k, v in self.encoder(tf.constant(source_ids)).items()}
+        start = np.full(len(texts), self.model.start, np.int32)
+        decoder = {"token_ids": start, **{k: v for k, v in encoded.items() if k != "source_ids"}}
+        return {
+            "encoder.onnx": [{"source_ids": source_ids}],
+            "decoder.onnx": [decoder],
+            "serving_default": [{"text": strings(texts)}],
+            **({"tokenize": [{"text": strings(texts)}]} if "tokenize" in self.signatures else {}),
+        }
+
+    def contract(self):
+        m = self.model
+        return {
+            **super().contract(),
+            "blank_characters": WHITESPACE,
+            "source_vocabulary": m.source.tokens,
+            "target_vocabulary": m.target.tokens,
+            "special_tokens": {"oov": [OOV, 0], "pad": [PAD, m.pad], "start": [START, m.start],
+                               "end": [END, m.end], "source_pad": [PAD, m.source_pad]},
+            "tokenisation": self.tokenisation(),
+            "max_input_length": m.max_input_length,
+            "max_output_length": m.max_output_length,
+            "decoding": "run encoder.onnx once; start decoder.onnx from token_ids = start and "
+            "the encoder's state_k; each step feed back next_state_k and the chosen id "
+            "(never oov, pad or start); stop at end or max_output_length",
+        }  # fmt: skip
+
+
+GRAPHS = Seq2SeqGraphs

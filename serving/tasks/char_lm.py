@@ -1,0 +1,44 @@
+"""Character LMs: `generate`, sampling as zoo's CharLM and the SavedModel do."""
+
+import numpy as np
+
+from serving.onnx_model import OnnxModel
+from zoo_runtime.chars import CharVocabulary
+from zoo_runtime.checks import check_generate_args
+from zoo_runtime.search import random_seed, sample
+
+
+class CharLMOnnx(OnnxModel):
+    task = "char-lm"
+
+    def generate(self, prompt, length=200, temperature=1.0, top_k=None, seed=None):
+        """`length` characters continuing `prompt`, as zoo's CharLM.generate
+        (and the SavedModel) give them for the same seed: temperature 0 is
+        greedy, an empty prompt starts from a newline."""
+        check_generate_args(prompt, length, temperature, top_k, seed)
+        self._within("max_prompt_chars", len(prompt), "prompt characters")
+        self._within("max_generate_length", length, "length")
+        if length == 0:
+            return ""
+        vocabulary = self.contract["vocabulary"]
+        seed = random_seed() if seed is None else seed
+        ids = CharVocabulary(vocabulary).encode(prompt or "\n")[None]
+        step = ids.shape[1] - 1  # the row's token count, prompt included
+        states = {
+            n: np.zeros((1, self._width(n)), np.float32) for n in self.contract["state_names"]
+        }
+        out = []
+        while True:
+            result = self.run("model", {"token_ids": ids, **states})
+            out.append(sample(result["logits"][0, -1], temperature, top_k, seed, step))
+            step += 1
+            if len(out) == length:
+                return "".join(vocabulary[i] for i in out)
+            ids = np.array([[out[-1]]], np.int32)
+            states = {n: result[f"next_{n}"] for n in states}
+
+    def _width(self, state):
+        return self.contract["onnx"]["model.onnx"]["inputs"][state]["shape"][-1]
+
+
+MODEL = CharLMOnnx
