@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 import zoo
-from training.text_data import data_dir
+from training.data.text_data import data_dir
 from zoo.images import read_image
 
 PROMPTS = ["KING HENRY:\n", "Thou art", ""]

@@ -19,9 +19,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
-from training import caption_metrics, captioning, retrieval  # noqa: E402
-from training.recipe import load_recipe  # noqa: E402
-from training.text_data import data_dir  # noqa: E402
+from training.core.recipe import load_recipe  # noqa: E402
+from training.data.text_data import data_dir  # noqa: E402
+from training.metrics import (
+    caption_metrics,  # noqa: E402
+    retrieval,  # noqa: E402
+)
+from training.tasks import caption  # noqa: E402
 from zoo.images import read_image  # noqa: E402
 
 NAME = "caption-flickr8k"
@@ -29,8 +33,8 @@ NAME = "caption-flickr8k"
 
 def test_sets(data):
     """{set: (feature table, image names, reference lists)}."""
-    coco = captioning.read_captions(data_dir() / "coco_mini" / "captions.csv.gz")
-    coco_table = captioning.cached_features(data_dir(), "coco_mini", "vgg19_notop.weights.h5")
+    coco = caption.read_captions(data_dir() / "coco_mini" / "captions.csv.gz")
+    coco_table = caption.cached_features(data_dir(), "coco_mini", "vgg19_notop.weights.h5")
     return {
         "Flickr8k test": (data.features, data.images["test"], data.captions["test"]),
         "COCO-MINI": (coco_table, list(coco), list(coco.values())),
@@ -95,7 +99,7 @@ def main(argv=None):
     parser.add_argument("--baseline", default=baseline, help="the no-attention package")
     parser.add_argument("--images", type=int, default=50, help="for the speed table")
     args = parser.parse_args(argv)
-    data = captioning.Prepared(load_recipe(NAME))
+    data = caption.Prepared(load_recipe(NAME))
     model = zoo.load(NAME)
     model.vgg_weights = model.vgg_weights or str(data_dir() / "vgg19_notop.weights.h5")
     models = {"soft attention": model}

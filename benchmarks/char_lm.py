@@ -29,8 +29,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
-from training import char_lm, text_data  # noqa: E402
-from training.recipe import list_recipes, load_recipe  # noqa: E402
+from training.core.recipe import list_recipes, load_recipe  # noqa: E402
+from training.data import text_data  # noqa: E402
+from training.tasks import char_lm  # noqa: E402
 from zoo_runtime.chars import CharVocabulary  # noqa: E402
 from zoo_runtime.search import sample  # noqa: E402
 

@@ -12,8 +12,8 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import zoo  # noqa: E402
-from training import dates  # noqa: E402
-from training.seq2seq import exact_match as exact  # noqa: E402
+from training.data import dates  # noqa: E402
+from training.tasks.seq2seq import exact_match as exact  # noqa: E402
 
 MODELS = ("date-normalizer", "date-normalizer-no-attention")
 SEED = 4242

@@ -27,8 +27,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
-from training import sentiment, text_data  # noqa: E402
-from training.recipe import load_recipe  # noqa: E402
+from training.core.recipe import load_recipe  # noqa: E402
+from training.data import text_data  # noqa: E402
+from training.tasks import sentiment  # noqa: E402
 
 
 def bucketing(args):

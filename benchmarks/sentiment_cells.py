@@ -20,8 +20,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 
-from training import sentiment  # noqa: E402
-from training.recipe import load_recipe, with_epochs  # noqa: E402
+from training.core.recipe import load_recipe, with_epochs  # noqa: E402
+from training.tasks import sentiment  # noqa: E402
 from zoo import layers  # noqa: E402
 
 CELLS = ("lstm", "gru", "peephole", "cifg", "rnn")

@@ -26,8 +26,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
-from training.image_data import training_batches  # noqa: E402
-from training.paths import data_dir  # noqa: E402
+from training.core.paths import data_dir  # noqa: E402
+from training.data.image_data import training_batches  # noqa: E402
 from zoo.images import read_image  # noqa: E402
 from zoo.models import FastStyle, StyleTransfer  # noqa: E402
 

@@ -183,7 +183,7 @@ class EmbeddedServer:
 
 
 def _cores():
-    # training.packaging has its twin; serving may not import training.
+    # training.core.packaging has its twin; serving may not import training.
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 

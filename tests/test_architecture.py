@@ -70,7 +70,7 @@ def test_the_runtime_rule_fails_on_a_violation(tmp_path):
 
 def test_rule_checker_sees_imports(tmp_path):
     probe = tmp_path / "probe.py"
-    probe.write_text("import os\nfrom training.copy_task import train\n")
+    probe.write_text("import os\nfrom training.data.copy_task import train\n")
     assert ("training", 2) in set(imported_packages(probe))
 
 
@@ -80,3 +80,153 @@ def test_dispatcher_imports_other_packages_only_lazily():
     names = {alias.name.split(".")[0] for n in top_level for alias in n.names}
     names |= {n.module.split(".")[0] for n in top_level if isinstance(n, ast.ImportFrom)}
     assert not names & {"training", "exports", "serving"}
+
+
+# ---- one task name per family, one registry per stage ---------------------------
+PACKAGES = ("zoo", "zoo_runtime", "training", "exports", "serving")
+# Each stage's registry: the package holding one module per task (named for
+# it, `-` as `_`), and the modules there that are shared bases, not tasks.
+REGISTRIES = {
+    "training/tasks": set(),
+    "exports/graphs": {"base", "checks", "sampling", "encoder_decoder"},
+    "serving/tasks": {"encoder_decoder"},
+}
+# A stage a family has nothing in: Gatys optimisation exports no graph, so
+# apps have nothing of it to run.
+NOT_IN = {("serving/tasks", "style-transfer")}
+# A name prefix of a shipped model, used to guess its family.
+NAME_GUESS = r"""(startswith\(\s*["'](char|sentiment|translate|caption|date|fast-style|style)-)"""
+
+
+def project_files(packages=PACKAGES):
+    return [path for package in packages for path in sorted((ROOT / package).rglob("*.py"))]
+
+
+def shipped_tasks():
+    import json
+
+    cards = (ROOT / "zoo" / "pretrained").glob("*/card.json")
+    return {json.loads(card.read_text())["task"] for card in cards}
+
+
+def registry_modules(folder):
+    return {p.stem for p in (ROOT / folder).glob("*.py") if p.stem != "__init__"}
+
+
+@pytest.mark.parametrize("folder", REGISTRIES)
+def test_every_shipped_task_has_its_module_in_every_stage(folder):
+    tasks = {t for t in shipped_tasks() if (folder, t) not in NOT_IN}
+    assert len(tasks) >= 5
+    missing = {t for t in tasks if t.replace("-", "_") not in registry_modules(folder)}
+    assert not missing, f"{folder} has no module for {sorted(missing)}"
+
+
+def test_each_apps_module_runs_the_task_it_is_named_for():
+    import importlib
+
+    for name in registry_modules("serving/tasks") - REGISTRIES["serving/tasks"]:
+        module = importlib.import_module(f"serving.tasks.{name}")
+        assert module.MODEL.task == name.replace("_", "-"), name
+
+
+def test_the_zoo_model_classes_name_their_tasks():
+    import zoo.models
+
+    tasks = {getattr(zoo.models, name).task for name in zoo.models.__all__}
+    assert tasks == shipped_tasks()
+
+
+def name_guesses(files):
+    import re
+
+    pattern = re.compile(NAME_GUESS)
+    return [
+        f"{path.name}:{number}"
+        for path in files
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+
+
+def test_nothing_guesses_a_family_from_a_model_name():
+    files = project_files() + sorted((ROOT / "tests").rglob("*.py"))
+    files = [path for path in files if path != Path(__file__)]
+    assert not name_guesses(files)
+
+
+def private_imports(files):
+    """`from module import _name` across modules: a private name used
+    where it was not defined."""
+    return [
+        f"{path.name}:{node.lineno} imports {alias.name} from {node.module}"
+        for path in files
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    ]
+
+
+def test_no_private_name_is_imported_across_modules():
+    assert not private_imports(project_files())
+
+
+def module_name(path):
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(files):
+    """{module: modules of the project it imports}, function-level imports
+    included; `from package import module` counts as importing the module."""
+    known = {module_name(path): path for path in files}
+    graph = {}
+    for name, path in known.items():
+        edges = graph.setdefault(name, set())
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                edges |= {a.name for a in node.names if a.name in known}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                subs = {f"{node.module}.{a.name}" for a in node.names}
+                edges |= (subs & set(known)) or ({node.module} & set(known))
+        edges.discard(name)
+    return graph
+
+
+def cycles(graph):
+    """One module of every import cycle (depth-first search)."""
+    found, state = [], {}
+
+    def visit(node, path):
+        state[node] = "open"
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                found.append(path[path.index(nxt) :] + [nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return found
+
+
+def test_no_module_imports_itself_back_through_others():
+    assert not cycles(import_graph(project_files()))
+
+
+def test_the_new_rules_fail_on_a_violation(tmp_path):
+    (tmp_path / "exports").mkdir()
+    hub, family = tmp_path / "exports" / "hub.py", tmp_path / "exports" / "family.py"
+    hub.write_text("def f():\n    from exports.family import Graphs\n")
+    family.write_text("from exports.hub import _checked\nok = name.startswith('char-')\n")
+    files = [hub, family]
+    global ROOT
+    saved, ROOT = ROOT, tmp_path
+    try:
+        assert cycles(import_graph(files)) == [["exports.family", "exports.hub", "exports.family"]]
+    finally:
+        ROOT = saved
+    assert private_imports(files) == ["family.py:1 imports _checked from exports.hub"]
+    assert name_guesses(files) == ["family.py:2"]

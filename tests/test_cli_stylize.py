@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training.text_data import data_dir
+from training.data.text_data import data_dir
 from zoo import cli
 from zoo.images import read_image
 from zoo.models import vgg

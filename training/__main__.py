@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def parse_args(argv):
-    from training.fit import STRATEGIES
+    from training.core.fit import STRATEGIES
 
     parser = argparse.ArgumentParser(
         prog="python -m training",
@@ -63,20 +63,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    import importlib
-
-    from training.packaging import PRETRAINED
-    from training.recipe import list_recipes, load_recipe
-
-    # Imported when picked: fast-style alone also runs where TensorFlow is absent.
-    tasks = {
-        "char-lm": "char_lm",
-        "seq2seq": "seq2seq",
-        "fast-style": "fast_style",
-        "style-transfer": "gatys",
-        "sentiment": "sentiment",
-        "caption": "captioning",
-    }
+    from training.core.packaging import PRETRAINED
+    from training.core.recipe import list_recipes, load_recipe, task_module
 
     if args.list:
         print("\n".join(list_recipes()))
@@ -87,7 +75,8 @@ def main(argv=None):
             recipe["data"]["source"] = args.source
         run_dir = args.run_dir or Path("runs") / recipe["name"]
         publish_to = PRETRAINED / recipe["name"] if args.publish else None
-        task = importlib.import_module(f"training.{tasks[recipe['task']]}")
+        # Imported when picked: fast-style alone also runs where TensorFlow is absent.
+        task = task_module(recipe["task"])
         if args.package_only:
             _, card = task.package_run(recipe, run_dir, args.data_dir, args.epochs, publish_to)
         else:
@@ -105,7 +94,7 @@ def main(argv=None):
         print(f"python -m training: {error}", file=sys.stderr)
         return 2
     except Exception as error:
-        from training import multi_worker
+        from training.core import multi_worker
 
         if args.distribute != "multi-worker" or not multi_worker.lost_peer(error):
             raise

@@ -12,8 +12,8 @@ from PIL import Image
 
 import zoo
 from serving import OnnxModel
-from training.features import split_names
-from training.text_data import data_dir
+from training.data.features import split_names
+from training.data.text_data import data_dir
 from zoo.images import ImageError, decode_image, read_image
 
 NAME = "caption-flickr8k"

@@ -108,7 +108,7 @@ def test_node_refuses_a_damaged_graph(node, exported_models, tmp_path):
 def test_node_captions_what_python_onnxruntime_captions(node, captioner_export, tmp_path):
     from PIL import Image
 
-    from training.text_data import data_dir
+    from training.data.text_data import data_dir
 
     folder = data_dir() / "flickr8k"
     names = (folder / "test_images.txt").read_text().split()[:2]

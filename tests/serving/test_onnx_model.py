@@ -37,7 +37,7 @@ def photos():
     """Two Flickr8k test photos, one shrunk to another size."""
     from PIL import Image
 
-    from training.text_data import data_dir
+    from training.data.text_data import data_dir
     from zoo.images import read_image
 
     folder = data_dir() / "flickr8k"

@@ -56,7 +56,7 @@ def photo():
     """A Flickr8k test photo, small enough for a JSON request."""
     from PIL import Image
 
-    from training.text_data import data_dir
+    from training.data.text_data import data_dir
     from zoo.images import read_image
 
     folder = data_dir() / "flickr8k"

@@ -1,6 +1,6 @@
 import pytest
 
-from training.text_data import data_dir
+from training.data.text_data import data_dir
 
 # ../shared/data beside the checkout, or $ZOO_DATA_DIR.
 SHAKESPEARE = data_dir() / "tinyshakespeare.txt"

@@ -11,7 +11,8 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
 from tests.training.recipes import tiny_recipe  # noqa: E402
-from training import char_lm, fit  # noqa: E402
+from training.core import fit  # noqa: E402
+from training.tasks import char_lm  # noqa: E402
 
 tmp = Path(sys.argv[1])
 text = Path(sys.argv[2]).read_text(encoding="utf-8")[:40_000]

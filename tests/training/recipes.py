@@ -1,6 +1,6 @@
 """Tiny recipes and corpora for training tests (seconds, not minutes)."""
 
-from training.recipe import load_recipe
+from training.core.recipe import load_recipe
 
 TINY = """
 name = "tiny-test"

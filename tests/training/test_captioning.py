@@ -7,8 +7,10 @@ import pytest
 from pycocoevalcap.bleu.bleu import Bleu
 from pycocoevalcap.cider.cider import Cider
 
-from training import caption_metrics, captioning, features, retrieval
-from training.text_data import data_dir
+from training.data import features
+from training.data.text_data import data_dir
+from training.metrics import caption_metrics, retrieval
+from training.tasks import caption
 from zoo.images import read_image
 from zoo.models import Captioner
 from zoo.models.captioner import SPECIALS
@@ -19,7 +21,7 @@ VGG = data_dir() / "vgg19_notop.weights.h5"
 
 @pytest.fixture(scope="module")
 def flickr_captions():
-    return captioning.read_captions(FLICKR / "captions.csv.gz")
+    return caption.read_captions(FLICKR / "captions.csv.gz")
 
 
 def test_metrics_agree_with_pycocoevalcap(flickr_captions):
@@ -75,7 +77,7 @@ def test_cached_features_are_the_captioners_features(tmp_path, three_images):
                       memory_dim=4, vgg_weights=str(VGG))  # fmt: skip
     direct = model.features([read_image(p) for p in three_images])
     names = [p.name for p in three_images]
-    (batch, inputs), targets = captioning.batch_at(table, names, [[4, 5], [4], [6]], [2, 0])
+    (batch, inputs), targets = caption.batch_at(table, names, [[4, 5], [4], [6]], [2, 0])
     np.testing.assert_allclose(batch, direct[[2, 0]], rtol=2e-3, atol=2e-3)
     np.testing.assert_array_equal(inputs, [[2, 6, 0], [2, 4, 5]])
     np.testing.assert_array_equal(targets, [[6, 3, 0], [4, 5, 3]])
@@ -87,8 +89,8 @@ def test_epochs_replay_after_a_resume():
     rows = [[4, 5]] * 10
     table = {f"i{k}": np.full((196, 512), k, np.float16) for k in range(10)}
     names = [f"i{k}" for k in range(10)]
-    full = list(captioning.batches(table, names, rows, 3, seed=1, epochs=2))
-    resumed = list(captioning.batches(table, names, rows, 3, seed=1, epochs=2, start_epoch=1))
+    full = list(caption.batches(table, names, rows, 3, seed=1, epochs=2))
+    resumed = list(caption.batches(table, names, rows, 3, seed=1, epochs=2, start_epoch=1))
     assert len(full) == 6 and len(resumed) == 3
     for a, b in zip(full[3:], resumed, strict=True):
         np.testing.assert_array_equal(a[0][0], b[0][0])
@@ -97,16 +99,16 @@ def test_epochs_replay_after_a_resume():
 def test_length_pools_keep_every_caption_once_and_pad_less():
     rng = np.random.default_rng(0)
     rows = [[4] * int(n) for n in rng.integers(1, 23, 1000)]
-    pooled = captioning.epoch_batches(rows, 16, seed=2, epoch=1, pool=10)
-    plain = captioning.epoch_batches(rows, 16, seed=2, epoch=1, pool=1)
+    pooled = caption.epoch_batches(rows, 16, seed=2, epoch=1, pool=10)
+    plain = caption.epoch_batches(rows, 16, seed=2, epoch=1, pool=1)
     assert len(pooled) == len(plain) == 62  # whole batches only
     assert sorted(np.concatenate(pooled)) == sorted(np.concatenate(plain))  # the same captions
     assert len(set(np.concatenate(pooled))) == 992
     padded = [np.mean([max(len(rows[i]) for i in b) for b in bs]) for bs in (pooled, plain)]
     assert padded[0] < 0.75 * padded[1]
-    again = captioning.epoch_batches(rows, 16, seed=2, epoch=1, pool=10)
+    again = caption.epoch_batches(rows, 16, seed=2, epoch=1, pool=10)
     assert all((a == b).all() for a, b in zip(pooled, again, strict=True))
-    other = captioning.epoch_batches(rows, 16, seed=2, epoch=2, pool=10)
+    other = caption.epoch_batches(rows, 16, seed=2, epoch=2, pool=10)
     assert any((a != b).any() for a, b in zip(pooled, other, strict=True))
 
 

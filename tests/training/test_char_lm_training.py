@@ -11,8 +11,8 @@ import pytest
 import zoo
 import zoo_runtime.chars
 from tests.training.recipes import tiny_recipe
-from training import char_lm
-from training import fit as fitting
+from training.core import fit as fitting
+from training.tasks import char_lm
 
 PHRASE = "the quick brown fox jumps over the lazy dog. "
 
@@ -80,7 +80,7 @@ def test_model_keeps_the_best_validation_epoch(tmp_path, corpus):
     assert card["training"]["best_epoch"] == best + 1
     reference = fitting.read_history(tmp_path / "run")[best]["val_loss"]
     # Re-evaluating the returned model on the validation windows gives the best epoch's loss.
-    from training import text_data
+    from training.data import text_data
 
     corpus_splits = text_data.load_corpus("file", tmp_path / "corpus.txt")
     ids = zoo_runtime.chars.CharVocabulary(model.vocabulary).encode(corpus_splits["validation"])
@@ -133,7 +133,7 @@ def test_corpus_smaller_than_a_batch_is_a_clear_error(tmp_path):
 def test_unknown_recipe_keys_are_refused(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('name = "x"\n[model]\nunit = 3\n')
-    from training.recipe import load_recipe
+    from training.core.recipe import load_recipe
 
     with pytest.raises(ValueError, match="unknown key 'unit'"):
         load_recipe(path)

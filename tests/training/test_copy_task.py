@@ -2,7 +2,7 @@
 
 import pytest
 
-from training import copy_task
+from training.data import copy_task
 
 BOUND = 0.15  # nats per step on held-out data; chance is ln(VOCAB) = ln 6 = 1.79
 

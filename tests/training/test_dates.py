@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from training import dates
+from training.data import dates
 
 MONTHS = {m.lower(): i for i, m in enumerate(
     ["January", "February", "March", "April", "May", "June", "July", "August",

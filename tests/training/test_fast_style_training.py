@@ -14,10 +14,11 @@ import keras
 import numpy as np
 import pytest
 
-from training import crops, fast_style
-from training.fit import read_history
-from training.paths import data_dir
-from training.recipe import load_recipe
+from training.core.fit import read_history
+from training.core.paths import data_dir
+from training.core.recipe import load_recipe
+from training.data import crops
+from training.tasks import fast_style
 from zoo import registry
 
 ROOT = Path(__file__).resolve().parents[2]

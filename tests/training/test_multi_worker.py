@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from tests.ports import free_ports
-from training.fit import read_history
+from training.core.fit import read_history
 
 ROOT = Path(__file__).resolve().parents[2]
 EPOCHS = 3

@@ -2,14 +2,14 @@
 
 import pytest
 
-from training.recipe import DEFAULTS, list_recipes, load_recipe
+from training.core.recipe import list_recipes, load_recipe, task_module
 
 
 @pytest.mark.parametrize("name", list_recipes())
 def test_recipe_loads(name):
     recipe = load_recipe(name)
     assert recipe["name"] == name
-    assert recipe["task"] in DEFAULTS
+    assert task_module(recipe["task"]).DEFAULTS["task"] == recipe["task"]
 
 
 def test_tables_inside_a_section_are_replaced_whole(tmp_path):

@@ -1,6 +1,6 @@
 """The README table and curves come from the model cards."""
 
-from training import report
+from tools import report
 
 
 def card(name, bits, units):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import zoo
-from training import sentiment
-from training.recipe import load_recipe
+from training.core.recipe import load_recipe
+from training.tasks import sentiment
 
 RECIPE = """
 name = "tiny-sentiment"

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training import crops, image_data
-from training.paths import data_dir
+from training.core.paths import data_dir
+from training.data import crops, image_data
 
 DATA = data_dir()
 PHOTOS = [DATA / "content" / f"{n}.jpg" for n in ("astronaut", "coffee", "chelsea")]

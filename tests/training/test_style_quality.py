@@ -6,8 +6,8 @@ content distance 0."""
 import numpy as np
 import pytest
 
-from training import style_quality
-from training.paths import data_dir
+from training.core.paths import data_dir
+from training.metrics import style_quality
 from zoo.images import read_image
 from zoo.models.style_transfer import resize_to
 

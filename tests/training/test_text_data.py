@@ -8,7 +8,7 @@ import tensorflow_datasets as tfds
 from tensorflow_datasets.datasets.tiny_shakespeare import tiny_shakespeare_dataset_builder
 
 from tests.training.conftest import SHAKESPEARE
-from training import text_data
+from training.data import text_data
 from zoo_runtime.chars import CharVocabulary
 
 

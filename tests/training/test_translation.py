@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import zoo
-from training import translation
-from training.recipe import load_recipe
-from training.text_data import data_dir
+from training.core.recipe import load_recipe
+from training.data import translation
+from training.data.text_data import data_dir
 
 ANKI = data_dir() / "anki" / "spa-eng.txt.gz"
 

@@ -15,7 +15,7 @@ import pytest
 
 import zoo
 from tests.training.conftest import SHAKESPEARE
-from training.char_lm import CHECK_CHARS
+from training.tasks.char_lm import CHECK_CHARS
 from zoo import registry
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 import zoo
-from training import caption_metrics, captioning
-from training.features import split_names
-from training.text_data import data_dir
+from training.data.features import split_names
+from training.data.text_data import data_dir
+from training.metrics import caption_metrics
+from training.tasks import caption
 from zoo import cli
 from zoo.images import ImageError, read_image
 
@@ -26,9 +27,9 @@ def model():
 @functools.cache
 def subset():
     """(photos, references) of the card's check subset."""
-    count = captioning.CHECK_IMAGES
+    count = caption.CHECK_IMAGES
     names = split_names(FLICKR, "test")[:count]
-    refs = captioning.read_captions(FLICKR / "captions.csv.gz")
+    refs = caption.read_captions(FLICKR / "captions.csv.gz")
     return [read_image(FLICKR / "images" / n) for n in names], [refs[n] for n in names]
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import zoo
-from training import sentiment
-from training.recipe import load_recipe
+from training.core.recipe import load_recipe
+from training.tasks import sentiment
 
 BARS = {"sentiment-imdb": 0.890, "sentiment-sst2": 0.840}
 MAX_BYTES = 15 * 2**20

@@ -7,7 +7,7 @@ import functools
 import pytest
 
 import zoo
-from training import dates
+from training.data import dates
 
 FRESH_SEED = 20261121  # training used seeds 0..4
 IN_DISTRIBUTION_BAR = 0.995

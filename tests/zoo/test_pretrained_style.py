@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import zoo
-from training import style_quality
-from training.text_data import data_dir
+from training.data.text_data import data_dir
+from training.metrics import style_quality
 from zoo.images import read_image
 from zoo.models import FastStyle, StyleTransfer, vgg
 from zoo.models.style_transfer import resize_longer

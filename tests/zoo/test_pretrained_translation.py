@@ -8,7 +8,7 @@ import numpy as np
 
 import zoo
 from training import seq2seq, translation
-from training.recipe import load_recipe
+from training.core.recipe import load_recipe
 
 NAME = "translate-spa-eng"
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training import packaging
+from training.core import packaging
 from zoo.images import read_image
 from zoo.layers import BahdanauAttention, LuongAttention
 from zoo.models import StyleTransfer, seq2seq

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training.text_data import data_dir
+from training.data.text_data import data_dir
 from zoo.models import vgg
 from zoo.models.style_transfer import StyleTransfer, resize_longer, scale_sizes
 

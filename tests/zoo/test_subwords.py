@@ -12,7 +12,7 @@ from zoo.subwords import SPACE, SubwordVocabulary, detokenize, greedy_pieces, le
 from zoo.subwords import pretokenize as pre
 from zoo_runtime.chars import OOV, PAD
 
-DATA = __import__("training.text_data", fromlist=["data_dir"]).data_dir()
+DATA = __import__("training.data.text_data", fromlist=["data_dir"]).data_dir()
 
 
 def spanish(count=3000):

@@ -68,7 +68,7 @@ def test_attention_and_max_pooling_match_numpy():
 
 
 def test_bucketed_batches_equal_one_padded_batch():
-    from training.sentiment import batches
+    from training.tasks.sentiment import batches
 
     model = tiny()
     ids, tokens = model.encode_texts(TEXTS * 3)

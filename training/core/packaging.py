@@ -13,8 +13,8 @@ from pathlib import Path
 import keras
 
 import zoo
-from training import fit as fitting
-from training.multi_worker import is_chief
+from training.core import fit as fitting
+from training.core.multi_worker import is_chief
 from zoo import registry
 from zoo.staging import staging_folder
 

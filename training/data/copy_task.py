@@ -2,7 +2,7 @@
 the symbol it read at step t - delay. It needs memory across `delay` steps,
 so it shows a cell can learn at all; chance level is ln(vocab) nats.
 
-    python -m training.copy_task --cell lstm --steps 300
+    python -m training.data.copy_task --cell lstm --steps 300
 """
 
 import argparse

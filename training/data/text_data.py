@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from training.paths import DEFAULT_DATA_DIR, data_dir  # noqa: F401  (its home before paths)
+from training.core.paths import DEFAULT_DATA_DIR, data_dir  # noqa: F401  (its home before paths)
 
 SPLITS = ("train", "validation", "test")
 

@@ -1,5 +1,5 @@
 """Training captioners (`zoo.models.Captioner`) on Flickr8k's standard
-split, from cached VGG19 region features (training.features): the decoder
+split, from cached VGG19 region features (training.data.features): the decoder
 never sees pixels, so an epoch costs only the decoder's steps."""
 
 import csv
@@ -10,14 +10,50 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from training import caption_metrics, features, packaging, text_data
-from training import fit as fitting
-from training.recipe import with_epochs
-from training.seq2seq import ScheduledSampling, sampling_probability
+from training.core import fit as fitting
+from training.core import packaging
+from training.core.recipe import with_epochs
+from training.data import features, text_data
+from training.metrics import caption_metrics
+from training.tasks.seq2seq import ScheduledSampling, sampling_probability
 from zoo import words
 from zoo.images import read_image
 from zoo.models import Captioner, regions
 from zoo.models.captioner import caption_vocabulary
+
+# Every key a captioning recipe may set, with its default.
+DEFAULTS = {
+    "name": None,
+    "task": "caption",
+    "description": "",
+    "data": {
+        "dataset": "flickr8k",
+        "vgg_weights": "vgg19_notop.weights.h5",
+        "min_count": 5,
+        "batch_size": 64,
+    },
+    "model": {
+        "cell": "lstm",
+        "units": 512,
+        "embedding_dim": 256,
+        "attention": "soft",
+        "attention_units": 256,
+        "memory_dim": 512,
+        "dropout": 0.5,
+        "attention_penalty": 1.0,
+        "max_length": 24,
+        "cell_options": {},
+    },
+    "train": {
+        "epochs": 10,
+        "learning_rate": 1e-3,
+        "final_learning_rate": 5e-5,
+        "clipnorm": 5.0,
+        "seed": 0,
+        "scheduled_sampling": "none",
+        "max_sampling": 0.0,
+    },
+}
 
 FLICKR_NAME = "Flickr8k (Hodosh et al., JAIR 2013), standard 6,000 / 1,000 / 1,000 image split"
 FLICKR_TERMS = "non-commercial research use (Flickr8k terms); images (c) their Flickr owners"
@@ -41,7 +77,7 @@ def read_captions(path):
 
 class Prepared:
     """The split's images and captions, the vocabulary and the cached
-    region features (computed first if missing: see training.features)."""
+    region features (computed first if missing: see training.data.features)."""
 
     def __init__(self, recipe, data_dir=None, epochs=None):
         d = recipe["data"]

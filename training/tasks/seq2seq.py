@@ -7,12 +7,62 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from training import dates, packaging, text_data, translation
-from training import fit as fitting
-from training.recipe import with_epochs
+from training.core import fit as fitting
+from training.core import packaging
+from training.core.recipe import with_epochs
+from training.data import dates, text_data, translation
 from zoo.models import Seq2Seq
 from zoo.subwords import SubwordVocabulary
 from zoo_runtime.chars import END, PAD, START, CharVocabulary
+
+# Every key a seq2seq recipe may set, with its default. data.source is
+# "dates" (generated here), "tsv" (data.file: source<TAB>target lines) or
+# "tfds:<name>" (a supervised tensorflow-datasets translation set).
+DEFAULTS = {
+    "name": None,
+    "task": "seq2seq",
+    "description": "",
+    "data": {
+        "source": "dates",
+        "file": "",
+        "train_pairs": 40000,
+        "validation_pairs": 2000,
+        "test_pairs": 2000,
+        "distract_share": 0.3,
+        "distractor_chars": [10, 50],
+        "seed": 0,
+        "batch_size": 64,
+        "buckets": [16, 32, 64, 128],
+        # source "anki": English is the target unless from_english; test and
+        # validation get test_sources distinct source sentences each.
+        "from_english": False,
+        "test_sources": 2000,
+        # tokenizer "subwords": vocabulary sizes, specials included.
+        "source_vocabulary_size": 8000,
+        "target_vocabulary_size": 6000,
+    },
+    "model": {
+        "tokenizer": "chars",  # or "subwords" (zoo.subwords)
+        "cell": "gru",
+        "units": 128,
+        "embedding_dim": 32,
+        "attention": "bahdanau",
+        "attention_units": 0,
+        "readout_dim": 0,  # 0: logits straight from [s_i; c_i]
+        "max_input_length": 256,
+        "max_output_length": 12,
+        "cell_options": {},
+    },
+    "train": {
+        "epochs": 8,
+        "learning_rate": 2e-3,
+        "final_learning_rate": 2e-4,
+        "clipnorm": 1.0,
+        "seed": 0,
+        "scheduled_sampling": "none",
+        "max_sampling": 0.0,
+    },
+}
 
 
 class Prepared:

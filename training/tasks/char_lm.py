@@ -5,11 +5,39 @@ import math
 
 import keras
 
-from training import fit as fitting
-from training import packaging, text_data
-from training.recipe import with_epochs
+from training.core import fit as fitting
+from training.core import packaging
+from training.core.recipe import with_epochs
+from training.data import text_data
 from zoo.models import CharLM
 from zoo_runtime.chars import CharVocabulary
+
+# Every key a char-LM recipe may set, with its default.
+DEFAULTS = {
+    "name": None,
+    "task": "char-lm",
+    "description": "",
+    "data": {
+        "source": "file",
+        "file": "tinyshakespeare.txt",
+        "seq_len": 100,
+        "batch_size": 64,
+    },
+    "model": {
+        "cell": "lstm",
+        "units": 256,
+        "num_layers": 1,
+        "embedding_dim": 64,
+        "cell_options": {},
+    },
+    "train": {
+        "epochs": 20,
+        "learning_rate": 2e-3,
+        "final_learning_rate": 2e-4,
+        "clipnorm": 1.0,
+        "seed": 0,
+    },
+}
 
 
 def corpus_path(data, data_dir):

@@ -11,7 +11,7 @@ not an outlier of the nearest image.
 
 import numpy as np
 
-from training import caption_metrics
+from training.metrics import caption_metrics
 
 K = 10
 

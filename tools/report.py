@@ -1,13 +1,13 @@
 """The README's tables of shipped models (character LMs with their loss
 curves, seq2seq exact-match accuracy), read from their model cards.
 
-    python -m training.report [--plot docs/char-lm-curves.png]
+    python -m tools.report [--plot docs/char-lm-curves.png]
 """
 
 import argparse
 
 import zoo
-from training.fit import save_figure
+from training.core.fit import save_figure
 
 
 def char_lm_table(cards):

@@ -10,11 +10,48 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from training import fit as fitting
-from training import packaging, text_data
-from training.recipe import with_epochs
+from training.core import fit as fitting
+from training.core import packaging
+from training.core.recipe import with_epochs
+from training.data import text_data
 from zoo.models import TextClassifier
 from zoo.words import WordVocabulary, tokenize, truncate
+
+# Every key a sentiment recipe may set, with its default.
+DEFAULTS = {
+    "name": None,
+    "task": "sentiment",
+    "description": "",
+    "data": {
+        "dataset": "imdb",
+        "phrases": False,
+        "vocabulary_size": 20000,
+        "min_count": 2,
+        "batch_size": 64,
+        "buckets": [50, 100, 150, 200, 250, 300, 400],
+        "seed": 0,
+    },
+    "model": {
+        "cell": "gru",
+        "units": 64,
+        "embedding_dim": 128,
+        "pooling": "attention+max",
+        "attention_units": 64,
+        "embedding_dropout": 0.2,
+        "dropout": 0.3,
+        "max_tokens": 512,
+        "head_tokens": 128,
+        "cell_options": {},
+    },
+    "train": {
+        "epochs": 6,
+        "learning_rate": 2e-3,
+        "final_learning_rate": 1e-4,
+        "clipnorm": 1.0,
+        "seed": 0,
+        "init_from": "",  # a classifier (shipped name or package) to start from
+    },
+}
 
 # Where each data set's splits come from, and its terms (for the card).
 DATASETS = {

@@ -8,10 +8,30 @@ from pathlib import Path
 
 import keras
 
-from training import packaging
-from training.text_data import data_dir as default_data_dir
+from training.core import packaging
+from training.data.text_data import data_dir as default_data_dir
 from zoo.images import read_image
 from zoo.models.style_transfer import StyleTransfer, resize_longer
+
+# Gatys optimisation: a configuration, measured on one pair for the card.
+DEFAULTS = {
+    "name": None,
+    "task": "style-transfer",
+    "description": "",
+    "data": {
+        "content": "content/chelsea.jpg",
+        "style": "styles/wave.jpg",
+        "vgg_weights": "vgg19_notop.weights.h5",
+        "size": 256,
+        "steps": 200,
+    },
+    "model": {
+        "content_layer": "block4_conv2",
+        "style_layers": {f"block{i}_conv1": 0.2 for i in range(1, 6)},
+        "content_style_ratio": 1e-3,
+        "tv_weight": 1e-4,
+    },
+}
 
 EXTERNAL = (
     "VGG19 ImageNet notop weights, not shipped (80 MB): weights='imagenet' downloads them "

@@ -1,7 +1,7 @@
 """The README's grid: content photos (rows) painted by the shipped
 fast-style networks and by Gatys optimisation (columns), the paintings on top.
 
-    python -m training.style_grid [--out docs/style-grid.jpg] [--steps 150]
+    python -m tools.style_grid [--out docs/style-grid.jpg] [--steps 150]
 """
 
 import argparse
@@ -10,8 +10,8 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import zoo  # noqa: E402
-from training.fit import save_figure  # noqa: E402
-from training.text_data import data_dir  # noqa: E402
+from training.core.fit import save_figure  # noqa: E402
+from training.data.text_data import data_dir  # noqa: E402
 from zoo.images import read_image  # noqa: E402
 from zoo.models.style_transfer import resize_longer  # noqa: E402
 

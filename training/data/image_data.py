@@ -1,10 +1,10 @@
-"""tf.data feeding of the style networks' crops (training.crops): the same
+"""tf.data feeding of the style networks' crops (training.data.crops): the same
 numpy function of (seed, step) the TensorFlow-free path calls, run on
 tf.data's parallel threads and prefetched, so both give identical batches."""
 
 import tensorflow as tf
 
-from training.crops import Crops
+from training.data.crops import Crops
 
 
 def training_batches(photos, crop, batch_size, seed, max_zoom=2.0, jitter=0.1, start_step=0):

@@ -9,7 +9,7 @@ Run directory layout:
     curves.png         training and validation loss per epoch
     tensorboard/       TensorBoard logs
     workers/<i>/       a multi-worker run's non-chief files (the chief's are
-                       the ones above; see training/multi_worker.py)
+                       the ones above; see training/core/multi_worker.py)
 """
 
 import contextlib
@@ -22,7 +22,7 @@ from pathlib import Path
 import keras
 import matplotlib
 
-from training.multi_worker import files_dir, is_chief, patch_keras
+from training.core.multi_worker import files_dir, is_chief, patch_keras
 
 matplotlib.use("Agg")  # files only; never a display
 

@@ -6,7 +6,7 @@ The network is compiled with the perceptual loss as an ordinary Keras loss
 (y_true: the photos, y_pred: the network's output), so Keras' own train
 step runs it on any backend. With TensorFlow the crops come through
 tf.data; without it (a JAX GPU host) from the same numpy function
-(training.crops): same crops, same weights file. Validation: the same loss
+(training.data.crops): same crops, same weights file. Validation: the same loss
 on held-out photos, whole, at a fixed size.
 """
 
@@ -16,14 +16,50 @@ import keras
 import numpy as np
 from keras import ops
 
-from training import crops, packaging, style_quality
-from training import fit as fitting
-from training.paths import data_dir as default_data_dir
-from training.recipe import with_epochs
+from training.core import fit as fitting
+from training.core import packaging
+from training.core.paths import data_dir as default_data_dir
+from training.core.recipe import with_epochs
+from training.data import crops
+from training.metrics import style_quality
 from zoo.images import read_image
 from zoo.models import vgg
 from zoo.models.fast_style import FastStyle
 from zoo.models.regions import fit_longer
+
+# Every key a fast-style recipe may set, with its default. Paths are under
+# the data folder (../shared/data or --data-dir).
+DEFAULTS = {
+    "name": None,
+    "task": "fast-style",
+    "description": "",
+    "data": {
+        "style": "",
+        "style_size": 256,
+        "content": [],
+        "validation": [],
+        "vgg_weights": "vgg19_notop.weights.h5",
+        "crop": 256,
+        "batch_size": 4,
+        "max_zoom": 2.0,
+        "jitter": 0.1,
+        # {content pattern: width factor}: undoes a source's squash
+        "content_aspect": {},
+        # held-out photos (a glob) measured for the card; the first
+        # check_photos of them are re-measured by the tests
+        "test": "",
+        "check_photos": 8,
+    },
+    "model": {"filters": [32, 64, 128], "residual_blocks": 5, "activation": "tanh"},
+    "loss": {
+        "content_layer": "block4_conv2",
+        "style_layers": {f"block{i}_conv1": 0.2 for i in range(1, 6)},
+        "content_weight": 1e-3,
+        "style_weight": 1.0,
+        "tv_weight": 1e-4,
+    },
+    "train": {"epochs": 10, "steps_per_epoch": 100, "learning_rate": 1e-3, "seed": 0},
+}
 
 
 class PerceptualLoss(keras.losses.Loss):
@@ -76,7 +112,7 @@ def training_crops(recipe, data_dir, start_step=0):
     photos = crops.expand(d["content"], data_dir, d["content_aspect"])
     args = (photos, d["crop"], d["batch_size"], seed, d["max_zoom"], d["jitter"])
     if keras.backend.backend() == "tensorflow":
-        from training import image_data
+        from training.data import image_data
 
         return image_data.training_batches(*args, start_step=start_step)
     return crops.Crops(*args).batches(start_step)

@@ -2,8 +2,8 @@
 outside the repository: the captioner's decoder trains on these, never on
 pixels.
 
-    python -m training.features flickr8k      # resumable: finished chunks are kept
-    python -m training.features coco_mini
+    python -m training.data.features flickr8k      # resumable: finished chunks are kept
+    python -m training.data.features coco_mini
 
 The cache lives in $ZOO_CACHE (default ~/.cache/zoo)/features/<set>/: one
 `chunk-NNNN.npy` of (n, 196, 512) float16 per `CHUNK` images, in the order
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.text_data import data_dir
+from training.data.text_data import data_dir
 from zoo.images import read_image
 from zoo.models import regions
 
@@ -90,7 +90,7 @@ def load(folder, chunk=CHUNK):
     names = (folder / "images.txt").read_text().split()
     chunks = sorted(folder.glob("chunk-[0-9][0-9][0-9][0-9].npy"))
     if len(chunks) < -(-len(names) // chunk):
-        raise FileNotFoundError(f"{folder} is incomplete: run python -m training.features")
+        raise FileNotFoundError(f"{folder} is incomplete: run python -m training.data.features")
     features = np.concatenate([np.load(c) for c in chunks])
     if len(features) != len(names):
         raise ValueError(f"{folder}: {len(features)} feature rows for {len(names)} images")
@@ -98,7 +98,7 @@ def load(folder, chunk=CHUNK):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m training.features", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m training.data.features", description=__doc__)
     parser.add_argument("dataset", choices=("flickr8k", "coco_mini"))
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--vgg-weights", default=None)

@@ -1,0 +1,1 @@
+"""What every task's training shares: recipes, fit with resume, packaging, paths."""

@@ -1,0 +1,1 @@
+"""Data sets and tf.data pipelines the tasks train on."""

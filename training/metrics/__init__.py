@@ -1,0 +1,1 @@
+"""Held-out metrics the tasks' cards record."""
