@@ -15,8 +15,9 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import zoo  # noqa: E402
-from training import seq2seq, translation  # noqa: E402
 from training.core.recipe import load_recipe  # noqa: E402
+from training.data import translation  # noqa: E402
+from training.tasks import seq2seq  # noqa: E402
 
 NAME = "translate-spa-eng"
 EDGES = (4, 6, 8, 10, 13)  # source words

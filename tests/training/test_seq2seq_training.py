@@ -7,8 +7,8 @@ import pytest
 import zoo
 from tests.training.recipes import tiny_seq2seq_recipe
 from tests.training.test_char_lm_training import Interrupt, StopAfterEpoch
-from training import seq2seq
 from training.core import fit as fitting
+from training.tasks import seq2seq
 
 
 def test_resumed_run_ends_with_the_same_weights(tmp_path):

@@ -76,7 +76,7 @@ learning_rate = 5e-3
 
 
 def test_a_subword_recipe_trains_into_a_package_with_bleu(tmp_path):
-    from training import seq2seq
+    from training.tasks import seq2seq
 
     small_anki(tmp_path / "small.txt.gz")
     (tmp_path / "tiny.toml").write_text(RECIPE.format(file="small.txt.gz"))

@@ -7,8 +7,9 @@ import functools
 import numpy as np
 
 import zoo
-from training import seq2seq, translation
 from training.core.recipe import load_recipe
+from training.data import translation
+from training.tasks import seq2seq
 
 NAME = "translate-spa-eng"
 
