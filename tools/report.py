@@ -1,13 +1,81 @@
-"""The README's tables of shipped models (character LMs with their loss
-curves, seq2seq exact-match accuracy), read from their model cards.
+"""The tables of the README and docs/, read from the model cards and the
+benchmark scripts, never typed by hand (tests/training/test_report.py
+checks that the committed files hold what these functions print).
 
-    python -m tools.report [--plot docs/char-lm-curves.png]
+    python -m tools.report [--plot docs/char-lm-curves.png]   # char LM and seq2seq tables
+    python -m tools.report --write      # README's model table, docs/benchmarks.md
 """
 
 import argparse
+import ast
+import re
+from pathlib import Path
 
 import zoo
 from training.core.fit import save_figure
+from zoo.cli import headline
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+BENCHMARKS_PAGE = ROOT / "docs" / "benchmarks.md"
+MODELS_BEGIN = "<!-- models table: python -m tools.report --write -->"
+MODELS_END = "<!-- end of models table -->"
+
+
+def models_table(cards):
+    """Every shipped model: task, data, size and its card's headline figure."""
+    rows = [
+        "| model | task | trained on | parameters | on held-out data |",
+        "|---|---|---|---:|---|",
+    ]
+    for card in sorted(cards, key=lambda c: (c["task"], c["name"])):
+        figure = headline(card.get("metrics", {})) or "see its card"
+        rows.append(f"| `{card['name']}` | [{card['task']}](docs/{page_of(card['task'])}.md) | "
+                    f"{data_of(card)} | {card['parameters']:,} | {figure} |")  # fmt: skip
+    return "\n".join(rows)
+
+
+def page_of(task):
+    return {"fast-style": "style", "style-transfer": "style"}.get(task, task)
+
+
+def data_of(card):
+    """The data set's name, up to its first comma outside brackets."""
+    data = card.get("dataset") or {}
+    name = data.get("name") or {"dates": "generated dates"}.get(data.get("source"))
+    if name:
+        depth = 0
+        for i, ch in enumerate(name):
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if name.startswith(", ", i) and depth == 0:
+                return name[:i]
+        return name
+    style = (card.get("data") or {}).get("style")
+    return f"painting `{style}`" if style else "none (an optimisation)"
+
+
+def benchmarks_page():
+    """docs/benchmarks.md: each benchmark script, its command and what it measures."""
+    lines = ["# Benchmarks", "",
+             "Scripts in `benchmarks/` print ratio tables measured side by side in one run; "
+             "the family pages hold their last tables with the command that printed them. "
+             "This page is written by `python -m tools.report --write` from the scripts' "
+             "docstrings.", ""]  # fmt: skip
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        doc = ast.get_docstring(ast.parse(path.read_text()))
+        if path.stem == "__init__" or not doc:
+            continue
+        summary = " ".join(doc.split("\n\n")[0].split())
+        lines += [f"## `python -m benchmarks.{path.stem}`", "", summary, ""]
+    return "\n".join(lines)
+
+
+def with_models_table(readme, table):
+    """The README text with the block between the markers replaced by `table`."""
+    pattern = re.compile(re.escape(MODELS_BEGIN) + ".*?" + re.escape(MODELS_END), re.S)
+    if not pattern.search(readme):
+        raise ValueError(f"README.md lacks the markers {MODELS_BEGIN} ... {MODELS_END}")
+    return pattern.sub(lambda _: f"{MODELS_BEGIN}\n{table}\n{MODELS_END}", readme)
 
 
 def char_lm_table(cards):
@@ -62,7 +130,13 @@ def plot_curves(cards, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plot", help="also write the validation curves to this PNG")
+    parser.add_argument("--write", action="store_true",
+                        help="rewrite README.md's model table and docs/benchmarks.md")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.write:
+        README.write_text(with_models_table(README.read_text(), models_table(zoo.list_models())))
+        BENCHMARKS_PAGE.write_text(benchmarks_page() + "\n")
+        return
     cards = [c for c in zoo.list_models() if c["task"] == "char-lm"]
     print(char_lm_table(cards))
     if args.plot:

@@ -1,4 +1,4 @@
-"""The TensorFlow-free runtime install, as the README gives it: a venv of
+"""The TensorFlow-free runtime install, as docs/serving.md gives it: a venv of
 its own with `pip install -c constraints.txt ./serving`. There, importing
 tensorflow, keras or tf2onnx fails, and OnnxModel and RestClient still give
 the Keras model's strings for exported models."""

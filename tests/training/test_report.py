@@ -43,3 +43,44 @@ def test_seq2seq_table():
     }
     row = report.seq2seq_table([card]).splitlines()[2]
     assert row == "| `date-normalizer` | bahdanau | 1,000 | 99.90% | 90.00% | 95.00% | 2.0 min |"
+
+
+def test_the_readme_model_table_is_the_one_the_cards_give():
+    import zoo
+
+    readme = report.README.read_text()
+    table = report.models_table(zoo.list_models())
+    assert report.with_models_table(readme, table) == readme, "run python -m tools.report --write"
+    assert readme.count("| `") >= len(zoo.list_models())
+
+
+def test_the_benchmarks_page_is_the_one_the_scripts_give():
+    page = report.BENCHMARKS_PAGE.read_text()
+    assert page == report.benchmarks_page() + "\n", "run python -m tools.report --write"
+    assert "## `python -m benchmarks.cells`" in page
+
+
+def test_a_readme_without_the_markers_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="lacks the markers"):
+        report.with_models_table("# Zoo\n", "| table |")
+    marked = f"a\n{report.MODELS_BEGIN}\nold\n{report.MODELS_END}\nb"
+    assert report.with_models_table(marked, "new") == marked.replace("old", "new")
+
+
+def test_every_local_link_in_the_readme_and_docs_resolves():
+    import re
+
+    pages = [
+        report.README,
+        report.ROOT / "CONTRIBUTING.md",
+        *sorted((report.ROOT / "docs").glob("*.md")),
+    ]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)", page.read_text()):
+            if "://" in target or (page.parent / target).exists():
+                continue
+            broken.append(f"{page.name}: {target}")
+    assert not broken, broken

@@ -74,7 +74,7 @@ def test_card_figures_hold_on_fresh_sets():
 
 
 def test_attention_beats_the_fixed_context_vector():
-    """The README's comparison: attention generalises better to unseen
+    """docs/seq2seq.md's comparison: attention generalises better to unseen
     spellings and is at least as good inside long filler text."""
     baseline = "date-normalizer-no-attention"
     assert accuracy("date-normalizer", "unseen") >= accuracy(baseline, "unseen") + 0.04
