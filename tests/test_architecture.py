@@ -230,3 +230,51 @@ def test_the_new_rules_fail_on_a_violation(tmp_path):
         ROOT = saved
     assert private_imports(files) == ["family.py:1 imports _checked from exports.hub"]
     assert name_guesses(files) == ["family.py:2"]
+
+
+# ---- Keras internals -----------------------------------------------------------------
+COMPAT = Path("zoo/compat.py")
+# Keras' own suites reach their layers as keras.src.layers.*; the plugin that
+# swaps in the drop-ins must patch them there.
+KERAS_SUITES = Path("tests/keras_suites")
+
+
+def internals_uses(files):
+    return [
+        f"{path.name}:{number}"
+        for path in files
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "keras.src" in line and not line.lstrip().startswith("#")
+    ]
+
+
+def test_keras_internals_are_reached_only_through_the_compat_module():
+    files = project_files() + sorted((ROOT / "tests").rglob("*.py"))
+    files += sorted((ROOT / "benchmarks").rglob("*.py")) + sorted((ROOT / "tools").rglob("*.py"))
+    allowed = {COMPAT, Path(__file__).relative_to(ROOT)}
+    files = [
+        path
+        for path in files
+        if path.relative_to(ROOT) not in allowed
+        and KERAS_SUITES not in path.relative_to(ROOT).parents
+    ]
+    assert not internals_uses(files)
+    assert internals_uses([ROOT / COMPAT])
+
+
+def test_the_internals_rule_fails_on_a_violation(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text("import keras\n# keras.src in a comment is fine\nfrom keras.src import ops\n")
+    assert internals_uses([probe]) == ["probe.py:3"]
+
+
+def test_the_compat_module_checks_the_keras_version():
+    import warnings
+
+    from zoo import compat
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert compat.check_version("3.15.1")
+        with pytest.raises(RuntimeWarning, match="this is Keras 3.17.0"):
+            compat.check_version("3.17.0")

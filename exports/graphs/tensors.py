@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from exports import work
 from exports.graphs.base import Graphs, NotExportable
+from zoo import compat
 
 
 class KerasGraphs(Graphs):
@@ -120,8 +121,8 @@ def _output_names(model, input_names):
 def _inputs_for(model, tensors):
     """The model's call argument: its own input structure for a Functional
     model (a list, a dict...), else one tensor or a list."""
-    structure = getattr(model, "_inputs_struct", None)
-    if structure is not None and type(model) is keras.src.models.Functional:
+    structure = compat.input_structure(model)
+    if structure is not None:
         return keras.tree.pack_sequence_as(structure, tensors)
     return tensors[0] if len(tensors) == 1 else tensors
 

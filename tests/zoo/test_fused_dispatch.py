@@ -9,11 +9,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from keras.src import backend
 
 from tests.zoo.cells import CELLS
 from tests.zoo.helpers import randomize
 from zoo import layers
+from zoo.compat import backend
 
 X = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
 

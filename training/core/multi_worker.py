@@ -57,7 +57,9 @@ def files_dir(strategy, run_dir):
 
 def patch_keras():
     """Idempotent; see the module docstring."""
-    from keras.src.backend.tensorflow import trainer as tf_trainer
+    from zoo.compat import tensorflow_trainer
+
+    tf_trainer = tensorflow_trainer()
 
     if getattr(tf_trainer, "_zoo_multi_worker", False):
         return

@@ -7,10 +7,11 @@ update (`step`), which exporters and subclasses build on.
 import keras
 from keras import ops
 
+from zoo.compat import DropoutRNNCell
+
 # Keras' RNN layer pre-creates dropout masks (once per sequence, outside the
 # time loop) only for cells that inherit this mixin; it is not exported
 # publicly, and keras is pinned to 3.15.x.
-from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
 
 def check_units(units):

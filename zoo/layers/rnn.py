@@ -17,8 +17,8 @@ Keras' own.
 
 import keras
 from keras import ops, tree
-from keras.src import backend  # backend.lstm / backend.gru: the fused kernels
 
+from zoo.compat import backend  # backend.lstm / backend.gru: the fused kernels
 from zoo.layers.cell_base import ZooCell
 from zoo.layers.gru import GRUCell
 from zoo.layers.lstm import LSTMCell
