@@ -6,7 +6,7 @@ characters by gathering from the vocabulary."""
 import numpy as np
 import tensorflow as tf
 
-from zoo import subwords, words
+from zoo_runtime import subwords, words
 
 
 class GraphVocabulary(tf.Module):

@@ -73,3 +73,21 @@ def captioner_export(exported_models, tmp_path_factory):
     base = tmp_path_factory.mktemp("captioner")
     (base / CAPTIONER).symlink_to(directory.parent, target_is_directory=True)
     return zoo.load(CAPTIONER), base, directory
+
+
+# ---- tiers ------------------------------------------------------------------------
+# python -m pytest -m unit | artifact | system runs one tier (pyproject.toml).
+# A file or test may mark its tier; else one that uses a shipped model's
+# export is `artifact`, and the rest are `unit`.
+TIERS = ("unit", "artifact", "system")
+ARTIFACT_FIXTURES = {"exported_models", "captioner_export", "three_models"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        marked = [t for t in TIERS if item.get_closest_marker(t)]
+        if len(marked) > 1:
+            raise pytest.UsageError(f"{item.nodeid} is in tiers {marked}; one only")
+        if not marked:
+            tier = "artifact" if ARTIFACT_FIXTURES & set(item.fixturenames) else "unit"
+            item.add_marker(tier)

@@ -7,6 +7,8 @@ import pytest
 
 from zoo import cli
 
+pytestmark = pytest.mark.system
+
 
 def test_list_shows_the_shipped_models(capsys):
     assert cli.main(["list"]) == 0

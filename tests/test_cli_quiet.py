@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.system
+
 ZOO = Path(sys.executable).with_name("zoo")
 # What TensorFlow and absl print at start-up: glog-style lines (I0000 ...),
 # absl's notice, oneDNN, CUDA probing and CPU feature lines.

@@ -1,91 +1,37 @@
-"""Subword tokenisation: the contract every translation model carries,
-written as four regex rewrites and one greedy match so that Python's `re`,
-TensorFlow's RE2 (inside SavedModels) and JavaScript give the same pieces,
-hence the same ids.
-
-1. Runs of separators (ASCII spaces and control characters) become one
-   space, and one space goes in front of the text.
-2. The text splits into pre-tokens: one punctuation mark (ASCII, ¿ ¡ « »,
-   curly quotes, dashes, ellipsis) or a run of anything else (letters of
-   any script, digits, emoji...). A pre-token after a space starts with
-   SPACE (U+2581), which is how detokenisation knows where spaces were.
-3. Each pre-token splits into the longest vocabulary piece from its start,
-   then the longest from where that ended, and so on (WordPiece's greedy
-   rule). A character no piece covers becomes OOV, so unseen words become
-   known pieces rather than one unknown word.
-
-Detokenising joins the pieces and turns SPACE back into spaces: text with
-single spaces round-trips exactly. The vocabulary is learned by byte-pair
-merges (Sennrich et al. 2016) over the pre-tokens of the training texts.
-"""
+"""Subword vocabularies of the translators, learned by byte-pair merges
+(Sennrich et al. 2016) over the pre-tokens of the training texts, and read
+by the tokenisation contract in zoo_runtime.subwords (the one
+implementation every runtime shares)."""
 
 import collections
 import heapq
-import re
 
 import numpy as np
 
 from zoo_runtime.chars import OOV, PAD
-from zoo_runtime.words import python_pattern
-
-SPACE = "\u2581"
-MAX_PIECE = 16  # characters; merges stop there, and so does the greedy match
-SEPARATORS = "\\x{00}-\\x{20}\\x{7f}"
-PUNCTUATION = (
-    "!-/:-@\\[-`{-~"  # ASCII punctuation
-    "\\x{a1}\\x{ab}\\x{bb}\\x{bf}"  # ¡ « » ¿
-    "\\x{2013}\\x{2014}\\x{2018}-\\x{201f}\\x{2026}"  # – — ‘ ’ ‚ ‛ “ ” „ ‟ …
+from zoo_runtime.subwords import (
+    MAX_PIECE,
+    SPACE,
+    Subwords,
+    detokenize,
+    greedy_pieces,
+    pretokenize,
+    spec,
 )
-PRETOKEN = f"[{PUNCTUATION}]|[^{PUNCTUATION}{SEPARATORS}]+"
-MARK = "\x01"  # a separator, so never inside a pre-token: it cuts them apart
-# (pattern, replacement) in order, after step 1; then split at MARK.
-REWRITES = ((f"({PRETOKEN})", MARK + "\\1"), (" " + MARK, MARK + SPACE), (" ", ""))
+from zoo_runtime.vocabulary import Vocabulary
 
-_SEPARATORS = re.compile(f"[{python_pattern(SEPARATORS)}]+")
-_REWRITES = [(re.compile(python_pattern(p)), r.replace("\\1", "\\g<1>")) for p, r in REWRITES]
+__all__ = ["MAX_PIECE", "SPACE", "SubwordVocabulary", "detokenize", "greedy_pieces", "pretokenize"]
 
 
-def pretokenize(text):
-    """The pre-tokens of `text` (a str), SPACE-marked."""
-    text = " " + _SEPARATORS.sub(" ", text)
-    for pattern, replacement in _REWRITES:
-        text = pattern.sub(replacement, text)
-    return [t for t in text.split(MARK) if t]
-
-
-def detokenize(pieces):
-    return "".join(pieces).replace(SPACE, " ").strip(" ")
-
-
-def greedy_pieces(pretoken, known):
-    """Longest known piece first; an uncovered character is None (OOV)."""
-    pieces, i = [], 0
-    while i < len(pretoken):
-        for size in range(min(MAX_PIECE, len(pretoken) - i), 0, -1):
-            if pretoken[i : i + size] in known:
-                pieces.append(pretoken[i : i + size])
-                i += size
-                break
-        else:
-            pieces.append(None)
-            i += 1
-    return pieces
-
-
-class SubwordVocabulary:
+class SubwordVocabulary(Vocabulary):
     """tokens[0] = OOV, then the specials (PAD; START, END on the target
     side), then the pieces; index = id."""
 
     def __init__(self, tokens):
-        tokens = list(tokens)
-        if not tokens or tokens[0] != OOV:
-            raise ValueError(f"a vocabulary's first token must be the OOV token {OOV!r}")
-        if len(set(tokens)) != len(tokens) or not all(isinstance(t, str) and t for t in tokens):
-            raise ValueError("a subword vocabulary's tokens must be distinct non-empty strings")
-        if any(len(t) > MAX_PIECE for t in tokens):
+        super().__init__(tokens)
+        if any(len(t) > MAX_PIECE for t in self.tokens):
             raise ValueError(f"subword pieces hold at most {MAX_PIECE} characters")
-        self.tokens = tokens
-        self._ids = {t: i for i, t in enumerate(tokens)}
+        self._subwords = Subwords(spec(), self.tokens)
 
     @classmethod
     def from_texts(cls, texts, size, specials=(PAD,), min_count=2):
@@ -102,32 +48,17 @@ class SubwordVocabulary:
         merged = learn_merges(counts, set(alphabet), budget, reserved)
         return cls([OOV, *specials, *alphabet, *merged])
 
-    def id(self, token):
-        try:
-            return self._ids[token]
-        except KeyError:
-            raise ValueError(f"token {token!r} is not in this vocabulary") from None
-
-    def __len__(self):
-        return len(self.tokens)
-
-    def __eq__(self, other):
-        return isinstance(other, SubwordVocabulary) and other.tokens == self.tokens
-
     def pieces(self, text):
         """The pieces of `text`; OOV stands for a character no piece covers."""
         if not isinstance(text, str):
             raise TypeError(f"encode() takes a str, got {type(text).__name__}")
-        return [p or OOV for t in pretokenize(text) for p in greedy_pieces(t, self._ids)]
+        return self._subwords.pieces(text)
 
     def encode(self, text):
-        return np.array([self._ids[p] for p in self.pieces(text)], np.int32)
+        return np.array([self.index[p] for p in self.pieces(text)], np.int32)
 
     def decode(self, ids):
-        ids = np.asarray(ids).reshape(-1)
-        if ids.size and (ids.min() < 0 or ids.max() >= len(self.tokens)):
-            raise ValueError(f"token ids must lie in [0, {len(self.tokens)}), got {ids}")
-        return detokenize(self.tokens[i] for i in ids)
+        return self._subwords.decode(self.checked(ids))
 
 
 def learn_merges(counts, alphabet, budget, reserved=()):

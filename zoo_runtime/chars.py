@@ -6,30 +6,24 @@ replacement character): characters a model never saw encode to it instead
 of failing, and models never emit it.
 """
 
-import json
-
 import numpy as np
 
-OOV = "\ufffd"
+from zoo_runtime.vocabulary import OOV, Vocabulary
+
 # Special tokens of sequence-to-sequence vocabularies: single characters
 # from Unicode's private use area, so they never clash with real text.
 PAD, START, END = "\ue000", "\ue001", "\ue002"
 
 
-class CharVocabulary:
+class CharVocabulary(Vocabulary):
     """Ordered characters; index = token id, `tokens[0]` is `OOV`."""
 
     def __init__(self, tokens):
-        tokens = list(tokens)
-        if not tokens or tokens[0] != OOV:
-            raise ValueError(f"a vocabulary's first token must be the OOV token {OOV!r}")
-        if any(not isinstance(t, str) or len(t) != 1 for t in tokens):
+        super().__init__(tokens)
+        if any(len(t) != 1 for t in self.tokens):
             raise ValueError("every token of a character vocabulary must be one character")
-        if len(set(tokens)) != len(tokens):
-            raise ValueError("a vocabulary's tokens must be distinct")
-        self.tokens = tokens
         # Sorted code points + their ids let encode() run as one searchsorted.
-        points = np.array([ord(t) for t in tokens[1:]], dtype=np.int64)
+        points = np.array([ord(t) for t in self.tokens[1:]], dtype=np.int64)
         order = np.argsort(points)
         self._points = points[order]
         self._ids = (order + 1).astype(np.int32)
@@ -39,19 +33,6 @@ class CharVocabulary:
         """OOV, then `specials` (e.g. PAD, START, END), then the sorted
         distinct characters of `text`."""
         return cls([OOV, *specials, *sorted(set(text) - {OOV, *specials})])
-
-    def id(self, token):
-        """The id of one token (e.g. a special), which must be present."""
-        try:
-            return self.tokens.index(token)
-        except ValueError:
-            raise ValueError(f"token {token!r} is not in this vocabulary") from None
-
-    def __len__(self):
-        return len(self.tokens)
-
-    def __eq__(self, other):
-        return isinstance(other, CharVocabulary) and other.tokens == self.tokens
 
     def encode(self, text):
         """int32 ids of `text`'s characters; unknown characters give 0 (OOV)."""
@@ -72,14 +53,4 @@ class CharVocabulary:
         return np.where(found, self._ids[pos], 0).astype(np.int32)
 
     def decode(self, ids):
-        ids = np.asarray(ids)
-        if ids.size and (ids.min() < 0 or ids.max() >= len(self.tokens)):
-            raise ValueError(f"token ids must lie in [0, {len(self.tokens)}), got {ids}")
-        return "".join(self.tokens[i] for i in ids.reshape(-1))
-
-    def to_json(self):
-        return json.dumps(self.tokens, ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text):
-        return cls(json.loads(text))
+        return "".join(self.tokens[i] for i in self.checked(ids))

@@ -23,8 +23,8 @@ from exports.graphs.checks import checked, declared_pixels, strings
 from exports.graphs.encoder_decoder import EncoderDecoderGraphs
 from zoo import images as zoo_images
 from zoo.models import regions
-from zoo.words import OOV, PAD
 from zoo_runtime.chars import END, START
+from zoo_runtime.words import OOV, PAD
 
 
 class CaptionGraphs(EncoderDecoderGraphs):

@@ -16,8 +16,8 @@ from exports import work
 from exports.graphs.base import Graphs, spec
 from exports.graphs.checks import checked, checked_bytes, strings
 from exports.text_ops import GraphWords
-from zoo import words
 from zoo.models.text_classifier import MAX_TEXT_CHARS
+from zoo_runtime import words
 
 EXAMPLES = [
     "A wonderful, moving film.<br />I didn't expect to cry!",
@@ -110,21 +110,7 @@ class ClassifierGraphs(Graphs):
         return {
             **super().contract(),
             "labels": m.labels,
-            "word_vocabulary": m.vocabulary,
-            "tokenisation": {
-                "steps": "lower-case ASCII A-Z; apply `rewrites` in order (regex, "
-                "replacement); tokens = every match of `token`, left to right; over "
-                "max_tokens tokens keep the first head_tokens and the last max_tokens - "
-                "head_tokens; id = index in word_vocabulary, 1 (oov) if absent or a special, "
-                "0 pads; a text without tokens is refused",
-                "rewrites": [list(r) for r in words.REWRITES],
-                "token": words.TOKEN,
-                "regex_syntax": "RE2 / JavaScript (u flag); \\x{HHHH} is a code point",
-                "max_tokens": m.max_tokens,
-                "head_tokens": m.head_tokens,
-                "pad_id": 0,
-                "oov_id": 1,
-            },
+            **words.contract(m.vocabulary, m.max_tokens, m.head_tokens),
             "output": "probability of labels[1]" if len(m.labels) == 2 else "softmax over labels",
         }
 

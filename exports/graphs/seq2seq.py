@@ -13,9 +13,9 @@ from exports.graphs.base import spec
 from exports.graphs.checks import checked_bytes, re_class, strings
 from exports.graphs.encoder_decoder import EncoderDecoderGraphs
 from exports.text_ops import GraphSubwords, GraphVocabulary
-from zoo import subwords
 from zoo.models import seq2seq
 from zoo.models.seq2seq import WHITESPACE
+from zoo_runtime import subwords
 from zoo_runtime.chars import END, OOV, PAD, START
 
 
@@ -154,19 +154,7 @@ class Seq2SeqGraphs(EncoderDecoderGraphs):
         """How apps turn text into source ids and target ids into text."""
         if self.model.tokenizer == "chars":
             return {"kind": "chars", "rule": "one id per character; unknown characters -> oov"}
-        return {
-            "kind": "subwords",
-            "separators": subwords.SEPARATORS,
-            "rewrites": [list(r) for r in subwords.REWRITES],
-            "mark": subwords.MARK,
-            "space": subwords.SPACE,
-            "max_piece": subwords.MAX_PIECE,
-            "rule": "separator runs -> one space; prepend one space; apply rewrites in order "
-            "(RE2 / JavaScript patterns); split at mark, dropping empty strings; split each "
-            "pre-token into the longest vocabulary piece (at most max_piece characters) from its "
-            "start, then from where it ended...; a character no piece covers -> oov. Output: "
-            "join the pieces, space -> ' ', strip spaces at both ends",
-        }  # fmt: skip
+        return subwords.spec()
 
     def examples(self):
         texts = self.EXAMPLES[self.model.tokenizer]

@@ -10,6 +10,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import keras
+import pytest
+
+pytestmark = pytest.mark.system
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = ("lstm_test.py", "gru_test.py", "simple_rnn_test.py", "bidirectional_test.py")

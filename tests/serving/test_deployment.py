@@ -18,6 +18,8 @@ from exports import layout
 from serving import RestClient, ServingError
 from tests.ports import free_ports
 
+pytestmark = pytest.mark.system
+
 SERVING = Path(__file__).resolve().parents[2] / "serving"
 # tensorflow_serving/servables/tensorflow/session_bundle_config.proto
 BATCHING_FIELDS = {

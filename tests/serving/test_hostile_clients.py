@@ -23,6 +23,8 @@ from serving.server import EmbeddedServer
 from .conftest import THREE as MODELS
 from .test_limits import post
 
+pytestmark = pytest.mark.system
+
 LM = "char-rnn-shakespeare"
 
 

@@ -24,6 +24,8 @@ from serving.server import EmbeddedServer
 
 from .hostile import png_declaring
 
+pytestmark = pytest.mark.system
+
 LM = "char-rnn-shakespeare"
 
 

@@ -17,9 +17,12 @@ APP = Path(__file__).resolve().parents[2] / "serving" / "examples" / "node"
 TEXTS = ["Tuesday, March 3rd 2015", "1 Feb 2003", "on 31.12.99 at noon", "le 14 juillet 1789"]
 PROMPTS = [("ROMEO:", 120), ("", 40), ("Naïve ✓ text", 30)]
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("node") and shutil.which("npm")), reason="node and npm are not installed"
-)
+pytestmark = [
+    pytest.mark.system,
+    pytest.mark.skipif(
+        not (shutil.which("node") and shutil.which("npm")), reason="node and npm are not installed"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

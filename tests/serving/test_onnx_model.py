@@ -17,6 +17,8 @@ from serving import OnnxModel
 from serving.onnx_model import ArtifactError
 from tests.conftest import task_of
 
+pytestmark = pytest.mark.system
+
 # The last one: the no-attention model's beam and greedy answers differ.
 TEXTS = ["Tuesday, March 3rd 2015", "1 Feb 2003", "on 31.12.99 at noon", "3/4/2021", "14.9.23"]
 # Accents, ¿¡, numbers, a word never seen, characters never seen.

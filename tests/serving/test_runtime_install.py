@@ -15,6 +15,8 @@ import pytest
 import zoo
 from serving.server import EmbeddedServer
 
+pytestmark = pytest.mark.system
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = textwrap.dedent(
     """

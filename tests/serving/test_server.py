@@ -18,6 +18,8 @@ from serving import GrpcClient, RestClient, ServingError
 from serving.server import EmbeddedServer
 from tests.conftest import EXPORTED, task_of
 
+pytestmark = pytest.mark.system
+
 TEXTS = ["Tuesday, March 3rd 2015", "1 Feb 2003", "on 31.12.99 at noon"]
 SPANISH = ["¿Dónde está la estación?", "Tengo 3 gatos.", "¡Qué día más bonito!"]
 PROMPTS = ["ROMEO:", "First Citizen:\n", ""]

@@ -17,6 +17,8 @@ from exports import layout
 from serving import GrpcClient, RestClient, ServingError
 from serving.server import EmbeddedServer
 
+pytestmark = pytest.mark.system
+
 # date-normalizer and date-normalizer-no-attention disagree on this input,
 # so an answer shows which of the two versions gave it.
 PROBE = "3.7.96"

@@ -18,6 +18,8 @@ import pytest
 from tests.ports import free_ports
 from training.core.fit import read_history
 
+pytestmark = pytest.mark.system
+
 ROOT = Path(__file__).resolve().parents[2]
 EPOCHS = 3
 RECIPE = f"""

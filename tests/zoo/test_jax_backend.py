@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.system
+
 ROOT = Path(__file__).resolve().parents[2]
 BACKEND_NEUTRAL = [
     "tests/zoo/test_cell_reference.py",

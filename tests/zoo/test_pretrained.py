@@ -18,6 +18,8 @@ from tests.training.conftest import SHAKESPEARE
 from training.tasks.char_lm import CHECK_CHARS
 from zoo import registry
 
+pytestmark = pytest.mark.artifact
+
 ROOT = Path(__file__).resolve().parents[2]
 CHAR_LMS = [
     "char-lstm-shakespeare",

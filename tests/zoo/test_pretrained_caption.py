@@ -15,6 +15,8 @@ from training.tasks import caption
 from zoo import cli
 from zoo.images import ImageError, read_image
 
+pytestmark = pytest.mark.artifact
+
 NAME = "caption-flickr8k"
 FLICKR = data_dir() / "flickr8k"
 

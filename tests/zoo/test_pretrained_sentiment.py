@@ -13,6 +13,8 @@ import zoo
 from training.core.recipe import load_recipe
 from training.tasks import sentiment
 
+pytestmark = pytest.mark.artifact
+
 BARS = {"sentiment-imdb": 0.890, "sentiment-sst2": 0.840}
 MAX_BYTES = 15 * 2**20
 

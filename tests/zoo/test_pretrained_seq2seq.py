@@ -9,6 +9,8 @@ import pytest
 import zoo
 from training.data import dates
 
+pytestmark = pytest.mark.artifact
+
 FRESH_SEED = 20261121  # training used seeds 0..4
 IN_DISTRIBUTION_BAR = 0.995
 

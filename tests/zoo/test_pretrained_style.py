@@ -18,6 +18,8 @@ from zoo.images import read_image
 from zoo.models import FastStyle, StyleTransfer, vgg
 from zoo.models.style_transfer import resize_longer
 
+pytestmark = pytest.mark.artifact
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = data_dir()
 FAST = ["fast-style-wave", "fast-style-udnie"]

@@ -5,11 +5,14 @@ example, the size bound, and the alignment plot from the command line."""
 import functools
 
 import numpy as np
+import pytest
 
 import zoo
 from training.core.recipe import load_recipe
 from training.data import translation
 from training.tasks import seq2seq
+
+pytestmark = pytest.mark.artifact
 
 NAME = "translate-spa-eng"
 
