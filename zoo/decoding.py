@@ -2,10 +2,11 @@
 captioning), written once with `keras.ops` so that they compile and export.
 
 A decoder is a step function `step(tokens (B,), states, context) ->
-(logits (B, V), states, attention weights (B, T))`; `context` is a tuple of
-the encoder's per-example tensors (None entries allowed), which beam search
-repeats once per beam. Both searches run as fixed-length `keras.ops.scan`
-loops; finished sequences continue with padding.
+(logits (B, V), states, attention weights (B, T))`; `context` is a structure
+(zoo.models.encoder_decoder.Encoded) of the encoder's per-example tensors
+(None entries allowed), which beam search repeats once per beam. Both
+searches run as fixed-length `keras.ops.scan` loops; finished sequences
+continue with padding.
 """
 
 import keras
@@ -62,7 +63,7 @@ class Search:
         (Wu et al. 2016) -> tokens (B, L), log-probability (B,), attention."""
         vocab = self.vocab_size
         tile = lambda t: None if t is None else ops.repeat(t, k, axis=0)  # noqa: E731
-        context = tuple(tile(t) for t in context)
+        context = keras.tree.map_structure(tile, context)
         steps = ops.shape(context[0])[1]
         first_only = np.full(k, NEG, "float32")
         first_only[0] = 0.0  # all beams start equal: keep one, or they'd stay copies

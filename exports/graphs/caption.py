@@ -23,6 +23,7 @@ from exports.graphs.checks import checked, declared_pixels, strings
 from exports.graphs.encoder_decoder import EncoderDecoderGraphs
 from zoo import images as zoo_images
 from zoo.models import regions
+from zoo.models.encoder_decoder import Encoded
 from zoo_runtime.chars import END, START
 from zoo_runtime.words import OOV, PAD
 
@@ -68,12 +69,12 @@ class CaptionGraphs(EncoderDecoderGraphs):
         return self.vgg(squash(image))
 
     def encoder(self, image):
-        memory, keys, states = self.model.encode(self.features(image))
-        out = {"memory": memory, **dict(zip(self.state_names, states, strict=True))}
-        return {**out, "keys": keys} if self.has_keys else out
+        encoded, states = self.model.encode(self.features(image))
+        out = {"memory": encoded.memory, **dict(zip(self.state_names, states, strict=True))}
+        return {**out, "keys": encoded.keys} if self.has_keys else out
 
     def context(self, memory, *keys):
-        return (memory, keys[0] if keys else None)
+        return Encoded(memory, keys[0] if keys else None)
 
     def greedy_ids(self, encoder_feed):
         features = self.features(tf.constant(encoder_feed["image"]))
@@ -108,7 +109,7 @@ class CaptionGraphs(EncoderDecoderGraphs):
 
     def _captions(self, features):
         m = self.model
-        tokens, log_prob, _ = m.search.greedy(*m._search_inputs(features), m.max_length)
+        tokens, log_prob, _ = m.search.greedy(*m.search_inputs(features), m.max_length)
         words = tf.ragged.boolean_mask(tf.gather(self.words, tokens), self.kept(tokens))
         return {"caption": tf.strings.reduce_join(words, axis=1, separator=" "),
                 "log_prob": log_prob}  # fmt: skip

@@ -14,6 +14,7 @@ from exports.graphs.checks import checked_bytes, re_class, strings
 from exports.graphs.encoder_decoder import EncoderDecoderGraphs
 from exports.text_ops import GraphSubwords, GraphVocabulary
 from zoo.models import seq2seq
+from zoo.models.encoder_decoder import Encoded
 from zoo.models.seq2seq import WHITESPACE
 from zoo_runtime import subwords
 from zoo_runtime.chars import END, OOV, PAD, START
@@ -75,16 +76,16 @@ class Seq2SeqGraphs(EncoderDecoderGraphs):
         }
 
     def encoder(self, source_ids):
-        memory, mask, keys, states, summary = self.model.encode(source_ids)
-        out = {"memory": memory, "source_mask": mask, "summary": summary}
+        encoded, states = self.model.encode(source_ids)
+        out = {"memory": encoded.memory, "source_mask": encoded.mask, "summary": encoded.summary}
         if self.has_keys:
-            out["keys"] = keys
+            out["keys"] = encoded.keys
         return {**out, **dict(zip(self.state_names, states, strict=True))}
 
     def context(self, memory, *rest):
         keys = rest[0] if self.has_keys else None
         mask, summary = rest[-2:]
-        return (memory, mask, keys, None, summary)
+        return Encoded(memory, keys, mask, summary)
 
     def greedy_ids(self, encoder_feed):
         """Greedy target ids (B, L) from Keras, which the ONNX loop must match."""

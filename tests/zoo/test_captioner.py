@@ -61,7 +61,7 @@ def test_beam_width_one_equals_greedy_and_scores_are_log_probabilities():
     model = tiny()
     f = features()
     greedy = model.decode(f)
-    one = model.search.beam(*model._search_inputs(f), model.max_length, 1)
+    one = model.search.beam(*model.search_inputs(f), model.max_length, 1)
     np.testing.assert_array_equal(one[0], greedy[0])
     np.testing.assert_allclose(one[1], greedy[1], atol=1e-5)
     np.testing.assert_allclose(greedy[1], log_prob(model, f, greedy[0]), atol=1e-3)
@@ -109,10 +109,10 @@ def test_no_attention_sees_the_image_only_through_the_initial_state():
     tokens = np.array([4, 5, 6], np.int32)
     for kind, reads in (("none", False), ("soft", True)):
         model = tiny(kind)
-        memory, keys, states = model.encode(f)
-        memory2, keys2, _ = model.encode(other)
-        here = model.step(tokens, states, (memory, keys))[0]
-        there = model.step(tokens, states, (memory2, keys2))[0]
+        encoded, states = model.encode(f)
+        encoded2, _ = model.encode(other)
+        here = model.step(tokens, states, encoded)[0]
+        there = model.step(tokens, states, encoded2)[0]
         assert (np.abs(np.asarray(here) - np.asarray(there)).max() > 1e-3) == reads
 
 

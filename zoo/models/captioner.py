@@ -25,16 +25,15 @@ import numpy as np
 from keras import ops
 
 from zoo import layers, words
-from zoo.decoding import Search, sampled
+from zoo.decoding import Search
 from zoo.images import as_rgb
 from zoo.models import regions
-from zoo.models.compiled import CompiledCache
+from zoo.models.encoder_decoder import Encoded, EncoderDecoder
 from zoo_runtime.chars import END, START
 from zoo_runtime.checks import check_beam_width
 
 ATTENTION = ("soft", "none")
 SPECIALS = (words.PAD, words.OOV, START, END)
-DECODER_CACHE = 8
 
 
 def caption_vocabulary(captions, min_count=5):
@@ -53,7 +52,7 @@ class _Held:
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class Captioner(keras.Model):
+class Captioner(EncoderDecoder):
     """Captions from VGG19 regions. vocabulary: SPECIALS then words."""
 
     task = "caption"  # the card's task: picks each stage's module for this family
@@ -105,15 +104,10 @@ class Captioner(keras.Model):
         self.out_context = keras.layers.Dense(embedding_dim, name="out_context") if soft else None
         self.dropout = keras.layers.Dropout(dropout, seed=seed)
         self.readout = keras.layers.Dense(len(vocabulary), dtype="float32", name="readout")
-        self.search = Search(self.step, len(vocabulary), (self.pad, self.oov, self.start),
-                             self.start, self.end, self.pad)  # fmt: skip
-        self.sampling_probability = keras.Variable(
-            0.0, trainable=False, name="sampling_probability"
-        )
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.sampling_seed_state = self.seed_generator.state
+        banned = (self.pad, self.oov, self.start)
+        self.search = Search(self.step, len(vocabulary), banned, self.start, self.end, self.pad)
+        self.init_decoding(seed)
         self._held = _Held()
-        self._decoders = CompiledCache(DECODER_CACHE)
 
     # ---- structure -------------------------------------------------------
     def build(self, input_shape=None):
@@ -132,17 +126,21 @@ class Captioner(keras.Model):
         self.readout.build((None, self.embedding_dim))
         self.built = True
 
-    def encode(self, features):
-        """Regions (B, 196, 512) -> (memory (B, 196, m), attention keys,
-        initial decoder states)."""
+    @property
+    def output_length(self):
+        return self.max_length
+
+    def encode(self, features, training=False):
+        """Regions (B, 196, 512) -> (Encoded: memory (B, 196, m), keys; the
+        decoder's first states)."""
         memory = self.project(self.feature_norm(ops.cast(features, self.compute_dtype)))
         states = [dense(ops.mean(memory, axis=1)) for dense in self.bridge]
         keys = self.attention.keys(memory) if self.attention is not None else None
-        return memory, keys, states
+        return Encoded(memory, keys), states
 
     def step(self, token_ids, states, context, training=False):
         """One decoder step -> (logits (B, V), new states, weights (B, 196))."""
-        memory, keys = context
+        memory, keys = context.memory, context.keys
         embedded = self.embedding(token_ids)
         if self.attention is None:
             x = embedded
@@ -162,41 +160,12 @@ class Captioner(keras.Model):
         """(regions (B, 196, 512), decoder inputs (B, L) from START) ->
         logits (B, L, V). In training, also adds the attention penalty."""
         features, target_in = inputs
-        memory, keys, states = self.encode(features)
-        if training:
-            own = sampled(ops.shape(target_in), self.sampling_probability, self.seed_generator)
-        else:
-            own = ops.zeros(ops.shape(target_in), dtype="bool")
-        step = lambda t, s, c: self.step(t, s, c, training)  # noqa: E731
-        logits, weights = self.search.forced(states, (memory, keys), target_in, own, step)
+        logits, weights = self.forced_logits(features, target_in, training)
         if training and self.attention is not None and self.attention_penalty:
             self.add_loss(self.attention_penalty * attention_penalty(weights, target_in, self.pad))
         return logits
 
     # ---- decoding ------------------------------------------------------------
-    def decode(self, features, beam_width=1, length_penalty=0.0, max_length=None):
-        """Compiled greedy (beam_width 1) or beam search over region
-        features -> numpy tokens (B, L), log-probabilities, attention (B, L, 196)."""
-        check_beam_width(beam_width)
-        max_length = max_length or self.max_length
-        key = (beam_width, float(length_penalty), max_length)
-        decode = self._decoders.get(
-            key,
-            lambda f: self.search.decode(
-                *self._search_inputs(f), max_length, beam_width, length_penalty
-            ),
-        )
-        out = decode(ops.convert_to_tensor(features, "float32"))
-        return tuple(ops.convert_to_numpy(x) for x in out)
-
-    def _search_inputs(self, features):
-        memory, keys, states = self.encode(features)
-        return states, (memory, keys), ops.shape(features)[0]
-
-    def output_ids(self, row):
-        """A decoded row's ids before END, without padding."""
-        return self.search.kept(row)
-
     def text(self, ids):
         return " ".join(self.words.tokens[i] for i in ids)
 

@@ -23,15 +23,14 @@ import numpy as np
 from keras import ops
 
 from zoo import layers
-from zoo.decoding import Search, sampled
-from zoo.models.compiled import CompiledCache
+from zoo.decoding import Search
+from zoo.models.encoder_decoder import Encoded, EncoderDecoder
 from zoo.subwords import SubwordVocabulary, word_spans, word_weights
 from zoo_runtime.chars import END, PAD, START, CharVocabulary
 from zoo_runtime.checks import check_beam_width
 
 ATTENTION = ("bahdanau", "bahdanau-normalized", "luong", "none")
 VOCABULARIES = {"chars": CharVocabulary, "subwords": SubwordVocabulary}
-DECODER_CACHE = 8  # compiled decoders kept, least recently used dropped first
 WHITESPACE = " \t\n\r\f\v"  # what counts as blank, here and in exported graphs
 MAX_TEXT_CHARS = 1 << 16  # a subword model's input bound before tokenising
 
@@ -47,12 +46,13 @@ def make_attention(kind, units):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class Seq2Seq(keras.Model):
+class Seq2Seq(EncoderDecoder):
     """Seq2seq over `tokenizer` tokens. Vocabularies are token lists (id
     0 = OOV); the target one must hold PAD, START and END, the source one
     PAD. Lengths count tokens (characters, or subword pieces)."""
 
     task = "seq2seq"  # the card's task: picks each stage's module for this family
+    INPUT_DTYPE = "int32"  # source ids
 
     def __init__(
         self,
@@ -106,14 +106,7 @@ class Seq2Seq(keras.Model):
         self.search = Search(
             self.step, len(self.target), (0, self.pad, self.start), self.start, self.end, self.pad
         )
-        self.sampling_probability = keras.Variable(
-            0.0, trainable=False, name="sampling_probability"
-        )
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        # Tracked as a model variable, so checkpoints (and a resumed run)
-        # carry the sampling draws' random state too.
-        self.sampling_seed_state = self.seed_generator.state
-        self._decoders = CompiledCache(DECODER_CACHE)
+        self.init_decoding(seed)
 
     # ---- structure -------------------------------------------------------
     def build(self, input_shape=None):
@@ -133,8 +126,13 @@ class Seq2Seq(keras.Model):
             self.readout.build((None, self.readout_dim))
         self.built = True
 
+    @property
+    def output_length(self):
+        return self.max_output_length
+
     def encode(self, source_ids, training=False):
-        """-> memory (B, T, 2u), mask (B, T), keys, decoder states, summary."""
+        """-> (Encoded: memory (B, T, 2u), keys, mask (B, T), summary (B, 2u);
+        the decoder's first states)."""
         mask = ops.not_equal(source_ids, self.source_pad)
         out = self.encoder(self.source_embedding(source_ids), mask=mask, training=training)
         n = len(self.decoder_cell.state_size)
@@ -142,11 +140,11 @@ class Seq2Seq(keras.Model):
         summary = ops.concatenate([forward, backward], axis=-1)
         states = [dense(summary) for dense in self.bridge]
         keys = self.attention.keys(memory) if self.attention is not None else None
-        return memory, mask, keys, states, summary
+        return Encoded(memory, keys, mask, summary), states
 
     def step(self, token_ids, states, encoded, training=False):
         """One decoder step -> (logits (B, V), new states, weights (B, T))."""
-        memory, mask, keys, _, summary = encoded
+        memory, keys, mask, summary = encoded
         if self.attention is None:
             context = summary
             weights = ops.zeros(ops.shape(mask), dtype=memory.dtype)
@@ -165,44 +163,19 @@ class Seq2Seq(keras.Model):
         """(source ids (B, T), decoder input ids (B, L) starting with START)
         -> logits (B, L, V)."""
         source_ids, target_in = inputs
-        encoded = self.encode(source_ids, training)
-        if training:
-            own = sampled(ops.shape(target_in), self.sampling_probability, self.seed_generator)
-        else:
-            own = ops.zeros(ops.shape(target_in), dtype="bool")
-        step = lambda t, s, e: self.step(t, s, e, training)  # noqa: E731
-        logits, _ = self.search.forced(encoded[3], encoded, target_in, own, step)
+        logits, _ = self.forced_logits(source_ids, target_in, training)
         return logits
 
     # ---- decoding ------------------------------------------------------------
-    def _search_inputs(self, source_ids):
-        encoded = self.encode(source_ids)
-        context = (*encoded[:3], None, encoded[4])  # states travel apart from the context
-        return encoded[3], context, ops.shape(source_ids)[0]
-
     def greedy(self, source_ids, max_length):
         """-> tokens (B, L), log-probability (B,), attention (B, L, T)."""
-        return self.search.greedy(*self._search_inputs(source_ids), max_length)
+        return self.search.greedy(*self.search_inputs(source_ids), max_length)
 
     def beam_search(self, source_ids, max_length, beam_width, length_penalty=0.0):
         """Best of `beam_width` beams by log p / ((5 + length) / 6)^length_penalty
         (Wu et al. 2016) -> tokens (B, L), log-probability (B,), attention."""
-        inputs = self._search_inputs(source_ids)
+        inputs = self.search_inputs(source_ids)
         return self.search.beam(*inputs, max_length, beam_width, length_penalty)
-
-    def decode(self, source_ids, beam_width=1, length_penalty=0.0, max_length=None):
-        """Compiled greedy (beam_width 1) or beam search -> numpy tokens,
-        log-probabilities, attention."""
-        max_length = max_length or self.max_output_length
-        key = (beam_width, float(length_penalty), max_length)
-        decode = self._decoders.get(
-            key,
-            lambda ids: self.search.decode(
-                *self._search_inputs(ids), max_length, beam_width, length_penalty
-            ),
-        )
-        out = decode(ops.convert_to_tensor(source_ids, "int32"))
-        return tuple(ops.convert_to_numpy(x) for x in out)
 
     # ---- text in, text out -----------------------------------------------------
     def translate(
@@ -259,10 +232,6 @@ class Seq2Seq(keras.Model):
         for i, row in enumerate(rows):
             ids[i, : len(row)] = row
         return ids
-
-    def output_ids(self, row):
-        """A decoded row's ids before END, without padding."""
-        return self.search.kept(row)
 
     def encode_checked(self, texts):
         """The source ids of each text, or TypeError / ValueError naming
