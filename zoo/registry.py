@@ -1,9 +1,12 @@
 """The pretrained registry: `zoo.load(name)` and `zoo.list_models()`.
 
 A model package is a directory holding
-    config.json        the Keras-serialised model (class and constructor args)
+    config.json        the Keras-serialised model (class and constructor args),
+                       less its assets
     model.weights.h5   its weights
-    vocabulary.json    the token list, index = id (text models)
+    <asset>.json       each constructor argument the class lists in ASSETS
+                       (its vocabularies: vocabulary.json, or source_ and
+                       target_vocabulary.json), index = id
     card.json          the model card: data set, split, metrics, parameters,
                        recipe, and the sha256 of every other file
 A card with "external_weights" says where the weights it does not ship come
@@ -29,7 +32,6 @@ PRETRAINED = Path(__file__).resolve().parent / "pretrained"
 CARD = "card.json"
 CONFIG = "config.json"
 WEIGHTS = "model.weights.h5"
-VOCABULARY = "vocabulary.json"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
@@ -77,14 +79,34 @@ def load_path(directory):
     directory = Path(directory)
     card = read_card(directory)
     verify_files(directory, card)
-    model = keras.saving.deserialize_keras_object(json.loads((directory / CONFIG).read_text()))
+    config = with_assets(directory, json.loads((directory / CONFIG).read_text()))
+    model = keras.saving.deserialize_keras_object(config)
     if WEIGHTS in card["files"]:
         if not model.built:
             model.build()
         model.load_weights(directory / WEIGHTS)
-    _check_vocabulary(directory, model)
     model.card = card
     return model
+
+
+def asset_file(key):
+    return f"{key}.json"
+
+
+def with_assets(directory, config):
+    """The model's config with its assets (its class's ASSETS) read back in.
+    A package from before assets left config.json (vocabularies inside it)
+    loads too; where both hold one, they must agree."""
+    model_class = keras.saving.get_registered_object(config.get("registered_name"))
+    for key in getattr(model_class, "ASSETS", ()):
+        path = Path(directory) / asset_file(key)
+        if not path.is_file():
+            continue
+        value = json.loads(path.read_text(encoding="utf-8"))
+        if key in config["config"] and config["config"][key] != value:
+            raise ValueError(f"{path} disagrees with the {key} in {CONFIG}")
+        config["config"][key] = value
+    return config
 
 
 def read_card(directory):
@@ -128,18 +150,22 @@ def write_package(model, directory, card):
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     config = keras.saving.serialize_keras_object(model)
-    (directory / CONFIG).write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n")
+    assets = {key: config["config"].pop(key) for key in getattr(model, "ASSETS", ())}
+    write_json(directory / CONFIG, config, indent=1)
     files = [CONFIG]
     if isinstance(model, keras.Model):  # external_weights may still add to these
         model.save_weights(directory / WEIGHTS)
         files.append(WEIGHTS)
-    vocabulary = getattr(model, "vocabulary", None)
-    if vocabulary is not None:
-        (directory / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False) + "\n")
-        files.append(VOCABULARY)
+    for key, value in assets.items():
+        write_json(directory / asset_file(key), value)
+        files.append(asset_file(key))
     card = {**card, "files": {f: sha256(directory / f) for f in files}}
     (directory / CARD).write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
     return card
+
+
+def write_json(path, value, indent=None):
+    path.write_text(json.dumps(value, indent=indent, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _package_dir(name):
@@ -158,9 +184,3 @@ def _package_dir(name):
     raise UnknownModelError(
         f"no pretrained model named {name!r}.{hint} Available: {', '.join(names)}"
     )
-
-
-def _check_vocabulary(directory, model):
-    path = Path(directory) / VOCABULARY
-    if path.is_file() and json.loads(path.read_text()) != model.vocabulary:
-        raise ValueError(f"{path} disagrees with the vocabulary in {CONFIG}")

@@ -33,6 +33,9 @@ def shelf(tmp_path, monkeypatch):
 def test_package_round_trip(tmp_path):
     model, card = package(tmp_path)
     assert set(card["files"]) == {"config.json", "model.weights.h5", "vocabulary.json"}
+    directory = tmp_path / "char-test-model"
+    assert "vocabulary" not in json.loads((directory / "config.json").read_text())["config"]
+    assert json.loads((directory / "vocabulary.json").read_text()) == VOCAB.tokens
     loaded = zoo.load_path(tmp_path / "char-test-model")
     assert loaded.card == card
     ids = VOCAB.encode("abc def.")[None]
@@ -80,13 +83,35 @@ def test_missing_file_and_card_without_checksums(tmp_path):
         zoo.load_path(tmp_path)
 
 
-def test_vocabulary_file_must_agree_with_the_config(tmp_path):
+def old_style(directory, vocabulary_file):
+    """The package as zoo wrote it before assets: the vocabulary inside
+    config.json, and vocabulary.json holding `vocabulary_file` (or none)."""
+    config = json.loads((directory / "config.json").read_text())
+    config["config"]["vocabulary"] = VOCAB.tokens
+    (directory / "config.json").write_text(json.dumps(config))
+    card = json.loads((directory / "card.json").read_text())
+    card["files"]["config.json"] = registry.sha256(directory / "config.json")
+    if vocabulary_file is None:
+        (directory / "vocabulary.json").unlink()
+        del card["files"]["vocabulary.json"]
+    else:
+        (directory / "vocabulary.json").write_text(json.dumps(vocabulary_file))
+        card["files"]["vocabulary.json"] = registry.sha256(directory / "vocabulary.json")
+    (directory / "card.json").write_text(json.dumps(card))
+
+
+def test_a_package_from_before_assets_loads(tmp_path):
+    model, _ = package(tmp_path)
+    directory = tmp_path / "char-test-model"
+    for vocabulary_file in (None, VOCAB.tokens):
+        old_style(directory, vocabulary_file)
+        assert zoo.load_path(directory).vocabulary == model.vocabulary
+
+
+def test_a_vocabulary_file_must_agree_with_the_config(tmp_path):
     package(tmp_path)
     directory = tmp_path / "char-test-model"
-    (directory / "vocabulary.json").write_text(json.dumps(VOCAB.tokens[::-1]))
-    card = json.loads((directory / "card.json").read_text())
-    card["files"]["vocabulary.json"] = registry.sha256(directory / "vocabulary.json")
-    (directory / "card.json").write_text(json.dumps(card))
+    old_style(directory, VOCAB.tokens[::-1])
     with pytest.raises(ValueError, match="disagrees"):
         zoo.load_path(directory)
 
@@ -104,3 +129,15 @@ def test_unknown_names_list_close_matches(shelf):
         zoo.load("resnet")
     with pytest.raises(TypeError, match="str"):
         zoo.load(None)
+
+
+def test_shipped_packages_keep_their_vocabularies_out_of_the_config():
+    import keras
+
+    for card_path in sorted(registry.PRETRAINED.glob("*/card.json")):
+        directory = card_path.parent
+        config = json.loads((directory / "config.json").read_text())
+        model_class = keras.saving.get_registered_object(config["registered_name"])
+        for key in getattr(model_class, "ASSETS", ()):
+            assert key not in config["config"], (directory.name, key)
+            assert registry.asset_file(key) in json.loads(card_path.read_text())["files"]

@@ -56,6 +56,7 @@ class Captioner(EncoderDecoder):
     """Captions from VGG19 regions. vocabulary: SPECIALS then words."""
 
     task = "caption"  # the card's task: picks each stage's module for this family
+    ASSETS = ("vocabulary",)  # saved beside config.json, not in it (zoo.registry)
 
     def __init__(
         self,

@@ -25,6 +25,7 @@ class CharLM(keras.Model):
     to it (e.g. {"dropout": 0.1} or any LSTM variant flag)."""
 
     task = "char-lm"  # the card's task: picks each stage's module for this family
+    ASSETS = ("vocabulary",)  # saved beside config.json, not in it (zoo.registry)
 
     def __init__(
         self,

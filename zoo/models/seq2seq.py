@@ -52,6 +52,8 @@ class Seq2Seq(EncoderDecoder):
     PAD. Lengths count tokens (characters, or subword pieces)."""
 
     task = "seq2seq"  # the card's task: picks each stage's module for this family
+    # Saved beside config.json, not in it (zoo.registry).
+    ASSETS = ("source_vocabulary", "target_vocabulary")
     INPUT_DTYPE = "int32"  # source ids
 
     def __init__(

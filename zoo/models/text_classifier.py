@@ -34,6 +34,7 @@ class TextClassifier(keras.Model):
     keep their first `head_tokens` tokens and the rest from their end."""
 
     task = "sentiment"  # the card's task: picks each stage's module for this family
+    ASSETS = ("vocabulary",)  # saved beside config.json, not in it (zoo.registry)
 
     def __init__(
         self,
