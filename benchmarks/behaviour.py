@@ -98,8 +98,10 @@ def compare(path):
     for key in sorted(set(before.files) & set(now)):
         if not _same(before[key], now[key]):
             (sampled if "sampled" in key else changed).append(key)
-    print(f"{len(now)} answers: {len(changed)} changed, {len(sampled)} sampled texts changed, "
-          f"{len(missing)} only on one side")  # fmt: skip
+    print(
+        f"{len(now)} answers: {len(changed)} changed, {len(sampled)} sampled texts changed, "
+        f"{len(missing)} only on one side"
+    )
     for key in changed + missing:
         print("  differs:", key)
     for key in sampled:

@@ -37,8 +37,10 @@ def main(argv=None):
             began = time.perf_counter()
             model.train_on_batch(inputs, targets)
             seconds[pool] += (time.perf_counter() - began) * (step >= 0)
-    print(f"| {args.recipe}, batch {size}, {args.steps} steps each | padded length "
-          "(epoch mean) | s / step |")  # fmt: skip
+    print(
+        f"| {args.recipe}, batch {size}, {args.steps} steps each | padded length "
+        "(epoch mean) | s / step |"
+    )
     print("|---|---:|---:|")
     for pool in POOLS:
         padded = np.mean([max(len(rows[i]) for i in b) + 1 for b in cuts[pool]])

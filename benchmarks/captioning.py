@@ -68,8 +68,10 @@ def speed(model, photos):
         keras_encode = lambda p: model.features([p])  # noqa: E731
         ort_encode = lambda p: runtime.run("encoder", {"image": p[None]})  # noqa: E731
         times = [_timed(f, photos) for f in (keras_encode, ort_encode)]
-        print(f"\n| one image per call, {len(photos)} Flickr8k test photos | Keras ms | ORT ms "
-              "| Keras / ORT |")  # fmt: skip
+        print(
+            f"\n| one image per call, {len(photos)} Flickr8k test photos | Keras ms | ORT ms "
+            "| Keras / ORT |"
+        )
         print("|---|---:|---:|---:|")
         _row("encoder (VGG19 conv5_4 + projection)", times)
         features = model.features(photos)

@@ -140,8 +140,10 @@ def cards(test):
         for split, text in subsets.items():
             ours = char_lm.split_metrics(model, text)["bits_per_char"]
             theirs = card["metrics"][split]["bits_per_char"]
-            print(f"{card['name']} {split}: {ours:.4f} bits/char (card {theirs:.4f}, "
-                  f"{len(text):,} characters)")  # fmt: skip
+            print(
+                f"{card['name']} {split}: {ours:.4f} bits/char (card {theirs:.4f}, "
+                f"{len(text):,} characters)"
+            )
 
 
 def main(argv=None):

@@ -147,8 +147,10 @@ def report(times, natives):
             ort_ms = median[f"zoo {name} (onnxruntime)", b]
             tf_ms = median[f"zoo {name} (TensorFlow)", b]
             ratio = ort_ms / median[stock, b]
-            print(f"| {name} | {','.join(natives[name])} | {b} | {ort_ms * 1e3:.2f} | "
-                  f"{ratio:.2f} | {tf_ms * 1e3:.2f} | {tf_ms / ort_ms:.1f} |")  # fmt: skip
+            print(
+                f"| {name} | {','.join(natives[name])} | {b} | {ort_ms * 1e3:.2f} | "
+                f"{ratio:.2f} | {tf_ms * 1e3:.2f} | {tf_ms / ort_ms:.1f} |"
+            )
     print("\nplain tf2onnx (no native conversion) vs ours, onnxruntime:")
     for name in PLAIN_TF2ONNX:
         for b in BATCHES:

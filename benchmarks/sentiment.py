@@ -138,8 +138,13 @@ def linear_scores(splits, features, epochs):
         metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
     )
     stop = keras.callbacks.EarlyStopping(restore_best_weights=True, patience=1)
-    model.fit(batches("train", shuffle=True), epochs=epochs, verbose=0,
-              validation_data=batches("validation"), callbacks=[stop])  # fmt: skip
+    model.fit(
+        batches("train", shuffle=True),
+        epochs=epochs,
+        verbose=0,
+        validation_data=batches("validation"),
+        callbacks=[stop],
+    )
     return {
         split: model.evaluate(batches(split), verbose=0, return_dict=True)["accuracy"]
         for split in ("test", "cross_domain", "cross_domain_unseen")

@@ -72,13 +72,22 @@ def compare(epochs, lstm_units):
         best = BestEpoch(data.splits["test"])
         train = sentiment.batches(data.ids, data.labels, d, run["train"]["seed"], epochs)
         start = time.perf_counter()
-        model.fit(train, validation_data=validation, epochs=epochs, steps_per_epoch=data.steps,
-                  verbose=0, callbacks=[best])  # fmt: skip
+        model.fit(
+            train,
+            validation_data=validation,
+            epochs=epochs,
+            steps_per_epoch=data.steps,
+            verbose=0,
+            callbacks=[best],
+        )
         seconds = (time.perf_counter() - start) / epochs
         weights = layer_parameters(cell, units, features)
         val, test, epoch = best.best
-        print(f"| {cell} | {units} | {weights:,} | {val:.4f} | {test:.4f} | {epoch} | "
-              f"{seconds:.0f} |", flush=True)  # fmt: skip
+        print(
+            f"| {cell} | {units} | {weights:,} | {val:.4f} | {test:.4f} | {epoch} | "
+            f"{seconds:.0f} |",
+            flush=True,
+        )
 
 
 def main(argv=None):

@@ -82,10 +82,22 @@ def in_process(directory, inputs, repeats):
 def start_server(root, default_limits=False):
     limits = [] if default_limits else ["--max-tensor-mb", "8"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "serving", "--models", str(root), "--rest-port", "0",
-         "--grpc-port", "0", *limits],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "serving",
+            "--models",
+            str(root),
+            "--rest-port",
+            "0",
+            "--grpc-port",
+            "0",
+            *limits,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     process.stdout.readline()
     ports = process.stdout.readline()
     rest = ports.split("REST on ")[1].split(",")[0]
@@ -171,8 +183,9 @@ def hostile_requests(rest_url, grpc_target):
 
         return send
 
-    prompt = {"inputs": {"prompt": ["x" * 210_000], "length": [5], "temperature": [0.0],
-                         "seed": [0]}}  # fmt: skip
+    prompt = {
+        "inputs": {"prompt": ["x" * 210_000], "length": [5], "temperature": [0.0], "seed": [0]}
+    }
     image = {
         "signature_name": "encoded",
         "instances": [{"b64": base64.b64encode(png_declaring(6000, 6000)).decode()}],
@@ -253,20 +266,34 @@ def main(argv=None):
                 run_clients(make, check, 1, 10)  # warm up
                 one, *_ = run_clients(make, check, 1, args.requests)
                 many, errors, wrong, wall = run_clients(make, check, args.clients, args.requests)
-                rows.append((case, protocol, local, percentiles(one), percentiles(many),
-                             len(many) / wall, errors, wrong))  # fmt: skip
+                rows.append(
+                    (
+                        case,
+                        protocol,
+                        local,
+                        percentiles(one),
+                        percentiles(many),
+                        len(many) / wall,
+                        errors,
+                        wrong,
+                    )
+                )
         name, inputs, check = CASES["date-normalizer, 1 text"]
 
         def make():
             return client_calls("gRPC", rest_url, grpc_target, name, inputs)
 
         attacks = hostile_requests(rest_url, grpc_target)
-        mixes = {"the issue's two (gRPC 200M floats, 210k prompt)": dict(list(attacks.items())[:2]),
-                 **{name: {name: attack} for name, attack in list(attacks.items())[2:]},
-                 "all four": attacks}  # fmt: skip
+        mixes = {
+            "the issue's two (gRPC 200M floats, 210k prompt)": dict(list(attacks.items())[:2]),
+            **{name: {name: attack} for name, attack in list(attacks.items())[2:]},
+            "all four": attacks,
+        }
         calm = run_clients(make, check, args.clients, args.requests)
-        attacked = {label: under_attack(make, check, args.clients, args.requests, mix)
-                    for label, mix in mixes.items()}  # fmt: skip
+        attacked = {
+            label: under_attack(make, check, args.clients, args.requests, mix)
+            for label, mix in mixes.items()
+        }
     finally:
         server.terminate()
         server.wait()
@@ -276,29 +303,39 @@ def main(argv=None):
 
 def print_attack(calm, attacked, args):
     p50, p99 = percentiles(calm[0])
-    print(f"\n{args.clients} normal gRPC clients (date-normalizer) x {args.requests} requests, "
-          "without and with one hostile client sending in turn; ms\n")  # fmt: skip
-    print("| hostile client sends | normal p50 | p99 | p50 / without | normal errors | wrong "
-          "| hostile sent, refused |")  # fmt: skip
+    print(
+        f"\n{args.clients} normal gRPC clients (date-normalizer) x {args.requests} requests, "
+        "without and with one hostile client sending in turn; ms\n"
+    )
+    print(
+        "| hostile client sends | normal p50 | p99 | p50 / without | normal errors | wrong "
+        "| hostile sent, refused |"
+    )
     print("|---|---:|---:|---:|---:|---:|---|")
     print(f"| (none) | {p50:.2f} | {p99:.2f} | 1.00 | {calm[1]} | {calm[2]} | |")
     for label, (result, counts) in attacked.items():
         hp50, hp99 = percentiles(result[0])
         sent = "; ".join(f"{name}: {n}, {ok}" for name, (n, ok) in counts.items())
         met = "met" if hp50 / p50 <= 1.5 and result[1] == 0 else "NOT met"
-        print(f"| {label} | {hp50:.2f} | {hp99:.2f} | {hp50 / p50:.2f} ({met}) | {result[1]} "
-              f"| {result[2]} | {sent} |")  # fmt: skip
+        print(
+            f"| {label} | {hp50:.2f} | {hp99:.2f} | {hp50 / p50:.2f} ({met}) | {result[1]} "
+            f"| {result[2]} | {sent} |"
+        )
 
 
 def print_table(rows, args):
     print(f"\n{args.clients} clients x {args.requests} requests, loopback; ms\n")
-    print("| request | API | in-process | 1 client p50 | p99 | p50 / in-process "
-          f"| {args.clients} clients p50 | p99 | requests/s | errors | wrong |")  # fmt: skip
+    print(
+        "| request | API | in-process | 1 client p50 | p99 | p50 / in-process "
+        f"| {args.clients} clients p50 | p99 | requests/s | errors | wrong |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for case, protocol, local, one, many, rate, errors, wrong in rows:
-        print(f"| {case} | {protocol} | {local:.2f} | {one[0]:.2f} | {one[1]:.2f} | "
-              f"{one[0] / local:.2f} | {many[0]:.2f} | {many[1]:.2f} | {rate:.0f} | "
-              f"{errors} | {wrong} |")  # fmt: skip
+        print(
+            f"| {case} | {protocol} | {local:.2f} | {one[0]:.2f} | {one[1]:.2f} | "
+            f"{one[0] / local:.2f} | {many[0]:.2f} | {many[1]:.2f} | {rate:.0f} | "
+            f"{errors} | {wrong} |"
+        )
 
 
 if __name__ == "__main__":

@@ -104,9 +104,16 @@ def post(url, data):
 
 
 def lm_body(batch, length):
-    return json.dumps({"inputs": {"prompt": ["ROMEO:"] * batch, "length": [length] * batch,
-                                  "temperature": [0.5] * batch,
-                                  "seed": list(range(batch))}}).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "inputs": {
+                "prompt": ["ROMEO:"] * batch,
+                "length": [length] * batch,
+                "temperature": [0.5] * batch,
+                "seed": list(range(batch)),
+            }
+        }
+    ).encode()
 
 
 def work_attack(rest_url, batch, length):
@@ -134,8 +141,9 @@ def connection_attack(rest_url, wanted=20_000):
         def opener():
             while not stop.is_set() and len(held) < most:
                 try:
-                    sock = socket.create_connection((host, int(port)), timeout=5,
-                                                    source_address=("127.0.0.2", 0))  # fmt: skip
+                    sock = socket.create_connection(
+                        (host, int(port)), timeout=5, source_address=("127.0.0.2", 0)
+                    )
                     sock.sendall(b"POST /v1/models/date-normalizer:predict HTTP/1.1\r\nHost: x\r\n")
                     held.append(sock)
                     tally("opened")
@@ -162,11 +170,16 @@ def string_flood(grpc_target, count=7_900_000):
 
     def attack(stop, tally):
         def client():
-            channel = grpc.insecure_channel(grpc_target, options=[
-                ("grpc.max_send_message_length", 64 * MB),
-                ("grpc.use_local_subchannel_pool", 1)])  # fmt: skip
-            send = channel.unary_unary("/tensorflow.serving.PredictionService/Predict",
-                                       request_serializer=lambda b: b)  # fmt: skip
+            channel = grpc.insecure_channel(
+                grpc_target,
+                options=[
+                    ("grpc.max_send_message_length", 64 * MB),
+                    ("grpc.use_local_subchannel_pool", 1),
+                ],
+            )
+            send = channel.unary_unary(
+                "/tensorflow.serving.PredictionService/Predict", request_serializer=lambda b: b
+            )
             while not stop.is_set():
                 try:
                     send(data, timeout=60)
@@ -212,17 +225,18 @@ def stream_flood(grpc_target, streams=5_000):
 
 
 ATTACKS = {
-    "8 clients, char-rnn batch 1024 x length 4096 (over budget)":
-        lambda rest, grpc_target: work_attack(rest, 1024, 4096),
-    "8 clients, char-rnn batch 64 x length 4096 (under budget, ~190 G)":
-        lambda rest, grpc_target: work_attack(rest, 64, 4096),
-    "half-sent REST connections from 127.0.0.2":
-        lambda rest, grpc_target: connection_attack(rest),
-    "gRPC PredictRequests of 7,900,000 empty strings":
-        lambda rest, grpc_target: string_flood(grpc_target),
-    "5,000 gRPC streams on one channel":
-        lambda rest, grpc_target: stream_flood(grpc_target),
-}  # fmt: skip
+    "8 clients, char-rnn batch 1024 x length 4096 (over budget)": lambda rest, grpc_target: (
+        work_attack(rest, 1024, 4096)
+    ),
+    "8 clients, char-rnn batch 64 x length 4096 (under budget, ~190 G)": lambda rest, grpc_target: (
+        work_attack(rest, 64, 4096)
+    ),
+    "half-sent REST connections from 127.0.0.2": lambda rest, grpc_target: connection_attack(rest),
+    "gRPC PredictRequests of 7,900,000 empty strings": lambda rest, grpc_target: string_flood(
+        grpc_target
+    ),
+    "5,000 gRPC streams on one channel": lambda rest, grpc_target: stream_flood(grpc_target),
+}
 
 
 def attack_main(kind, rest_url, grpc_target):
@@ -249,10 +263,22 @@ def attack_main(kind, rest_url, grpc_target):
 def under(kind, normal, seconds, rest_url, grpc_target):
     """(normal latencies, normal errors, attacker's note, attacker outcomes)
     with attack `kind` running in its own process beside the normal clients."""
-    command = [sys.executable, "-m", "benchmarks.serving_faults", "attack", kind, rest_url,
-               grpc_target]  # fmt: skip
-    attacker = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                preexec_fn=lambda: os.nice(NICE))  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.serving_faults",
+        "attack",
+        kind,
+        rest_url,
+        grpc_target,
+    ]
+    attacker = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.nice(NICE),
+    )
     try:
         assert attacker.stdout.readline().strip() == "started", "the attacker did not start"
         time.sleep(1.0)  # let the attack build up first
@@ -279,10 +305,14 @@ def run(server_pid, rest_url, grpc_target, seconds, only=None):
 
 def print_rows(quiet, idle, rows, seconds):
     base = np.percentile(quiet[0], 50) * 1000
-    print(f"\nNormal clients (REST + gRPC, date-normalizer, a request every 0.1 s each) for "
-          f"{seconds} s alone and beside each attack; ms. Idle RSS {idle:.0f} MB.\n")  # fmt: skip
-    print("| attack | normal p50 | p99 | p50 / quiet | normal errors | RSS after - idle, MB "
-          "| bar | attacker's outcomes |")  # fmt: skip
+    print(
+        f"\nNormal clients (REST + gRPC, date-normalizer, a request every 0.1 s each) for "
+        f"{seconds} s alone and beside each attack; ms. Idle RSS {idle:.0f} MB.\n"
+    )
+    print(
+        "| attack | normal p50 | p99 | p50 / quiet | normal errors | RSS after - idle, MB "
+        "| bar | attacker's outcomes |"
+    )
     print("|---|---:|---:|---:|---:|---:|---|---|")
     p99 = np.percentile(quiet[0], 99) * 1000
     print(f"| (none) | {base:.1f} | {p99:.1f} | 1.00 | {len(quiet[1])} | 0 | | |")
@@ -291,8 +321,10 @@ def print_rows(quiet, idle, rows, seconds):
         p99 = np.percentile(latencies, 99) * 1000 if latencies else float("nan")
         met = p50 / base <= 1.5 and not errors and rss - idle <= 200
         seen = ", ".join(f"{k}: {v:,}" for k, v in sorted(outcomes.items(), key=str))
-        print(f"| {label} | {p50:.1f} | {p99:.1f} | {p50 / base:.2f} | {len(errors)} | "
-              f"{rss - idle:+.0f} | {'met' if met else 'NOT met'} | {seen} |")  # fmt: skip
+        print(
+            f"| {label} | {p50:.1f} | {p99:.1f} | {p50 / base:.2f} | {len(errors)} | "
+            f"{rss - idle:+.0f} | {'met' if met else 'NOT met'} | {seen} |"
+        )
         if errors:
             print(f"|   first normal error: {errors[0]} | | | | | | | |")
 

@@ -29,8 +29,10 @@ def quality(models, pairs):
     for label, model in models.items():
         greedy = translation.evaluate(model, pairs)
         beam = translation.evaluate(model, pairs, 5)
-        print(f"| {label} | {greedy['bleu']:.2f} | {greedy['chrf']:.2f} | "
-              f"{beam['bleu']:.2f} | {beam['chrf']:.2f} |")  # fmt: skip
+        print(
+            f"| {label} | {greedy['bleu']:.2f} | {greedy['chrf']:.2f} | "
+            f"{beam['bleu']:.2f} | {beam['chrf']:.2f} |"
+        )
 
 
 def by_length(models, pairs, plot=None):
@@ -80,8 +82,10 @@ def speed(model, sources):
                 times = [_timed(f, sources, width, batched) for f in (model, runtime)]
                 how = "greedy" if width == 1 else f"beam {width}"
                 what = "one batch" if batched else "one sentence per call"
-                print(f"| {how}, {what} | {times[0]:.2f} | {times[1]:.2f} | "
-                      f"{times[0] / times[1]:.2f}x |")  # fmt: skip
+                print(
+                    f"| {how}, {what} | {times[0]:.2f} | {times[1]:.2f} | "
+                    f"{times[0] / times[1]:.2f}x |"
+                )
 
 
 def _timed(model, sources, width, batched):
@@ -106,8 +110,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     pairs = seq2seq.load_pairs(load_recipe(NAME)["data"])["test"]
     models = {"attention": zoo.load(NAME), "no attention": zoo.load_path(args.baseline)}
-    print(f"test split: {len(translation.references(pairs)[0])} Spanish sentences, "
-          f"{len(pairs)} references\n")  # fmt: skip
+    print(
+        f"test split: {len(translation.references(pairs)[0])} Spanish sentences, "
+        f"{len(pairs)} references\n"
+    )
     quality(models, pairs)
     by_length(models, pairs, args.plot)
     speed(models["attention"], translation.references(pairs)[0][: args.sentences])

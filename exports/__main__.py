@@ -16,8 +16,14 @@ def main(argv=None):
     formats = tuple(args.formats.split(",")) if args.formats else FORMATS
     for model in args.models:
         try:
-            directory = export(model, args.out, formats, check=not args.no_verify,
-                               models_config=args.models_config, labels=args.label)  # fmt: skip
+            directory = export(
+                model,
+                args.out,
+                formats,
+                check=not args.no_verify,
+                models_config=args.models_config,
+                labels=args.label,
+            )
         except (LookupError, ValueError, TypeError, OSError, VerificationError) as error:
             print(f"export {model}: {error}", file=sys.stderr)
             return 2
@@ -34,10 +40,17 @@ def parser():
     p.add_argument("models", nargs="+", help="shipped model names or package directories")
     p.add_argument("--out", default="exports", help="base directory (default: exports)")
     p.add_argument("--formats", help="comma-separated: savedmodel,onnx (default: both)")
-    p.add_argument("--models-config", default=os.path.join("serving", "models.config"),
-                   help="TF Serving model_config_list to regenerate")  # fmt: skip
-    p.add_argument("--label", action="append", default=[],
-                   help="a TF Serving version label for the new version (repeatable)")  # fmt: skip
+    p.add_argument(
+        "--models-config",
+        default=os.path.join("serving", "models.config"),
+        help="TF Serving model_config_list to regenerate",
+    )
+    p.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        help="a TF Serving version label for the new version (repeatable)",
+    )
     p.add_argument("--no-verify", action="store_true", help="skip the parity check")
     return p
 

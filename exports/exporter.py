@@ -24,9 +24,16 @@ SIDECAR_VERSION = 1
 
 
 def export(
-    model, out="exports", formats=FORMATS, name=None, check=True, models_config=None, labels=(),
-    limits=None, input_signature=None,
-):  # fmt: skip
+    model,
+    out="exports",
+    formats=FORMATS,
+    name=None,
+    check=True,
+    models_config=None,
+    labels=(),
+    limits=None,
+    input_signature=None,
+):
     """Export a model to `out/<name>/<next version>/`; returns that
     directory. `model` is a zoo model (instance, shipped name or package
     directory) or any built Keras model (tensors in and out under its own

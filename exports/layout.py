@@ -103,9 +103,13 @@ def models_config(out, path, base_path_prefix="/models", labels=None):
 
 
 def _rewrite_models_config(out, path, base_path_prefix, labels):
-    names = sorted(
-        p.name for p in out.iterdir() if p.is_dir() and NAME.fullmatch(p.name) and servable(p)
-    ) if out.is_dir() else []  # fmt: skip
+    names = (
+        sorted(
+            p.name for p in out.iterdir() if p.is_dir() and NAME.fullmatch(p.name) and servable(p)
+        )
+        if out.is_dir()
+        else []
+    )
     previous = {entry.name: entry for entry in read_models_config(path).model_config_list.config}
     config = model_server_config_pb2.ModelServerConfig()
     for name in names:

@@ -110,8 +110,13 @@ def _check_lstm_flags(cell):
     ):
         if getattr(cell, flag):
             raise NotExpressible(f"ONNX's LSTM has no {why}")
-    for flag in ("input_gate", "forget_gate", "output_gate", "input_activation",
-                 "output_activation"):  # fmt: skip
+    for flag in (
+        "input_gate",
+        "forget_gate",
+        "output_gate",
+        "input_activation",
+        "output_activation",
+    ):
         if not getattr(cell, flag):
             raise NotExpressible(f"ONNX's LSTM cannot drop a gate or activation ({flag}=False)")
 
@@ -297,8 +302,14 @@ def _cells_of_layers(model):
     return {id(layer.cell) for layer in layers if isinstance(layer, keras.layers.RNN)}
 
 
-_CELL_TYPES = (LSTMCell, GRUCell, SimpleRNNCell, keras.layers.LSTMCell, keras.layers.GRUCell,
-               keras.layers.SimpleRNNCell)  # fmt: skip
+_CELL_TYPES = (
+    LSTMCell,
+    GRUCell,
+    SimpleRNNCell,
+    keras.layers.LSTMCell,
+    keras.layers.GRUCell,
+    keras.layers.SimpleRNNCell,
+)
 
 
 def _native_call(layer, registry, quiet=False):

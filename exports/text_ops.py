@@ -109,8 +109,9 @@ class GraphSubwords(tf.Module):
         def turn(t, position, found):
             best_size, best_id = tf.ones_like(position), tf.zeros_like(position)  # OOV
             for size in range(1, subwords.MAX_PIECE + 1):
-                piece = tf.strings.substr(pretokens, position, tf.fill(tf.shape(pretokens), size),
-                                          unit="UTF8_CHAR")  # fmt: skip
+                piece = tf.strings.substr(
+                    pretokens, position, tf.fill(tf.shape(pretokens), size), unit="UTF8_CHAR"
+                )
                 known = tf.cast(self.table.lookup(piece), tf.int32)
                 fits = (known >= 0) & (position + size <= length)
                 best_size = tf.where(fits, size, best_size)

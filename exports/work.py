@@ -64,6 +64,8 @@ def image_signatures(per_row, per_pixel):
     uint8 NHWC `image`) and encoded (`image_bytes`, sized from headers)."""
     return {
         "serving_default": [term("image", "pixel", per_pixel), term("image", "row", per_row)],
-        "encoded": [term("image_bytes", "declared_pixel", per_pixel),
-                    term("image_bytes", "row", per_row)],
-    }  # fmt: skip
+        "encoded": [
+            term("image_bytes", "declared_pixel", per_pixel),
+            term("image_bytes", "row", per_row),
+        ],
+    }

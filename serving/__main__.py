@@ -59,14 +59,22 @@ def parser():
     p.add_argument(
         "--models", default="exports", help="base directory of exports (default: exports)"
     )
-    p.add_argument("--host", default="127.0.0.1",
-                   help="interface to listen on (default loopback; 0.0.0.0 for all)")  # fmt: skip
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default loopback; 0.0.0.0 for all)",
+    )
     p.add_argument("--rest-port", type=int, default=8501, help="REST port (0 picks a free one)")
     p.add_argument("--grpc-port", type=int, default=8500, help="gRPC port (0 picks a free one)")
-    p.add_argument("--model-config-file",
-                   help="a TF Serving models.config: version policies and labels")  # fmt: skip
-    p.add_argument("--poll-seconds", type=float, default=1.0,
-                   help="how often to look for new versions (default 1)")  # fmt: skip
+    p.add_argument(
+        "--model-config-file", help="a TF Serving models.config: version policies and labels"
+    )
+    p.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=1.0,
+        help="how often to look for new versions (default 1)",
+    )
     p.add_argument("--max-body-mb", type=float, default=64, help="largest request body / message")
     p.add_argument("--max-batch", type=int, default=1024, help="largest batch one request may send")
     p.add_argument(

@@ -20,9 +20,11 @@ class GrpcClient:
         size = int(max_message_mb * (1 << 20))
         self.channel = grpc.insecure_channel(
             target,
-            options=[("grpc.max_receive_message_length", size),
-                     ("grpc.max_send_message_length", size)],
-        )  # fmt: skip
+            options=[
+                ("grpc.max_receive_message_length", size),
+                ("grpc.max_send_message_length", size),
+            ],
+        )
         self.timeout = timeout
         self.predictions = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
         self.models = model_service_pb2_grpc.ModelServiceStub(self.channel)

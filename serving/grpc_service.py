@@ -89,9 +89,14 @@ class PredictionService:
         servable = self.repository.get(*request.model)
         signature = servable.signature(request.signature)
         outputs = self.runner.call(
-            servable.predict, signature, request.feed, request.output_filter,
-            peer=peer, macs=servable.cost(signature, request.feed), timeout_s=time_remaining,
-        )  # fmt: skip
+            servable.predict,
+            signature,
+            request.feed,
+            request.output_filter,
+            peer=peer,
+            macs=servable.cost(signature, request.feed),
+            timeout_s=time_remaining,
+        )
         response = predict_pb2.PredictResponse()
         response.model_spec.name = servable.name
         response.model_spec.version.value = servable.version
@@ -119,9 +124,20 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
         return _answer(context, protos.status_response, self.repository, *spec)
 
 
-def make_server(repository, runner, parser, host, port, max_message_bytes, max_tensor_bytes,
-                max_rpcs, streams_per_connection, idle_s=300, handshake_s=10,
-                max_connections=1024):  # fmt: skip
+def make_server(
+    repository,
+    runner,
+    parser,
+    host,
+    port,
+    max_message_bytes,
+    max_tensor_bytes,
+    max_rpcs,
+    streams_per_connection,
+    idle_s=300,
+    handshake_s=10,
+    max_connections=1024,
+):
     """A started-on-demand grpc.Server and the port it bound; models run
     on `runner` (serving.runner), under the request's deadline.
 

@@ -11,8 +11,20 @@ from serving.errors import invalid, shown
 # DataType enum values of tensorflow/core/framework/types.proto -> bytes per
 # element; strings count their bytes plus STRING_ITEM each.
 ITEM_BYTES = {
-    1: 4, 2: 8, 3: 4, 4: 1, 5: 2, 6: 1, 9: 8, 10: 1, 14: 2, 17: 2, 19: 2, 22: 4, 23: 8,
-}  # fmt: skip
+    1: 4,
+    2: 8,
+    3: 4,
+    4: 1,
+    5: 2,
+    6: 1,
+    9: 8,
+    10: 1,
+    14: 2,
+    17: 2,
+    19: 2,
+    22: 4,
+    23: 8,
+}
 DT_STRING = 7
 # What one string costs beyond its bytes, once parsed and held as an array:
 # the message's string view, a Python bytes object and a pointer (measured

@@ -229,8 +229,9 @@ def read_models_config(path, root):
 
 
 class ModelRepository:
-    def __init__(self, root, config_file=None, poll_seconds=1.0, max_batch=1024,
-                 max_work_macs=float("inf")):  # fmt: skip
+    def __init__(
+        self, root, config_file=None, poll_seconds=1.0, max_batch=1024, max_work_macs=float("inf")
+    ):
         self.root, self.config_file = Path(root), config_file
         self.poll_seconds, self.max_batch, self.max_work_macs = (
             poll_seconds,
@@ -310,8 +311,14 @@ class ModelRepository:
                 self._failed[(name, version)] = Failure(
                     f"{type(error).__name__}: {error}", attempts, time.monotonic() + pause
                 )
-            log.error("could not load %s version %s (try %d, next in %d s): %s",
-                      name, version, attempts, pause, error)  # fmt: skip
+            log.error(
+                "could not load %s version %s (try %d, next in %d s): %s",
+                name,
+                version,
+                attempts,
+                pause,
+                error,
+            )
             return None
         with self._lock:
             self._failed.pop((name, version), None)

@@ -92,8 +92,9 @@ class Handler:
         parse = functools.partial(parse_body, raw, specs, where, self.max_tensor_bytes)
         signature, feed, rows = await self.parser.run(parse, len(raw))
         peer = request.transport.get_extra_info("peername") if request.transport else None
-        outputs = await self.runner.acall(servable.predict, signature, feed, peer=str(peer),
-                                          macs=servable.cost(signature, feed))  # fmt: skip
+        outputs = await self.runner.acall(
+            servable.predict, signature, feed, peer=str(peer), macs=servable.cost(signature, feed)
+        )
         text = await asyncio.get_running_loop().run_in_executor(None, _write, outputs, rows)
         return web.Response(text=text, content_type="application/json")
 

@@ -22,15 +22,17 @@ class RestClient:
     def metadata(self, name, version=None, label=None):
         return self._call("GET", self._path(name, version, label) + "/metadata")
 
-    def predict(self, name, inputs=None, instances=None, signature_name=None, version=None,
-                label=None):  # fmt: skip
+    def predict(
+        self, name, inputs=None, instances=None, signature_name=None, version=None, label=None
+    ):
         """Columnar `inputs` ({name: array-like} or one array-like) ->
         {output: array} (or the one output's array); row `instances`
         (a list) -> the list of predictions."""
         if (inputs is None) == (instances is None):
             raise ValueError("give exactly one of `inputs` (columnar) or `instances` (rows)")
-        body = {"inputs": to_wire(inputs)} if inputs is not None else {
-            "instances": to_wire(instances)}  # fmt: skip
+        body = (
+            {"inputs": to_wire(inputs)} if inputs is not None else {"instances": to_wire(instances)}
+        )
         if signature_name:
             body["signature_name"] = signature_name
         reply = self._call("POST", self._path(name, version, label) + ":predict", body)
@@ -49,17 +51,20 @@ class RestClient:
     def _call(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
-            self.url + path, data=data, method=method,
+            self.url + path,
+            data=data,
+            method=method,
             headers={"Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as error:
             raise ServingError(code_for_http(error.code), _message(error)) from None
         except TimeoutError:
-            raise ServingError("DEADLINE_EXCEEDED", f"{method} {path}: no answer in "
-                               f"{self.timeout} s") from None  # fmt: skip
+            raise ServingError(
+                "DEADLINE_EXCEEDED", f"{method} {path}: no answer in {self.timeout} s"
+            ) from None
         except urllib.error.URLError as error:
             if isinstance(error.reason, TimeoutError | socket.timeout):
                 raise ServingError("DEADLINE_EXCEEDED", f"{method} {path}: timed out") from None

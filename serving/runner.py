@@ -43,8 +43,16 @@ class _Call:
 
 
 class Runner:
-    def __init__(self, workers, timeout_s, heavy_macs=float("inf"), heavy_slots=1,
-                 per_peer=2, max_queue=256, per_peer_queue=32):  # fmt: skip
+    def __init__(
+        self,
+        workers,
+        timeout_s,
+        heavy_macs=float("inf"),
+        heavy_slots=1,
+        per_peer=2,
+        max_queue=256,
+        per_peer_queue=32,
+    ):
         self.timeout_s, self.heavy_macs, self.heavy_slots = timeout_s, heavy_macs, heavy_slots
         self.per_peer, self.max_queue, self.per_peer_queue = per_peer, max_queue, per_peer_queue
         self._queues = collections.OrderedDict()  # peer -> deque of _Call, in turn order
@@ -71,8 +79,10 @@ class Runner:
             if self._queued >= self.max_queue:
                 raise busy(f"the server is busy: {self._queued} requests are queued; retry later")
             if queue is not None and len(queue) >= self.per_peer_queue:
-                raise busy(f"this connection has {len(queue)} requests queued; "
-                           "wait for their answers before sending more")  # fmt: skip
+                raise busy(
+                    f"this connection has {len(queue)} requests queued; "
+                    "wait for their answers before sending more"
+                )
             self._queues.setdefault(peer, collections.deque()).append(call)
             self._queued += 1
             self._changed.notify()

@@ -72,8 +72,13 @@ class EmbeddedServer:
         # One connection may take half the cores: a client flooding it with
         # calls (5,000 gRPC streams, say) cannot also take the rest.
         per_peer = calls_per_connection or max(1, _cores() // 2)
-        self.runner = Runner(workers, request_timeout_s, per_peer=per_peer,
-                             heavy_macs=heavy_gmacs * GIGA, heavy_slots=heavy_slots)  # fmt: skip
+        self.runner = Runner(
+            workers,
+            request_timeout_s,
+            per_peer=per_peer,
+            heavy_macs=heavy_gmacs * GIGA,
+            heavy_slots=heavy_slots,
+        )
         self.limits = ConnectionLimits(max_connections, connections_per_address)
         self.idle_timeout_s, self.body_timeout_s = idle_timeout_s, body_timeout_s
         self.max_rpcs, self.streams, self.shutdown_s = max_rpcs, streams_per_connection, shutdown_s
@@ -101,15 +106,23 @@ class EmbeddedServer:
         self.repository.start_polling()
         if self._ports["grpc"] is not None:
             self._grpc, self._ports["grpc"] = make_server(
-                self.repository, self.runner, self.parser, self.host, self._ports["grpc"],
-                self.max_bytes, self.max_tensor_bytes, max_rpcs=self.max_rpcs,
+                self.repository,
+                self.runner,
+                self.parser,
+                self.host,
+                self._ports["grpc"],
+                self.max_bytes,
+                self.max_tensor_bytes,
+                max_rpcs=self.max_rpcs,
                 streams_per_connection=self.streams,
-                idle_s=max(60, self.idle_timeout_s), max_connections=self.limits.max_connections,
-            )  # fmt: skip
+                idle_s=max(60, self.idle_timeout_s),
+                max_connections=self.limits.max_connections,
+            )
             self._grpc.start()
         if self._ports["rest"] is not None:
-            sock = socket.create_server((self.host, self._ports["rest"]), reuse_port=False,
-                                        backlog=1024)  # fmt: skip
+            sock = socket.create_server(
+                (self.host, self._ports["rest"]), reuse_port=False, backlog=1024
+            )
             self._ports["rest"] = sock.getsockname()[1]
             threading.Thread(target=self._serve_rest, args=(sock,), daemon=True).start()
             if not self._ready.wait(self.start_timeout_s):
@@ -119,14 +132,24 @@ class EmbeddedServer:
 
     def _serve_rest(self, sock):
         self._loop = asyncio.new_event_loop()
-        app = make_app(self.repository, self.runner, self.parser, self.max_bytes,
-                       self.max_tensor_bytes, self.body_timeout_s)  # fmt: skip
+        app = make_app(
+            self.repository,
+            self.runner,
+            self.parser,
+            self.max_bytes,
+            self.max_tensor_bytes,
+            self.body_timeout_s,
+        )
         # aiohttp's keep-alive timer runs from a connection's start and from
         # each answer, so it also closes one whose request header never ends.
         # aiohttp waits for handlers, then cancels them and waits again:
         # half of shutdown_s each, so REST is done within shutdown_s.
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_s / 2,
-                                     keepalive_timeout=self.idle_timeout_s)  # fmt: skip
+        self._runner = web.AppRunner(
+            app,
+            access_log=None,
+            shutdown_timeout=self.shutdown_s / 2,
+            keepalive_timeout=self.idle_timeout_s,
+        )
         self._loop.run_until_complete(self._runner.setup())
         site = GuardedSite(self._runner, sock, self.limits, backlog=1024)
         self._loop.run_until_complete(site.start())
@@ -174,11 +197,14 @@ class EmbeddedServer:
             flush=True,
         )
         stop.wait()
-        print(f"shutting down: finishing requests in flight (at most {self.shutdown_s:g} s)",
-              flush=True)  # fmt: skip
+        print(
+            f"shutting down: finishing requests in flight (at most {self.shutdown_s:g} s)",
+            flush=True,
+        )
         abandoned = self.stop()
-        print("stopped" + (f" ({abandoned} model calls abandoned)" if abandoned else ""),
-              flush=True)  # fmt: skip
+        print(
+            "stopped" + (f" ({abandoned} model calls abandoned)" if abandoned else ""), flush=True
+        )
         return abandoned
 
 

@@ -3,8 +3,9 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The captioner's encoder and the style models read VGG19 from the shared data.
-_SHARED = os.environ.get("ZOO_DATA_DIR") or os.path.join(os.path.dirname(__file__), "..", "..",
-                                                         "shared", "data")  # fmt: skip
+_SHARED = os.environ.get("ZOO_DATA_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "shared", "data"
+)
 os.environ.setdefault("ZOO_VGG19_WEIGHTS", os.path.join(_SHARED, "vgg19_notop.weights.h5"))
 
 import keras  # noqa: E402

@@ -68,8 +68,9 @@ def test_classify_prints_labels_explains_and_plots(capsys, tmp_path):
     assert cli.main(["classify", "sentiment-sst2", *texts, "--explain", "--plot", str(plot)]) == 0
     lines = capsys.readouterr().out.splitlines()
     model = zoo.load("sentiment-sst2")
-    for text, label, p, line in zip(texts, model.classify(texts), model.predict_proba(texts),
-                                    lines[::2], strict=True):  # fmt: skip
+    for text, label, p, line in zip(
+        texts, model.classify(texts), model.predict_proba(texts), lines[::2], strict=True
+    ):
         assert line == f"{label}\t{p:.4f}\t{text}"
     tokens, weights = model.explain(texts[0])
     assert lines[1] == "\t" + " ".join(f"{t}:{w:.3f}" for t, w in zip(tokens, weights, strict=True))

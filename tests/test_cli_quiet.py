@@ -14,8 +14,10 @@ pytestmark = pytest.mark.system
 ZOO = Path(sys.executable).with_name("zoo")
 # What TensorFlow and absl print at start-up: glog-style lines (I0000 ...),
 # absl's notice, oneDNN, CUDA probing and CPU feature lines.
-NOISE = re.compile(r"^[IWEF]\d{4} |absl::InitializeLog|oneDNN|cuda|cuInit|rebuild TensorFlow",
-                   re.MULTILINE | re.IGNORECASE)  # fmt: skip
+NOISE = re.compile(
+    r"^[IWEF]\d{4} |absl::InitializeLog|oneDNN|cuda|cuInit|rebuild TensorFlow",
+    re.MULTILINE | re.IGNORECASE,
+)
 
 
 def zoo(*args):
@@ -24,8 +26,9 @@ def zoo(*args):
 
 
 def test_generate_prints_only_the_text():
-    done = zoo("generate", "char-lstm-shakespeare", "--prompt", "ROMEO:", "--length", "40",
-               "--seed", "0")  # fmt: skip
+    done = zoo(
+        "generate", "char-lstm-shakespeare", "--prompt", "ROMEO:", "--length", "40", "--seed", "0"
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.startswith("ROMEO:") and len(done.stdout.strip()) >= 40
@@ -48,6 +51,11 @@ def test_a_real_error_still_reaches_stderr_without_the_noise():
 def test_the_noise_pattern_would_catch_tensorflows_start_up_lines():
     """The check above can fail: a bare TensorFlow import shows what it hides."""
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    done = subprocess.run([sys.executable, "-c", "import tensorflow as tf; tf.constant(1) + 1"],
-                          capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", "import tensorflow as tf; tf.constant(1) + 1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert NOISE.search(done.stderr), done.stderr

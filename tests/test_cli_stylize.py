@@ -19,8 +19,21 @@ WEIGHTS = DATA / "vgg19_notop.weights.h5"
 def test_gatys_writes_an_image_of_the_asked_size(tmp_path, capsys):
     out = tmp_path / "cat.png"
     args = ["stylize", "style-transfer-vgg19", str(PHOTO), "--style", str(PAINTING)]
-    status = cli.main([*args, "-o", str(out), "--size", "96", "--steps", "3",
-                       "--vgg-weights", str(WEIGHTS), "--scales", "2"])  # fmt: skip
+    status = cli.main(
+        [
+            *args,
+            "-o",
+            str(out),
+            "--size",
+            "96",
+            "--steps",
+            "3",
+            "--vgg-weights",
+            str(WEIGHTS),
+            "--scales",
+            "2",
+        ]
+    )
     assert status == 0, capsys.readouterr().err
     assert read_image(out).shape == (64, 96, 3)
 

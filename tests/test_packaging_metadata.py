@@ -14,5 +14,7 @@ def test_license_is_an_spdx_string_with_its_file():
     assert all((ROOT / f).is_file() for f in project["license-files"])
     assert "Apache License" in (ROOT / "LICENSE").read_text()
     # setuptools reads SPDX strings from 77 on; older ones would reject them.
-    assert any(r.replace(" ", "").startswith("setuptools>=77")
-               for r in pyproject["build-system"]["requires"])  # fmt: skip
+    assert any(
+        r.replace(" ", "").startswith("setuptools>=77")
+        for r in pyproject["build-system"]["requires"]
+    )

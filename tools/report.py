@@ -30,8 +30,10 @@ def models_table(cards):
     ]
     for card in sorted(cards, key=lambda c: (c["task"], c["name"])):
         figure = headline(card.get("metrics", {})) or "see its card"
-        rows.append(f"| `{card['name']}` | [{card['task']}](docs/{page_of(card['task'])}.md) | "
-                    f"{data_of(card)} | {card['parameters']:,} | {figure} |")  # fmt: skip
+        rows.append(
+            f"| `{card['name']}` | [{card['task']}](docs/{page_of(card['task'])}.md) | "
+            f"{data_of(card)} | {card['parameters']:,} | {figure} |"
+        )
     return "\n".join(rows)
 
 
@@ -56,11 +58,15 @@ def data_of(card):
 
 def benchmarks_page():
     """docs/benchmarks.md: each benchmark script, its command and what it measures."""
-    lines = ["# Benchmarks", "",
-             "Scripts in `benchmarks/` print ratio tables measured side by side in one run; "
-             "the family pages hold their last tables with the command that printed them. "
-             "This page is written by `python -m tools.report --write` from the scripts' "
-             "docstrings.", ""]  # fmt: skip
+    lines = [
+        "# Benchmarks",
+        "",
+        "Scripts in `benchmarks/` print ratio tables measured side by side in one run; "
+        "the family pages hold their last tables with the command that printed them. "
+        "This page is written by `python -m tools.report --write` from the scripts' "
+        "docstrings.",
+        "",
+    ]
     for path in sorted((ROOT / "benchmarks").glob("*.py")):
         doc = ast.get_docstring(ast.parse(path.read_text()))
         if path.stem == "__init__" or not doc:
@@ -130,8 +136,11 @@ def plot_curves(cards, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plot", help="also write the validation curves to this PNG")
-    parser.add_argument("--write", action="store_true",
-                        help="rewrite README.md's model table and docs/benchmarks.md")  # fmt: skip
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="rewrite README.md's model table and docs/benchmarks.md",
+    )
     args = parser.parse_args(argv)
     if args.write:
         README.write_text(with_models_table(README.read_text(), models_table(zoo.list_models())))

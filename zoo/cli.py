@@ -141,8 +141,10 @@ def headline(metrics):
         return f"style distance {metrics['style_distance_ratio']:.1%} of the photo's"
     if "held_out" in metrics:
         m = metrics["held_out"]
-        return (f"style distance {m['mean_style']:.1%} of the photo's, largest blob "
-                f"{m['max_blob']:.2%} ({m['photos']} held-out photos)")  # fmt: skip
+        return (
+            f"style distance {m['mean_style']:.1%} of the photo's, largest blob "
+            f"{m['max_blob']:.2%} ({m['photos']} held-out photos)"
+        )
     return ""
 
 
@@ -264,9 +266,15 @@ def stylize(model, photo, args):
     model.content_style_ratio /= args.style_weight
     if args.tv_weight is not None:
         model.tv_weight = args.tv_weight
-    image, _ = model.stylize(photo, read_image(args.style), steps=args.steps,
-                             size=args.size or 512, init=args.init, scales=args.scales,
-                             seed=args.seed)  # fmt: skip
+    image, _ = model.stylize(
+        photo,
+        read_image(args.style),
+        steps=args.steps,
+        size=args.size or 512,
+        init=args.init,
+        scales=args.scales,
+        seed=args.seed,
+    )
     return image
 
 
@@ -279,9 +287,11 @@ def fit_pixels(photo, resize_longer):
     if height * width <= limits.MAX_IMAGE_PIXELS:
         return photo
     side = int(max(height, width) * (limits.MAX_IMAGE_PIXELS / (height * width)) ** 0.5) - 1
-    print(f"zoo: the photo is {width}x{height}; stylizing it at {side} px on the longer side "
-          f"(at most {limits.MAX_IMAGE_PIXELS:,} pixels; --size picks smaller)",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"zoo: the photo is {width}x{height}; stylizing it at {side} px on the longer side "
+        f"(at most {limits.MAX_IMAGE_PIXELS:,} pixels; --size picks smaller)",
+        file=sys.stderr,
+    )
     return resize_longer(photo, side)
 
 

@@ -18,8 +18,15 @@ def word_heatmap(tokens, weights, path, title=None, per_line=12):
     colours = plt.get_cmap("Reds")
     for i, (token, weight) in enumerate(zip(tokens, weights, strict=True)):
         x, y = i % per_line, -(i // per_line)
-        ax.text(x, y, token, ha="center", va="center", fontsize=10,
-                bbox={"facecolor": colours(0.85 * weight / top), "edgecolor": "none"})  # fmt: skip
+        ax.text(
+            x,
+            y,
+            token,
+            ha="center",
+            va="center",
+            fontsize=10,
+            bbox={"facecolor": colours(0.85 * weight / top), "edgecolor": "none"},
+        )
     ax.set_xlim(-0.6, per_line - 0.4)
     ax.set_ylim(-lines + 0.4, 0.6)
     ax.axis("off")
@@ -42,8 +49,12 @@ def attention_heatmap(weights, source, output, path, title=None, unit="character
     fig, ax = plt.subplots(figsize=(width, max(2.5, 0.3 * len(rows) + 1.2)))
     image = ax.imshow(weights, cmap="viridis", aspect="auto", vmin=0.0)
     chars = unit == "characters"
-    ax.set_xticks(range(len(source)), [c if c != " " else "␣" for c in source],
-                  rotation=0 if chars else 45, ha="center" if chars else "right")  # fmt: skip
+    ax.set_xticks(
+        range(len(source)),
+        [c if c != " " else "␣" for c in source],
+        rotation=0 if chars else 45,
+        ha="center" if chars else "right",
+    )
     ax.set_yticks(range(len(rows)), rows)
     ax.set_xlabel(f"input {unit}")
     ax.set_ylabel(f"output {unit}")

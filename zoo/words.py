@@ -36,8 +36,10 @@ class WordVocabulary:
         for tokens in token_lists:
             for token in tokens:
                 counts[token] = counts.get(token, 0) + 1
-        ranked = sorted((t for t, n in counts.items() if n >= min_count and t not in (PAD, OOV)),
-                        key=lambda t: (-counts[t], t))  # fmt: skip
+        ranked = sorted(
+            (t for t, n in counts.items() if n >= min_count and t not in (PAD, OOV)),
+            key=lambda t: (-counts[t], t),
+        )
         return cls([PAD, OOV, *ranked[: size - 2]])
 
     def __len__(self):

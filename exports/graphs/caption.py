@@ -111,8 +111,10 @@ class CaptionGraphs(EncoderDecoderGraphs):
         m = self.model
         tokens, log_prob, _ = m.search.greedy(*m.search_inputs(features), m.max_length)
         words = tf.ragged.boolean_mask(tf.gather(self.words, tokens), self.kept(tokens))
-        return {"caption": tf.strings.reduce_join(words, axis=1, separator=" "),
-                "log_prob": log_prob}  # fmt: skip
+        return {
+            "caption": tf.strings.reduce_join(words, axis=1, separator=" "),
+            "log_prob": log_prob,
+        }
 
     def reference(self, signature, feed):
         if signature == "serving_default":
@@ -140,12 +142,19 @@ class CaptionGraphs(EncoderDecoderGraphs):
         return {
             **super().contract(),
             "vocabulary": m.vocabulary,
-            "special_tokens": {"pad": [PAD, m.pad], "oov": [OOV, m.oov], "start": [START, m.start],
-                               "end": [END, m.end]},  # fmt: skip
+            "special_tokens": {
+                "pad": [PAD, m.pad],
+                "oov": [OOV, m.oov],
+                "start": [START, m.start],
+                "end": [END, m.end],
+            },
             "max_length": m.max_length,
-            "tokenisation": {"kind": "words", "rule": "captions are lower-case zoo.words tokens "
-                             "(the vocabulary's words); a caption is its words joined by single "
-                             "spaces"},  # fmt: skip
+            "tokenisation": {
+                "kind": "words",
+                "rule": "captions are lower-case zoo.words tokens "
+                "(the vocabulary's words); a caption is its words joined by single "
+                "spaces",
+            },
             "min_image_side": zoo_images.MIN_SIDE,
             "image_input": "uint8 RGB (B, H, W, 3), any size: encoder.onnx squashes it to "
             "224 x 224 itself. Greyscale: repeat the channel; RGBA: composite on white as "
@@ -154,7 +163,7 @@ class CaptionGraphs(EncoderDecoderGraphs):
             "the encoder's state_k; each step feed back next_state_k and the chosen id "
             "(never pad, oov or start); stop at end or max_length; the caption is the "
             "words joined by single spaces",
-        }  # fmt: skip
+        }
 
 
 def squash(image):

@@ -80,8 +80,12 @@ class CharLMGraphs(Graphs):
 
     def work(self):
         step = work.weight_macs(self.model, [self.model.embedding])
-        return {"serving_default": [work.term("prompt", "byte", step),
-                                    work.term("length", "value", step)]}  # fmt: skip
+        return {
+            "serving_default": [
+                work.term("prompt", "byte", step),
+                work.term("length", "value", step),
+            ]
+        }
 
     def generate(self, prompt, length, temperature, seed):
         """Continuations of `prompt` (the prompt not repeated), `length`
@@ -132,21 +136,25 @@ class CharLMGraphs(Graphs):
     def examples(self):
         rng = np.random.default_rng(0)
         ids = rng.integers(1, len(self.model.vocabulary), (2, 12)).astype(np.int32)
-        states = {s.name: rng.normal(0, 0.5, (2, s.shape[1])).astype(np.float32)
-                  for s in self._state_specs()}  # fmt: skip
+        states = {
+            s.name: rng.normal(0, 0.5, (2, s.shape[1])).astype(np.float32)
+            for s in self._state_specs()
+        }
         prompts = strings(PROMPTS)
         return {
             "model.onnx": [
                 {"token_ids": ids, **states},
                 {"token_ids": ids[:1, :1], **{k: v[:1] for k, v in states.items()}},
             ],
-            "serving_default": [{
-                "prompt": prompts,
-                "length": np.array([40, 10, 25], np.int32),
-                "temperature": np.zeros(3, np.float32),
-                "seed": np.zeros(3, np.int64),
-            }],
-        }  # fmt: skip
+            "serving_default": [
+                {
+                    "prompt": prompts,
+                    "length": np.array([40, 10, 25], np.int32),
+                    "temperature": np.zeros(3, np.float32),
+                    "seed": np.zeros(3, np.int64),
+                }
+            ],
+        }
 
     def reference(self, signature, feed):
         if np.any(feed["temperature"] != 0):

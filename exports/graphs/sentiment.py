@@ -79,14 +79,19 @@ class ClassifierGraphs(Graphs):
     def explain(self, text):
         tokens = self._tokens(text)
         ids = self.words.ids(tokens)
-        return {"tokens": tokens.to_tensor(""), "token_ids": ids,
-                "weights": self.scores(ids)["weights"]}  # fmt: skip
+        return {
+            "tokens": tokens.to_tensor(""),
+            "token_ids": ids,
+            "weights": self.scores(ids)["weights"],
+        }
 
     def reference(self, signature, feed):
         texts = [t.decode() for t in feed["text"]]
         if signature == "serving_default":
-            return {"probability": self.model.predict_proba(texts),
-                    "label": strings(self.model.classify(texts))}  # fmt: skip
+            return {
+                "probability": self.model.predict_proba(texts),
+                "label": strings(self.model.classify(texts)),
+            }
         ids, tokens = self.model.encode_texts(texts)
         weights = np.zeros(ids.shape, np.float32)
         for row, text in enumerate(texts):

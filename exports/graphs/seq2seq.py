@@ -177,15 +177,20 @@ class Seq2SeqGraphs(EncoderDecoderGraphs):
             "blank_characters": WHITESPACE,
             "source_vocabulary": m.source.tokens,
             "target_vocabulary": m.target.tokens,
-            "special_tokens": {"oov": [OOV, 0], "pad": [PAD, m.pad], "start": [START, m.start],
-                               "end": [END, m.end], "source_pad": [PAD, m.source_pad]},
+            "special_tokens": {
+                "oov": [OOV, 0],
+                "pad": [PAD, m.pad],
+                "start": [START, m.start],
+                "end": [END, m.end],
+                "source_pad": [PAD, m.source_pad],
+            },
             "tokenisation": self.tokenisation(),
             "max_input_length": m.max_input_length,
             "max_output_length": m.max_output_length,
             "decoding": "run encoder.onnx once; start decoder.onnx from token_ids = start and "
             "the encoder's state_k; each step feed back next_state_k and the chosen id "
             "(never oov, pad or start); stop at end or max_output_length",
-        }  # fmt: skip
+        }
 
 
 GRAPHS = Seq2SeqGraphs

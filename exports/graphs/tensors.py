@@ -41,8 +41,9 @@ class KerasGraphs(Graphs):
         outputs = self.model(_inputs_for(self.model, list(tensors)), training=False)
         flat = list(outputs.values()) if isinstance(outputs, dict) else keras.tree.flatten(outputs)
         if len(flat) != len(self.output_names):
-            raise NotExportable(f"{self.model.name} gave {len(flat)} outputs, expected "
-                                f"{len(self.output_names)}")  # fmt: skip
+            raise NotExportable(
+                f"{self.model.name} gave {len(flat)} outputs, expected {len(self.output_names)}"
+            )
         return dict(zip(self.output_names, flat, strict=True))
 
     def reference(self, signature, feed):
@@ -92,7 +93,7 @@ def _input_specs(model):
             (None, *[None] * (len(s) - 2), s[-1]) if len(s) > 2 else (None, *s[1:]),
             dtype,
             name=f"input_{i}",
-        )  # fmt: skip
+        )
         for i, s in enumerate(shapes)
     ]
 

@@ -20,8 +20,9 @@ class CaptionOnnx(EncoderDecoderOnnx):
             raise TypeError("caption() takes a list of images; wrap a single image in a list")
         c = self.contract
         most = self.limits.get("max_image_pixels", 4096 * 4096)
-        rgb = [as_rgb(image, f"image {i}", c["min_image_side"], most)
-               for i, image in enumerate(images)]  # fmt: skip
+        rgb = [
+            as_rgb(image, f"image {i}", c["min_image_side"], most) for i, image in enumerate(images)
+        ]
         if not rgb:
             return []
         return self.captions_of(self.encode_images(rgb), beam_width, length_penalty)

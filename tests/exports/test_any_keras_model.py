@@ -31,10 +31,14 @@ def text_classifier():
 
 def sequential():
     return keras.Sequential(
-        [keras.Input((None, 4), name="features"), layers.LSTM(6, coupled=True,
-         return_sequences=True), keras.layers.GRU(5), keras.layers.Dense(3, name="scores")],
+        [
+            keras.Input((None, 4), name="features"),
+            layers.LSTM(6, coupled=True, return_sequences=True),
+            keras.layers.GRU(5),
+            keras.layers.Dense(3, name="scores"),
+        ],
         name="stack",
-    )  # fmt: skip
+    )
 
 
 @keras.saving.register_keras_serializable(package="tests")
@@ -65,14 +69,20 @@ def padded_tokens():
 CASES = {
     "functional": (text_classifier, ["tokens"], ["probability"], padded_tokens, {"LSTM", "GRU"}),
     "sequential": (
-        sequential, ["features"], ["scores"],
-        lambda: {"features": RNG.normal(size=(3, 6, 4)).astype(np.float32)}, {"LSTM", "GRU"},
+        sequential,
+        ["features"],
+        ["scores"],
+        lambda: {"features": RNG.normal(size=(3, 6, 4)).astype(np.float32)},
+        {"LSTM", "GRU"},
     ),
     "subclassed": (
-        subclassed, ["input_0"], ["output_0"],
-        lambda: {"input_0": RNG.normal(size=(2, 5, 4)).astype(np.float32)}, {"RNN"},
+        subclassed,
+        ["input_0"],
+        ["output_0"],
+        lambda: {"input_0": RNG.normal(size=(2, 5, 4)).astype(np.float32)},
+        {"RNN"},
     ),
-}  # fmt: skip
+}
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))

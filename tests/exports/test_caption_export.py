@@ -62,8 +62,9 @@ def test_every_path_captions_alike(exported, photos):
 def test_alpha_palette_and_16_bit_pngs_read_alike(exported, photos):
     model, _, loaded = exported
     photo = photos[1]
-    rgba = np.concatenate([photo, (np.arange(224) % 256).astype(np.uint8)[None, :, None]
-                           .repeat(224, 0)], -1)  # fmt: skip
+    rgba = np.concatenate(
+        [photo, (np.arange(224) % 256).astype(np.uint8)[None, :, None].repeat(224, 0)], -1
+    )
     grey16 = Image.fromarray(photo[..., 1].astype(np.uint16) * 257)  # mode I;16
     buffer = io.BytesIO()
     grey16.save(buffer, "PNG")

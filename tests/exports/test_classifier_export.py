@@ -26,13 +26,21 @@ TRICKY = [
 @pytest.fixture(scope="module", params=["gru", "lstm"])
 def exported(request, tmp_path_factory):
     vocabulary = WordVocabulary.from_texts(TRAIN, 40, 1).tokens
-    model = TextClassifier(vocabulary, cell=request.param, units=6, embedding_dim=5,
-                           attention_units=4, max_tokens=12, head_tokens=4)  # fmt: skip
+    model = TextClassifier(
+        vocabulary,
+        cell=request.param,
+        units=6,
+        embedding_dim=5,
+        attention_units=4,
+        max_tokens=12,
+        head_tokens=4,
+    )
     model.build()
     randomize(model, np.random.default_rng(1))
     out = tmp_path_factory.mktemp("exports")
-    directory = export(model, out, name=f"tiny-{request.param}",
-                       models_config=out / "models.config")  # fmt: skip
+    directory = export(
+        model, out, name=f"tiny-{request.param}", models_config=out / "models.config"
+    )
     return model, directory
 
 
@@ -97,8 +105,9 @@ def test_a_one_megabyte_review_is_truncated_alike_on_every_path(exported):
     review = "good film , not bad " * 52_000 + "the end"  # 1.04 MB
     want = model.predict_proba([review])
     served = tf.saved_model.load(str(directory)).signatures
-    np.testing.assert_allclose(served["serving_default"](text=tf.constant([review]))["probability"],
-                               want, atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(
+        served["serving_default"](text=tf.constant([review]))["probability"], want, atol=1e-5
+    )
     tokens = [
         t.decode() for t in served["explain"](text=tf.constant([review]))["tokens"][0].numpy()
     ]

@@ -51,8 +51,9 @@ def test_serving_default_gives_what_the_zoo_api_gives(exported, name):
     if hasattr(model, "classify"):
         reviews = ["A wonderful film.", "Dull<br />and slow; I didn't care.", "not bad"]
         got = serve(text=tf.constant(reviews))
-        np.testing.assert_allclose(got["probability"].numpy(), model.predict_proba(reviews),
-                                   atol=1e-5)  # fmt: skip
+        np.testing.assert_allclose(
+            got["probability"].numpy(), model.predict_proba(reviews), atol=1e-5
+        )
         assert strings(got["label"]) == model.classify(reviews)
     elif hasattr(model, "translate"):
         got = serve(text=tf.constant(TEXTS))
@@ -147,10 +148,20 @@ def test_no_cudnn_ops_in_the_saved_graphs(exported):
 def test_saved_model_cli_lists_named_inputs_and_outputs(exported):
     cli = [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
     shown = subprocess.run(
-        [*cli, "show", "--dir", str(exported["char-lstm-shakespeare"]), "--tag_set", "serve",
-         "--signature_def", "serving_default"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            *cli,
+            "show",
+            "--dir",
+            str(exported["char-lstm-shakespeare"]),
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "serving_default",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     for name in ("prompt", "length", "temperature", "seed", "text", "log_prob"):
         assert f"['{name}']" in shown, shown
 
@@ -186,13 +197,19 @@ def test_each_generated_row_depends_only_on_its_own_seed(exported):
 
     def generate(prompts, seeds):
         n = len(prompts)
-        out = serve(prompt=tf.constant(prompts), length=tf.fill([n], 30),
-                    temperature=tf.fill([n], 1.0), seed=tf.constant(seeds, tf.int64))  # fmt: skip
+        out = serve(
+            prompt=tf.constant(prompts),
+            length=tf.fill([n], 30),
+            temperature=tf.fill([n], 1.0),
+            seed=tf.constant(seeds, tf.int64),
+        )
         return strings(out["text"])
 
     batch = generate(["ROMEO:", "JULIET:", "ROMEO:"], [11, 12, 13])
-    alone = [generate([p], [s])[0] for p, s in zip(["ROMEO:", "JULIET:", "ROMEO:"], [11, 12, 13],
-                                                    strict=True)]  # fmt: skip
+    alone = [
+        generate([p], [s])[0]
+        for p, s in zip(["ROMEO:", "JULIET:", "ROMEO:"], [11, 12, 13], strict=True)
+    ]
     assert batch == alone
     assert batch[0] != batch[2]  # same prompt, other seed: other text
     assert generate(["ROMEO:"], [11]) == generate(["ROMEO:"], [11])
@@ -208,9 +225,12 @@ def test_a_seed_gives_the_same_sampled_text_in_keras_the_savedmodel_and_onnx(exp
     model, runtime = zoo.load(name), OnnxModel(exported[name])
     serve = tf.saved_model.load(str(exported[name])).signatures["serving_default"]
     cases = [("ROMEO:", 0.8, 0), ("", 1.0, 12345), ("To be, or not", 0.5, -7), ("Ay", 1.3, 2**40)]
-    got = serve(prompt=tf.constant([p for p, _, _ in cases]), length=tf.fill([4], 50),
-                temperature=tf.constant([t for _, t, _ in cases], tf.float32),
-                seed=tf.constant([s for *_, s in cases], tf.int64))  # fmt: skip
+    got = serve(
+        prompt=tf.constant([p for p, _, _ in cases]),
+        length=tf.fill([4], 50),
+        temperature=tf.constant([t for _, t, _ in cases], tf.float32),
+        seed=tf.constant([s for *_, s in cases], tf.int64),
+    )
     keras_texts = [model.generate(p, 50, temperature=t, seed=s) for p, t, s in cases]
     assert strings(got["text"]) == keras_texts
     assert [runtime.generate(p, 50, temperature=t, seed=s) for p, t, s in cases] == keras_texts
@@ -233,8 +253,13 @@ def test_limits_are_enforced_and_recorded(exported, tmp_path):
 
     sidecar = json.loads((exported["char-rnn-shakespeare"] / "zoo.json").read_text())
     assert sidecar["limits"] == {k: LIMITS[k] for k in ("max_prompt_chars", "max_generate_length")}
-    directory = export("char-rnn-shakespeare", tmp_path, formats=("savedmodel",), check=False,
-                       limits={"max_prompt_chars": 8})  # fmt: skip
+    directory = export(
+        "char-rnn-shakespeare",
+        tmp_path,
+        formats=("savedmodel",),
+        check=False,
+        limits={"max_prompt_chars": 8},
+    )
     assert json.loads((directory / "zoo.json").read_text())["limits"]["max_prompt_chars"] == 8
     serve = tf.saved_model.load(str(directory)).signatures["serving_default"]
     feed = {"length": tf.constant([3]), "temperature": tf.zeros(1), "seed": tf.zeros(1, tf.int64)}
@@ -289,12 +314,21 @@ def test_style_transfer_is_not_exportable_and_says_why(tmp_path):
 
 
 def test_command_line_exports_and_reports_errors(tmp_path):
-    run = [sys.executable, "-m", "zoo.cli", "export", "--out", str(tmp_path),
-           "--models-config", str(tmp_path / "m.config")]  # fmt: skip
+    run = [
+        sys.executable,
+        "-m",
+        "zoo.cli",
+        "export",
+        "--out",
+        str(tmp_path),
+        "--models-config",
+        str(tmp_path / "m.config"),
+    ]
     bad = subprocess.run([*run, "no-such-model"], capture_output=True, text=True)
     assert bad.returncode == 2 and "no pretrained model named" in bad.stderr
-    good = subprocess.run([*run, "--formats", "onnx", "char-rnn-shakespeare"],
-                          capture_output=True, text=True)  # fmt: skip
+    good = subprocess.run(
+        [*run, "--formats", "onnx", "char-rnn-shakespeare"], capture_output=True, text=True
+    )
     assert good.returncode == 0, good.stderr
     assert (tmp_path / "char-rnn-shakespeare" / "onnx-only" / "1" / "model.onnx").is_file()
 

@@ -72,7 +72,7 @@ def test_two_processes_rewriting_models_config_at_once(tmp_path):
     writers = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER, str(tmp_path), label], stderr=subprocess.PIPE, text=True
-        )  # fmt: skip
+        )
         for label in ("stable", "canary")
     ]
     for writer in writers:

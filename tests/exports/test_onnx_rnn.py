@@ -83,8 +83,10 @@ def export_layer(make, mask=False, initial=False):
 
 def feeds(signature, mask="right-padded"):
     rng = np.random.default_rng(1)
-    values = {"x": rng.normal(size=(3, 7, 5)).astype(np.float32),
-              "mask": np.array(MASKS[mask], bool)}  # fmt: skip
+    values = {
+        "x": rng.normal(size=(3, 7, 5)).astype(np.float32),
+        "mask": np.array(MASKS[mask], bool),
+    }
     for spec in signature[1:]:
         if spec.name.startswith("s"):
             values[spec.name] = rng.normal(size=(3, spec.shape[1])).astype(np.float32)

@@ -76,8 +76,11 @@ def test_bad_input_is_refused_alike_on_every_path(exported):
             translate(["Hola.", 3])
         with pytest.raises(ValueError, match=r"input 1 has \d+ tokens; .* reads at most 64"):
             translate(["Hola.", long])
-    for texts, message in (([" \t "], "empty or whitespace-only"), ([""], "empty or whitespace"),
-                           (["Hola.", long], "over 64 tokens")):  # fmt: skip
+    for texts, message in (
+        ([" \t "], "empty or whitespace-only"),
+        ([""], "empty or whitespace"),
+        (["Hola.", long], "over 64 tokens"),
+    ):
         with pytest.raises(tf.errors.InvalidArgumentError, match=message):
             serve(text=tf.constant(texts))
     most = json.loads((directory / "zoo.json").read_text())["limits"]["max_text_chars"]

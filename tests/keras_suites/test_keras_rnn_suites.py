@@ -24,15 +24,27 @@ def run_suites(tmp_path):
     rnn_dir = Path(keras.__file__).parent / "src" / "layers" / "rnn"
     report = tmp_path / "report.xml"
     command = [
-        sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-        "-p", "tests.keras_suites.dropin_plugin", "-c", os.devnull,
-        "--rootdir", str(rnn_dir), f"--junitxml={report}",
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "tests.keras_suites.dropin_plugin",
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(rnn_dir),
+        f"--junitxml={report}",
         *(str(rnn_dir / name) for name in SUITES),
-    ]  # fmt: skip
-    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "PYTHONPATH": str(ROOT),
-           "PYTHONDONTWRITEBYTECODE": "1"}  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=600)  # fmt: skip
+    ]
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "tensorflow",
+        "PYTHONPATH": str(ROOT),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     return done, ET.parse(report).getroot() if report.exists() else None
 
 

@@ -33,8 +33,12 @@ for name, (directory, task, texts, width) in request["models"].items():
     elif task == "sentiment":
         reviews = request["reviews"]
         tokens, weights = model.explain(reviews[0])
-        out[name] = [model.predict_proba(reviews).tolist(), model.classify(reviews), tokens,
-                     weights.tolist()]  # fmt: skip
+        out[name] = [
+            model.predict_proba(reviews).tolist(),
+            model.classify(reviews),
+            tokens,
+            weights.tolist(),
+        ]
     elif task == "seq2seq":
         out[name] = [model.translate(texts), model.translate(texts, beam_width=width)]
     elif task == "caption":

@@ -23,10 +23,16 @@ pytestmark = pytest.mark.system
 SERVING = Path(__file__).resolve().parents[2] / "serving"
 # tensorflow_serving/servables/tensorflow/session_bundle_config.proto
 BATCHING_FIELDS = {
-    "max_batch_size", "batch_timeout_micros", "max_enqueued_batches", "num_batch_threads",
-    "thread_pool_name", "allowed_batch_sizes", "pad_variable_length_inputs",
-    "enable_large_batch_splitting", "max_execution_batch_size",
-}  # fmt: skip
+    "max_batch_size",
+    "batch_timeout_micros",
+    "max_enqueued_batches",
+    "num_batch_threads",
+    "thread_pool_name",
+    "allowed_batch_sizes",
+    "pad_variable_length_inputs",
+    "enable_large_batch_splitting",
+    "max_execution_batch_size",
+}
 
 
 def test_models_config_is_what_the_compose_file_mounts(exported_models):
@@ -56,12 +62,17 @@ def test_tf_serving_itself_serves_the_exports(exported_models, tmp_path):
     layout.models_config(out, config, base_path_prefix=str(out))
     rest_port, grpc_port = free_ports(2)
     server = subprocess.Popen(
-        ["tensorflow_model_server", f"--port={grpc_port}", f"--rest_api_port={rest_port}",
-         f"--model_config_file={config}",
-         f"--batching_parameters_file={SERVING / 'batching.config'}",
-         "--enable_batching=true"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            "tensorflow_model_server",
+            f"--port={grpc_port}",
+            f"--rest_api_port={rest_port}",
+            f"--model_config_file={config}",
+            f"--batching_parameters_file={SERVING / 'batching.config'}",
+            "--enable_batching=true",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         rest = RestClient(f"http://127.0.0.1:{rest_port}", timeout=60)
         deadline = time.time() + 120

@@ -30,11 +30,21 @@ LM = "char-rnn-shakespeare"
 
 @pytest.fixture(scope="module")
 def server(three_models):
-    with EmbeddedServer(three_models, rest_port=0, grpc_port=0, workers=2, max_work_gmacs=50,
-                        heavy_gmacs=5, idle_timeout_s=1.0, body_timeout_s=1.0,
-                        connections_per_address=20, max_connections=40, max_rpcs=16,
-                        streams_per_connection=8,
-                        request_timeout_s=30) as server:  # fmt: skip
+    with EmbeddedServer(
+        three_models,
+        rest_port=0,
+        grpc_port=0,
+        workers=2,
+        max_work_gmacs=50,
+        heavy_gmacs=5,
+        idle_timeout_s=1.0,
+        body_timeout_s=1.0,
+        connections_per_address=20,
+        max_connections=40,
+        max_rpcs=16,
+        streams_per_connection=8,
+        request_timeout_s=30,
+    ) as server:
         yield server
 
 
@@ -44,8 +54,12 @@ def normal_answer(server):
 
 
 def lm_columns(batch, length):
-    return {"prompt": ["ROMEO:"] * batch, "length": [length] * batch,
-            "temperature": [0.5] * batch, "seed": list(range(batch))}  # fmt: skip
+    return {
+        "prompt": ["ROMEO:"] * batch,
+        "length": [length] * batch,
+        "temperature": [0.5] * batch,
+        "seed": list(range(batch)),
+    }
 
 
 # ---- 1. work -------------------------------------------------------------------------
@@ -56,8 +70,14 @@ def test_legal_but_huge_work_is_refused_before_it_runs(server):
         status == 400 and "multiply-adds" in body["error"] and "--max-work-gmacs" in body["error"]
     )
     with GrpcClient(f"127.0.0.1:{server.grpc_port}", timeout=30) as client:
-        feed = {k: np.array(v, dtype) for (k, v), dtype in zip(lm_columns(1024, 4096).items(),
-                (object, np.int32, np.float32, np.int64), strict=True)}  # fmt: skip
+        feed = {
+            k: np.array(v, dtype)
+            for (k, v), dtype in zip(
+                lm_columns(1024, 4096).items(),
+                (object, np.int32, np.float32, np.int64),
+                strict=True,
+            )
+        }
         feed["prompt"] = np.array([b"ROMEO:"] * 1024, object)
         with pytest.raises(ServingError) as refused:
             client.predict(LM, feed)
@@ -93,8 +113,9 @@ def test_costly_requests_wait_in_their_lane_while_cheap_ones_are_served(server):
 
 # ---- 2, 10. connections ----------------------------------------------------------------
 def raw_connection(server, source="127.0.0.1"):
-    sock = socket.create_connection(("127.0.0.1", server.rest_port), timeout=10,
-                                    source_address=(source, 0))  # fmt: skip
+    sock = socket.create_connection(
+        ("127.0.0.1", server.rest_port), timeout=10, source_address=(source, 0)
+    )
     return sock
 
 
@@ -115,8 +136,10 @@ def test_a_stalled_header_and_a_stalled_body_are_cut_off(server):
     stalled = raw_connection(server)
     stalled.sendall(b"POST /v1/models/date-normalizer:predict HTTP/1.1\r\nHost: x\r\n")
     body = raw_connection(server)
-    body.sendall(b"POST /v1/models/date-normalizer:predict HTTP/1.1\r\nHost: x\r\n"
-                 b"Content-Length: 100\r\n\r\n{\"instances\"")  # fmt: skip
+    body.sendall(
+        b"POST /v1/models/date-normalizer:predict HTTP/1.1\r\nHost: x\r\n"
+        b'Content-Length: 100\r\n\r\n{"instances"'
+    )
     idle = raw_connection(server)
     assert closed_within(stalled, 5) and closed_within(idle, 5)
     body.settimeout(5)
@@ -206,8 +229,9 @@ def test_a_stream_flood_on_one_channel_does_not_shut_out_another_client(server):
     connection have 8 streams, so the flood queues at its own end and a
     second client's 20 requests all succeed meanwhile; the flood's own
     calls are answered or refused, never hung."""
-    flood = grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}",
-                                  options=[("grpc.use_local_subchannel_pool", 1)])  # fmt: skip
+    flood = grpc.insecure_channel(
+        f"127.0.0.1:{server.grpc_port}", options=[("grpc.use_local_subchannel_pool", 1)]
+    )
     stub = prediction_service_pb2_grpc.PredictionServiceStub(flood)
     request = text_request(1)
     request.inputs["text"].string_val[0] = b"1 Feb 2003"
@@ -226,9 +250,12 @@ def test_a_stream_flood_on_one_channel_does_not_shut_out_another_client(server):
 
 
 def test_rpcs_over_the_server_cap_are_refused_resource_exhausted(server):
-    channels = [grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}",
-                                      options=[("grpc.use_local_subchannel_pool", 1)])
-                for _ in range(4)]  # fmt: skip
+    channels = [
+        grpc.insecure_channel(
+            f"127.0.0.1:{server.grpc_port}", options=[("grpc.use_local_subchannel_pool", 1)]
+        )
+        for _ in range(4)
+    ]
     request = text_request(16)  # 16 texts of date-normalizer: tens of ms each
     for i in range(16):
         request.inputs["text"].string_val[i] = b"Tuesday, March 3rd 2015"
@@ -250,14 +277,29 @@ def test_rpcs_over_the_server_cap_are_refused_resource_exhausted(server):
 @pytest.mark.parametrize(
     "path, body, headers, status, message",
     [
-        ("/v1/models/date-normalizer:predict", b'{"instances": ["1 Feb \\ud83d 2003"]}', {}, 400,
-         "lone surrogate"),
-        ("/v1/models/date-normalizer/versions/" + "9" * 5000 + ":predict",
-         b'{"instances": ["1 Feb 2003"]}', {}, 404, "not a version number"),
-        ("/v1/models/date-normalizer:predict", b'{"instances": ["1 Feb 2003"]}',
-         {"Content-Encoding": "gzip"}, 400, "Content-Encoding"),
+        (
+            "/v1/models/date-normalizer:predict",
+            b'{"instances": ["1 Feb \\ud83d 2003"]}',
+            {},
+            400,
+            "lone surrogate",
+        ),
+        (
+            "/v1/models/date-normalizer/versions/" + "9" * 5000 + ":predict",
+            b'{"instances": ["1 Feb 2003"]}',
+            {},
+            404,
+            "not a version number",
+        ),
+        (
+            "/v1/models/date-normalizer:predict",
+            b'{"instances": ["1 Feb 2003"]}',
+            {"Content-Encoding": "gzip"},
+            400,
+            "Content-Encoding",
+        ),
     ],
-)  # fmt: skip
+)
 def test_client_errors_are_4xx_with_a_message_and_no_traceback(
     server, caplog, path, body, headers, status, message
 ):
@@ -277,15 +319,18 @@ def test_every_version_replays_its_warmup_records_before_serving(server, exporte
 # ---- 5. models.config ---------------------------------------------------------------------
 def config_text(name, versions=None):
     policy = f"model_version_policy {{ specific {{ versions: {versions} }} }}" if versions else ""
-    return (f'model_config_list {{ config {{ name: "{name}" base_path: "/models/{name}" '
-            f'model_platform: "tensorflow" {policy} }} }}')  # fmt: skip
+    return (
+        f'model_config_list {{ config {{ name: "{name}" base_path: "/models/{name}" '
+        f'model_platform: "tensorflow" {policy} }} }}'
+    )
 
 
 def test_a_config_that_would_unload_everything_is_refused(three_models, tmp_path, caplog):
     config = tmp_path / "models.config"
     config.write_text(config_text("date-normalizer"))
-    with EmbeddedServer(three_models, rest_port=0, grpc_port=None, config_file=config,
-                        poll_seconds=0.1) as server:  # fmt: skip
+    with EmbeddedServer(
+        three_models, rest_port=0, grpc_port=None, config_file=config, poll_seconds=0.1
+    ) as server:
         rest = RestClient(f"http://127.0.0.1:{server.rest_port}", timeout=30)
         assert server.repository.names() == ["date-normalizer"]
         for bad in ("", "# emptied by an editor\n", config_text("date-normalizer", versions=99)):

@@ -33,8 +33,14 @@ LM = "char-rnn-shakespeare"
 def server(three_models):
     # No work budget here: these tests reach the graphs' own limits (which
     # TF Serving has too); tests/serving/test_hostile_clients.py tests it.
-    with EmbeddedServer(three_models, rest_port=0, grpc_port=0, max_body_mb=2,
-                        max_tensor_mb=1, max_work_gmacs=float("inf")) as server:  # fmt: skip
+    with EmbeddedServer(
+        three_models,
+        rest_port=0,
+        grpc_port=0,
+        max_body_mb=2,
+        max_tensor_mb=1,
+        max_work_gmacs=float("inf"),
+    ) as server:
         yield server
 
 
@@ -48,8 +54,9 @@ def stub(server):
 def post(server, path, body, headers=None):
     """(HTTP status, JSON body)."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{server.rest_port}{path}", data=data,
-                                     headers=headers or {})  # fmt: skip
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{server.rest_port}{path}", data=data, headers=headers or {}
+    )
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             return response.status, json.loads(response.read())
@@ -59,8 +66,9 @@ def post(server, path, body, headers=None):
 
 def still_serving(server):
     rest = RestClient(f"http://127.0.0.1:{server.rest_port}", timeout=60)
-    out = rest.predict(LM, inputs={"prompt": ["ROMEO:"], "length": [5], "temperature": [0.0],
-                                   "seed": [0]})  # fmt: skip
+    out = rest.predict(
+        LM, inputs={"prompt": ["ROMEO:"], "length": [5], "temperature": [0.0], "seed": [0]}
+    )
     return len(out["text"][0]) == 5
 
 
@@ -83,7 +91,7 @@ def normal_inputs(**override):
         "temperature": (1, [1], "float_val", [0.0]),
         "seed": (9, [1], "int64_val", [0]),
     }
-    return {**inputs, **override}  # fmt: skip
+    return {**inputs, **override}
 
 
 def peak_rss_mb():
@@ -141,8 +149,10 @@ def test_blank_text_is_refused_by_the_served_model(server):
 
 
 def encoded(image_bytes):
-    return {"signature_name": "encoded",
-            "instances": [{"b64": base64.b64encode(image_bytes).decode()}]}  # fmt: skip
+    return {
+        "signature_name": "encoded",
+        "instances": [{"b64": base64.b64encode(image_bytes).decode()}],
+    }
 
 
 def test_a_decompression_bomb_is_refused_from_its_header(server):
@@ -160,10 +170,17 @@ def test_a_decompression_bomb_is_refused_from_its_header(server):
 
 
 def test_a_request_past_its_deadline_gets_504_and_the_server_goes_on(three_models):
-    with EmbeddedServer(three_models, rest_port=0, grpc_port=None, workers=1,
-                        request_timeout_s=0.5) as server:  # fmt: skip
-        slow = {"inputs": {"prompt": ["a"] * 64, "length": [4096] * 64,
-                           "temperature": [0.0] * 64, "seed": [0] * 64}}  # fmt: skip
+    with EmbeddedServer(
+        three_models, rest_port=0, grpc_port=None, workers=1, request_timeout_s=0.5
+    ) as server:
+        slow = {
+            "inputs": {
+                "prompt": ["a"] * 64,
+                "length": [4096] * 64,
+                "temperature": [0.0] * 64,
+                "seed": [0] * 64,
+            }
+        }
         started = time.perf_counter()
         status, body = post(server, f"/v1/models/{LM}:predict", slow)
         assert status == 504 and "longer than 0.5 s" in body["error"], body
@@ -174,8 +191,9 @@ def test_a_request_past_its_deadline_gets_504_and_the_server_goes_on(three_model
         assert status == 504
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            status, body = post(server, "/v1/models/date-normalizer:predict",
-                                {"instances": ["1 Feb 2003"]})  # fmt: skip
+            status, body = post(
+                server, "/v1/models/date-normalizer:predict", {"instances": ["1 Feb 2003"]}
+            )
             if status == 200:
                 break
             time.sleep(0.5)
@@ -212,11 +230,12 @@ def test_a_version_copied_in_slowly_loads_once_complete(exported_models, tmp_pat
 @pytest.mark.parametrize("name", ["../etc", "a/b", "..", ""])
 def test_models_config_names_must_be_plain_folder_names(three_models, tmp_path, name):
     config = tmp_path / "models.config"
-    config.write_text(f'model_config_list {{ config {{ name: "{name}" base_path: "/models/x" '
-                      'model_platform: "tensorflow" } }')  # fmt: skip
+    config.write_text(
+        f'model_config_list {{ config {{ name: "{name}" base_path: "/models/x" '
+        'model_platform: "tensorflow" } }'
+    )
     with pytest.raises(ValueError, match="plain folder name"):
-        EmbeddedServer(three_models, rest_port=0, grpc_port=None,
-                       config_file=config).start()  # fmt: skip
+        EmbeddedServer(three_models, rest_port=0, grpc_port=None, config_file=config).start()
 
 
 def test_big_bodies_are_parsed_in_the_parser_process_with_the_same_answers(server):

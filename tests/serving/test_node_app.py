@@ -28,12 +28,22 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def node():
     if not (APP / "node_modules" / "onnxruntime-node").is_dir():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=APP, check=True,
-                       capture_output=True, timeout=600)  # fmt: skip
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"],
+            cwd=APP,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
 
     def run(*args):
-        done = subprocess.run(["node", "zoo.mjs", *map(str, args)], cwd=APP,
-                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        done = subprocess.run(
+            ["node", "zoo.mjs", *map(str, args)],
+            cwd=APP,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
@@ -64,12 +74,18 @@ def test_node_samples_what_python_samples_for_a_seed(node, exported_models):
 
 
 # Accents, ¿¡, numbers, unseen words and characters, separator runs.
-SPANISH = ["¿Dónde está la estación?", "¡Tengo 3 gatos y 12 perros!", "El ornitorrinco desayuna.",
-           "Tom   no\tquería ☃ hacerlo…", "Ella dijo: «sí» 😀."]  # fmt: skip
+SPANISH = [
+    "¿Dónde está la estación?",
+    "¡Tengo 3 gatos y 12 perros!",
+    "El ornitorrinco desayuna.",
+    "Tom   no\tquería ☃ hacerlo…",
+    "Ella dijo: «sí» 😀.",
+]
 
 
-@pytest.mark.parametrize("name", ["date-normalizer", "date-normalizer-no-attention",
-                                  "translate-spa-eng"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["date-normalizer", "date-normalizer-no-attention", "translate-spa-eng"]
+)
 def test_node_translates_what_python_onnxruntime_translates(node, exported_models, name):
     directory = exported_models[1][name]
     texts = SPANISH if name == "translate-spa-eng" else TEXTS
@@ -103,8 +119,12 @@ def test_node_classifies_what_python_onnxruntime_classifies(node, exported_model
 def test_node_refuses_a_damaged_graph(node, exported_models, tmp_path):
     copy = shutil.copytree(exported_models[1]["char-rnn-shakespeare"], tmp_path / "1")
     (copy / "model.onnx").write_bytes((copy / "model.onnx").read_bytes()[:-10])
-    done = subprocess.run(["node", "zoo.mjs", "generate", str(copy), "a", "5"], cwd=APP,
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        ["node", "zoo.mjs", "generate", str(copy), "a", "5"],
+        cwd=APP,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and "does not match its sha256" in done.stderr
 
 
@@ -125,6 +145,10 @@ def test_node_captions_what_python_onnxruntime_captions(node, captioner_export, 
     want = OnnxModel(directory).caption(photos, beam_width=1)
     assert node("caption", directory, *paths)["captions"] == want
     (tmp_path / "bad.ppm").write_bytes(b"P6\n4 4\n255\n" + bytes(10))
-    done = subprocess.run(["node", "zoo.mjs", "caption", str(directory), str(tmp_path / "bad.ppm")],
-                          cwd=APP, capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        ["node", "zoo.mjs", "caption", str(directory), str(tmp_path / "bad.ppm")],
+        cwd=APP,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and "truncated" in done.stderr

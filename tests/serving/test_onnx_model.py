@@ -22,8 +22,13 @@ pytestmark = pytest.mark.system
 # The last one: the no-attention model's beam and greedy answers differ.
 TEXTS = ["Tuesday, March 3rd 2015", "1 Feb 2003", "on 31.12.99 at noon", "3/4/2021", "14.9.23"]
 # Accents, ¿¡, numbers, a word never seen, characters never seen.
-SPANISH = ["¿Dónde está la estación?", "¡Tengo 3 gatos y 12 perros!", "El ornitorrinco desayuna.",
-           "Tom   no\tquería ☃ hacerlo…", "Ella dijo: «sí»."]  # fmt: skip
+SPANISH = [
+    "¿Dónde está la estación?",
+    "¡Tengo 3 gatos y 12 perros!",
+    "El ornitorrinco desayuna.",
+    "Tom   no\tquería ☃ hacerlo…",
+    "Ella dijo: «sí».",
+]
 PROMPTS = [("ROMEO:", 60, 0, None), ("", 30, 0, None), ("ROMEO:", 60, 0.8, 3)]
 
 
@@ -50,14 +55,25 @@ def photos():
 
 @pytest.fixture(scope="module")
 def without_tf(exported_models):
-    models = {name: (str(directory.parent), task_of(name), *texts_and_width(name))
-              for name, directory in exported_models[1].items()}  # fmt: skip
-    request = {"models": models, "prompts": PROMPTS, "reviews": REVIEWS,
-               "photos": [p.tolist() for p in photos()]}  # fmt: skip
+    models = {
+        name: (str(directory.parent), task_of(name), *texts_and_width(name))
+        for name, directory in exported_models[1].items()
+    }
+    request = {
+        "models": models,
+        "prompts": PROMPTS,
+        "reviews": REVIEWS,
+        "photos": [p.tolist() for p in photos()],
+    }
     script = Path(__file__).with_name("onnx_without_tf.py")
     # On stdin: the photos' pixels are far over the OS limit on argv.
-    run = subprocess.run([sys.executable, str(script)], input=json.dumps(request),
-                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, str(script)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout.splitlines()[-1])
 
@@ -118,8 +134,11 @@ def test_the_class_is_the_one_zoo_json_names_and_nothing_is_guessed(exported_mod
     shutil.copytree(exported_models[1]["date-normalizer"], copy)
     assert type(OnnxModel(copy)).__name__ == "Seq2SeqOnnx"
     sidecar = json.loads((copy / "zoo.json").read_text())
-    for task, message in ((None, "names no task"), ("poetry", "no app support for task 'poetry'"),
-                          ("../x", "names no task that apps can run")):  # fmt: skip
+    for task, message in (
+        (None, "names no task"),
+        ("poetry", "no app support for task 'poetry'"),
+        ("../x", "names no task that apps can run"),
+    ):
         (copy / "zoo.json").write_text(json.dumps({**sidecar, "task": task}))
         with pytest.raises(ArtifactError, match=message):
             OnnxModel(copy)

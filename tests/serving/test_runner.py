@@ -129,8 +129,10 @@ def test_shutdown_returns_within_its_grace_with_a_call_still_running():
 
 
 # ---- serving.work ---------------------------------------------------------------------
-TERMS = [{"input": "prompt", "per": "byte", "macs": 10}, {"input": "length", "per": "value",
-                                                          "macs": 10}]  # fmt: skip
+TERMS = [
+    {"input": "prompt", "per": "byte", "macs": 10},
+    {"input": "length", "per": "value", "macs": 10},
+]
 
 
 def test_work_charges_the_padded_batch():
@@ -143,8 +145,10 @@ def test_work_charges_the_padded_batch():
 
 
 def test_work_reads_image_headers_without_decoding():
-    terms = [{"input": "image_bytes", "per": "declared_pixel", "macs": 2},
-             {"input": "image_bytes", "per": "row", "macs": 1000}]  # fmt: skip
+    terms = [
+        {"input": "image_bytes", "per": "declared_pixel", "macs": 2},
+        {"input": "image_bytes", "per": "row", "macs": 1000},
+    ]
     feed = {"image_bytes": np.array([png_declaring(30, 20), png_declaring(6000, 6000)], object)}
     assert request_macs(terms, feed) == 2 * (600 + 36_000_000) + 2 * 1000
     with pytest.raises(ServingError, match="JPEG or PNG"):

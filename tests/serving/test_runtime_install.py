@@ -59,18 +59,32 @@ def runtime(tmp_path_factory):
     venv.create(home / "venv", with_pip=True)
     python = home / "venv" / "bin" / "python"
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"),
-         str(source)],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "-c",
+            str(ROOT / "constraints.txt"),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert install.returncode == 0, install.stderr[-3000:]
     return home, python
 
 
 def test_the_runtime_install_holds_no_tensorflow(runtime):
     _, python = runtime
-    listed = subprocess.run([str(python), "-m", "pip", "list", "--format=json"],
-                            capture_output=True, text=True, check=True)  # fmt: skip
+    listed = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     names = {p["name"].lower() for p in json.loads(listed.stdout)}
     assert {"numpy", "onnxruntime", "zoo-serving"} <= names
     heavy = {"tensorflow", "tensorflow-cpu", "keras", "tf2onnx", "tensorflow-serving-api"}
@@ -81,11 +95,19 @@ def test_onnx_model_and_rest_client_work_there(runtime, exported_models, three_m
     home, python = runtime
     exported = exported_models[1]
     with EmbeddedServer(three_models, rest_port=0, grpc_port=None) as server:
-        request = {"lm": str(exported["char-lstm-shakespeare"]),
-                   "dates": str(exported["date-normalizer"]),
-                   "url": f"http://127.0.0.1:{server.rest_port}", "texts": TEXTS}  # fmt: skip
-        run = subprocess.run([str(python), "-c", SCRIPT, json.dumps(request)], cwd=home,
-                             capture_output=True, text=True, timeout=300)  # fmt: skip
+        request = {
+            "lm": str(exported["char-lstm-shakespeare"]),
+            "dates": str(exported["date-normalizer"]),
+            "url": f"http://127.0.0.1:{server.rest_port}",
+            "texts": TEXTS,
+        }
+        run = subprocess.run(
+            [str(python), "-c", SCRIPT, json.dumps(request)],
+            cwd=home,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     assert run.returncode == 0, run.stderr[-3000:]
     got = json.loads(run.stdout.splitlines()[-1])
     assert got["missing"] == ["tensorflow", "keras", "tf2onnx", "zoo"]

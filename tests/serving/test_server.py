@@ -148,8 +148,9 @@ def test_grpc_round_trip_every_model(grpc_client, names):
             got = grpc_client.predict(name, {"text": np.array(REVIEWS, object)})
             np.testing.assert_allclose(got["probability"], want[0], atol=1e-5)
             assert [t.decode() for t in got["label"]] == want[1]
-            explained = grpc_client.predict(name, {"text": np.array(REVIEWS[:1], object)},
-                                            signature_name="explain")  # fmt: skip
+            explained = grpc_client.predict(
+                name, {"text": np.array(REVIEWS[:1], object)}, signature_name="explain"
+            )
             tokens, weights = zoo.load(name).explain(REVIEWS[0])
             assert [t.decode() for t in explained["tokens"][0]] == tokens
             np.testing.assert_allclose(explained["weights"][0], weights, atol=1e-5)
@@ -176,9 +177,15 @@ def test_grpc_round_trip_every_model(grpc_client, names):
 
 def test_status_and_metadata_rest_and_grpc(rest, grpc_client):
     status = rest.status("date-normalizer")
-    assert status == {"model_version_status": [
-        {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
-    ]}  # fmt: skip
+    assert status == {
+        "model_version_status": [
+            {
+                "version": "1",
+                "state": "AVAILABLE",
+                "status": {"error_code": "OK", "error_message": ""},
+            }
+        ]
+    }
     assert rest.status("date-normalizer", version=1) == status
     meta = rest.metadata("char-lstm-shakespeare")
     assert meta["model_spec"] == {
@@ -199,9 +206,11 @@ def test_status_and_metadata_rest_and_grpc(rest, grpc_client):
 def raw(server, method, path, body=None, content_type="application/json"):
     """(HTTP status, decoded JSON) of a request sent as given."""
     request = urllib.request.Request(
-        f"http://127.0.0.1:{server.rest_port}{path}", data=body, method=method,
+        f"http://127.0.0.1:{server.rest_port}{path}",
+        data=body,
+        method=method,
         headers={"Content-Type": content_type},
-    )  # fmt: skip
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
@@ -215,34 +224,98 @@ BAD_REQUESTS = [
     ("binary garbage", "POST", PREDICT, bytes(range(256)) * 8, 400, "JSON Parse error"),
     ("not an object", "POST", PREDICT, b'["1 Feb 2003"]', 400, "JSON object"),
     ("both formats", "POST", PREDICT, b'{"instances": ["a"], "inputs": ["a"]}', 400, "exactly one"),
-    ("unknown model", "POST", "/v1/models/nope:predict", b'{"instances": ["a"]}', 404,
-     "Servable not found"),
-    ("unknown version", "POST", "/v1/models/date-normalizer/versions/7:predict",
-     b'{"instances": ["a"]}', 404, "Specific(date-normalizer, 7)"),
-    ("unknown label", "GET", "/v1/models/date-normalizer/labels/stable", None, 404,
-     "label: stable"),
-    ("wrong input name", "POST", PREDICT, b'{"inputs": {"txt": ["1 Feb 2003"]}}', 400,
-     "unknown input(s) ['txt']"),
-    ("wrong dtype", "POST", "/v1/models/char-rnn-shakespeare:predict",
-     b'{"inputs": {"prompt": ["a"], "length": ["ten"], "temperature": [0], "seed": [0]}}', 400,
-     "must hold an integer"),
-    ("wrong shape", "POST", PREDICT, b'{"inputs": {"text": [["1 Feb 2003"]]}}', 400,
-     "must have shape (None,)"),
-    ("ragged", "POST", "/v1/models/fast-style-wave:predict",
-     b'{"inputs": [[[[1, 2, 3]], [[1, 2]]]]}', 400, "unequal lengths"),
+    (
+        "unknown model",
+        "POST",
+        "/v1/models/nope:predict",
+        b'{"instances": ["a"]}',
+        404,
+        "Servable not found",
+    ),
+    (
+        "unknown version",
+        "POST",
+        "/v1/models/date-normalizer/versions/7:predict",
+        b'{"instances": ["a"]}',
+        404,
+        "Specific(date-normalizer, 7)",
+    ),
+    (
+        "unknown label",
+        "GET",
+        "/v1/models/date-normalizer/labels/stable",
+        None,
+        404,
+        "label: stable",
+    ),
+    (
+        "wrong input name",
+        "POST",
+        PREDICT,
+        b'{"inputs": {"txt": ["1 Feb 2003"]}}',
+        400,
+        "unknown input(s) ['txt']",
+    ),
+    (
+        "wrong dtype",
+        "POST",
+        "/v1/models/char-rnn-shakespeare:predict",
+        b'{"inputs": {"prompt": ["a"], "length": ["ten"], "temperature": [0], "seed": [0]}}',
+        400,
+        "must hold an integer",
+    ),
+    (
+        "wrong shape",
+        "POST",
+        PREDICT,
+        b'{"inputs": {"text": [["1 Feb 2003"]]}}',
+        400,
+        "must have shape (None,)",
+    ),
+    (
+        "ragged",
+        "POST",
+        "/v1/models/fast-style-wave:predict",
+        b'{"inputs": [[[[1, 2, 3]], [[1, 2]]]]}',
+        400,
+        "unequal lengths",
+    ),
     ("bad b64", "POST", PREDICT, b'{"instances": [{"b64": "###"}]}', 400, "invalid base64"),
-    ("model rejects input", "POST", PREDICT, b'{"instances": [""]}', 400,
-     "whitespace-only input text"),
-    ("over the length cap", "POST", "/v1/models/char-rnn-shakespeare:predict",
-     b'{"inputs": {"prompt": ["a"], "length": [99999], "temperature": [0], "seed": [0]}}', 400,
-     "length must lie in"),
-    ("unknown signature", "POST", PREDICT, b'{"signature_name": "x", "instances": ["a"]}', 400,
-     "signature 'x'"),
+    (
+        "model rejects input",
+        "POST",
+        PREDICT,
+        b'{"instances": [""]}',
+        400,
+        "whitespace-only input text",
+    ),
+    (
+        "over the length cap",
+        "POST",
+        "/v1/models/char-rnn-shakespeare:predict",
+        b'{"inputs": {"prompt": ["a"], "length": [99999], "temperature": [0], "seed": [0]}}',
+        400,
+        "length must lie in",
+    ),
+    (
+        "unknown signature",
+        "POST",
+        PREDICT,
+        b'{"signature_name": "x", "instances": ["a"]}',
+        400,
+        "signature 'x'",
+    ),
     ("GET on predict", "GET", PREDICT, None, 405, "Method Not Allowed"),
     ("no such route", "GET", "/v2/whatever", None, 404, "Not Found"),
-    ("oversized body", "POST", PREDICT, b'{"instances": ["' + b"x" * (2 << 20) + b'"]}', 413,
-     "Too Large"),
-]  # fmt: skip
+    (
+        "oversized body",
+        "POST",
+        PREDICT,
+        b'{"instances": ["' + b"x" * (2 << 20) + b'"]}',
+        413,
+        "Too Large",
+    ),
+]
 
 
 @pytest.mark.parametrize(
@@ -287,9 +360,13 @@ def test_a_captioner_answers_rest_and_grpc_and_refuses_bad_photos(caption_server
     assert list(got["caption"]) == want and got["log_prob"][0] < 0
     jpeg = tf.io.encode_jpeg(pictures[0], quality=100).numpy()
     predict = f"/v1/models/{name}:predict"
-    bad = [(b'{"inputs": {"image": [[[[1, 2, 3]]]]}}', "image sides"),
-           (b'{"signature_name": "encoded", "instances": [{"b64": "aGVsbG8gd29ybGQ="}]}',
-            "must be JPEG or PNG")]  # fmt: skip
+    bad = [
+        (b'{"inputs": {"image": [[[[1, 2, 3]]]]}}', "image sides"),
+        (
+            b'{"signature_name": "encoded", "instances": [{"b64": "aGVsbG8gd29ybGQ="}]}',
+            "must be JPEG or PNG",
+        ),
+    ]
     for body, message in bad:
         status, error = raw(caption_server, "POST", predict, body)
         assert status == 400 and message in error["error"], error
@@ -299,8 +376,9 @@ def test_a_captioner_answers_rest_and_grpc_and_refuses_bad_photos(caption_server
         decoded = tf.io.decode_jpeg(jpeg).numpy()
         assert [t.decode() for t in rows["caption"]] == model.caption([decoded], beam_width=1)
         with pytest.raises(ServingError) as broken:
-            client.predict(name, {"image_bytes": np.array([jpeg[:300]], object)},
-                           signature_name="encoded")  # fmt: skip
+            client.predict(
+                name, {"image_bytes": np.array([jpeg[:300]], object)}, signature_name="encoded"
+            )
         assert broken.value.code == "INVALID_ARGUMENT"
     assert list(rest.predict(name, inputs={"image": pictures})["caption"]) == want
 

@@ -128,10 +128,23 @@ def test_a_broken_version_is_reported_and_the_last_good_one_served(two_models):
 def serve(root, *flags):
     """`zoo serve` in a process of its own -> (process, REST URL)."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "zoo.cli", "serve", "--models", str(root),
-         "--rest-port", "0", "--grpc-port", "0", *flags],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "zoo.cli",
+            "serve",
+            "--models",
+            str(root),
+            "--rest-port",
+            "0",
+            "--grpc-port",
+            "0",
+            *flags,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     lines = [server.stdout.readline() for _ in range(2)]
     assert "serving 1 model(s) date-normalizer" in lines[0], lines
     return server, lines[1].split("REST on ")[1].split(",")[0]

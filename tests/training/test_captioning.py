@@ -73,8 +73,14 @@ def test_cached_features_are_the_captioners_features(tmp_path, three_images):
     features.extract(three_images, folder, str(VGG), chunk=2, log=lambda m: None)
     assert first.stat().st_mtime_ns == kept and second.is_file()
     table = features.load(folder, chunk=2)
-    model = Captioner([*SPECIALS, "a"], units=4, embedding_dim=2, attention_units=2,
-                      memory_dim=4, vgg_weights=str(VGG))  # fmt: skip
+    model = Captioner(
+        [*SPECIALS, "a"],
+        units=4,
+        embedding_dim=2,
+        attention_units=2,
+        memory_dim=4,
+        vgg_weights=str(VGG),
+    )
     direct = model.features([read_image(p) for p in three_images])
     names = [p.name for p in three_images]
     (batch, inputs), targets = caption.batch_at(table, names, [[4, 5], [4], [6]], [2, 0])
@@ -113,8 +119,11 @@ def test_length_pools_keep_every_caption_once_and_pad_less():
 
 
 def test_retrieval_consensus_picks_the_caption_its_neighbours_agree_on():
-    table = {"train0": np.ones((196, 512)), "train1": -np.ones((196, 512)),
-             "query": np.ones((196, 512))}  # fmt: skip
+    table = {
+        "train0": np.ones((196, 512)),
+        "train1": -np.ones((196, 512)),
+        "query": np.ones((196, 512)),
+    }
     captions = [
         ["a dog runs on grass", "a dog runs", "a brown dog runs on the grass", "cats sleep"],
         ["a man climbs a rock"] * 4,

@@ -10,9 +10,8 @@ import pytest
 
 from training.data import dates
 
-MONTHS = {m.lower(): i for i, m in enumerate(
-    ["January", "February", "March", "April", "May", "June", "July", "August",
-     "September", "October", "November", "December"], 1)}  # fmt: skip
+NAMES = "january february march april may june july august september october november december"
+MONTHS = {m: i for i, m in enumerate(NAMES.split(), 1)}
 
 
 def read_back(text, fmt):
@@ -21,8 +20,9 @@ def read_back(text, fmt):
     words = re.findall(r"[a-z]+|\d+", text.replace("st ", " ").replace("nd ", " "))
     words = [w for w in words if w not in ("the", "of", "st", "nd", "rd", "th")]
     numbers = [int(w) for w in re.findall(r"\d+", re.sub(r"(\d)(st|nd|rd|th)", r"\1", text))]
-    month = next((MONTHS[k] for w in words for k in MONTHS if w and k.startswith(w)
-                  and len(w) >= 3), None)  # fmt: skip
+    month = next(
+        (MONTHS[k] for w in words for k in MONTHS if w and k.startswith(w) and len(w) >= 3), None
+    )
     if fmt == "yyyymmdd":
         n = numbers[0]
         return dt.date(n // 10000, n // 100 % 100, n % 100)
@@ -42,11 +42,15 @@ def read_back(text, fmt):
 
 
 # Day numbers in words, listed here rather than derived, to read them back.
-CARDINALS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-             "fifteen sixteen seventeen eighteen nineteen twenty").split()  # fmt: skip
-ORDINALS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
-            "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth "
-            "twentieth").split()  # fmt: skip
+CARDINALS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+).split()
+ORDINALS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth "
+    "twentieth"
+).split()
 WORDS = {w: i for words in (CARDINALS, ORDINALS) for i, w in enumerate(words, 1)}
 WORDS.update({"thirty": 30, "thirtieth": 30})
 

@@ -73,12 +73,20 @@ def test_jax_without_tensorflow_trains_the_same_recipe_into_the_same_format(tmp_
     photo = np.random.default_rng(2).integers(0, 256, (41, 37, 3), dtype=np.uint8)
     np.save(tmp_path / "photo.npy", photo)
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
-    args = [tmp_path / "tiny-style.toml", tmp_path / "run", tmp_path / "photo.npy",
-            tmp_path / "jax.npy"]  # fmt: skip
+    args = [
+        tmp_path / "tiny-style.toml",
+        tmp_path / "run",
+        tmp_path / "photo.npy",
+        tmp_path / "jax.npy",
+    ]
     result = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "training" / "jax_style_run.py"), *map(str, args)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     loaded = registry.load_path(tmp_path / "run" / "model")
     card = json.loads((tmp_path / "run" / "model" / "card.json").read_text())

@@ -41,11 +41,24 @@ seed = 0
 
 
 def launch(work, run_dir, tf_config=None, log_name="one"):
-    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3",
-           "PYTHONPATH": str(ROOT)}  # fmt: skip
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "tensorflow",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("TF_CONFIG", None)
-    command = [sys.executable, "-m", "training", str(work / "recipe.toml"), "--quiet",
-               "--data-dir", str(work), "--run-dir", str(run_dir)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "training",
+        str(work / "recipe.toml"),
+        "--quiet",
+        "--data-dir",
+        str(work),
+        "--run-dir",
+        str(run_dir),
+    ]
     if tf_config:
         env["TF_CONFIG"] = json.dumps(tf_config)
         command += ["--distribute", "multi-worker"]
@@ -56,8 +69,9 @@ def launch(work, run_dir, tf_config=None, log_name="one"):
 def cluster(work, run_dir):
     """Worker 0 (the chief) and worker 1 of a two-worker cluster."""
     hosts = [f"127.0.0.1:{port}" for port in free_ports(2)]
-    configs = [{"cluster": {"worker": hosts}, "task": {"type": "worker", "index": i}}
-               for i in range(2)]  # fmt: skip
+    configs = [
+        {"cluster": {"worker": hosts}, "task": {"type": "worker", "index": i}} for i in range(2)
+    ]
     return [launch(work, run_dir, c, log_name=f"worker{i}") for i, c in enumerate(configs)]
 
 

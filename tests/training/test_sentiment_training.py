@@ -96,5 +96,6 @@ def test_init_from_copies_every_layer_and_the_shared_words(tmp_path, data_dir):
     other = recipe(tmp_path)
     other["model"]["units"] = 6
     with pytest.raises(ValueError, match="differs"):
-        sentiment.transfer(sentiment.new_model(other, data.vocabulary),
-                           str(tmp_path / "source" / "model"))  # fmt: skip
+        sentiment.transfer(
+            sentiment.new_model(other, data.vocabulary), str(tmp_path / "source" / "model")
+        )

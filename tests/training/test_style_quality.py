@@ -70,8 +70,10 @@ def test_the_painting_itself_is_closer_in_style_than_a_photo(judge):
 
 
 def test_summary_is_mean_and_worst():
-    rows = {"a": {"style": 0.2, "content": 1.0, "blob": 0.0},
-            "b": {"style": 0.4, "content": 3.0, "blob": 0.01}}  # fmt: skip
+    rows = {
+        "a": {"style": 0.2, "content": 1.0, "blob": 0.0},
+        "b": {"style": 0.4, "content": 3.0, "blob": 0.01},
+    }
     s = style_quality.summarise(rows)
     assert s["photos"] == 2 and s["mean_style"] == pytest.approx(0.3)
     assert s["max_style"] == 0.4 and s["max_blob"] == 0.01 and s["mean_content"] == 2.0

@@ -36,7 +36,8 @@ def random_captioner(vocabulary, seed, scale=0.8, **sizes):
     model = Captioner(vocabulary, seed=0, **sizes)
     model.build()
     rng = np.random.default_rng(seed)
-    model.set_weights([rng.normal(0, scale, np.shape(w)).astype("float32")
-                       for w in model.get_weights()])  # fmt: skip
+    model.set_weights(
+        [rng.normal(0, scale, np.shape(w)).astype("float32") for w in model.get_weights()]
+    )
     model.sampling_probability.assign(0.0)
     return model

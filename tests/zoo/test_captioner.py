@@ -17,8 +17,17 @@ VOCAB = [*SPECIALS, *WORDS]
 
 
 def tiny(attention="soft", scale=0.8, seed=3, max_length=8):
-    return random_captioner(VOCAB, seed, scale, units=12, embedding_dim=6, attention=attention,
-                            attention_units=5, memory_dim=10, max_length=max_length)  # fmt: skip
+    return random_captioner(
+        VOCAB,
+        seed,
+        scale,
+        units=12,
+        embedding_dim=6,
+        attention=attention,
+        attention_units=5,
+        memory_dim=10,
+        max_length=max_length,
+    )
 
 
 def features(n=4, seed=0):

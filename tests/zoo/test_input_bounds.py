@@ -112,8 +112,11 @@ with staging.staging_folder(sys.argv[2], "staging") as folder:
 
 
 def writer(parent):
-    return subprocess.Popen([sys.executable, "-c", WRITER, staging.__file__, str(parent)],
-                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, staging.__file__, str(parent)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_a_killed_writers_staging_is_removed_and_a_live_ones_kept(tmp_path):

@@ -71,8 +71,10 @@ def test_card_figures_hold_on_fresh_sets():
     metrics = model().card["metrics"]
     assert metrics["test_exact_match"] >= IN_DISTRIBUTION_BAR
     assert abs(accuracy("date-normalizer", "unseen") - metrics["test_unseen_exact_match"]) <= 0.03
-    assert abs(accuracy("date-normalizer", "distractor") -
-               metrics["test_distractor_exact_match"]) <= 0.03  # fmt: skip
+    assert (
+        abs(accuracy("date-normalizer", "distractor") - metrics["test_distractor_exact_match"])
+        <= 0.03
+    )
 
 
 def test_attention_beats_the_fixed_context_vector():

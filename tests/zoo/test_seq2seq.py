@@ -90,12 +90,14 @@ def test_raw_beam_search_finds_the_exhaustive_optimum():
     """Without the greedy fallback: a beam as wide as every prefix of a
     3-token vocabulary keeps them all, so it must find the best sequence."""
     target = CharVocabulary.from_text("01", specials=(PAD, START, END))
-    model = Seq2Seq(SOURCE.tokens, target.tokens, units=8, embedding_dim=4,
-                    max_output_length=3, seed=0)  # fmt: skip
+    model = Seq2Seq(
+        SOURCE.tokens, target.tokens, units=8, embedding_dim=4, max_output_length=3, seed=0
+    )
     model.build()
     rng = np.random.default_rng(7)
-    model.set_weights([rng.normal(0, 1.5, np.shape(w)).astype("float32")
-                       for w in model.get_weights()])  # fmt: skip
+    model.set_weights(
+        [rng.normal(0, 1.5, np.shape(w)).astype("float32") for w in model.get_weights()]
+    )
     ids = model.encode_texts(TEXTS[:4])
     tokens, logp, _ = model.beam_search(ids, 3, beam_width=9)
     for row, score, (want, want_score) in zip(
@@ -228,13 +230,20 @@ def tiny_subwords(attention="bahdanau", max_input_length=24):
     model = Seq2Seq(
         SubwordVocabulary.from_texts(SPANISH, 60).tokens,
         SubwordVocabulary.from_texts(ENGLISH, 60, specials=(PAD, START, END)).tokens,
-        units=8, embedding_dim=6, attention=attention, readout_dim=5,
-        max_input_length=max_input_length, max_output_length=6, tokenizer="subwords", seed=0,
-    )  # fmt: skip
+        units=8,
+        embedding_dim=6,
+        attention=attention,
+        readout_dim=5,
+        max_input_length=max_input_length,
+        max_output_length=6,
+        tokenizer="subwords",
+        seed=0,
+    )
     model.build()
     rng = np.random.default_rng(0)
-    model.set_weights([rng.normal(0, 0.8, np.shape(w)).astype("float32")
-                       for w in model.get_weights()])  # fmt: skip
+    model.set_weights(
+        [rng.normal(0, 0.8, np.shape(w)).astype("float32") for w in model.get_weights()]
+    )
     return model
 
 

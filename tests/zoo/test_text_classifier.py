@@ -17,8 +17,17 @@ VOCABULARY = WordVocabulary.from_texts(TEXTS, 50, 1).tokens
 
 
 def tiny(pooling="attention+max", cell="gru", **kwargs):
-    model = TextClassifier(VOCABULARY, cell=cell, units=6, embedding_dim=5, attention_units=4,
-                           pooling=pooling, max_tokens=8, head_tokens=3, **kwargs)  # fmt: skip
+    model = TextClassifier(
+        VOCABULARY,
+        cell=cell,
+        units=6,
+        embedding_dim=5,
+        attention_units=4,
+        pooling=pooling,
+        max_tokens=8,
+        head_tokens=3,
+        **kwargs,
+    )
     model.build()
     randomize(model, np.random.default_rng(0))
     return model
@@ -51,9 +60,15 @@ def test_attention_and_max_pooling_match_numpy():
         model.encoder(model.embedding(ids), mask=keras.ops.convert_to_tensor(mask))
     )
     attention = model.attention.attention
-    q, w_q, w_m, v = (keras.ops.convert_to_numpy(x) for x in
-                      (model.attention.query, attention.query_kernel, attention.memory_kernel,
-                       attention.v))  # fmt: skip
+    q, w_q, w_m, v = (
+        keras.ops.convert_to_numpy(x)
+        for x in (
+            model.attention.query,
+            attention.query_kernel,
+            attention.memory_kernel,
+            attention.v,
+        )
+    )
     scores = np.tanh(memory @ w_m + (q @ w_q)[:, None, :]) @ v
     scores = np.where(mask, scores, -np.inf)
     a = np.exp(scores - scores.max(1, keepdims=True))

@@ -62,9 +62,10 @@ def cosine_adam(train, steps_per_epoch):
     recipe's [train] learning_rate to final_learning_rate, and gradient-
     norm clipping (clipnorm)."""
     schedule = keras.optimizers.schedules.CosineDecay(
-        train["learning_rate"], decay_steps=train["epochs"] * steps_per_epoch,
+        train["learning_rate"],
+        decay_steps=train["epochs"] * steps_per_epoch,
         alpha=train["final_learning_rate"] / train["learning_rate"],
-    )  # fmt: skip
+    )
     return keras.optimizers.Adam(schedule, clipnorm=train["clipnorm"])
 
 

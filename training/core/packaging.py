@@ -76,8 +76,17 @@ def finish(model, card_of, strategy, run_dir, publish_to=None):
     return model, card
 
 
-def finish_run(model, data, model_card, history, strategy, run_dir, publish_to=None,
-               distribute="none", mixed_precision=False):  # fmt: skip
+def finish_run(
+    model,
+    data,
+    model_card,
+    history,
+    strategy,
+    run_dir,
+    publish_to=None,
+    distribute="none",
+    mixed_precision=False,
+):
     """`finish` for the tasks whose cards come from
     model_card(data, model, history, distribute, mixed_precision)."""
     card_of = lambda m: model_card(data, m, history, distribute, mixed_precision)  # noqa: E731

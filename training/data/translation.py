@@ -64,8 +64,13 @@ def translations(model, sources, beam_width=1, length_penalty=0.0):
     """The model's translations; "" for a source over its token limit (it
     refuses those), so they count against it instead of dropping out."""
     fits = [0 < len(model.source.encode(s)) <= model.max_input_length for s in sources]
-    done = iter(model.translate([s for s, ok in zip(sources, fits, strict=True) if ok],
-                                beam_width, length_penalty=length_penalty))  # fmt: skip
+    done = iter(
+        model.translate(
+            [s for s, ok in zip(sources, fits, strict=True) if ok],
+            beam_width,
+            length_penalty=length_penalty,
+        )
+    )
     return [next(done) if ok else "" for ok in fits]
 
 

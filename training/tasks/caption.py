@@ -93,8 +93,9 @@ class Prepared:
             text_data.data_dir(data_dir), d["dataset"], d["vgg_weights"]
         )
         m = self.recipe["model"]
-        self.train = encoded(self.images["train"], self.captions["train"], self.vocabulary,
-                             m["max_length"])  # fmt: skip
+        self.train = encoded(
+            self.images["train"], self.captions["train"], self.vocabulary, m["max_length"]
+        )
         self.steps = len(self.train[1]) // d["batch_size"]
 
 
@@ -174,8 +175,7 @@ SIGNATURE = (
 )
 
 
-def batches(table, names, rows, batch_size, seed=None, epochs=1, start_epoch=0,
-            pool=LENGTH_POOL):  # fmt: skip
+def batches(table, names, rows, batch_size, seed=None, epochs=1, start_epoch=0, pool=LENGTH_POOL):
     """Shuffled, length-pooled training batches of epochs start_epoch..
     (seed given; epoch_batches), or one ordered pass (seed None, e.g.
     validation)."""
@@ -198,12 +198,20 @@ def batches(table, names, rows, batch_size, seed=None, epochs=1, start_epoch=0,
 def new_model(recipe, vocabulary, vgg_weights=None):
     m = recipe["model"]
     model = Captioner(
-        vocabulary, cell=m["cell"], units=m["units"], embedding_dim=m["embedding_dim"],
-        attention=m["attention"], attention_units=m["attention_units"],
-        memory_dim=m["memory_dim"], dropout=m["dropout"],
-        attention_penalty=m["attention_penalty"], max_length=m["max_length"],
-        cell_options=m["cell_options"], vgg_weights=vgg_weights, seed=recipe["train"]["seed"],
-    )  # fmt: skip
+        vocabulary,
+        cell=m["cell"],
+        units=m["units"],
+        embedding_dim=m["embedding_dim"],
+        attention=m["attention"],
+        attention_units=m["attention_units"],
+        memory_dim=m["memory_dim"],
+        dropout=m["dropout"],
+        attention_penalty=m["attention_penalty"],
+        max_length=m["max_length"],
+        cell_options=m["cell_options"],
+        vgg_weights=vgg_weights,
+        seed=recipe["train"]["seed"],
+    )
     model.build()
     return model
 
@@ -218,8 +226,17 @@ def build_model(recipe, vocabulary, steps_per_epoch):
     return model
 
 
-def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", mixed_precision=False,
-          publish_to=None, verbose=1, callbacks=()):  # fmt: skip
+def train(
+    recipe,
+    run_dir,
+    data_dir=None,
+    epochs=None,
+    distribute="none",
+    mixed_precision=False,
+    publish_to=None,
+    verbose=1,
+    callbacks=(),
+):
     """Train `recipe` in `run_dir` (resumable); write the package. -> (model, card)"""
     data = Prepared(recipe, data_dir, epochs)
     d, t = recipe["data"], data.recipe["train"]
@@ -230,16 +247,31 @@ def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", mixed_
     with fitting.strategy_scope(strategy):
         model = build_model(data.recipe, data.vocabulary, data.steps)
     start = fitting.resume_epoch(run_dir)
-    train_batches = batches(data.features, *data.train, d["batch_size"], t["seed"], data.epochs,
-                            start)  # fmt: skip
-    dev = encoded(data.images["dev"], data.captions["dev"], data.vocabulary,
-                  data.recipe["model"]["max_length"])  # fmt: skip
+    train_batches = batches(
+        data.features, *data.train, d["batch_size"], t["seed"], data.epochs, start
+    )
+    dev = encoded(
+        data.images["dev"],
+        data.captions["dev"],
+        data.vocabulary,
+        data.recipe["model"]["max_length"],
+    )
     validation = batches(data.features, *dev, d["batch_size"])
     sampling = ScheduledSampling(t["scheduled_sampling"], data.epochs, t["max_sampling"])
-    history = fitting.fit(model, train_batches, validation, run_dir, data.epochs, data.steps,
-                          verbose, [sampling, *callbacks], unit="nats/word")  # fmt: skip
-    return packaging.finish_run(model, data, model_card, history, strategy, run_dir, publish_to,
-                                distribute, mixed_precision)  # fmt: skip
+    history = fitting.fit(
+        model,
+        train_batches,
+        validation,
+        run_dir,
+        data.epochs,
+        data.steps,
+        verbose,
+        [sampling, *callbacks],
+        unit="nats/word",
+    )
+    return packaging.finish_run(
+        model, data, model_card, history, strategy, run_dir, publish_to, distribute, mixed_precision
+    )
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
@@ -264,8 +296,9 @@ def metrics(data, model):
     """Flickr8k test and COCO-MINI, greedy and beam 3; dev greedy."""
     root = text_data.data_dir() / "coco_mini"
     coco = read_captions(root / "captions.csv.gz")
-    coco_table = cached_features(text_data.data_dir(), "coco_mini",
-                                 data.recipe["data"]["vgg_weights"])  # fmt: skip
+    coco_table = cached_features(
+        text_data.data_dir(), "coco_mini", data.recipe["data"]["vgg_weights"]
+    )
     sets = {
         "test": (data.features, data.images["test"], data.captions["test"]),
         "coco_mini": (coco_table, list(coco), list(coco.values())),
@@ -298,8 +331,11 @@ def pixel_check(model, data, count=CHECK_IMAGES):
     finally:
         model.vgg_weights = None  # the package names no local file
     scores = caption_metrics.scores(captions, data.captions["test"][:count])
-    return {"images": f"the first {count} of test_images.txt, from their files, greedy",
-            "bleu4": scores["bleu4"], "cider": scores["cider"]}  # fmt: skip
+    return {
+        "images": f"the first {count} of test_images.txt, from their files, greedy",
+        "bleu4": scores["bleu4"],
+        "cider": scores["cider"],
+    }
 
 
 def model_card(data, model, history, distribute, mixed_precision):
@@ -324,7 +360,7 @@ def model_card(data, model, history, distribute, mixed_precision):
             "class": "zoo.models.Captioner",
             "encoder": "VGG19 conv5_4 (196 x 512)",
             **recipe["model"],
-        },  # fmt: skip
+        },
     }
 
 

@@ -114,8 +114,9 @@ def train(
         callbacks,
         unit="nats/char",
     )
-    return packaging.finish_run(model, data, model_card, history, strategy, run_dir, publish_to,
-                                distribute, mixed_precision)  # fmt: skip
+    return packaging.finish_run(
+        model, data, model_card, history, strategy, run_dir, publish_to, distribute, mixed_precision
+    )
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):

@@ -80,8 +80,14 @@ class PerceptualLoss(keras.losses.Loss):
 def perceptual_loss(recipe, data_dir):
     lo = recipe["loss"]
     weights = Path(data_dir) / recipe["data"]["vgg_weights"]
-    return vgg.Perceptual(weights, lo["content_layer"], lo["style_layers"],
-                          lo["content_weight"], lo["style_weight"], lo["tv_weight"])  # fmt: skip
+    return vgg.Perceptual(
+        weights,
+        lo["content_layer"],
+        lo["style_layers"],
+        lo["content_weight"],
+        lo["style_weight"],
+        lo["tv_weight"],
+    )
 
 
 def painting(recipe, data_dir):
@@ -97,11 +103,17 @@ def new_network(recipe, data_dir):
     loss = perceptual_loss(recipe, data_dir)  # first: the shipped nets' seed order
     grams = [ops.convert_to_numpy(g) for g in loss.style_target(painting(recipe, data_dir)[None])]
     m = recipe["model"]
-    net = FastStyle(m["filters"], m["residual_blocks"], style=recipe["data"]["style"],
-                    activation=m["activation"])  # fmt: skip
+    net = FastStyle(
+        m["filters"],
+        m["residual_blocks"],
+        style=recipe["data"]["style"],
+        activation=m["activation"],
+    )
     net.build()
-    net.compile(optimizer=keras.optimizers.Adam(recipe["train"]["learning_rate"]),
-                loss=PerceptualLoss(loss, grams))  # fmt: skip
+    net.compile(
+        optimizer=keras.optimizers.Adam(recipe["train"]["learning_rate"]),
+        loss=PerceptualLoss(loss, grams),
+    )
     return net
 
 
@@ -124,8 +136,17 @@ def validation(recipe, data_dir):
     return images, images
 
 
-def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none",
-          mixed_precision=False, publish_to=None, verbose=1, callbacks=()):  # fmt: skip
+def train(
+    recipe,
+    run_dir,
+    data_dir=None,
+    epochs=None,
+    distribute="none",
+    mixed_precision=False,
+    publish_to=None,
+    verbose=1,
+    callbacks=(),
+):
     """Train `recipe` in `run_dir` (resuming if a backup is there); write
     the package to run_dir/model (and `publish_to`). Returns (net, card)."""
     if distribute != "none" or mixed_precision:
@@ -137,9 +158,17 @@ def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none",
     net = new_network(recipe, data_dir)
     start = fitting.resume_epoch(run_dir) * t["steps_per_epoch"]
     batches = training_crops(recipe, data_dir, start)
-    history = fitting.fit(net, batches, validation(recipe, data_dir), run_dir, t["epochs"],
-                          t["steps_per_epoch"], verbose=verbose, callbacks=callbacks,
-                          unit="perceptual loss")  # fmt: skip
+    history = fitting.fit(
+        net,
+        batches,
+        validation(recipe, data_dir),
+        run_dir,
+        t["epochs"],
+        t["steps_per_epoch"],
+        verbose=verbose,
+        callbacks=callbacks,
+        unit="perceptual loss",
+    )
     return package_net(recipe, net, history, data_dir, run_dir, publish_to)
 
 
@@ -189,8 +218,9 @@ def measure(net, recipe, data_dir):
 
 
 def model_card(recipe, net, history, data_dir):
-    card = packaging.common_card(recipe, net, history, recipe["train"]["steps_per_epoch"],
-                                 "none", False)  # fmt: skip
+    card = packaging.common_card(
+        recipe, net, history, recipe["train"]["steps_per_epoch"], "none", False
+    )
     d = recipe["data"]
     photos = crops.expand(d["content"], data_dir, d["content_aspect"])
     card["data"] = {
@@ -212,6 +242,8 @@ def model_card(recipe, net, history, data_dir):
 
 def summary(card):
     m = card["metrics"]["held_out"]
-    return (f"{card['name']}: on {m['photos']} held-out photos, style distance "
-            f"{m['mean_style']:.1%} of the photo's (worst {m['max_style']:.1%}), largest blob "
-            f"{m['max_blob']:.2%} of the image at worst")  # fmt: skip
+    return (
+        f"{card['name']}: on {m['photos']} held-out photos, style distance "
+        f"{m['mean_style']:.1%} of the photo's (worst {m['max_style']:.1%}), largest blob "
+        f"{m['max_blob']:.2%} of the image at worst"
+    )

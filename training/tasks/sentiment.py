@@ -108,8 +108,10 @@ def load_splits(d, data_dir=None):
         splits["train"], splits["validation"] = _hold_out(*splits["train"], d["seed"])
     phrases = splits.pop("phrases", None)
     if phrases is not None and d["phrases"]:
-        splits["train"] = (splits["train"][0] + phrases[0],
-                           np.concatenate([splits["train"][1], phrases[1]]))  # fmt: skip
+        splits["train"] = (
+            splits["train"][0] + phrases[0],
+            np.concatenate([splits["train"][1], phrases[1]]),
+        )
     seen = [t for texts, _ in splits.values() for t in texts]
     if phrases is not None:  # seen whether trained on or not
         seen += phrases[0]
@@ -183,11 +185,18 @@ def batches(ids, labels, d, seed=None, epochs=1, start_epoch=0):
 def new_model(recipe, vocabulary):
     m = recipe["model"]
     model = TextClassifier(
-        vocabulary.tokens, cell=m["cell"], units=m["units"], embedding_dim=m["embedding_dim"],
-        pooling=m["pooling"], attention_units=m["attention_units"],
-        embedding_dropout=m["embedding_dropout"], dropout=m["dropout"],
-        max_tokens=m["max_tokens"], head_tokens=m["head_tokens"], cell_options=m["cell_options"],
-    )  # fmt: skip
+        vocabulary.tokens,
+        cell=m["cell"],
+        units=m["units"],
+        embedding_dim=m["embedding_dim"],
+        pooling=m["pooling"],
+        attention_units=m["attention_units"],
+        embedding_dropout=m["embedding_dropout"],
+        dropout=m["dropout"],
+        max_tokens=m["max_tokens"],
+        head_tokens=m["head_tokens"],
+        cell_options=m["cell_options"],
+    )
     model.build()
     return model
 
@@ -203,8 +212,11 @@ def transfer(model, source):
     config, theirs = model.get_config(), source.get_config()
     if any(config[k] != theirs[k] for k in keys):
         raise ValueError(f"init_from: {source.card['name']} differs in one of {keys}")
-    for mine, its in ((model.encoder, source.encoder), (model.attention, source.attention),
-                      (model.head, source.head)):  # fmt: skip
+    for mine, its in (
+        (model.encoder, source.encoder),
+        (model.attention, source.attention),
+        (model.head, source.head),
+    ):
         if mine is not None:
             mine.set_weights(its.get_weights())
     rows = keras.ops.convert_to_numpy(model.embedding.embeddings).copy()
@@ -230,8 +242,17 @@ def build_model(recipe, vocabulary, steps_per_epoch):
     return model
 
 
-def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", mixed_precision=False,
-          publish_to=None, verbose=1, callbacks=()):  # fmt: skip
+def train(
+    recipe,
+    run_dir,
+    data_dir=None,
+    epochs=None,
+    distribute="none",
+    mixed_precision=False,
+    publish_to=None,
+    verbose=1,
+    callbacks=(),
+):
     """Train `recipe` in `run_dir` (resumable); write the package. -> (model, card)"""
     data = Prepared(recipe, data_dir, epochs)
     d, t = recipe["data"], data.recipe["train"]
@@ -240,16 +261,25 @@ def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", mixed_
     strategy = fitting.make_strategy(distribute)
     with fitting.strategy_scope(strategy):
         model = build_model(data.recipe, data.vocabulary, data.steps)
-    train_batches = batches(data.ids, data.labels, d, t["seed"], data.epochs,
-                            fitting.resume_epoch(run_dir))  # fmt: skip
+    train_batches = batches(
+        data.ids, data.labels, d, t["seed"], data.epochs, fitting.resume_epoch(run_dir)
+    )
     texts, labels = data.splits["validation"]
     validation = batches(data.ids_of(texts), labels, d)
     history = fitting.fit(
-        model, train_batches, validation, run_dir, data.epochs, data.steps, verbose,
-        callbacks, unit="cross-entropy",
-    )  # fmt: skip
-    return packaging.finish_run(model, data, model_card, history, strategy, run_dir, publish_to,
-                                distribute, mixed_precision)  # fmt: skip
+        model,
+        train_batches,
+        validation,
+        run_dir,
+        data.epochs,
+        data.steps,
+        verbose,
+        callbacks,
+        unit="cross-entropy",
+    )
+    return packaging.finish_run(
+        model, data, model_card, history, strategy, run_dir, publish_to, distribute, mixed_precision
+    )
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):

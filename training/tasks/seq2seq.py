@@ -203,12 +203,20 @@ def batches(encoded, source, target, d, seed=None, epochs=1, start_epoch=0, step
 def new_model(recipe, source, target):
     m = recipe["model"]
     model = Seq2Seq(
-        source.tokens, target.tokens, cell=m["cell"], units=m["units"],
-        embedding_dim=m["embedding_dim"], attention=m["attention"],
-        attention_units=m["attention_units"] or None, max_input_length=m["max_input_length"],
-        max_output_length=m["max_output_length"], cell_options=m["cell_options"],
-        seed=recipe["train"]["seed"], tokenizer=m["tokenizer"], readout_dim=m["readout_dim"],
-    )  # fmt: skip
+        source.tokens,
+        target.tokens,
+        cell=m["cell"],
+        units=m["units"],
+        embedding_dim=m["embedding_dim"],
+        attention=m["attention"],
+        attention_units=m["attention_units"] or None,
+        max_input_length=m["max_input_length"],
+        max_output_length=m["max_output_length"],
+        cell_options=m["cell_options"],
+        seed=recipe["train"]["seed"],
+        tokenizer=m["tokenizer"],
+        readout_dim=m["readout_dim"],
+    )
     model.build()
     return model
 
@@ -252,8 +260,17 @@ class ScheduledSampling(keras.callbacks.Callback):
         self.model.sampling_probability.assign(p)
 
 
-def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", mixed_precision=False,
-          publish_to=None, verbose=1, callbacks=()):  # fmt: skip
+def train(
+    recipe,
+    run_dir,
+    data_dir=None,
+    epochs=None,
+    distribute="none",
+    mixed_precision=False,
+    publish_to=None,
+    verbose=1,
+    callbacks=(),
+):
     """Train `recipe` in `run_dir` (resumable); write the package. -> (model, card)"""
     data = Prepared(recipe, data_dir, epochs)
     d, t = recipe["data"], data.recipe["train"]
@@ -264,18 +281,32 @@ def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", mixed_
     with fitting.strategy_scope(strategy):
         model = build_model(data.recipe, data.source, data.target, data.steps)
     train_batches = batches(
-        data.train, data.source, data.target, d, seed=t["seed"], epochs=data.epochs,
-        start_epoch=fitting.resume_epoch(run_dir), steps=data.steps,
-    )  # fmt: skip
+        data.train,
+        data.source,
+        data.target,
+        d,
+        seed=t["seed"],
+        epochs=data.epochs,
+        start_epoch=fitting.resume_epoch(run_dir),
+        steps=data.steps,
+    )
     held_out = trainable(data.pairs["validation"], data.source, data.target, data.recipe["model"])
     validation = batches(held_out, data.source, data.target, d)
     sampling = ScheduledSampling(t["scheduled_sampling"], data.epochs, t["max_sampling"])
     history = fitting.fit(
-        model, train_batches, validation, run_dir, data.epochs, data.steps, verbose,
-        [sampling, *callbacks], unit=f"nats/{UNITS[data.recipe['model']['tokenizer']]}",
-    )  # fmt: skip
-    return packaging.finish_run(model, data, model_card, history, strategy, run_dir, publish_to,
-                                distribute, mixed_precision)  # fmt: skip
+        model,
+        train_batches,
+        validation,
+        run_dir,
+        data.epochs,
+        data.steps,
+        verbose,
+        [sampling, *callbacks],
+        unit=f"nats/{UNITS[data.recipe['model']['tokenizer']]}",
+    )
+    return packaging.finish_run(
+        model, data, model_card, history, strategy, run_dir, publish_to, distribute, mixed_precision
+    )
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
@@ -297,10 +328,12 @@ def metrics(data, model):
     if data.recipe["data"]["source"] != "anki":
         tests = [split for split in data.pairs if split.startswith("test")]
         return {
-            **{f"{split}_exact_match": round(exact_match(model, data.pairs[split]), 4)
-               for split in tests},
+            **{
+                f"{split}_exact_match": round(exact_match(model, data.pairs[split]), 4)
+                for split in tests
+            },
             "evaluation": "share of outputs equal to the target string, greedy decoding",
-        }  # fmt: skip
+        }
     test, validation = data.pairs["test"], data.pairs["validation"]
     return {
         **{f"test_{k}": v for k, v in translation.evaluate(model, test).items()},
@@ -310,7 +343,7 @@ def metrics(data, model):
         "the detokenised translations of each distinct source sentence, against all of its "
         "English translations in the file; greedy decoding unless marked beam5 (beam 5, no "
         "length penalty)",
-    }  # fmt: skip
+    }
 
 
 def model_card(data, model, history, distribute, mixed_precision):
@@ -323,8 +356,12 @@ def model_card(data, model, history, distribute, mixed_precision):
         "split_rule": SPLIT_RULES.get(source, "train/validation/test"),
     }
     if source == "anki":
-        dataset.update(name=translation.ANKI_NAME, file=recipe["data"]["file"],
-                       terms=translation.ANKI_TERMS, trained_pairs=len(data.train))  # fmt: skip
+        dataset.update(
+            name=translation.ANKI_NAME,
+            file=recipe["data"]["file"],
+            terms=translation.ANKI_TERMS,
+            trained_pairs=len(data.train),
+        )
     return {
         **card,
         "dataset": dataset,

@@ -41,20 +41,31 @@ EXTERNAL = (
 
 def new_model(recipe, weights=None):
     m = recipe["model"]
-    return StyleTransfer(weights, m["content_layer"], m["style_layers"],
-                         m["content_style_ratio"], m["tv_weight"])  # fmt: skip
+    return StyleTransfer(
+        weights, m["content_layer"], m["style_layers"], m["content_style_ratio"], m["tv_weight"]
+    )
 
 
-def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none",
-          mixed_precision=False, publish_to=None, verbose=1, callbacks=()):  # fmt: skip
+def train(
+    recipe,
+    run_dir,
+    data_dir=None,
+    epochs=None,
+    distribute="none",
+    mixed_precision=False,
+    publish_to=None,
+    verbose=1,
+    callbacks=(),
+):
     """Measure the configuration on the recipe's check pair; write the package."""
     d, m = recipe["data"], recipe["model"]
     data_dir = default_data_dir(data_dir)
     model = new_model(recipe, data_dir / d["vgg_weights"])
     content, style = read_image(data_dir / d["content"]), read_image(data_dir / d["style"])
     start = time.perf_counter()
-    image, history = model.stylize(content, style, steps=d["steps"], size=d["size"],
-                                   progress=bool(verbose))  # fmt: skip
+    image, history = model.stylize(
+        content, style, steps=d["steps"], size=d["size"], progress=bool(verbose)
+    )
     seconds = time.perf_counter() - start
     photo = resize_longer(content, d["size"])[None]
     grams = model.loss.style_target(resize_longer(style, d["size"])[None])

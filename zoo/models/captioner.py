@@ -170,14 +170,16 @@ class Captioner(EncoderDecoder):
     def text(self, ids):
         return " ".join(self.words.tokens[i] for i in ids)
 
-    def caption_features(self, features, beam_width=1, length_penalty=0.0, batch_size=64,
-                         return_attention=False):  # fmt: skip
+    def caption_features(
+        self, features, beam_width=1, length_penalty=0.0, batch_size=64, return_attention=False
+    ):
         """Captions of precomputed region features (N, 196, 512); with
         return_attention, also each caption's (words + END, 14, 14) maps."""
         captions, maps = [], []
         for start in range(0, len(features), batch_size):
-            tokens, _, attn = self.decode(features[start : start + batch_size], beam_width,
-                                          length_penalty)  # fmt: skip
+            tokens, _, attn = self.decode(
+                features[start : start + batch_size], beam_width, length_penalty
+            )
             for row, weights in zip(tokens, attn, strict=True):
                 kept = self.output_ids(row)
                 captions.append(self.text(kept))
@@ -212,8 +214,9 @@ class Captioner(EncoderDecoder):
         images = list(images)
         if not images:
             return ([], []) if return_attention else []
-        return self.caption_features(self.features(images), beam_width, length_penalty,
-                                     return_attention=return_attention)  # fmt: skip
+        return self.caption_features(
+            self.features(images), beam_width, length_penalty, return_attention=return_attention
+        )
 
     def get_config(self):
         return {

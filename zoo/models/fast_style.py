@@ -57,8 +57,9 @@ class FastStyle(keras.Model):
 
     task = "fast-style"  # the card's task: picks each stage's module for this family
 
-    def __init__(self, filters=(32, 64, 128), residual_blocks=5, style=None, activation="tanh",
-                 **kwargs):  # fmt: skip
+    def __init__(
+        self, filters=(32, 64, 128), residual_blocks=5, style=None, activation="tanh", **kwargs
+    ):
         super().__init__(**kwargs)
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, not {activation!r}")
@@ -122,8 +123,9 @@ def checked_images(image):
         raise ImageError(f"the image has dtype {array.dtype}; give uint8 or float RGB pixels")
     if array.ndim not in (3, 4) or array.shape[-1] != 3:
         hint = " (convert RGBA or greyscale with zoo.images.as_rgb)" if array.ndim in (2, 3) else ""
-        raise ImageError(f"the image has shape {array.shape}; expected (H, W, 3) or "
-                         f"(N, H, W, 3) RGB{hint}")  # fmt: skip
+        raise ImageError(
+            f"the image has shape {array.shape}; expected (H, W, 3) or (N, H, W, 3) RGB{hint}"
+        )
     height, width = array.shape[-3:-1]
     if min(height, width) < MIN_SIDE or (array.ndim == 4 and not len(array)):
         raise ImageError(f"the image is {width}x{height}; at least {MIN_SIDE} px a side")

@@ -50,16 +50,38 @@ class StyleTransfer:
     def loss(self):
         """The vgg.Perceptual loss: alpha = ratio, beta = 1. Built again
         whenever the weights or a loss setting changed since the last use."""
-        key = (str(self.weights), self.content_layer, tuple(sorted(self.style_layers.items())),
-               float(self.content_style_ratio), float(self.tv_weight))  # fmt: skip
+        key = (
+            str(self.weights),
+            self.content_layer,
+            tuple(sorted(self.style_layers.items())),
+            float(self.content_style_ratio),
+            float(self.tv_weight),
+        )
         if key != self._loss_key:
-            self._loss = vgg.Perceptual(self.weights, self.content_layer, self.style_layers,
-                                        self.content_style_ratio, 1.0, self.tv_weight)  # fmt: skip
+            self._loss = vgg.Perceptual(
+                self.weights,
+                self.content_layer,
+                self.style_layers,
+                self.content_style_ratio,
+                1.0,
+                self.tv_weight,
+            )
             self._loss_key = key
         return self._loss
 
-    def stylize(self, content, style, steps=300, size=512, learning_rate=5.0, init="content",
-                scales=1, seed=0, chunk=10, progress=True):  # fmt: skip
+    def stylize(
+        self,
+        content,
+        style,
+        steps=300,
+        size=512,
+        learning_rate=5.0,
+        init="content",
+        scales=1,
+        seed=0,
+        chunk=10,
+        progress=True,
+    ):
         """uint8 HWC content and style -> (uint8 HWC result at `size` on the
         longer side, loss history: one (total, content, style, tv) row per
         step). scales > 1 optimises coarse to fine: the steps are split
@@ -77,8 +99,9 @@ class StyleTransfer:
             else:
                 image = _as_batch(resize_to(image[0], content_image.shape[1:3]))
             style_image = _as_batch(resize_longer(style, scale_size))
-            image, rows = self._optimise(image, content_image, style_image, scale_steps,
-                                         learning_rate, chunk, bar)  # fmt: skip
+            image, rows = self._optimise(
+                image, content_image, style_image, scale_steps, learning_rate, chunk, bar
+            )
             history.extend(rows)
         bar.close()
         return np.clip(np.rint(image[0]), 0, 255).astype(np.uint8), np.array(history)

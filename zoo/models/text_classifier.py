@@ -57,8 +57,12 @@ class TextClassifier(keras.Model):
         self.labels = _check_labels(labels)
         if pooling not in POOLING:
             raise ValueError(f"`pooling` must be one of {POOLING}, got {pooling!r}")
-        if not (isinstance(max_tokens, int) and isinstance(head_tokens, int)
-                and 0 <= head_tokens <= max_tokens and max_tokens >= 1):  # fmt: skip
+        if not (
+            isinstance(max_tokens, int)
+            and isinstance(head_tokens, int)
+            and 0 <= head_tokens <= max_tokens
+            and max_tokens >= 1
+        ):
             raise ValueError(
                 f"need ints 0 <= head_tokens <= max_tokens, max_tokens >= 1; got "
                 f"max_tokens={max_tokens!r}, head_tokens={head_tokens!r}"

@@ -86,8 +86,9 @@ class Perceptual:
     """The weighted content + style + total-variation loss over one VGG19
     pass. style_layers: {layer name: weight}."""
 
-    def __init__(self, weights, content_layer, style_layers, content_weight, style_weight,
-                 tv_weight):  # fmt: skip
+    def __init__(
+        self, weights, content_layer, style_layers, content_weight, style_weight, tv_weight
+    ):
         self.content_layer = content_layer
         self.style_layers = dict(style_layers)
         self.content_weight, self.style_weight = content_weight, style_weight
