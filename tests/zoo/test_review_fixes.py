@@ -14,7 +14,7 @@ from PIL import Image
 from training.core import packaging
 from zoo.images import read_image
 from zoo.layers import BahdanauAttention, LuongAttention
-from zoo.models import StyleTransfer, seq2seq
+from zoo.models import StyleTransfer, encoder_decoder
 from zoo.models import style_transfer as style_module
 
 from .test_seq2seq import TEXTS, tiny
@@ -86,9 +86,9 @@ def test_blank_text_is_refused_by_translate(text):
 def test_the_compiled_decoder_cache_stays_bounded():
     model = tiny()
     ids = model.encode_texts(TEXTS[:2])
-    for penalty in np.linspace(0, 1, seq2seq.DECODER_CACHE + 4):
+    for penalty in np.linspace(0, 1, encoder_decoder.DECODER_CACHE + 4):
         model.decode(ids, beam_width=2, length_penalty=float(penalty))
-    assert len(model._decoders) == seq2seq.DECODER_CACHE
+    assert len(model._decoders) == encoder_decoder.DECODER_CACHE
     assert (2, 1.0, model.max_output_length) in model._decoders  # the newest kept
 
 
