@@ -90,10 +90,11 @@ REGISTRIES = {
     "training/tasks": set(),
     "exports/graphs": {"base", "checks", "sampling", "encoder_decoder"},
     "serving/tasks": {"encoder_decoder"},
+    "tests/serving/cases": set(),  # what the serving tests ask each family
 }
 # A stage a family has nothing in: Gatys optimisation exports no graph, so
 # apps have nothing of it to run.
-NOT_IN = {("serving/tasks", "style-transfer")}
+NOT_IN = {("serving/tasks", "style-transfer"), ("tests/serving/cases", "style-transfer")}
 # A name prefix of a shipped model, used to guess its family.
 NAME_GUESS = r"""(startswith\(\s*["'](char|sentiment|translate|caption|date|fast-style|style)-)"""
 

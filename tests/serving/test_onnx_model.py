@@ -16,105 +16,53 @@ import zoo
 from serving import OnnxModel
 from serving.onnx_model import ArtifactError
 from tests.conftest import task_of
+from tests.serving import cases
 
 pytestmark = pytest.mark.system
-
-# The last one: the no-attention model's beam and greedy answers differ.
-TEXTS = ["Tuesday, March 3rd 2015", "1 Feb 2003", "on 31.12.99 at noon", "3/4/2021", "14.9.23"]
-# Accents, ¿¡, numbers, a word never seen, characters never seen.
-SPANISH = [
-    "¿Dónde está la estación?",
-    "¡Tengo 3 gatos y 12 perros!",
-    "El ornitorrinco desayuna.",
-    "Tom   no\tquería ☃ hacerlo…",
-    "Ella dijo: «sí».",
-]
-PROMPTS = [("ROMEO:", 60, 0, None), ("", 30, 0, None), ("ROMEO:", 60, 0.8, 3)]
-
-
-REVIEWS = ["A wonderful, moving film.", "Dull<br />and TEDIOUS; I didn't care.", "café naïve"]
-
-
-def texts_and_width(name):
-    """What a translator is asked, and the beam width its issue names."""
-    return (SPANISH, 5) if name == "translate-spa-eng" else (TEXTS, 4)
-
-
-def photos():
-    """Two Flickr8k test photos, one shrunk to another size."""
-    from PIL import Image
-
-    from training.data.text_data import data_dir
-    from zoo.images import read_image
-
-    folder = data_dir() / "flickr8k"
-    first, second = (folder / "test_images.txt").read_text().split()[:2]
-    small = Image.fromarray(read_image(folder / "images" / second)).resize((120, 90))
-    return [read_image(folder / "images" / first), np.asarray(small)]
 
 
 @pytest.fixture(scope="module")
 def without_tf(exported_models):
-    models = {
-        name: (str(directory.parent), task_of(name), *texts_and_width(name))
-        for name, directory in exported_models[1].items()
-    }
-    request = {
-        "models": models,
-        "prompts": PROMPTS,
-        "reviews": REVIEWS,
-        "photos": [p.tolist() for p in photos()],
-    }
+    """Each exported model's answers from OnnxModel in a process where
+    TensorFlow cannot be imported (tests/serving/cases/<task>.py asks)."""
+    models = {}
+    for name, directory in exported_models[1].items():
+        task = task_of(name)
+        models[name] = [str(directory.parent), task, cases.for_task(task).onnx_request(name)]
     script = Path(__file__).with_name("onnx_without_tf.py")
     # On stdin: the photos' pixels are far over the OS limit on argv.
     run = subprocess.run(
         [sys.executable, str(script)],
-        input=json.dumps(request),
+        input=json.dumps({"models": models}),
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    return json.loads(run.stdout.splitlines()[-1])
+    return models, json.loads(run.stdout.splitlines()[-1])
 
 
 def test_runs_where_tensorflow_cannot_be_imported(without_tf):
-    assert without_tf["loaded"] == []
+    assert without_tf[1]["loaded"] == []
 
 
-def test_same_outputs_as_the_keras_models(without_tf, exported_models):
-    for name in exported_models[1]:
-        model, got = zoo.load(name), without_tf["outputs"][name]
-        if task_of(name) == "char-lm":
-            want = [model.generate(p, n, temperature=t, seed=s) for p, n, t, s in PROMPTS]
-            assert got == want, name
-        elif task_of(name) == "seq2seq":
-            texts, width = texts_and_width(name)
-            assert got == [model.translate(texts), model.translate(texts, beam_width=width)], name
-        elif task_of(name) == "sentiment":
-            probs, labels, tokens, weights = got
-            np.testing.assert_allclose(probs, model.predict_proba(REVIEWS), atol=1e-5)
-            assert labels == model.classify(REVIEWS)
-            want_tokens, want_weights = model.explain(REVIEWS[0])
-            assert tokens == want_tokens
-            np.testing.assert_allclose(weights, want_weights, atol=1e-5)
-        elif task_of(name) == "caption":
-            assert got == [model.caption(photos(), beam_width=w) for w in (1, 3)], name
-        else:
-            assert task_of(name) == "fast-style", name
-            image = np.random.default_rng(0).integers(0, 256, (33, 40, 3)).astype(np.uint8)
-            diff = np.abs(np.array(got) - model.stylize(image).astype(int))
-            assert diff.max() <= 1, name
+def test_same_outputs_as_the_keras_models(without_tf):
+    models, answers = without_tf
+    for name, (_, task, request) in models.items():
+        got = answers["outputs"][name]
+        cases.for_task(task).check_onnx(zoo.load(name), name, request, got)
 
 
 def test_a_captioner_gives_the_keras_captions(without_tf, captioner_export):
-    want = [captioner_export[0].caption(photos(), beam_width=w) for w in (1, 3)]
-    assert without_tf["outputs"][captioner_export[2].parent.name] == want
+    name = captioner_export[2].parent.name
+    photos = [np.asarray(p, np.uint8) for p in without_tf[0][name][2]["photos"]]
+    want = [captioner_export[0].caption(photos, beam_width=w) for w in (1, 3)]
+    assert without_tf[1]["outputs"][name] == want
     assert all(want[0]) and want[0][0] != want[0][1]  # words, and not one fixed string
 
 
 def test_beam_search_is_exercised(without_tf):
-    greedy, beam = without_tf["outputs"]["date-normalizer-no-attention"]
+    greedy, beam = without_tf[1]["outputs"]["date-normalizer-no-attention"]
     assert greedy != beam  # else the beam comparison above would prove nothing
 
 

@@ -17,14 +17,14 @@ import zoo
 from serving import GrpcClient, RestClient, ServingError
 from serving.server import EmbeddedServer
 from tests.conftest import EXPORTED, task_of
+from tests.serving import cases
+from tests.serving.cases import caption as caption_case
+from tests.serving.cases import fast_style as fast_style_case
+from tests.serving.cases import seq2seq as seq2seq_case
 
 pytestmark = pytest.mark.system
 
-TEXTS = ["Tuesday, March 3rd 2015", "1 Feb 2003", "on 31.12.99 at noon"]
-SPANISH = ["¿Dónde está la estación?", "Tengo 3 gatos.", "¡Qué día más bonito!"]
-PROMPTS = ["ROMEO:", "First Citizen:\n", ""]
-REVIEWS = ["A wonderful, moving film.", "Dull and tedious; I didn't care.", "not bad"]
-LENGTHS = [50, 20, 35]
+TEXTS = seq2seq_case.DATES
 
 
 @pytest.fixture(scope="module")
@@ -49,49 +49,12 @@ def names(exported_models):
     return sorted(exported_models[1])
 
 
-def image(height=31, width=22, batch=1):
-    rng = np.random.default_rng(7)
-    return rng.integers(0, 256, (batch, height, width, 3)).astype(np.uint8)
-
-
-def photo():
-    """A Flickr8k test photo, small enough for a JSON request."""
-    from PIL import Image
-
-    from training.data.text_data import data_dir
-    from zoo.images import read_image
-
-    folder = data_dir() / "flickr8k"
-    first = (folder / "test_images.txt").read_text().split()[0]
-    small = Image.fromarray(read_image(folder / "images" / first)).resize((64, 48))
-    return np.asarray(small)[None]
-
-
-def close_images(got, want):
-    return got.shape == want.shape and np.abs(got.astype(int) - want.astype(int)).max() <= 1
-
-
-def texts_for(name):
-    return SPANISH if name == "translate-spa-eng" else TEXTS
+image, close_images, photo = fast_style_case.image, fast_style_case.close_images, caption_case.photo
 
 
 @functools.cache  # the REST and gRPC round trips compare with the same answers
 def expected(name):
-    model, task = zoo.load(name), task_of(name)
-    if task == "sentiment":
-        return model.predict_proba(REVIEWS), model.classify(REVIEWS)
-    if task == "seq2seq":
-        return model.translate(texts_for(name))
-    if task == "char-lm":
-        return [model.generate(p, n, temperature=0) for p, n in zip(PROMPTS, LENGTHS, strict=True)]
-    if task == "caption":
-        return model.caption(list(photo()), beam_width=1)
-    assert task == "fast-style", name
-    return model.stylize(image())
-
-
-def lm_columns():
-    return {"prompt": PROMPTS, "length": LENGTHS, "temperature": [0.0] * 3, "seed": [0] * 3}
+    return cases.for_task(task_of(name)).expected(zoo.load(name), name)
 
 
 def test_every_exported_model_is_served(server, names):
@@ -101,31 +64,7 @@ def test_every_exported_model_is_served(server, names):
 
 def test_rest_round_trip_every_model_both_formats(rest, names):
     for name in names:
-        want = expected(name)
-        if task_of(name) == "sentiment":
-            rows = rest.predict(name, instances=REVIEWS)
-            np.testing.assert_allclose([r["probability"] for r in rows], want[0], atol=1e-5)
-            assert [r["label"] for r in rows] == want[1]
-            columns = rest.predict(name, inputs={"text": REVIEWS})
-            np.testing.assert_allclose(columns["probability"], want[0], atol=1e-5)
-        elif task_of(name) == "seq2seq":
-            rows = rest.predict(name, instances=texts_for(name))
-            assert [r["output"] for r in rows] == want
-            assert all(r["log_prob"] < 0 for r in rows)
-            assert list(rest.predict(name, inputs={"text": texts_for(name)})["output"]) == want
-        elif task_of(name) == "char-lm":
-            columns = lm_columns()
-            rows = zip(*columns.values(), strict=True)
-            instances = [dict(zip(columns, row, strict=True)) for row in rows]
-            assert [r["text"] for r in rest.predict(name, instances=instances)] == want, name
-            assert list(rest.predict(name, inputs=columns)["text"]) == want, name
-        elif task_of(name) == "caption":
-            rows = rest.predict(name, inputs={"image": photo()})
-            assert list(rows["caption"]) == want and rows["log_prob"][0] < 0
-        else:
-            assert task_of(name) == "fast-style", name
-            got = np.asarray(rest.predict(name, inputs={"image": image()}), np.uint8)
-            assert close_images(got, want), name
+        cases.for_task(task_of(name)).check_rest(rest, name, expected(name))
 
 
 def test_rest_binary_values_travel_as_b64(rest):
@@ -143,36 +82,7 @@ def test_rest_binary_values_travel_as_b64(rest):
 
 def test_grpc_round_trip_every_model(grpc_client, names):
     for name in names:
-        want = expected(name)
-        if task_of(name) == "sentiment":
-            got = grpc_client.predict(name, {"text": np.array(REVIEWS, object)})
-            np.testing.assert_allclose(got["probability"], want[0], atol=1e-5)
-            assert [t.decode() for t in got["label"]] == want[1]
-            explained = grpc_client.predict(
-                name, {"text": np.array(REVIEWS[:1], object)}, signature_name="explain"
-            )
-            tokens, weights = zoo.load(name).explain(REVIEWS[0])
-            assert [t.decode() for t in explained["tokens"][0]] == tokens
-            np.testing.assert_allclose(explained["weights"][0], weights, atol=1e-5)
-        elif task_of(name) == "seq2seq":
-            got = grpc_client.predict(name, {"text": np.array(texts_for(name), object)})
-            assert [t.decode() for t in got["output"]] == want
-        elif task_of(name) == "char-lm":
-            feed = {
-                "prompt": np.array(PROMPTS, object),
-                "length": np.array(LENGTHS, np.int32),
-                "temperature": np.zeros(3, np.float32),
-                "seed": np.zeros(3, np.int64),
-            }
-            got = grpc_client.predict(name, feed)
-            assert [t.decode() for t in got["text"]] == want, name
-        elif task_of(name) == "caption":
-            got = grpc_client.predict(name, {"image": photo()})
-            assert [t.decode() for t in got["caption"]] == want
-        else:
-            assert task_of(name) == "fast-style", name
-            got = grpc_client.predict(name, {"image": image()})["stylized"]
-            assert got.dtype == np.uint8 and close_images(got, want), name
+        cases.for_task(task_of(name)).check_grpc(grpc_client, name, expected(name))
 
 
 def test_status_and_metadata_rest_and_grpc(rest, grpc_client):

@@ -53,26 +53,56 @@ class _Held:
 
 @keras.saving.register_keras_serializable(package="zoo")
 class Captioner(EncoderDecoder):
-    """Captions from VGG19 regions. vocabulary: SPECIALS then words."""
+    """Image captioning with soft attention over VGG19's conv5_4 regions
+    (Show, Attend and Tell), or without it (Show and Tell).
+
+    Args:
+        vocabulary: SPECIALS (PAD, OOV, START, END), then the words
+            (`caption_vocabulary`).
+        cell: a zoo cell name (`zoo.layers.CELLS`).
+        units: the decoder's units.
+        embedding_dim: width of the word embedding and the deep output.
+        attention: "soft" or "none".
+        attention_units: width of the additive attention.
+        memory_dim: width the regions are projected to.
+        dropout: dropout before the readout.
+        attention_penalty: lambda of the doubly stochastic regulariser.
+        max_length: the most words written.
+        cell_options: passed to the cell.
+        vgg_weights: VGG19's notop weights (see zoo.models.vgg.vgg19),
+            needed only to caption pixels; they load on first use.
+        seed: seeds dropout and scheduled sampling's draws.
+        **kwargs: `keras.Model` arguments.
+
+    Example:
+
+    >>> import numpy as np
+    >>> vocabulary = [*SPECIALS, "a", "dog"]
+    >>> model = Captioner(vocabulary, units=8, embedding_dim=4, attention_units=4, memory_dim=8)
+    >>> model.build()
+    >>> regions_ = np.zeros((1, 196, 512), np.float32)  # VGG19 conv5_4 of one photo
+    >>> len(model.caption_features(regions_, beam_width=2))
+    1
+    """
 
     task = "caption"  # the card's task: picks each stage's module for this family
     ASSETS = ("vocabulary",)  # saved beside config.json, not in it (zoo.registry)
 
     def __init__(
         self,
-        vocabulary,
-        cell="lstm",
-        units=512,
-        embedding_dim=256,
-        attention="soft",
-        attention_units=256,
-        memory_dim=512,
-        dropout=0.5,
-        attention_penalty=1.0,
-        max_length=20,
-        cell_options=None,
-        vgg_weights=None,
-        seed=None,
+        vocabulary: list[str],
+        cell: str = "lstm",
+        units: int = 512,
+        embedding_dim: int = 256,
+        attention: str = "soft",
+        attention_units: int = 256,
+        memory_dim: int = 512,
+        dropout: float = 0.5,
+        attention_penalty: float = 1.0,
+        max_length: int = 20,
+        cell_options: dict | None = None,
+        vgg_weights: str | None = None,
+        seed: int | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)

@@ -20,21 +20,41 @@ from zoo_runtime.search import random_seed, sample
 
 @keras.saving.register_keras_serializable(package="zoo")
 class CharLM(keras.Model):
-    """Next-character model over `vocabulary` (list of characters, id 0 =
-    OOV). `cell` names a zoo cell (see `zoo.layers.CELLS`); `cell_options` are passed
-    to it (e.g. {"dropout": 0.1} or any LSTM variant flag)."""
+    """A character language model: embedding, stacked recurrent layers of
+    any zoo cell, and a softmax over the next character.
+
+    Args:
+        vocabulary: the characters, index = id; `vocabulary[0]` is the OOV
+            token U+FFFD (`zoo_runtime.chars.CharVocabulary.from_text`).
+        cell: a zoo cell name (`zoo.layers.CELLS`), e.g. "lstm", "gru".
+        units: units of each recurrent layer.
+        num_layers: recurrent layers, stacked.
+        embedding_dim: width of the character embedding.
+        cell_options: passed to the cell, e.g. `{"dropout": 0.1}` or any
+            LSTM variant flag (`{"peepholes": True}`).
+        **kwargs: `keras.Model` arguments (`name`, `dtype`).
+
+    Example:
+
+    >>> from zoo_runtime.chars import CharVocabulary
+    >>> vocabulary = CharVocabulary.from_text("to be or not to be").tokens
+    >>> model = CharLM(vocabulary, cell="gru", units=32, embedding_dim=8)
+    >>> model.build()
+    >>> len(model.generate("to", length=10, temperature=0))
+    10
+    """
 
     task = "char-lm"  # the card's task: picks each stage's module for this family
     ASSETS = ("vocabulary",)  # saved beside config.json, not in it (zoo.registry)
 
     def __init__(
         self,
-        vocabulary,
-        cell="lstm",
-        units=256,
-        num_layers=1,
-        embedding_dim=64,
-        cell_options=None,
+        vocabulary: list[str],
+        cell: str = "lstm",
+        units: int = 256,
+        num_layers: int = 1,
+        embedding_dim: int = 64,
+        cell_options: dict | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)

@@ -52,13 +52,33 @@ class CropLike(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="zoo")
 class FastStyle(keras.Model):
-    """Image transformation network. filters: widths of the three encoder
-    levels; residual_blocks at the lowest level."""
+    """A feed-forward style network (Johnson et al. 2016): uint8-range
+    images in, stylised images of the same size out, in one pass.
+
+    Args:
+        filters: widths of the three encoder levels (the decoder mirrors them).
+        residual_blocks: residual blocks at the lowest level.
+        style: the painting's name, for cards and the command line.
+        activation: the output's squashing, one of `ACTIVATIONS`.
+        **kwargs: `keras.Model` arguments.
+
+    Example:
+
+    >>> import numpy as np
+    >>> net = FastStyle(filters=(4, 8, 16), residual_blocks=1)
+    >>> net.stylize(np.zeros((40, 30, 3), np.uint8)).shape
+    (40, 30, 3)
+    """
 
     task = "fast-style"  # the card's task: picks each stage's module for this family
 
     def __init__(
-        self, filters=(32, 64, 128), residual_blocks=5, style=None, activation="tanh", **kwargs
+        self,
+        filters: tuple[int, int, int] = (32, 64, 128),
+        residual_blocks: int = 5,
+        style: str | None = None,
+        activation: str = "tanh",
+        **kwargs,
     ):
         super().__init__(**kwargs)
         if activation not in ACTIVATIONS:

@@ -47,9 +47,37 @@ def make_attention(kind, units):
 
 @keras.saving.register_keras_serializable(package="zoo")
 class Seq2Seq(EncoderDecoder):
-    """Seq2seq over `tokenizer` tokens. Vocabularies are token lists (id
-    0 = OOV); the target one must hold PAD, START and END, the source one
-    PAD. Lengths count tokens (characters, or subword pieces)."""
+    """Sequence to sequence with attention: a bidirectional encoder and an
+    attention decoder of any zoo cell, over characters or subword pieces.
+
+    Args:
+        source_vocabulary: the source tokens, index = id; id 0 is OOV and
+            the list holds PAD.
+        target_vocabulary: the target tokens; id 0 is OOV, and the list
+            holds PAD, START and END.
+        cell: a zoo cell name (`zoo.layers.CELLS`).
+        units: units of the decoder and of each encoder direction.
+        embedding_dim: width of both embeddings.
+        attention: one of `ATTENTION` ("none" is the fixed-vector baseline).
+        attention_units: width of additive attention (default: `units`).
+        max_input_length: the most source tokens read.
+        max_output_length: the most target tokens written.
+        cell_options: passed to the cells.
+        seed: seeds scheduled sampling's draws.
+        tokenizer: "chars" (`CharVocabulary`) or "subwords" (`SubwordVocabulary`).
+        readout_dim: a low-rank output projection's width (0: none).
+        **kwargs: `keras.Model` arguments.
+
+    Example:
+
+    >>> from zoo_runtime.chars import END, PAD, START, CharVocabulary
+    >>> source = CharVocabulary.from_text("0123456789/", specials=(PAD,)).tokens
+    >>> target = CharVocabulary.from_text("0123456789-", specials=(PAD, START, END)).tokens
+    >>> model = Seq2Seq(source, target, units=8, embedding_dim=4, max_output_length=10)
+    >>> model.build()
+    >>> len(model.translate(["12/25/99"], beam_width=2))
+    1
+    """
 
     task = "seq2seq"  # the card's task: picks each stage's module for this family
     # Saved beside config.json, not in it (zoo.registry).
@@ -58,19 +86,19 @@ class Seq2Seq(EncoderDecoder):
 
     def __init__(
         self,
-        source_vocabulary,
-        target_vocabulary,
-        cell="gru",
-        units=128,
-        embedding_dim=32,
-        attention="bahdanau",
-        attention_units=None,
-        max_input_length=256,
-        max_output_length=32,
-        cell_options=None,
-        seed=None,
-        tokenizer="chars",
-        readout_dim=0,
+        source_vocabulary: list[str],
+        target_vocabulary: list[str],
+        cell: str = "gru",
+        units: int = 128,
+        embedding_dim: int = 32,
+        attention: str = "bahdanau",
+        attention_units: int | None = None,
+        max_input_length: int = 256,
+        max_output_length: int = 32,
+        cell_options: dict | None = None,
+        seed: int | None = None,
+        tokenizer: str = "chars",
+        readout_dim: int = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)

@@ -25,19 +25,33 @@ MIN_SIDE = 32
 
 @keras.saving.register_keras_serializable(package="zoo")
 class StyleTransfer:
-    """Gatys style transfer over a frozen VGG19. weights: see
-    zoo.models.vgg.vgg19; VGG19 is loaded on first use, so a package loads
-    offline and only stylising needs the weights."""
+    """Gatys et al.'s style transfer: an optimisation of the image itself
+    against a frozen VGG19's content and style (Gram) losses.
+
+    Args:
+        weights: VGG19's notop weights: a file path, "imagenet" (downloads),
+            or None for $ZOO_VGG19_WEIGHTS (see zoo.models.vgg.vgg19). They
+            load on first use, so a package loads offline.
+        content_layer: the VGG19 layer whose activations are the content.
+        style_layers: {layer: weight} of the style (Gram) losses.
+        content_style_ratio: alpha / beta, the content weight against style's 1.
+        tv_weight: the total-variation weight (smoothness).
+
+    Example:
+
+    >>> model = StyleTransfer("vgg19_notop.weights.h5")  # doctest: +SKIP
+    >>> image, history = model.stylize(photo, painting, steps=200, size=256)  # doctest: +SKIP
+    """
 
     task = "style-transfer"  # the card's task: picks each stage's module for this family
 
     def __init__(
         self,
-        weights=None,
-        content_layer=CONTENT_LAYER,
-        style_layers=None,
-        content_style_ratio=1e-3,
-        tv_weight=TV_WEIGHT,
+        weights: str | None = None,
+        content_layer: str = CONTENT_LAYER,
+        style_layers: dict[str, float] | None = None,
+        content_style_ratio: float = 1e-3,
+        tv_weight: float = TV_WEIGHT,
     ):
         self.weights = weights
         self.content_layer = content_layer

@@ -28,28 +28,53 @@ BATCH = 64  # texts per forward pass in predict_proba
 
 @keras.saving.register_keras_serializable(package="zoo")
 class TextClassifier(keras.Model):
-    """Classifier over a word vocabulary (zoo.words: id 0 PAD, 1 OOV).
-    `labels` names the classes: two give a sigmoid head whose probability
-    is that of labels[1]; more give a softmax. Reviews over `max_tokens`
-    keep their first `head_tokens` tokens and the rest from their end."""
+    """A text classifier: words, embedding, a bidirectional layer of any
+    zoo cell, pooling over time (attention, max or both), and a head.
+
+    Args:
+        vocabulary: the words, index = id; id 0 is PAD and 1 OOV
+            (`zoo.words.WordVocabulary.from_texts`).
+        labels: the class names. Two give a sigmoid head whose probability
+            is that of `labels[1]`; more give a softmax.
+        cell: a zoo cell name (`zoo.layers.CELLS`).
+        units: units of each direction of the recurrent layer.
+        embedding_dim: width of the word embedding.
+        pooling: "attention", "max" or "attention+max".
+        attention_units: width of the attention pooling's projection.
+        embedding_dropout: share of embedding channels dropped per text.
+        dropout: dropout before the head.
+        max_tokens: the most tokens read. A longer text keeps its first
+            `head_tokens` and the rest from its end.
+        head_tokens: see `max_tokens`.
+        cell_options: passed to the cell.
+        **kwargs: `keras.Model` arguments.
+
+    Example:
+
+    >>> from zoo.words import WordVocabulary
+    >>> texts = ["a good film", "a bad film"]
+    >>> model = TextClassifier(WordVocabulary.from_texts(texts, 10).tokens, units=8)
+    >>> model.predict_proba(texts).shape
+    (2,)
+    """
 
     task = "sentiment"  # the card's task: picks each stage's module for this family
     ASSETS = ("vocabulary",)  # saved beside config.json, not in it (zoo.registry)
 
     def __init__(
         self,
-        vocabulary,
-        labels=("negative", "positive"),
-        cell="gru",
-        units=64,
-        embedding_dim=128,
-        pooling="attention+max",
-        attention_units=64,
-        embedding_dropout=0.0,
-        dropout=0.0,
-        max_tokens=400,
-        head_tokens=100,
-        cell_options=None,
+        vocabulary: list[str],
+        labels: tuple[str, ...] = ("negative", "positive"),
+        cell: str = "gru",
+        units: int = 64,
+        embedding_dim: int = 128,
+        pooling: str = "attention+max",
+        attention_units: int = 64,
+        embedding_dropout: float = 0.0,
+        dropout: float = 0.0,
+        max_tokens: int = 400,
+        head_tokens: int = 100,
+        cell_options: dict | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)

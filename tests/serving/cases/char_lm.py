@@ -1,0 +1,47 @@
+"""Character LMs: greedy texts through the server; greedy and sampled
+texts (one seed, one sampler) through ONNX."""
+
+import numpy as np
+
+PROMPTS = ["ROMEO:", "First Citizen:\n", ""]
+LENGTHS = [50, 20, 35]
+# (prompt, length, temperature, seed)
+SAMPLED = [("ROMEO:", 60, 0, None), ("", 30, 0, None), ("ROMEO:", 60, 0.8, 3)]
+
+
+def expected(model, name):
+    return [model.generate(p, n, temperature=0) for p, n in zip(PROMPTS, LENGTHS, strict=True)]
+
+
+def columns():
+    return {"prompt": PROMPTS, "length": LENGTHS, "temperature": [0.0] * 3, "seed": [0] * 3}
+
+
+def check_rest(rest, name, want):
+    feed = columns()
+    instances = [dict(zip(feed, row, strict=True)) for row in zip(*feed.values(), strict=True)]
+    assert [r["text"] for r in rest.predict(name, instances=instances)] == want, name
+    assert list(rest.predict(name, inputs=feed)["text"]) == want, name
+
+
+def check_grpc(client, name, want):
+    feed = {
+        "prompt": np.array(PROMPTS, object),
+        "length": np.array(LENGTHS, np.int32),
+        "temperature": np.zeros(3, np.float32),
+        "seed": np.zeros(3, np.int64),
+    }
+    assert [t.decode() for t in client.predict(name, feed)["text"]] == want, name
+
+
+def onnx_request(name):
+    return {"prompts": SAMPLED}
+
+
+def run_onnx(model, request):
+    return [model.generate(p, n, temperature=t, seed=s) for p, n, t, s in request["prompts"]]
+
+
+def check_onnx(model, name, request, got):
+    want = [model.generate(p, n, temperature=t, seed=s) for p, n, t, s in request["prompts"]]
+    assert got == want, name
