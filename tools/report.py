@@ -3,7 +3,7 @@ benchmark scripts, never typed by hand (tests/training/test_report.py
 checks that the committed files hold what these functions print).
 
     python -m tools.report [--plot docs/char-lm-curves.png]   # char LM and seq2seq tables
-    python -m tools.report --write      # README's model table, docs/benchmarks.md
+    python -m tools.report --write      # the marked blocks in README and docs/, docs/benchmarks.md
 """
 
 import argparse
@@ -18,8 +18,6 @@ from zoo.cli import headline
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 BENCHMARKS_PAGE = ROOT / "docs" / "benchmarks.md"
-MODELS_BEGIN = "<!-- models table: python -m tools.report --write -->"
-MODELS_END = "<!-- end of models table -->"
 
 
 def models_table(cards):
@@ -76,12 +74,27 @@ def benchmarks_page():
     return "\n".join(lines)
 
 
-def with_models_table(readme, table):
-    """The README text with the block between the markers replaced by `table`."""
-    pattern = re.compile(re.escape(MODELS_BEGIN) + ".*?" + re.escape(MODELS_END), re.S)
-    if not pattern.search(readme):
-        raise ValueError(f"README.md lacks the markers {MODELS_BEGIN} ... {MODELS_END}")
-    return pattern.sub(lambda _: f"{MODELS_BEGIN}\n{table}\n{MODELS_END}", readme)
+def blocks():
+    """{block name: (file, its text from the cards)}: every generated block."""
+    cards = zoo.list_models()
+    char_lms = [c for c in cards if c["task"] == "char-lm"]
+    return {
+        "models table": (README, models_table(cards)),
+        "char-lm table": (ROOT / "docs" / "char-lm.md", char_lm_table(char_lms)),
+    }
+
+
+def markers(name):
+    return f"<!-- {name}: python -m tools.report --write -->", f"<!-- end of {name} -->"
+
+
+def with_block(text, name, body):
+    """`text` with the block between `name`'s markers replaced by `body`."""
+    begin, end = markers(name)
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"no markers {begin} ... {end}")
+    return pattern.sub(lambda _: f"{begin}\n{body}\n{end}", text)
 
 
 def char_lm_table(cards):
@@ -143,7 +156,8 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     if args.write:
-        README.write_text(with_models_table(README.read_text(), models_table(zoo.list_models())))
+        for name, (path, body) in blocks().items():
+            path.write_text(with_block(path.read_text(), name, body))
         BENCHMARKS_PAGE.write_text(benchmarks_page() + "\n")
         return
     cards = [c for c in zoo.list_models() if c["task"] == "char-lm"]

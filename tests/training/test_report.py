@@ -45,13 +45,15 @@ def test_seq2seq_table():
     assert row == "| `date-normalizer` | bahdanau | 1,000 | 99.90% | 90.00% | 95.00% | 2.0 min |"
 
 
-def test_the_readme_model_table_is_the_one_the_cards_give():
+def test_every_generated_block_is_the_one_the_cards_give():
     import zoo
 
-    readme = report.README.read_text()
-    table = report.models_table(zoo.list_models())
-    assert report.with_models_table(readme, table) == readme, "run python -m tools.report --write"
-    assert readme.count("| `") >= len(zoo.list_models())
+    found = report.blocks()
+    assert len(found) >= 2
+    for name, (path, body) in found.items():
+        text = path.read_text()
+        assert report.with_block(text, name, body) == text, "run python -m tools.report --write"
+    assert found["models table"][1].count("| `") == len(zoo.list_models())
 
 
 def test_the_benchmarks_page_is_the_one_the_scripts_give():
@@ -60,13 +62,14 @@ def test_the_benchmarks_page_is_the_one_the_scripts_give():
     assert "## `python -m benchmarks.cells`" in page
 
 
-def test_a_readme_without_the_markers_is_refused():
+def test_a_page_without_the_markers_is_refused():
     import pytest
 
-    with pytest.raises(ValueError, match="lacks the markers"):
-        report.with_models_table("# Zoo\n", "| table |")
-    marked = f"a\n{report.MODELS_BEGIN}\nold\n{report.MODELS_END}\nb"
-    assert report.with_models_table(marked, "new") == marked.replace("old", "new")
+    with pytest.raises(ValueError, match="no markers"):
+        report.with_block("# Zoo\n", "models table", "| table |")
+    begin, end = report.markers("models table")
+    marked = f"a\n{begin}\nold\n{end}\nb"
+    assert report.with_block(marked, "models table", "new") == marked.replace("old", "new")
 
 
 def test_every_local_link_in_the_readme_and_docs_resolves():
