@@ -29,6 +29,26 @@ class ArtifactError(ValueError):
 
 
 class OnnxModel:
+    """An export run with numpy and onnxruntime only.
+
+    Args:
+        path: a version folder written by `exports` (holding zoo.json), or
+            a model's folder, whose highest version is taken.
+        providers: onnxruntime execution providers, in order of preference.
+        threads: onnxruntime's intra-op threads (None: its default).
+
+    Returns an instance of the class for zoo.json's task, with that family's
+    methods: `generate` (char-lm), `translate` (seq2seq), `predict_proba`,
+    `classify`, `explain` (sentiment), `caption` (caption), `stylize`
+    (fast-style), and `run(graph, feed)` for any export.
+
+    Example:
+
+    >>> model = OnnxModel("exports/date-normalizer")  # doctest: +SKIP
+    >>> model.translate(["1 Feb 2003"], beam_width=4)  # doctest: +SKIP
+    ['2003-02-01']
+    """
+
     task = None  # zoo.json's "task"; set by each serving.tasks module's class
 
     def __new__(cls, path, *args, **kwargs):

@@ -13,6 +13,10 @@ MODULES = [
     "zoo.models.captioner",
     "zoo.models.fast_style",
     "zoo.models.style_transfer",
+    "zoo.layers.lstm",
+    "zoo.layers.gru",
+    "zoo.layers.simple_rnn",
+    "zoo.layers.attention",
 ]
 
 

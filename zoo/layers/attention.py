@@ -41,12 +41,29 @@ class _Attention(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="zoo")
 class BahdanauAttention(_Attention):
-    """Additive attention with query projection W_a, memory projection U_a
-    and vector v_a. `normalize=True` is the weight-normalised form (v_a =
-    g v / ||v||, plus a bias inside the tanh; Salimans & Kingma 2016), as in
-    TensorFlow Addons."""
+    """Additive attention (Bahdanau et al. 2015): score_j = v_a^T tanh(W_a s
+    + U_a h_j), with query projection W_a, memory projection U_a and vector v_a.
 
-    def __init__(self, units, normalize=False, **kwargs):
+    Args:
+        units: width of the projections.
+        normalize: the weight-normalised form (v_a = g v / ||v||, plus a
+            bias inside the tanh; Salimans & Kingma 2016), as in TensorFlow
+            Addons.
+
+    Call: `(query (B, q), memory (B, T, m), memory_mask=None, keys=None)`
+    -> (context (B, m), weights (B, T)); `keys` are U_a h_j, computed once
+    per source by `keys(memory)`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> attention = BahdanauAttention(16)
+    >>> context, weights = attention(np.zeros((2, 8), "float32"), np.zeros((2, 5, 12), "float32"))
+    >>> tuple(context.shape), tuple(weights.shape)
+    ((2, 12), (2, 5))
+    """
+
+    def __init__(self, units: int, normalize: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.units = check_units(units)
         self.normalize = bool(normalize)
@@ -85,12 +102,26 @@ class BahdanauAttention(_Attention):
 
 @keras.saving.register_keras_serializable(package="zoo")
 class LuongAttention(_Attention):
-    """Multiplicative attention. score="dot": s^T h_j (query and memory of
-    equal size); score="general": s^T W h_j (bilinear)."""
+    """Multiplicative attention (Luong et al. 2015).
+
+    Args:
+        score: "dot", s^T h_j (query and memory of equal size), or
+            "general", s^T W h_j (bilinear).
+
+    Call: as BahdanauAttention's.
+
+    Example:
+
+    >>> import numpy as np
+    >>> query, memory = np.zeros((2, 12), "float32"), np.zeros((2, 5, 12), "float32")
+    >>> context, weights = LuongAttention()(query, memory)
+    >>> tuple(context.shape), tuple(weights.shape)
+    ((2, 12), (2, 5))
+    """
 
     SCORES = ("dot", "general")
 
-    def __init__(self, score="general", **kwargs):
+    def __init__(self, score: str = "general", **kwargs):
         super().__init__(**kwargs)
         if score not in self.SCORES:
             raise ValueError(f"`score` must be one of {self.SCORES}, got score={score!r}")

@@ -19,16 +19,29 @@ from zoo.layers.cell_base import ZooCell, check_flag, check_implementation
 
 @keras.saving.register_keras_serializable(package="zoo")
 class GRUCell(ZooCell):
-    """Gated recurrent unit; `reset_after` picks where the reset gate acts.
+    """Gated recurrent unit, with keras.layers.GRUCell's weight layout.
 
-    With reset_after=False the candidate needs r before its recurrent matmul,
-    so each step does two recurrent matmuls (z|r, then h) instead of one.
-    `implementation` is Keras' legacy argument; accepted, no effect.
+    Args:
+        units: size of the hidden state.
+        reset_after: apply the reset gate after the recurrent matmul (Keras'
+            default and cuDNN's, ONNX's linear_before_reset=1). With False
+            the candidate needs r before its recurrent matmul, so each step
+            does two recurrent matmuls (z|r, then h) instead of one.
+        implementation: Keras' legacy argument; accepted, no effect.
+        **kwargs: activation, recurrent_activation, use_bias, initializers,
+            regularizers, constraints, dropout and recurrent_dropout, as
+            keras.layers.GRUCell takes them.
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> tuple(keras.layers.RNN(GRUCell(8))(np.zeros((2, 5, 3), "float32")).shape)
+    (2, 8)
     """
 
     gate_blocks = ("z", "r", "h")
 
-    def __init__(self, units, reset_after=True, implementation=2, **kwargs):
+    def __init__(self, units: int, reset_after: bool = True, implementation: int = 2, **kwargs):
         super().__init__(units, **kwargs)
         self.implementation = check_implementation(implementation)
         self.reset_after = check_flag("reset_after", reset_after)

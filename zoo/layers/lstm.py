@@ -59,24 +59,31 @@ class LSTMCell(ZooCell):
         implementation: Keras' legacy argument; accepted, no effect.
         dropout, recurrent_dropout: variational dropout rates (one mask per
             sequence on inputs and on the recurrent state).
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> cell = LSTMCell(8, peepholes=True, coupled=True)
+    >>> tuple(keras.layers.RNN(cell)(np.zeros((2, 5, 3), "float32")).shape)
+    (2, 8)
     """
 
     def __init__(
         self,
-        units,
-        unit_forget_bias=True,
-        peepholes=False,
-        coupled=False,
-        input_gate=True,
-        forget_gate=True,
-        output_gate=True,
-        input_activation=True,
-        output_activation=True,
-        gate_recurrence=False,
-        layer_norm=False,
-        norm_epsilon=1e-3,
+        units: int,
+        unit_forget_bias: bool = True,
+        peepholes: bool = False,
+        coupled: bool = False,
+        input_gate: bool = True,
+        forget_gate: bool = True,
+        output_gate: bool = True,
+        input_activation: bool = True,
+        output_activation: bool = True,
+        gate_recurrence: bool = False,
+        layer_norm: bool = False,
+        norm_epsilon: float = 1e-3,
         peephole_initializer="glorot_uniform",
-        implementation=2,
+        implementation: int = 2,
         **kwargs,
     ):
         super().__init__(units, **kwargs)
