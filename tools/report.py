@@ -61,8 +61,10 @@ def benchmarks_page():
         "",
         "Scripts in `benchmarks/` print ratio tables measured side by side in one run; "
         "the family pages hold their last tables with the command that printed them. "
-        "This page is written by `python -m tools.report --write` from the scripts' "
-        "docstrings.",
+        "A table between `<!-- benchmark: COMMAND -->` and `<!-- end of benchmark -->` is "
+        "that command's output, put there by `python -m tools.benchmark_docs`, which runs "
+        "it again. This page is written by `python -m tools.report --write` from the "
+        "scripts' docstrings.",
         "",
     ]
     for path in sorted((ROOT / "benchmarks").glob("*.py")):

@@ -87,3 +87,38 @@ def test_every_local_link_in_the_readme_and_docs_resolves():
                 continue
             broken.append(f"{page.name}: {target}")
     assert not broken, broken
+
+
+def test_benchmark_blocks_are_refilled_from_their_command_only():
+    from tools import benchmark_docs
+
+    page = (
+        "intro\n<!-- benchmark: python -m benchmarks.cells --rounds 3 -->\nold table\n"
+        "<!-- end of benchmark -->\nmiddle\n<!-- benchmark: python -m benchmarks.char_lm -->\n"
+        "other\n<!-- end of benchmark -->\n"
+    )
+    calls = []
+
+    def runner(module, arguments):
+        calls.append((module, arguments))
+        return f"| new | {module} |"
+
+    out = benchmark_docs.rewrite(page, only="benchmarks.cells", runner=runner)
+    assert calls == [("benchmarks.cells", "--rounds 3")]
+    assert "| new | benchmarks.cells |" in out and "old table" not in out
+    assert "other" in out and out.startswith("intro\n") and "\nmiddle\n" in out
+
+
+def test_every_benchmark_block_in_the_docs_names_a_benchmark_script():
+    from tools import benchmark_docs
+
+    found = [
+        (page.name, module, body)
+        for page in sorted(benchmark_docs.DOCS.glob("*.md"))
+        for module, _, body in benchmark_docs.blocks(page.read_text())
+    ]
+    assert found, "no benchmark block in docs/"
+    for page, module, body in found:
+        script = report.ROOT / (module.replace(".", "/") + ".py")
+        assert script.is_file(), (page, module)
+        assert "|---" in body, (page, module, "holds no table")
