@@ -151,13 +151,13 @@ def report(times, natives):
                 f"| {name} | {','.join(natives[name])} | {b} | {ort_ms * 1e3:.2f} | "
                 f"{ratio:.2f} | {tf_ms * 1e3:.2f} | {tf_ms / ort_ms:.1f} |"
             )
-    print("\nplain tf2onnx (no native conversion) vs ours, onnxruntime:")
+    print("\n| cell | batch | plain tf2onnx ms (a Loop) | ours ms (native) | plain / ours |")
+    print("|---|---:|---:|---:|---:|")
     for name in PLAIN_TF2ONNX:
         for b in BATCHES:
             plain = median[f"zoo {name} (plain tf2onnx)", b]
             ours = median[f"zoo {name} (onnxruntime)", b]
-            times_ms = f"{plain * 1e3:8.2f} ms vs {ours * 1e3:6.2f} ms"
-            print(f"  {name:<10} batch {b:>2}: {times_ms} = {plain / ours:.1f}x")
+            print(f"| {name} | {b} | {plain * 1e3:.2f} | {ours * 1e3:.2f} | {plain / ours:.1f} |")
 
 
 if __name__ == "__main__":
