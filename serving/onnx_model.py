@@ -14,14 +14,13 @@ which adds that family's methods (`generate`, `translate`, ...). A new
 family adds a module there and edits nothing here.
 """
 
-import importlib
 import json
 from pathlib import Path
 
 import onnxruntime as ort
 
 from zoo_runtime.checksums import sha256
-from zoo_runtime.layout import SIDECAR, version_folders
+from zoo_runtime.layout import SIDECAR, task_identifier, task_module, version_folders
 
 
 class ArtifactError(ValueError):
@@ -98,15 +97,12 @@ class OnnxModel:
 
 def task_class(task):
     """The OnnxModel class of a task: serving.tasks.<task>.MODEL."""
-    name = task.replace("-", "_") if isinstance(task, str) else ""
-    if not name.isidentifier():
+    if task_identifier(task) is None:
         raise ArtifactError(f"{SIDECAR} names no task that apps can run: {task!r}")
-    try:
-        module = importlib.import_module(f"serving.tasks.{name}")
-    except ModuleNotFoundError as error:
-        if error.name != f"serving.tasks.{name}":
-            raise
-        raise ArtifactError(f"no app support for task {task!r} (no serving.tasks.{name})") from None
+    module = task_module("serving.tasks", task)
+    if module is None:
+        name = task_identifier(task)
+        raise ArtifactError(f"no app support for task {task!r} (no serving.tasks.{name})")
     return module.MODEL
 
 

@@ -3,6 +3,7 @@
 Serving sees) and <base>/onnx-only/<integer version>/ for those without
 one; version numbers count across both. exports.layout writes it."""
 
+import importlib
 import re
 from pathlib import Path
 
@@ -42,3 +43,24 @@ def version_folders(base, marker, onnx_only=True):
                 if p.name.isdigit() and (p / marker).is_file()
             )
     return found
+
+
+def task_identifier(task):
+    """A task's name as a module name (`char-lm` -> `char_lm`), or None if
+    it cannot be one: each stage keeps a family's code in `<package>.<this>`."""
+    name = task.replace("-", "_") if isinstance(task, str) else ""
+    return name if name.isidentifier() else None
+
+
+def task_module(package, task):
+    """`<package>.<task_identifier(task)>`, or None if the task names no
+    module there; an error inside the module is raised as it is."""
+    name = task_identifier(task)
+    if name is None:
+        return None
+    try:
+        return importlib.import_module(f"{package}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{package}.{name}":
+            raise
+        return None

@@ -23,9 +23,8 @@ holds that family's `GRAPHS` class; `graphs_for` finds it from the model's
 other Keras model exports as `tensors`: its own inputs and outputs.
 """
 
-import importlib
-
 from exports.graphs.base import GENERIC_TASK, LIMITS, Graphs, NotExportable, check_limits
+from zoo_runtime.layout import task_module
 
 __all__ = ["LIMITS", "Graphs", "NotExportable", "check_limits", "graphs_for", "module_for"]
 
@@ -46,12 +45,7 @@ def graphs_for(model, limits=None, input_signature=None):
 
 def module_for(task):
     """The module that exports `task`'s graphs."""
-    name = task.replace("-", "_") if isinstance(task, str) else ""
-    if not name.isidentifier():
-        raise NotExportable(f"no exporter for task {task!r}")
-    try:
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as error:
-        if error.name != f"{__name__}.{name}":
-            raise
-        raise NotExportable(f"no exporter for task {task!r}: no module {error.name}") from None
+    module = task_module(__name__, task)
+    if module is None:
+        raise NotExportable(f"no exporter for task {task!r}: no module for it in {__name__}")
+    return module

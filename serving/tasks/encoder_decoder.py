@@ -1,12 +1,14 @@
 """What translators and captioners share: greedy or beam search over
 decoder.onnx from encoder.onnx's outputs (zoo_runtime.search.Decoder)."""
 
+import functools
+
 from serving.onnx_model import OnnxModel
 from zoo_runtime.search import Decoder
 
 
 class EncoderDecoderOnnx(OnnxModel):
-    @property
+    @functools.cached_property
     def special(self):
         """{name: id} of the special tokens (oov, pad, start, end, ...)."""
         return {k: v[1] for k, v in self.contract["special_tokens"].items()}

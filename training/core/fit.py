@@ -57,6 +57,17 @@ def set_precision(mixed):
     keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
 
 
+def seeded_build(seed, mixed_precision, distribute, build):
+    """(model, strategy): the global seed set, the precision policy and the
+    strategy made, then `build()` called inside the strategy's scope, in
+    that order (a run's initial weights depend on it)."""
+    keras.utils.set_random_seed(seed)
+    set_precision(mixed_precision)
+    strategy = make_strategy(distribute)
+    with strategy_scope(strategy):
+        return build(), strategy
+
+
 def cosine_adam(train, steps_per_epoch):
     """Adam with cosine learning-rate decay over the whole run, from a
     recipe's [train] learning_rate to final_learning_rate, and gradient-

@@ -4,10 +4,11 @@ picks the module that trains it, `training.tasks.<task>` (`char-lm` ->
 `training.tasks.char_lm`), whose DEFAULTS name every key a recipe may set."""
 
 import copy
-import importlib
 import pkgutil
 import tomllib
 from pathlib import Path
+
+from zoo_runtime import layout
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
@@ -42,9 +43,8 @@ def load_recipe(name_or_path):
 
 def task_module(task, where="a recipe"):
     """training.tasks.<task>: its DEFAULTS, train, package_run and summary."""
-    name = task.replace("-", "_") if isinstance(task, str) else ""
-    if name.isidentifier() and name in _task_modules():
-        return importlib.import_module(f"training.tasks.{name}")
+    if layout.task_identifier(task) in _task_modules():
+        return layout.task_module("training.tasks", task)
     known = sorted(n.replace("_", "-") for n in _task_modules())
     raise ValueError(f"{where}: unknown task {task!r}; known: {known}")
 

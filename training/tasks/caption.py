@@ -241,11 +241,12 @@ def train(
     data = Prepared(recipe, data_dir, epochs)
     d, t = recipe["data"], data.recipe["train"]
     sampling_probability(t["scheduled_sampling"], 0, 1, 0.0)  # unknown schedules fail early
-    keras.utils.set_random_seed(t["seed"])
-    fitting.set_precision(mixed_precision)
-    strategy = fitting.make_strategy(distribute)
-    with fitting.strategy_scope(strategy):
-        model = build_model(data.recipe, data.vocabulary, data.steps)
+    model, strategy = fitting.seeded_build(
+        t["seed"],
+        mixed_precision,
+        distribute,
+        lambda: build_model(data.recipe, data.vocabulary, data.steps),
+    )
     start = fitting.resume_epoch(run_dir)
     train_batches = batches(
         data.features, *data.train, d["batch_size"], t["seed"], data.epochs, start

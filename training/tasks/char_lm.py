@@ -89,11 +89,12 @@ def train(
     the package to run_dir/model (and to `publish_to`). Returns (model, card)."""
     data = Prepared(recipe, data_dir, epochs)
     d, t = recipe["data"], recipe["train"]
-    keras.utils.set_random_seed(t["seed"])
-    fitting.set_precision(mixed_precision)
-    strategy = fitting.make_strategy(distribute)
-    with fitting.strategy_scope(strategy):
-        model = build_model(data.recipe, data.vocabulary, data.steps)
+    model, strategy = fitting.seeded_build(
+        t["seed"],
+        mixed_precision,
+        distribute,
+        lambda: build_model(data.recipe, data.vocabulary, data.steps),
+    )
     batches = text_data.training_batches(
         data.ids["train"],
         d["seq_len"],

@@ -256,11 +256,12 @@ def train(
     """Train `recipe` in `run_dir` (resumable); write the package. -> (model, card)"""
     data = Prepared(recipe, data_dir, epochs)
     d, t = recipe["data"], data.recipe["train"]
-    keras.utils.set_random_seed(t["seed"])
-    fitting.set_precision(mixed_precision)
-    strategy = fitting.make_strategy(distribute)
-    with fitting.strategy_scope(strategy):
-        model = build_model(data.recipe, data.vocabulary, data.steps)
+    model, strategy = fitting.seeded_build(
+        t["seed"],
+        mixed_precision,
+        distribute,
+        lambda: build_model(data.recipe, data.vocabulary, data.steps),
+    )
     train_batches = batches(
         data.ids, data.labels, d, t["seed"], data.epochs, fitting.resume_epoch(run_dir)
     )

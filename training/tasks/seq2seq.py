@@ -275,11 +275,12 @@ def train(
     data = Prepared(recipe, data_dir, epochs)
     d, t = recipe["data"], data.recipe["train"]
     sampling_probability(t["scheduled_sampling"], 0, 1, 0.0)  # unknown schedules fail early
-    keras.utils.set_random_seed(t["seed"])
-    fitting.set_precision(mixed_precision)
-    strategy = fitting.make_strategy(distribute)
-    with fitting.strategy_scope(strategy):
-        model = build_model(data.recipe, data.source, data.target, data.steps)
+    model, strategy = fitting.seeded_build(
+        t["seed"],
+        mixed_precision,
+        distribute,
+        lambda: build_model(data.recipe, data.source, data.target, data.steps),
+    )
     train_batches = batches(
         data.train,
         data.source,

@@ -11,8 +11,11 @@
 A new family adds its module; no test dispatches on a task or a name.
 """
 
-import importlib
+from zoo_runtime.layout import task_module
 
 
 def for_task(task):
-    return importlib.import_module(f"{__name__}.{task.replace('-', '_')}")
+    module = task_module(__name__, task)
+    if module is None:
+        raise LookupError(f"no serving test cases for task {task!r} in {__name__}")
+    return module
