@@ -5,7 +5,8 @@ marker names, put there by this tool, never typed by hand:
     (what that command printed)
     <!-- end of benchmark -->
 
-    python -m tools.benchmark_docs [--only benchmarks.date_normalizer] [--page docs/seq2seq.md]
+    python -m tools.benchmark_docs [--only 'benchmarks.cells --bidirectional']
+        [--page docs/cells.md]
 
 It runs each command again (minutes to hours: see docs/benchmarks.md) and
 replaces the block with what it printed.
@@ -21,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 BEGIN = r"(<!-- benchmark: python -m (benchmarks\.\w+)([^>]*?) -->\n)"
-BLOCK = re.compile(BEGIN + r"(.*?)(\n<!-- end of benchmark -->)", re.S)
+BODY = r"((?:(?!<!-- (?:benchmark:|end of benchmark)).)*?)\n?"  # may be empty, never nested
+BLOCK = re.compile(BEGIN + BODY + r"(<!-- end of benchmark -->)", re.S)
 
 
 def blocks(text):
@@ -39,26 +41,46 @@ def run(module, arguments):
 
 
 def rewrite(text, only=None, runner=run):
-    """`text` with each benchmark block (of module `only`, if given) refilled."""
+    """`text` with each benchmark block refilled; with `only` (a module, or a
+    module and its first arguments), only the blocks whose command starts so."""
 
     def refill(match):
-        if only and match[2] != only:
+        command = f"{match[2]} {match[3].strip()}".strip()
+        if only and not (command + " ").startswith(only + " "):
             return match[0]
-        return match[1] + runner(match[2], match[3].strip()) + match[5]
+        return match[1] + runner(match[2], match[3].strip()) + "\n" + match[5]
 
     return BLOCK.sub(refill, text)
 
 
+def refill_page(page, only=None):
+    """Run the page's commands, then re-read it and put their output in:
+    a run may take an hour, and edits made to the page meanwhile stay."""
+    printed = {}
+
+    def remember(module, arguments):
+        printed[module, arguments] = run(module, arguments)
+        return printed[module, arguments]
+
+    rewrite(page.read_text(), only, remember)
+    if printed:
+        page.write_text(rewrite(page.read_text(), only, lambda *key: printed[key]))
+    return len(printed)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", help="refill only this module's blocks, e.g. benchmarks.cells")
+    parser.add_argument(
+        "--only",
+        help="refill only blocks whose command starts so: 'benchmarks.cells', "
+        "'benchmarks.cells --bidirectional'",
+    )
     parser.add_argument("--page", type=Path, help="only this page (default: every docs/*.md)")
     args = parser.parse_args(argv)
     for page in [args.page] if args.page else sorted(DOCS.glob("*.md")):
-        text = page.read_text()
-        if blocks(text):
-            page.write_text(rewrite(text, args.only))
-            print(f"{page}: {len(blocks(text))} block(s)")
+        refilled = refill_page(page, args.only)
+        if refilled:
+            print(f"{page}: {refilled} block(s)")
     return 0
 
 
