@@ -51,13 +51,18 @@ class OnnxModel:
     task = None  # zoo.json's "task"; set by each serving.tasks module's class
 
     def __new__(cls, path, *args, **kwargs):
+        # zoo.json is read once: the class it names and the contract
+        # __init__ checks come from the same bytes.
+        directory = version_directory(path)
+        sidecar = _read_json(directory / SIDECAR)
         if cls is OnnxModel:
-            cls = task_class(_declared_task(version_directory(path)))
-        return super().__new__(cls)
+            cls = task_class(_declared_task(sidecar, directory))
+        model = super().__new__(cls)
+        model.path, model._sidecar = directory, sidecar
+        return model
 
     def __init__(self, path, providers=("CPUExecutionProvider",), threads=None):
-        self.path = version_directory(path)
-        self.contract = read_contract(self.path)
+        self.contract = checked_contract(self.path, self.__dict__.pop("_sidecar"))
         files = self.contract.get("onnx") or {}
         if not files:
             raise ArtifactError(f"{self.path} has no ONNX graphs (exported without 'onnx'?)")
@@ -118,8 +123,8 @@ def version_directory(path):
     return found[max(found)]
 
 
-def _declared_task(directory):
-    task = _read_json(directory / SIDECAR).get("task")
+def _declared_task(sidecar, directory):
+    task = sidecar.get("task")
     if task is None:
         raise ArtifactError(
             f"{directory / SIDECAR} names no task: it was exported by an older zoo; export it again"
@@ -137,9 +142,8 @@ def _read_json(path):
     return found
 
 
-def read_contract(directory):
-    """zoo.json, after checking every ONNX file against its sha256."""
-    contract = _read_json(directory / SIDECAR)
+def checked_contract(directory, contract):
+    """zoo.json's `contract`, after checking every ONNX file against its sha256."""
     digests = contract.get("sha256", {})
     for name in contract.get("onnx") or {}:
         if name not in digests:

@@ -7,6 +7,7 @@ OnnxModel reads an export's from its zoo.json."""
 MAX_PROMPT_CHARS = 4096  # characters of one generate prompt
 MAX_GENERATE_LENGTH = 4096  # characters one generate call may ask for
 MAX_IMAGE_PIXELS = 2048 * 2048  # pixels of one image a network runs on
+MAX_REVIEW_CHARS = 1 << 22  # characters of one text to classify, refused before tokenising
 # A file's declared size is checked against this before it is decoded
 # (JPEGs decode scaled down first): 8K video frames and 48 MP phone photos
 # pass, a 164 KB PNG declaring 169 Mpx does not.

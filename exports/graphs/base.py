@@ -2,7 +2,6 @@
 
 import tensorflow as tf
 
-from zoo.models.text_classifier import MAX_TEXT_CHARS
 from zoo_runtime import limits
 
 # What one request may ask for; export(..., limits={...}) changes them.
@@ -11,7 +10,7 @@ LIMITS = {
     "max_text_chars": 4096,  # characters of one text to translate (at most the model's own)
     "max_generate_length": limits.MAX_GENERATE_LENGTH,  # characters one request may ask for
     "max_image_pixels": limits.MAX_IMAGE_PIXELS,  # decoded pixels of one image
-    "max_review_chars": MAX_TEXT_CHARS,  # characters of one text to classify (at most this)
+    "max_review_chars": limits.MAX_REVIEW_CHARS,  # characters of one text to classify
 }
 GENERIC_TASK = "tensors"  # any Keras model that is not a zoo family: tensors in and out
 

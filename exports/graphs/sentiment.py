@@ -16,8 +16,8 @@ from exports import work
 from exports.graphs.base import Graphs, spec
 from exports.graphs.checks import checked, checked_bytes, strings
 from exports.text_ops import GraphWords
-from zoo.models.text_classifier import MAX_TEXT_CHARS
 from zoo_runtime import words
+from zoo_runtime.limits import MAX_REVIEW_CHARS
 
 EXAMPLES = [
     "A wonderful, moving film.<br />I didn't expect to cry!",
@@ -31,7 +31,7 @@ class ClassifierGraphs(Graphs):
 
     def __init__(self, model, limits=None):
         super().__init__(model, limits)
-        self.limits["max_review_chars"] = min(self.limits["max_review_chars"], MAX_TEXT_CHARS)
+        self.limits["max_review_chars"] = min(self.limits["max_review_chars"], MAX_REVIEW_CHARS)
         self.words = GraphWords(model.vocabulary, model.max_tokens, model.head_tokens)
 
     def resources(self):

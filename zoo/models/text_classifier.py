@@ -20,9 +20,9 @@ from zoo.layers.pooling import AttentionPooling, masked_max
 from zoo.models.compiled import compiled
 from zoo.words import WordVocabulary
 from zoo_runtime.checks import check_texts
+from zoo_runtime.limits import MAX_REVIEW_CHARS
 
 POOLING = ("attention", "max", "attention+max")
-MAX_TEXT_CHARS = 1 << 22  # longer texts are refused before tokenising
 BATCH = 64  # texts per forward pass in predict_proba
 
 
@@ -159,9 +159,9 @@ class TextClassifier(keras.Model):
         """(ids (N, T) int32, token lists): zoo.words' contract, checked."""
         texts = check_texts(texts)
         for i, text in enumerate(texts):
-            if len(text) > MAX_TEXT_CHARS:
+            if len(text) > MAX_REVIEW_CHARS:
                 raise ValueError(
-                    f"input {i} has {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read"
+                    f"input {i} has {len(text):,} characters; at most {MAX_REVIEW_CHARS:,} are read"
                 )
         return self.words.encode(texts, self.max_tokens, self.head_tokens)
 
