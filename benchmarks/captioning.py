@@ -5,11 +5,12 @@ and the speed of the encoder (VGG19 + projection) and of the decoder,
 Keras against onnxruntime, measured side by side in one run.
 
     python -m benchmarks.captioning [--baseline runs/caption-flickr8k-no-attention/model]
-        [--images 50]
+        [--images 50] [--tables quality|speed]
 """
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
 from training.core.recipe import load_recipe  # noqa: E402
+from training.data import features  # noqa: E402
 from training.data.text_data import data_dir  # noqa: E402
 from training.metrics import (
     caption_metrics,  # noqa: E402
@@ -100,19 +102,30 @@ def main(argv=None):
     baseline = "runs/caption-flickr8k-no-attention/model"
     parser.add_argument("--baseline", default=baseline, help="the no-attention package")
     parser.add_argument("--images", type=int, default=50, help="for the speed table")
+    parser.add_argument(
+        "--tables",
+        choices=("all", "quality", "speed"),
+        default="all",
+        help="quality needs the feature cache and the baseline; speed needs neither",
+    )
     args = parser.parse_args(argv)
-    data = caption.Prepared(load_recipe(NAME))
     model = zoo.load(NAME)
     model.vgg_weights = model.vgg_weights or str(data_dir() / "vgg19_notop.weights.h5")
-    models = {"soft attention": model}
-    if Path(args.baseline).is_dir():  # trained by its recipe, not shipped
-        models["no attention"] = zoo.load_path(args.baseline)
-    else:
-        print(f"no baseline at {args.baseline}: python -m training caption-flickr8k-no-attention")
+    if args.tables != "speed":
+        quality_tables(model, args.baseline)
+    if args.tables != "quality":
+        root = data_dir() / load_recipe(NAME)["data"]["dataset"]
+        names = features.split_names(root, "test")[: args.images]
+        speed(model, [read_image(root / "images" / n) for n in names])
+
+
+def quality_tables(model, baseline):
+    if not Path(baseline).is_dir():  # trained by its recipe, not shipped
+        sys.exit(f"no baseline at {baseline}: python -m training caption-flickr8k-no-attention")
+    models = {"soft attention": model, "no attention": zoo.load_path(baseline)}
+    data = caption.Prepared(load_recipe(NAME))
     nearest = retrieval.Retrieval(data.features, data.images["train"], data.captions["train"])
     quality(models, nearest, test_sets(data))
-    folder = data_dir() / "flickr8k" / "images"
-    speed(model, [read_image(folder / n) for n in data.images["test"][: args.images]])
 
 
 if __name__ == "__main__":

@@ -60,8 +60,11 @@ def compare(epochs, lstm_units):
     budget = layer_parameters("lstm", lstm_units, features)
     texts, labels = data.splits["validation"]
     validation = sentiment.batches(data.ids_of(texts), labels, d)
-    print(f"SST-2, {epochs} epochs, recurrent budget {budget:,} weights (LSTM {lstm_units})")
-    print("| cell | units | recurrent weights | validation | test | best epoch | s/epoch |")
+    print(f"SST-2, {epochs} epochs, recurrent budget {budget:,} weights (LSTM {lstm_units})\n")
+    print(
+        f"| cell | units | recurrent weights | validation ({len(texts):,}) "
+        f"| test ({len(data.splits['test'][0]):,}) | best epoch | s/epoch |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for cell in CELLS:
         units = matched_units(cell, budget, features)
@@ -84,7 +87,7 @@ def compare(epochs, lstm_units):
         weights = layer_parameters(cell, units, features)
         val, test, epoch = best.best
         print(
-            f"| {cell} | {units} | {weights:,} | {val:.4f} | {test:.4f} | {epoch} | "
+            f"| {cell} | {units} | {weights:,} | {val:.2%} | {test:.2%} | {epoch} | "
             f"{seconds:.0f} |",
             flush=True,
         )

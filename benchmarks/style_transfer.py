@@ -4,9 +4,10 @@
    side), chelsea x wave, steps run in the compiled chunks stylize uses.
 2. FastStyle: ms per image at 256, 512 and 1024 px (square), one image per
    call, Keras on TensorFlow against onnxruntime (the exported model.onnx),
-   for the shipped width and Johnson et al.'s full width. The ratio to a
-   Gatys step at the same size is what one forward pass buys.
-3. The pipeline: augmented 256 px crop batches/s vs training steps/s.
+   for the shipped network (and Johnson et al.'s full width, if the shipped
+   one is narrower). A Gatys step's time in forward passes at the same
+   size is what one forward pass buys.
+3. The pipeline: batches/s of augmented 256 px crops (training.data.image_data).
 
 Round-robin rounds in one process, medians.
 
@@ -35,6 +36,7 @@ DATA = data_dir()
 GATYS_SIZES = (256, 512)
 FAST_SIZES = (256, 512, 1024)
 STEPS = 10
+FULL = ((32, 64, 128), 5)  # Johnson et al.'s widths and residual blocks
 
 
 def gatys_seconds_per_step(st, content, style, size):
@@ -51,19 +53,19 @@ def ms_per_image(stylize, image):
 
 
 def runners(out):
-    """{(width, runtime): stylize}: the shipped network and a full-width
-    one (speed does not depend on the weights), in Keras and in ORT."""
+    """{(network, runtime): stylize}: the shipped network, and Johnson et
+    al.'s full width where the shipped one is narrower (speed does not
+    depend on the weights), in Keras and in ORT."""
     from exports import export
     from serving import OnnxModel
 
     shipped = zoo.load("fast-style-wave")
-    full = FastStyle((32, 64, 128), 5, style="full width")
-    full.build()
+    nets = {f"shipped {tuple(shipped.filters)} x {shipped.residual_blocks}": shipped}
+    if (tuple(shipped.filters), shipped.residual_blocks) != FULL:
+        nets["full (32, 64, 128) x 5"] = FastStyle(*FULL, style="full width")
+        nets["full (32, 64, 128) x 5"].build()
     found = {}
-    for label, net in (
-        (f"shipped {tuple(shipped.filters)}", shipped),
-        ("full (32, 64, 128)", full),
-    ):
+    for label, net in nets.items():
         onnx = OnnxModel(export(net, Path(out) / label.split()[0], formats=("onnx",), check=False))
         found[label, "Keras/TF"] = net.stylize
         found[label, "ORT"] = onnx.stylize
@@ -105,26 +107,36 @@ def main(argv=None):
                 times.setdefault((*key, size), []).append(ms_per_image(stylize, image))
         times.setdefault(("pipeline", 256), []).append(pipeline_batches_per_second())
     med = {key: statistics.median(values) for key, values in times.items()}
-    print(f"medians of {args.rounds} rounds")
-    for size in GATYS_SIZES:
-        print(f"Gatys step, {size} px longer side: {med['gatys', size]:.3f} s")
-    print(
-        "\n| FastStyle, ms per image (square) | " + " | ".join(f"{s} px" for s in FAST_SIZES) + " |"
-    )
+    print_tables(med, fast, args.rounds)
+
+
+def print_tables(med, fast, rounds):
+    print(f"medians of {rounds} round-robin rounds in one process\n")
+    print("| Gatys, seconds per Adam step (longer side) | " + _sizes(GATYS_SIZES))
+    print("|---|" + "---:|" * len(GATYS_SIZES))
+    print("| chelsea x wave | " + " | ".join(f"{med['gatys', s]:.3f}" for s in GATYS_SIZES) + " |")
+    print("\n| FastStyle, ms per image (square) | " + _sizes(FAST_SIZES))
     print("|---|" + "---:|" * len(FAST_SIZES))
-    for width, runtime in fast:
-        cells = " | ".join(f"{med[width, runtime, s]:.0f}" for s in FAST_SIZES)
-        print(f"| {width}, {runtime} | {cells} |")
-    for width in dict.fromkeys(w for w, _ in fast):
+    for network, runtime in fast:
+        cells = " | ".join(f"{med[network, runtime, s]:,.0f}" for s in FAST_SIZES)
+        print(f"| {network}, {runtime} | {cells} |")
+    for network in dict.fromkeys(n for n, _ in fast):
         ratios = " | ".join(
-            f"{med[width, 'Keras/TF', s] / med[width, 'ORT', s]:.2f}x" for s in FAST_SIZES
+            f"{med[network, 'Keras/TF', s] / med[network, 'ORT', s]:.2f}" for s in FAST_SIZES
         )
-        print(f"| {width}, Keras/TF / ORT | {ratios} |")
+        print(f"| {network}, Keras/TF time / ORT time | {ratios} |")
     shipped = next(iter(fast))[0]
+    print()
     for size in GATYS_SIZES:
-        steps = 1000 * med["gatys", size] / med[shipped, "ORT", size]
-        print(f"one {shipped} ORT image at {size} px = {steps:.1f} Gatys steps' time")
-    print(f"crop pipeline (4 x 256 px, augmented): {med['pipeline', 256]:.1f} batches/s")
+        images = 1000 * med["gatys", size] / med[shipped, "ORT", size]
+        print(f"- one Gatys step at {size} px takes as long as {images:.1f} shipped ORT images")
+    print(
+        f"- the crop feeder makes {med['pipeline', 256]:.1f} batches of 4 augmented 256 px crops/s"
+    )
+
+
+def _sizes(sizes):
+    return " | ".join(f"{s} px" for s in sizes) + " |"
 
 
 if __name__ == "__main__":

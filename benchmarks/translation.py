@@ -4,7 +4,7 @@ by source length, Bahdanau et al. 2015's figure), and decoding speed,
 Keras against onnxruntime, measured side by side in one run.
 
     python -m benchmarks.translation [--baseline runs/translate-spa-eng-no-attention/model]
-        [--plot docs/bleu-by-length.png] [--sentences 200]
+        [--plot docs/bleu-by-length.png] [--sentences 200] [--tables quality|speed]
 """
 
 import argparse
@@ -107,16 +107,25 @@ def main(argv=None):
     parser.add_argument("--baseline", default=baseline, help="the no-attention package")
     parser.add_argument("--plot", help="write BLEU by source length (PNG)")
     parser.add_argument("--sentences", type=int, default=200, help="for the speed table")
+    parser.add_argument(
+        "--tables",
+        choices=("all", "quality", "speed"),
+        default="all",
+        help="quality needs the baseline; speed does not",
+    )
     args = parser.parse_args(argv)
     pairs = seq2seq.load_pairs(load_recipe(NAME)["data"])["test"]
-    models = {"attention": zoo.load(NAME), "no attention": zoo.load_path(args.baseline)}
-    print(
-        f"test split: {len(translation.references(pairs)[0])} Spanish sentences, "
-        f"{len(pairs)} references\n"
-    )
-    quality(models, pairs)
-    by_length(models, pairs, args.plot)
-    speed(models["attention"], translation.references(pairs)[0][: args.sentences])
+    model = zoo.load(NAME)
+    if args.tables != "speed":
+        models = {"attention": model, "no attention": zoo.load_path(args.baseline)}
+        print(
+            f"test split: {len(translation.references(pairs)[0])} Spanish sentences, "
+            f"{len(pairs)} references\n"
+        )
+        quality(models, pairs)
+        by_length(models, pairs, args.plot)
+    if args.tables != "quality":
+        speed(model, translation.references(pairs)[0][: args.sentences])
 
 
 if __name__ == "__main__":

@@ -79,10 +79,18 @@ def benchmarks_page():
 def blocks():
     """{block name: (file, its text from the cards)}: every generated block."""
     cards = zoo.list_models()
-    char_lms = [c for c in cards if c["task"] == "char-lm"]
+    of = lambda task: [c for c in cards if c["task"] == task]  # noqa: E731
+    docs = ROOT / "docs"
     return {
         "models table": (README, models_table(cards)),
-        "char-lm table": (ROOT / "docs" / "char-lm.md", char_lm_table(char_lms)),
+        "char-lm table": (docs / "char-lm.md", char_lm_table(of("char-lm"))),
+        "sentiment table": (docs / "sentiment.md", sentiment_table(of("sentiment"))),
+        "translation table": (
+            docs / "seq2seq.md",
+            translation_table([c for c in of("seq2seq") if "test_bleu" in c["metrics"]]),
+        ),
+        "caption table": (docs / "caption.md", caption_table(*of("caption"))),
+        "style table": (docs / "style.md", style_table(of("fast-style"))),
     }
 
 
@@ -99,36 +107,129 @@ def with_block(text, name, body):
     return pattern.sub(lambda _: f"{begin}\n{body}\n{end}", text)
 
 
-def char_lm_table(cards):
-    lines = [
-        "| model | cell | units | parameters | test bits/char | test nats/char "
-        "| validation bits/char | training time | epochs |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+def card_table(cards, columns, key=lambda card: card["name"]):
+    """A markdown table, one row per card (sorted by `key`), from columns of
+    (title, right-aligned?, card -> cell text)."""
+    rows = [
+        "| " + " | ".join(title for title, _, _ in columns) + " |",
+        "|" + "|".join("---:" if right else "---" for _, right, _ in columns) + "|",
     ]
-    for card in sorted(cards, key=lambda c: c["metrics"]["test"]["bits_per_char"]):
-        test, val = card["metrics"]["test"], card["metrics"]["validation"]
-        arch, train = card["architecture"], card["training"]
-        lines.append(
-            f"| `{card['name']}` | {arch['cell']} | {arch['units']} | {card['parameters']:,} "
-            f"| {test['bits_per_char']:.3f} | {test['nats_per_char']:.3f} "
-            f"| {val['bits_per_char']:.3f} | {train['seconds'] / 60:.1f} min | {train['epochs']} |"
-        )
-    return "\n".join(lines)
+    for card in sorted(cards, key=key):
+        rows.append("| " + " | ".join(cell(card) for _, _, cell in columns) + " |")
+    return "\n".join(rows)
+
+
+def _name(card):
+    return f"`{card['name']}`"
+
+
+def _minutes(digits):
+    return lambda card: f"{card['training']['seconds'] / 60:.{digits}f} min"
+
+
+def _metric(path, form):
+    """A cell reading card["metrics"][path...], formatted by `form`."""
+
+    def cell(card):
+        value = card["metrics"]
+        for key in path.split("."):
+            value = value[key]
+        return format(value, form)
+
+    return cell
+
+
+def char_lm_table(cards):
+    columns = [
+        ("model", False, _name),
+        ("cell", False, lambda c: c["architecture"]["cell"]),
+        ("units", True, lambda c: str(c["architecture"]["units"])),
+        ("parameters", True, lambda c: f"{c['parameters']:,}"),
+        ("test bits/char", True, _metric("test.bits_per_char", ".3f")),
+        ("test nats/char", True, _metric("test.nats_per_char", ".3f")),
+        ("validation bits/char", True, _metric("validation.bits_per_char", ".3f")),
+        ("training time", True, _minutes(1)),
+        ("epochs", True, lambda c: str(c["training"]["epochs"])),
+    ]
+    return card_table(cards, columns, key=lambda c: c["metrics"]["test"]["bits_per_char"])
 
 
 def seq2seq_table(cards):
+    columns = [
+        ("model", False, _name),
+        ("attention", False, lambda c: c["architecture"]["attention"]),
+        ("parameters", True, lambda c: f"{c['parameters']:,}"),
+        ("test (training formats)", True, _metric("test_exact_match", ".2%")),
+        ("unseen formats", True, _metric("test_unseen_exact_match", ".2%")),
+        ("inside long filler text", True, _metric("test_distractor_exact_match", ".2%")),
+        ("training time", True, _minutes(1)),
+    ]
+    return card_table(cards, columns)
+
+
+def sentiment_table(cards):
+    columns = [
+        ("model", False, _name),
+        (
+            "test split",
+            False,
+            lambda c: f"{c['dataset']['name'].split(',')[0]}, {c['dataset']['splits']['test']:,}",
+        ),
+        ("test accuracy", True, _metric("test_accuracy", ".2%")),
+        ("Rotten Tomatoes, all", True, _metric("cross_domain_accuracy", ".2%")),
+        ("RT sentences in none of its data", True, _metric("cross_domain_unseen_accuracy", ".2%")),
+        ("parameters", True, lambda c: f"{c['parameters']:,}"),
+        ("training time", True, _minutes(1)),
+    ]
+    return card_table(cards, columns)
+
+
+def translation_table(cards):
+    columns = [
+        ("model", False, _name),
+        ("test BLEU greedy", True, _metric("test_bleu", ".2f")),
+        ("chrF greedy", True, _metric("test_chrf", ".2f")),
+        ("BLEU beam 5", True, _metric("test_bleu_beam5", ".2f")),
+        ("chrF beam 5", True, _metric("test_chrf_beam5", ".2f")),
+        ("validation BLEU", True, _metric("validation_bleu", ".2f")),
+        ("training time", True, _minutes(0)),
+    ]
+    return card_table(cards, columns)
+
+
+def style_table(cards):
+    columns = [
+        ("network", False, _name),
+        ("held-out photos", True, _metric("held_out.photos", "d")),
+        ("mean style", True, _metric("held_out.mean_style", ".1%")),
+        ("worst style", True, _metric("held_out.max_style", ".1%")),
+        ("mean content", True, _metric("held_out.mean_content", ".2f")),
+        ("mean blob", True, _metric("held_out.mean_blob", ".2%")),
+        ("worst blob", True, _metric("held_out.max_blob", ".2%")),
+        ("training time", True, _minutes(0)),
+    ]
+    return card_table(cards, columns)
+
+
+def caption_table(card):
     lines = [
-        "| model | attention | parameters | test (training formats) | unseen formats "
-        "| inside long filler text | training time |",
+        f"| `{card['name']}` | decoding | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | CIDEr-D |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
-    for card in sorted(cards, key=lambda c: c["name"]):
-        m, minutes = card["metrics"], card["training"]["seconds"] / 60
-        lines.append(
-            f"| `{card['name']}` | {card['architecture']['attention']} | {card['parameters']:,} "
-            f"| {m['test_exact_match']:.2%} | {m['test_unseen_exact_match']:.2%} "
-            f"| {m['test_distractor_exact_match']:.2%} | {minutes:.1f} min |"
-        )
+    m = card["metrics"]
+    for prefix, label in (
+        ("validation", "Flickr8k validation"),
+        ("test", "Flickr8k test"),
+        ("coco_mini", "COCO-MINI"),
+    ):
+        for suffix, how in (("", "greedy"), ("_beam3", "beam 3")):
+            if f"{prefix}_bleu1{suffix}" not in m:
+                continue
+            cells = " | ".join(
+                f"{m[f'{prefix}_{k}{suffix}']:.2f}"
+                for k in ("bleu1", "bleu2", "bleu3", "bleu4", "cider")
+            )
+            lines.append(f"| {label} | {how} | {cells} |")
     return "\n".join(lines)
 
 

@@ -45,6 +45,42 @@ def test_seq2seq_table():
     assert row == "| `date-normalizer` | bahdanau | 1,000 | 99.90% | 90.00% | 95.00% | 2.0 min |"
 
 
+def test_card_tables_put_each_figure_in_its_column():
+    sentiment = {
+        "name": "s",
+        "parameters": 10,
+        "training": {"seconds": 90.0},
+        "dataset": {"name": "Set, Someone 2000", "splits": {"test": 1500}},
+        "metrics": {
+            "test_accuracy": 0.9,
+            "cross_domain_accuracy": 0.8,
+            "cross_domain_unseen_accuracy": 0.7,
+        },
+    }
+    row = report.sentiment_table([sentiment]).splitlines()[2]
+    assert row == "| `s` | Set, 1,500 | 90.00% | 80.00% | 70.00% | 10 | 1.5 min |"
+    figures = dict(bleu1=1.0, bleu2=2.0, bleu3=3.0, bleu4=4.0, cider=5.0)
+    metrics = {
+        f"{s}_{k}{b}": v + (10 if b else 0)
+        for s in ("test", "coco_mini")
+        for b in ("", "_beam3")
+        for k, v in figures.items()
+    }
+    rows = report.caption_table({"name": "c", "metrics": metrics}).splitlines()[2:]
+    assert rows == [
+        "| Flickr8k test | greedy | 1.00 | 2.00 | 3.00 | 4.00 | 5.00 |",
+        "| Flickr8k test | beam 3 | 11.00 | 12.00 | 13.00 | 14.00 | 15.00 |",
+        "| COCO-MINI | greedy | 1.00 | 2.00 | 3.00 | 4.00 | 5.00 |",
+        "| COCO-MINI | beam 3 | 11.00 | 12.00 | 13.00 | 14.00 | 15.00 |",
+    ]
+    held = dict(
+        photos=2, mean_style=0.5, max_style=2.0, mean_content=0.25, mean_blob=0.01, max_blob=0.5
+    )
+    style = {"name": "f", "metrics": {"held_out": held}, "training": {"seconds": 600}}
+    row = report.style_table([style]).splitlines()[2]
+    assert row == "| `f` | 2 | 50.0% | 200.0% | 0.25 | 1.00% | 50.00% | 10 min |"
+
+
 def test_every_generated_block_is_the_one_the_cards_give():
     import zoo
 
@@ -107,6 +143,55 @@ def test_benchmark_blocks_are_refilled_from_their_command_only():
     assert calls == [("benchmarks.cells", "--rounds 3")]
     assert "| new | benchmarks.cells |" in out and "old table" not in out
     assert "other" in out and out.startswith("intro\n") and "\nmiddle\n" in out
+
+
+def test_only_selects_blocks_by_their_command_prefix():
+    from tools import benchmark_docs
+
+    page = "".join(
+        f"<!-- benchmark: python -m {command} -->\nold\n<!-- end of benchmark -->\n"
+        for command in ("benchmarks.cells --rounds 9", "benchmarks.cells --bidirectional")
+    )
+    calls = []
+
+    def runner(module, arguments):
+        calls.append(arguments)
+        return "| new |"
+
+    benchmark_docs.rewrite(page, only="benchmarks.cells --bidirectional", runner=runner)
+    benchmark_docs.rewrite(page, only="benchmarks.cell", runner=runner)  # not a word prefix
+    assert calls == ["--bidirectional"]
+
+
+def test_an_empty_block_is_filled_without_touching_the_next_one():
+    from tools import benchmark_docs
+
+    page = (
+        "<!-- benchmark: python -m benchmarks.serving --rows latency -->\n"
+        "<!-- end of benchmark -->\nprose\n"
+        "<!-- benchmark: python -m benchmarks.serving --rows faults -->\n| old |\n"
+        "<!-- end of benchmark -->\n"
+    )
+    assert [body for _, _, body in benchmark_docs.blocks(page)] == ["", "| old |"]
+    out = benchmark_docs.rewrite(page, "benchmarks.serving --rows latency", lambda *_: "| new |")
+    assert out == page.replace("latency -->\n", "latency -->\n| new |\n")
+
+
+def test_a_refill_keeps_edits_made_to_the_page_while_it_ran(tmp_path, monkeypatch):
+    from tools import benchmark_docs
+
+    page = tmp_path / "p.md"
+    page.write_text(
+        "<!-- benchmark: python -m benchmarks.cells -->\nold\n<!-- end of benchmark -->\n"
+    )
+
+    def slow_run(module, arguments):  # someone edits the page during the run
+        page.write_text("edited\n" + page.read_text())
+        return "| new |"
+
+    monkeypatch.setattr(benchmark_docs, "run", slow_run)
+    benchmark_docs.main(["--page", str(page)])
+    assert page.read_text().startswith("edited\n") and "| new |" in page.read_text()
 
 
 def test_every_benchmark_block_in_the_docs_names_a_benchmark_script():
