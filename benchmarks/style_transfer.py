@@ -62,8 +62,9 @@ def runners(out):
     shipped = zoo.load("fast-style-wave")
     nets = {f"shipped {tuple(shipped.filters)} x {shipped.residual_blocks}": shipped}
     if (tuple(shipped.filters), shipped.residual_blocks) != FULL:
-        nets["full (32, 64, 128) x 5"] = FastStyle(*FULL, style="full width")
-        nets["full (32, 64, 128) x 5"].build()
+        full = FastStyle(*FULL, style="full width")
+        full.build()
+        nets[f"full {FULL[0]} x {FULL[1]}"] = full
     found = {}
     for label, net in nets.items():
         onnx = OnnxModel(export(net, Path(out) / label.split()[0], formats=("onnx",), check=False))

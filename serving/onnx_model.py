@@ -102,11 +102,11 @@ class OnnxModel:
 
 def task_class(task):
     """The OnnxModel class of a task: serving.tasks.<task>.MODEL."""
-    if task_identifier(task) is None:
+    name = task_identifier(task)
+    if name is None:
         raise ArtifactError(f"{SIDECAR} names no task that apps can run: {task!r}")
     module = task_module("serving.tasks", task)
     if module is None:
-        name = task_identifier(task)
         raise ArtifactError(f"no app support for task {task!r} (no serving.tasks.{name})")
     return module.MODEL
 

@@ -40,31 +40,32 @@ def run(module, arguments):
     return done.stdout.strip()
 
 
+def chosen(module, arguments, only=None):
+    """Whether `only` (a module, or a module and its first arguments; None:
+    every block) picks the block of `python -m module arguments`."""
+    command = f"{module} {arguments}".strip()
+    return not only or (command + " ").startswith(only + " ")
+
+
 def rewrite(text, only=None, runner=run):
-    """`text` with each benchmark block refilled; with `only` (a module, or a
-    module and its first arguments), only the blocks whose command starts so."""
+    """`text` with each block that `only` picks (see `chosen`) refilled."""
 
     def refill(match):
-        command = f"{match[2]} {match[3].strip()}".strip()
-        if only and not (command + " ").startswith(only + " "):
+        module, arguments = match[2], match[3].strip()
+        if not chosen(module, arguments, only):
             return match[0]
-        return match[1] + runner(match[2], match[3].strip()) + "\n" + match[5]
+        return match[1] + runner(module, arguments) + "\n" + match[5]
 
     return BLOCK.sub(refill, text)
 
 
 def refill_page(page, only=None):
-    """Run the page's commands, then re-read it and put their output in:
-    a run may take an hour, and edits made to the page meanwhile stay."""
-    printed = {}
-
-    def remember(module, arguments):
-        printed[module, arguments] = run(module, arguments)
-        return printed[module, arguments]
-
-    rewrite(page.read_text(), only, remember)
+    """Run the page's chosen commands (each once), then re-read the page and
+    put their output in: a run may take an hour, and edits made meanwhile stay."""
+    commands = [(m, a) for m, a, _ in blocks(page.read_text()) if chosen(m, a, only)]
+    printed = {command: run(*command) for command in dict.fromkeys(commands)}
     if printed:
-        page.write_text(rewrite(page.read_text(), only, lambda *key: printed[key]))
+        page.write_text(rewrite(page.read_text(), only, lambda *command: printed[command]))
     return len(printed)
 
 

@@ -89,7 +89,7 @@ def blocks():
             docs / "seq2seq.md",
             translation_table([c for c in of("seq2seq") if "test_bleu" in c["metrics"]]),
         ),
-        "caption table": (docs / "caption.md", caption_table(*of("caption"))),
+        "caption table": (docs / "caption.md", caption_table(of("caption"))),
         "style table": (docs / "style.md", style_table(of("fast-style"))),
     }
 
@@ -211,25 +211,28 @@ def style_table(cards):
     return card_table(cards, columns)
 
 
-def caption_table(card):
+def caption_table(cards):
+    """Each captioner's BLEU and CIDEr-D on every image set and decoding its
+    card holds (keys <set>_<figure>[_beam3])."""
     lines = [
-        f"| `{card['name']}` | decoding | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | CIDEr-D |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| model | images | decoding | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | CIDEr-D |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
     ]
-    m = card["metrics"]
-    for prefix, label in (
+    sets = (
         ("validation", "Flickr8k validation"),
         ("test", "Flickr8k test"),
         ("coco_mini", "COCO-MINI"),
-    ):
-        for suffix, how in (("", "greedy"), ("_beam3", "beam 3")):
-            if f"{prefix}_bleu1{suffix}" not in m:
-                continue
-            cells = " | ".join(
-                f"{m[f'{prefix}_{k}{suffix}']:.2f}"
-                for k in ("bleu1", "bleu2", "bleu3", "bleu4", "cider")
-            )
-            lines.append(f"| {label} | {how} | {cells} |")
+    )
+    for card in sorted(cards, key=lambda c: c["name"]):
+        m = card["metrics"]
+        for prefix, label in sets:
+            for suffix, how in (("", "greedy"), ("_beam3", "beam 3")):
+                if f"{prefix}_bleu1{suffix}" in m:
+                    cells = " | ".join(
+                        f"{m[f'{prefix}_{k}{suffix}']:.2f}"
+                        for k in ("bleu1", "bleu2", "bleu3", "bleu4", "cider")
+                    )
+                    lines.append(f"| `{card['name']}` | {label} | {how} | {cells} |")
     return "\n".join(lines)
 
 
