@@ -12,13 +12,13 @@ names one export."""
 import contextlib
 import fcntl
 import os
-import tempfile
 from pathlib import Path
 
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from zoo.staging import staging_folder
+from zoo_runtime.files import atomic_writer
 from zoo_runtime.layout import NAME, ONNX_ONLY
 
 
@@ -158,12 +158,5 @@ def servable(base):
 def write_atomically(path, text):
     """Write through a temporary file of its own (unique, so two writers
     never share one) and rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as handle:
+        handle.write(text)

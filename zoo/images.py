@@ -12,8 +12,6 @@ write never leaves a broken file behind.
 """
 
 import io
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from zoo_runtime import images as runtime_images
 from zoo_runtime import limits
+from zoo_runtime.files import atomic_writer
 from zoo_runtime.images import ImageError, on_white
 
 MAX_SIDE = 4096  # longer sides beyond this are shrunk (CPU time, memory)
@@ -122,15 +121,8 @@ def write_image(path, array):
     path = Path(path)
     fmt = output_format(path)
     image = Image.fromarray(np.asarray(array, np.uint8), "RGB")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            image.save(f, fmt, **({"quality": 95} if fmt == "JPEG" else {}))
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path, "wb") as f:
+        image.save(f, fmt, **({"quality": 95} if fmt == "JPEG" else {}))
 
 
 MAX_PIXELS = MAX_SIDE * MAX_SIDE  # an in-memory array beyond this is refused

@@ -152,3 +152,16 @@ def test_node_captions_what_python_onnxruntime_captions(node, captioner_export, 
         text=True,
     )
     assert done.returncode == 2 and "truncated" in done.stderr
+
+
+def test_node_prints_its_usage_without_arguments_and_refuses_a_bad_command(node):
+    for args, code, stream in (
+        ([], 0, "stdout"),
+        (["--help"], 0, "stdout"),
+        (["nope", "x"], 2, "stderr"),
+    ):
+        done = subprocess.run(
+            ["node", "zoo.mjs", *args], cwd=APP, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == code, done.stderr
+        assert getattr(done, stream).startswith("usage: node zoo.mjs generate DIR"), done

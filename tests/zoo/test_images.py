@@ -1,6 +1,8 @@
 """Image files for style transfer: every mode becomes RGB, bad files give
 clear errors, and a failed write never damages an existing file."""
 
+import os
+import stat
 import warnings
 
 import numpy as np
@@ -91,3 +93,19 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, rng, monkeypatch):
         write_image(path, np.zeros((16, 16, 3), np.uint8))
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep.png"]  # no temp left
+
+
+@pytest.mark.parametrize("umask, expected", [(0o022, 0o644), (0o077, 0o600)])
+def test_written_files_get_the_umask_mode_not_mkstemps(tmp_path, rng, umask, expected):
+    """zoo stylize's output and export files read by other users (a server
+    in a container) need the mode any file the user makes gets."""
+    from exports.layout import write_atomically
+
+    old = os.umask(umask)
+    try:
+        write_image(tmp_path / "out.png", rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
+        write_atomically(tmp_path / "models.config", "model_config_list {}\n")
+    finally:
+        os.umask(old)
+    for name in ("out.png", "models.config"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == expected, name

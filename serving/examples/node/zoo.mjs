@@ -318,7 +318,12 @@ export async function classify({ contract, sessions }, texts) {
 // Each command runs one task's graphs (zoo.json's "task").
 const TASKS = { generate: "char-lm", translate: "seq2seq", "source-ids": "seq2seq", classify: "sentiment", caption: "caption" };
 
+const USAGE =
+  "usage: node zoo.mjs generate DIR PROMPT LENGTH [TEMPERATURE SEED] | translate DIR TEXT... | " +
+  "source-ids DIR TEXT... | classify DIR TEXT... | caption DIR PHOTO.ppm...";
+
 async function main([command, dir, ...rest]) {
+  if (!(command in TASKS) || !dir) throw new Error(USAGE);
   const model = await load(dir);
   if (TASKS[command] && model.contract.task !== TASKS[command]) {
     throw new Error(`${model.contract.name} is a ${model.contract.task} model; \`${command}\` needs a ${TASKS[command]} model`);
@@ -330,15 +335,16 @@ async function main([command, dir, ...rest]) {
   if (command === "translate") return { outputs: await translate(model, rest) };
   if (command === "source-ids") return { ids: rest.map((text) => textCodec(model.contract).encode(text)) };
   if (command === "classify") return await classify(model, rest);
-  if (command === "caption") return { captions: await caption(model, rest) };
-  throw new Error(
-    "usage: node zoo.mjs generate DIR PROMPT LENGTH [TEMPERATURE SEED] | translate DIR TEXT... | " +
-      "source-ids DIR TEXT... | classify DIR TEXT... | caption DIR PHOTO.ppm...",
-  );
+  return { captions: await caption(model, rest) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2))
+  const args = process.argv.slice(2);
+  if (args.length === 0 || args[0] === "--help" || args[0] === "-h") {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  main(args)
     .then((result) => console.log(JSON.stringify(result)))
     .catch((error) => {
       console.error(error.message);
