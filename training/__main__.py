@@ -1,8 +1,9 @@
-"""Train a model from its recipe.
+"""Train a model from its recipe, or a task on your own files.
 
     python -m training char-lstm-shakespeare            # runs/char-lstm-shakespeare/
     python -m training char-lstm-shakespeare --publish  # and replace zoo/pretrained/<name>/
     python -m training training/recipes/my.toml --epochs 3 --distribute mirrored
+    python -m training sentiment --data reviews.csv --from sentiment-sst2 --out my-model
 
 Run the same command again after a kill and training resumes from the last
 finished epoch. Several machines: set TF_CONFIG on each worker (see README,
@@ -26,7 +27,7 @@ def parse_args(argv):
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__,
     )
-    parser.add_argument("recipe", nargs="?", help="recipe name or .toml path")
+    parser.add_argument("recipe", nargs="?", help="recipe name or .toml path; with --data, a task")
     parser.add_argument("--list", action="store_true", help="list the recipes and exit")
     parser.add_argument("--run-dir", type=Path, help="default: runs/<recipe name>")
     parser.add_argument(
@@ -53,12 +54,64 @@ def parse_args(argv):
         action="store_true",
         help="write the package of a finished run from its best weights; no training",
     )
+    add_data_arguments(parser)
     args = parser.parse_args(argv)
     if not args.list and not args.recipe:
         parser.error("give a recipe (or --list)")
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be >= 1")
     return args
+
+
+def add_data_arguments(parser):
+    """Your own data: each flag sets one key of the task's recipe, so a
+    task that has no such key refuses the flag by name."""
+    g = parser.add_argument_group("your own data (the positional argument names a task)")
+    g.add_argument("--data", nargs="+", metavar="FILE", help="training files")
+    g.add_argument("--validation", nargs="+", metavar="FILE", help="default: a seeded share")
+    g.add_argument("--test", nargs="+", metavar="FILE", help="scored on the card if given")
+    g.add_argument("--validation-share", type=float, help="held out of --data (default 0.1)")
+    g.add_argument("--text-column", help="a table's text column (default: text)")
+    g.add_argument("--label-column", help="a table's label column (default: label)")
+    g.add_argument("--label-map", help="FILE_LABEL=MODEL_LABEL,... e.g. 0=negative,1=positive")
+    g.add_argument("--from", dest="fine_tune", help="a model (name or package) to fine-tune")
+    g.add_argument("--new-head", action="store_true", help="--from, for another label set")
+    g.add_argument("--patience", type=int, help="stop after N epochs without a better val_loss")
+    g.add_argument("--batch-size", type=int)
+    g.add_argument("--name", help="the package's name (default: --out's, else TASK-FILE)")
+    g.add_argument("--out", type=Path, help="also write the package here")
+
+
+# flag -> (recipe section, key)
+DATA_FLAGS = {
+    "data": ("data", "files"),
+    "validation": ("data", "validation_files"),
+    "test": ("data", "test_files"),
+    "validation_share": ("data", "validation_share"),
+    "text_column": ("data", "text_column"),
+    "label_column": ("data", "label_column"),
+    "label_map": ("data", "label_map"),
+    "batch_size": ("data", "batch_size"),
+    "fine_tune": ("train", "fine_tune"),
+    "new_head": ("train", "new_head"),
+    "patience": ("train", "patience"),
+}
+
+
+def recipe_for_files(task, args, argv):
+    """The recipe `python -m training TASK --data FILES ...` means."""
+    from training.core.recipe import merge, task_module
+    from training.data.user_files import parse_label_map
+
+    given = {"data": {}, "train": {}}
+    for flag, (section, key) in DATA_FLAGS.items():
+        value = getattr(args, flag)
+        if value not in (None, False):
+            given[section][key] = parse_label_map(value) if flag == "label_map" else value
+    name = args.name or (args.out and args.out.name) or f"{task}-{Path(args.data[0]).stem}"
+    defaults = task_module(task).DEFAULTS
+    recipe = merge(defaults, {"name": name, "task": task, **given}, where=f"{task} --data")
+    return {**recipe, "path": "", "command": "zoo train " + " ".join(argv)}
 
 
 def main(argv=None):
@@ -70,11 +123,14 @@ def main(argv=None):
         print("\n".join(list_recipes()))
         return 0
     try:
-        recipe = load_recipe(args.recipe)
+        if args.data:
+            recipe = recipe_for_files(args.recipe, args, sys.argv[1:] if argv is None else argv)
+        else:
+            recipe = load_recipe(args.recipe)
         if args.source:
             recipe["data"]["source"] = args.source
         run_dir = args.run_dir or Path("runs") / recipe["name"]
-        publish_to = PRETRAINED / recipe["name"] if args.publish else None
+        publish_to = PRETRAINED / recipe["name"] if args.publish else args.out
         # Imported when picked: fast-style alone also runs where TensorFlow is absent.
         task = task_module(recipe["task"])
         if args.package_only:

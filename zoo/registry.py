@@ -26,12 +26,10 @@ from pathlib import Path
 import keras
 
 import zoo.models  # noqa: F401  (registers the model classes that configs name)
+from zoo.package_files import CARD, CONFIG, WEIGHTS, asset_file
 from zoo_runtime.checksums import sha256
 
 PRETRAINED = Path(__file__).resolve().parent / "pretrained"
-CARD = "card.json"
-CONFIG = "config.json"
-WEIGHTS = "model.weights.h5"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
@@ -89,10 +87,6 @@ def load_path(directory):
     return model
 
 
-def asset_file(key):
-    return f"{key}.json"
-
-
 def with_assets(directory, config):
     """The model's config with its assets (its class's ASSETS) read back in.
     A package from before assets left config.json (vocabularies inside it)
@@ -143,29 +137,6 @@ def verify_files(directory, card):
                 "corrupt or was modified. Restore it (reinstall zoo) or retrain the model "
                 "with its recipe."
             )
-
-
-def write_package(model, directory, card):
-    """Write `model` as a package with `card`; fills in the card's checksums."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    config = keras.saving.serialize_keras_object(model)
-    assets = {key: config["config"].pop(key) for key in getattr(model, "ASSETS", ())}
-    write_json(directory / CONFIG, config, indent=1)
-    files = [CONFIG]
-    if isinstance(model, keras.Model):  # external_weights may still add to these
-        model.save_weights(directory / WEIGHTS)
-        files.append(WEIGHTS)
-    for key, value in assets.items():
-        write_json(directory / asset_file(key), value)
-        files.append(asset_file(key))
-    card = {**card, "files": {f: sha256(directory / f) for f in files}}
-    (directory / CARD).write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
-    return card
-
-
-def write_json(path, value, indent=None):
-    path.write_text(json.dumps(value, indent=indent, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _package_dir(name):

@@ -9,9 +9,12 @@ left by a writer that died (the kernel drops a dead process's locks), so
 it can be deleted; one still being written is never touched."""
 
 import contextlib
+import ctypes
+import errno
 import fcntl
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -68,3 +71,38 @@ def remove_stale(parent, prefix):
         finally:
             os.close(fd)
     return removed
+
+
+def publish(package, destination):
+    """Replace `destination` with a copy of the package. The copy is staged
+    beside it, then swapped in by one atomic exchange of the two names, so
+    a reader sees the old package or the new one, never a mix or nothing;
+    only then is the old one deleted."""
+    destination = Path(destination)
+    with staging_folder(destination.parent, f"publish-{destination.name}") as staging:
+        shutil.copytree(package, staging, dirs_exist_ok=True)
+        if destination.exists():
+            exchange(staging, destination)  # staging now holds the old package
+        else:
+            os.rename(staging, destination)
+
+
+def exchange(a, b):
+    """Swap two directories' names atomically (Linux renameat2
+    RENAME_EXCHANGE); elsewhere, two renames that restore `b` on failure."""
+    libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None:
+        at_cwd, rename_exchange = -100, 2
+        if renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), rename_exchange) == 0:
+            return
+        if ctypes.get_errno() not in (errno.EINVAL, errno.ENOSYS):  # not just unsupported
+            raise OSError(ctypes.get_errno(), f"cannot swap {a} and {b}")
+    aside = Path(tempfile.mkdtemp(prefix=f".{Path(b).name}.old.", dir=Path(b).parent))
+    os.replace(b, aside)  # an empty directory is replaced
+    try:
+        os.rename(a, b)
+    except OSError:
+        os.rename(aside, b)
+        raise
+    os.rename(aside, a)

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from zoo import registry
+from zoo import package_files, registry
 from zoo.models import FastStyle
 
 
@@ -40,7 +40,7 @@ def test_instance_norm_makes_each_image_independent_of_its_batch(net, rng):
 
 
 def test_package_round_trip_is_identical(net, rng, tmp_path):
-    registry.write_package(net, tmp_path / "pkg", {"name": "t", "task": "fast-style"})
+    package_files.write_package(net, tmp_path / "pkg", {"name": "t", "task": "fast-style"})
     loaded = registry.load_path(tmp_path / "pkg")
     assert isinstance(loaded, FastStyle) and loaded.style == "test"
     images = rng.uniform(0, 255, (1, 37, 41, 3)).astype("float32")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import registry
+from zoo import package_files, registry
 from zoo.models import CharLM
 from zoo_runtime.chars import CharVocabulary
 
@@ -17,7 +17,7 @@ VOCAB = CharVocabulary.from_text("abcdefgh .\n")
 def package(directory, name="char-test-model"):
     model = CharLM(VOCAB.tokens, units=8, embedding_dim=4)
     model.build()
-    card = registry.write_package(model, directory / name, {"name": name, "task": "char-lm"})
+    card = package_files.write_package(model, directory / name, {"name": name, "task": "char-lm"})
     return model, card
 
 
@@ -140,4 +140,4 @@ def test_shipped_packages_keep_their_vocabularies_out_of_the_config():
         model_class = keras.saving.get_registered_object(config["registered_name"])
         for key in getattr(model_class, "ASSETS", ()):
             assert key not in config["config"], (directory.name, key)
-            assert registry.asset_file(key) in json.loads(card_path.read_text())["files"]
+            assert package_files.asset_file(key) in json.loads(card_path.read_text())["files"]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training.core import packaging
+from zoo import staging
 from zoo.images import read_image
 from zoo.layers import BahdanauAttention, LuongAttention
 from zoo.models import StyleTransfer, encoder_decoder
@@ -125,7 +125,7 @@ def test_publish_swaps_packages_so_readers_never_see_a_gap(tmp_path):
     thread = threading.Thread(target=reader)
     thread.start()
     for source in new:
-        packaging.publish(source, destination)
+        staging.publish(source, destination)
     stop.set()
     thread.join()
     assert len(seen) > 100 and set(seen) == {20}
@@ -136,6 +136,6 @@ def test_publish_swaps_packages_so_readers_never_see_a_gap(tmp_path):
 def test_a_failed_publish_leaves_the_old_package(tmp_path):
     destination = package(tmp_path / "model", "old")
     with pytest.raises(FileNotFoundError):
-        packaging.publish(tmp_path / "no-such-run", destination)
+        staging.publish(tmp_path / "no-such-run", destination)
     assert {p.read_text() for p in destination.iterdir()} == {"old"}
     assert [p.name for p in tmp_path.iterdir()] == ["model"]

@@ -197,3 +197,11 @@ def save_figure(fig, path):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def early_stopping(patience):
+    """Stop after `patience` epochs without a lower val_loss (0: never);
+    fit() then loads the best epoch's weights."""
+    if not patience:
+        return []
+    return [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience)]

@@ -1,13 +1,8 @@
 """Model packages from training runs: the parts of a model card every task
 shares, writing run_dir/model, and publishing into zoo/pretrained/."""
 
-import ctypes
-import errno
 import os
 import platform
-import shutil
-import sys
-import tempfile
 from pathlib import Path
 
 import keras
@@ -15,8 +10,7 @@ import keras
 import zoo
 from training.core import fit as fitting
 from training.core.multi_worker import is_chief
-from zoo import registry
-from zoo.staging import staging_folder
+from zoo import package_files, registry, staging
 
 PRETRAINED = registry.PRETRAINED
 
@@ -30,7 +24,7 @@ def common_card(recipe, model, history, steps, distribute, mixed_precision):
         "description": recipe["description"],
         "parameters": model.count_params(),
         "recipe": {
-            "file": f"training/recipes/{Path(recipe['path']).name}",
+            "file": f"training/recipes/{Path(recipe['path']).name}" if recipe["path"] else None,
             **{k: v for k, v in recipe.items() if k in ("data", "model", "train")},
         },
         "training": {
@@ -42,7 +36,7 @@ def common_card(recipe, model, history, steps, distribute, mixed_precision):
             "machine": f"{platform.machine()}, {_cpu_count()} CPU cores",
             "distribute": distribute,
             "mixed_precision": mixed_precision,
-            "command": f"python -m training {recipe['name']}",
+            "command": recipe.get("command") or f"python -m training {recipe['name']}",
             "history": [
                 {k: round(row[k], 4) for k in ("loss", "val_loss", "seconds")} for row in history
             ],
@@ -69,7 +63,7 @@ def finish(model, card_of, strategy, run_dir, publish_to=None):
     """After fit: float32 again, the optimizer dropped, the card made by
     `card_of(model)`, and (on the chief only) the package written."""
     fitting.set_precision(False)
-    model = inference_copy(model)
+    model = package_files.inference_copy(model)
     card = card_of(model)
     if is_chief(strategy):
         card = write_package(model, card, run_dir, publish_to)
@@ -108,55 +102,11 @@ def package_best(model, card_of, run_dir, publish_to=None):
     return model, write_package(model, card, run_dir, publish_to)
 
 
-def inference_copy(model):
-    """The model without its optimizer state (a third of the file size) and
-    in float32 (float16 compute is a training-time choice)."""
-    copy = model.__class__.from_config({**model.get_config(), "dtype": "float32"})
-    copy.build()
-    copy.set_weights(model.get_weights())
-    return copy
-
-
 def write_package(model, card, run_dir, publish_to=None):
-    card = registry.write_package(model, Path(run_dir) / "model", card)
+    card = package_files.write_package(model, Path(run_dir) / "model", card)
     if publish_to:
-        publish(Path(run_dir) / "model", publish_to)
+        staging.publish(Path(run_dir) / "model", publish_to)
     return card
-
-
-def publish(package, destination):
-    """Replace `destination` with a copy of the package. The copy is staged
-    beside it, then swapped in by one atomic exchange of the two names, so
-    a reader sees the old package or the new one, never a mix or nothing;
-    only then is the old one deleted."""
-    destination = Path(destination)
-    with staging_folder(destination.parent, f"publish-{destination.name}") as staging:
-        shutil.copytree(package, staging, dirs_exist_ok=True)
-        if destination.exists():
-            exchange(staging, destination)  # staging now holds the old package
-        else:
-            os.rename(staging, destination)
-
-
-def exchange(a, b):
-    """Swap two directories' names atomically (Linux renameat2
-    RENAME_EXCHANGE); elsewhere, two renames that restore `b` on failure."""
-    libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is not None:
-        at_cwd, rename_exchange = -100, 2
-        if renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), rename_exchange) == 0:
-            return
-        if ctypes.get_errno() not in (errno.EINVAL, errno.ENOSYS):  # not just unsupported
-            raise OSError(ctypes.get_errno(), f"cannot swap {a} and {b}")
-    aside = Path(tempfile.mkdtemp(prefix=f".{Path(b).name}.old.", dir=Path(b).parent))
-    os.replace(b, aside)  # an empty directory is replaced
-    try:
-        os.rename(a, b)
-    except OSError:
-        os.rename(aside, b)
-        raise
-    os.rename(aside, a)
 
 
 def _cpu_count():

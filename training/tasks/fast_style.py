@@ -22,6 +22,7 @@ from training.core.paths import data_dir as default_data_dir
 from training.core.recipe import with_epochs
 from training.data import crops
 from training.metrics import style_quality
+from zoo import package_files
 from zoo.images import read_image
 from zoo.models import vgg
 from zoo.models.fast_style import FastStyle
@@ -183,7 +184,7 @@ def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
 
 def package_net(recipe, net, history, data_dir, run_dir, publish_to):
     """The network without its loss and optimizer, measured, packaged."""
-    net = packaging.inference_copy(net)
+    net = package_files.inference_copy(net)
     card = model_card(recipe, net, history, data_dir)
     return net, packaging.write_package(net, card, run_dir, publish_to)
 

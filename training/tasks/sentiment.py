@@ -1,6 +1,9 @@
-"""Training sentiment classifiers (`zoo.models.TextClassifier`) from a
-recipe: IMDB or SST-2 from ../shared/data, tokenised by the model's own
-contract (zoo.words), batched by length (bucket_by_sequence_length)."""
+"""Training text classifiers (`zoo.models.TextClassifier`) from a recipe:
+IMDB or SST-2 from ../shared/data, or a user's own CSV/TSV/JSONL files
+(`data.files`, any number of labels; `zoo train sentiment --data FILE`),
+tokenised by the model's own contract (zoo.words), batched by length
+(bucket_by_sequence_length). `train.fine_tune` starts from a classifier
+as it is (its vocabulary and architecture kept)."""
 
 import csv
 import gzip
@@ -13,8 +16,9 @@ import tensorflow as tf
 from training.core import fit as fitting
 from training.core import packaging
 from training.core.recipe import with_epochs
-from training.data import text_data
+from training.data import text_data, user_files
 from zoo.models import TextClassifier
+from zoo.models.text_classifier import label_ids
 from zoo.words import WordVocabulary, tokenize, truncate
 
 # Every key a sentiment recipe may set, with its default.
@@ -30,6 +34,14 @@ DEFAULTS = {
         "batch_size": 64,
         "buckets": [50, 100, 150, 200, 250, 300, 400],
         "seed": 0,
+        # A user's own data (instead of `dataset`): tables with a text and a label column.
+        "files": [],
+        "validation_files": [],  # none: a seeded validation_share of `files`
+        "test_files": [],
+        "validation_share": 0.1,
+        "text_column": "text",
+        "label_column": "label",
+        "label_map": {},  # file label -> model label, e.g. {"0": "negative"}
     },
     "model": {
         "cell": "gru",
@@ -50,6 +62,9 @@ DEFAULTS = {
         "clipnorm": 1.0,
         "seed": 0,
         "init_from": "",  # a classifier (shipped name or package) to start from
+        "fine_tune": "",  # a classifier to go on training as it is ([model] is ignored)
+        "new_head": False,  # fine_tune to another label set: a new head
+        "patience": 0,  # stop after this many epochs without a better val_loss (0: never)
     },
 }
 
@@ -81,6 +96,7 @@ CROSS_DOMAIN = {
     "terms": "CC BY 4.0 (NLTK's sentence_polarity corpus)",
 }
 VALIDATION_SHARE = 0.1
+DEFAULT_LABELS = ("negative", "positive")  # IMDB's and SST-2's 0 and 1
 EVALUATED = ("validation", "test", "cross_domain", "cross_domain_unseen")
 
 
@@ -92,7 +108,10 @@ def read_csv(path):
 
 
 def load_splits(d, data_dir=None):
-    """{split: (texts, labels)} for train, validation, test and cross_domain."""
+    """{split: (texts, labels)} for train, validation, test and cross_domain
+    (a user's files: train, validation and, if given, test; labels by name)."""
+    if d["files"]:
+        return user_splits(d)
     if d["dataset"] not in DATASETS:
         raise ValueError(f"unknown dataset {d['dataset']!r}; known: {sorted(DATASETS)}")
     root = text_data.data_dir(data_dir)
@@ -121,6 +140,34 @@ def load_splits(d, data_dir=None):
     return splits
 
 
+def user_splits(d):
+    """The user's tables as splits, validation held out if not given."""
+
+    def read(paths):
+        texts, labels = user_files.labelled_texts(
+            paths, d["text_column"], d["label_column"], d["label_map"]
+        )
+        return texts, np.array(labels)
+
+    texts, labels = read(d["files"])
+    splits = {"train": (texts, labels)}
+    if d["validation_files"]:
+        splits["validation"] = read(d["validation_files"])
+    else:
+        splits["train"], splits["validation"] = _hold_out(
+            *splits["train"], d["seed"], d["validation_share"]
+        )
+    if d["test_files"]:
+        splits["test"] = read(d["test_files"])
+    found = sorted(set(splits["train"][1].tolist()))
+    if len(found) < 2:
+        raise ValueError(
+            f"every training row of {', '.join(d['files'])} has the label {found[0]!r}: "
+            "a classifier needs at least two labels"
+        )
+    return splits
+
+
 def _unseen(pairs, texts):
     """The (text, label) pairs whose tokens match those of none of `texts`:
     SST-2 was cut from the same Rotten Tomatoes reviews, so about half of
@@ -130,37 +177,82 @@ def _unseen(pairs, texts):
     return [t for t, k in zip(pairs[0], keep, strict=True) if k], pairs[1][keep]
 
 
-def _hold_out(texts, labels, seed):
-    """(kept, held out): VALIDATION_SHARE of the rows, drawn with `seed`."""
-    held = np.zeros(len(texts), bool)
-    held[
-        np.random.default_rng(seed).permutation(len(texts))[: int(len(texts) * VALIDATION_SHARE)]
-    ] = True
+def _hold_out(texts, labels, seed, share=VALIDATION_SHARE):
+    """(kept, held out): `share` of the rows, drawn with `seed`."""
+    held = user_files.hold_out(len(texts), share, seed)
     part = lambda mask: ([t for t, m in zip(texts, mask, strict=True) if m], labels[mask])  # noqa: E731
     return part(~held), part(held)
 
 
 class Prepared:
-    """A recipe's splits, vocabulary and training ids."""
+    """A recipe's splits, label set, vocabulary and training ids."""
 
     def __init__(self, recipe, data_dir=None, epochs=None):
         self.recipe = with_epochs(recipe, epochs)
         self.epochs = self.recipe["train"]["epochs"]
-        d = recipe["data"]
+        d, t = recipe["data"], recipe["train"]
         self.splits = load_splits(d, data_dir)
-        texts, self.labels = self.splits["train"]
+        self.base = load_classifier(t["fine_tune"]) if t["fine_tune"] else None
+        self.label_set = self._label_set()
+        texts, labels = self.splits["train"]
         tokens = [tokenize(t) for t in texts]  # once, for the vocabulary and the ids
-        self.vocabulary = WordVocabulary.from_tokens(tokens, d["vocabulary_size"], d["min_count"])
+        if self.base is not None:  # fine-tuning keeps the words it knows
+            self.vocabulary = WordVocabulary(self.base.vocabulary)
+        else:
+            self.vocabulary = WordVocabulary.from_tokens(
+                tokens, d["vocabulary_size"], d["min_count"]
+            )
+        self.labels = label_ids(labels, self.label_set)
         self.ids = [self._ids(items) for items in tokens]
         self.steps = len(texts) // d["batch_size"]
+        if self.steps == 0:
+            raise ValueError(
+                f"{len(texts)} training rows make no batch of {d['batch_size']}: "
+                "add rows or lower --batch-size"
+            )
+
+    def _label_set(self):
+        """The model's labels: the base's, else those of a user's files
+        (sorted), else IMDB/SST-2's."""
+        found = sorted(set(self.splits["train"][1].tolist()))
+        if self.base is not None:
+            if self.recipe["train"]["new_head"]:
+                return found
+            if not set(found) <= set(self.base.labels):
+                raise ValueError(
+                    f"the data's labels {found} are not {self.base.card['name']}'s "
+                    f"{self.base.labels}: map them (--label-map 0={self.base.labels[0]},...) "
+                    "or train a new head for them (--new-head)"
+                )
+            return self.base.labels
+        if self.recipe["data"]["files"]:
+            return found
+        return list(DEFAULT_LABELS)
 
     def ids_of(self, texts):
         """Each text's ids, truncated as the model truncates, unpadded."""
         return [self._ids(tokenize(t)) for t in texts]
 
     def _ids(self, tokens):
-        m = self.recipe["model"]
+        m = self.model_options()
         return self.vocabulary.ids(truncate(tokens, m["max_tokens"], m["head_tokens"]))
+
+    def model_options(self):
+        """[model] of the recipe, or the fine-tuned base's architecture."""
+        if self.base is None:
+            return self.recipe["model"]
+        config = self.base.get_config()
+        return {k: config[k] for k in self.recipe["model"]}
+
+
+def load_classifier(source):
+    """A classifier by shipped name or package directory."""
+    import zoo
+
+    model = zoo.load_path(source) if Path(source).is_dir() else zoo.load(source)
+    if not isinstance(model, TextClassifier):
+        raise ValueError(f"{source} is a {model.card['task']} model, not a text classifier")
+    return model
 
 
 def batches(ids, labels, d, seed=None, epochs=1, start_epoch=0):
@@ -168,7 +260,7 @@ def batches(ids, labels, d, seed=None, epochs=1, start_epoch=0):
     padded with 0 to their longest; shuffled per epoch when `seed` is given."""
     lengths = np.array([len(x) for x in ids], np.int64)
     flat = tf.RaggedTensor.from_row_lengths(np.concatenate([*ids, np.zeros(0, np.int32)]), lengths)
-    labels = tf.constant(labels, tf.float32)
+    labels = tf.constant(labels)  # float 0/1 for two labels, else class indices
 
     def batches_of(order):
         examples = order.map(lambda i: (flat[i], labels[i]), num_parallel_calls=tf.data.AUTOTUNE)
@@ -182,10 +274,11 @@ def batches(ids, labels, d, seed=None, epochs=1, start_epoch=0):
     return text_data.shuffled_epochs(len(ids), seed, epochs, start_epoch, batches_of)
 
 
-def new_model(recipe, vocabulary):
+def new_model(recipe, vocabulary, labels=DEFAULT_LABELS):
     m = recipe["model"]
     model = TextClassifier(
         vocabulary.tokens,
+        labels=labels,
         cell=m["cell"],
         units=m["units"],
         embedding_dim=m["embedding_dim"],
@@ -205,9 +298,7 @@ def transfer(model, source):
     """Start `model` from the classifier `source` (a shipped name or a
     package directory) of the same architecture: every layer copied, and
     the embedding row of each word the two vocabularies share."""
-    import zoo
-
-    source = zoo.load_path(source) if Path(source).is_dir() else zoo.load(source)
+    source = load_classifier(source)
     keys = ("cell", "units", "embedding_dim", "pooling", "attention_units", "labels")
     config, theirs = model.get_config(), source.get_config()
     if any(config[k] != theirs[k] for k in keys):
@@ -229,16 +320,29 @@ def transfer(model, source):
     return len(shared)
 
 
-def build_model(recipe, vocabulary, steps_per_epoch):
-    t = recipe["train"]
-    model = new_model(recipe, vocabulary)
-    if t["init_from"]:
-        transfer(model, t["init_from"])
-    model.compile(
-        optimizer=fitting.cosine_adam(t, steps_per_epoch),
-        loss=keras.losses.BinaryCrossentropy(from_logits=True),
-        metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
-    )
+def blank_model(data):
+    """A new model of the run's architecture and labels (for its weights)."""
+    if data.base is None:
+        return new_model(data.recipe, data.vocabulary, data.label_set)
+    config = {**data.base.get_config(), "labels": list(data.label_set)}
+    model = TextClassifier.from_config(config)
+    model.build()
+    return model
+
+
+def build_model(data):
+    """The model to train, compiled: the fine-tuned base (a new head if its
+    labels differ), else a new one, started from init_from if set."""
+    t = data.recipe["train"]
+    if data.base is not None:
+        base = data.base
+        model = base if base.labels == data.label_set else base.with_labels(data.label_set)
+    else:
+        model = new_model(data.recipe, data.vocabulary, data.label_set)
+        if t["init_from"]:
+            transfer(model, t["init_from"])
+    # the family's loss and accuracy (TextClassifier.compile_defaults)
+    model.compile(optimizer=fitting.cosine_adam(t, data.steps))
     return model
 
 
@@ -260,13 +364,13 @@ def train(
         t["seed"],
         mixed_precision,
         distribute,
-        lambda: build_model(data.recipe, data.vocabulary, data.steps),
+        lambda: build_model(data),
     )
     train_batches = batches(
         data.ids, data.labels, d, t["seed"], data.epochs, fitting.resume_epoch(run_dir)
     )
     texts, labels = data.splits["validation"]
-    validation = batches(data.ids_of(texts), labels, d)
+    validation = batches(data.ids_of(texts), label_ids(labels, data.label_set), d)
     history = fitting.fit(
         model,
         train_batches,
@@ -275,7 +379,7 @@ def train(
         data.epochs,
         data.steps,
         verbose,
-        callbacks,
+        [*callbacks, *fitting.early_stopping(t["patience"])],
         unit="cross-entropy",
     )
     return packaging.finish_run(
@@ -286,9 +390,7 @@ def train(
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
     """The package of a finished run, from its best weights; no training."""
     data = Prepared(recipe, data_dir, epochs)
-    return packaging.package_prepared(
-        new_model(data.recipe, data.vocabulary), data, model_card, run_dir, publish_to
-    )
+    return packaging.package_prepared(blank_model(data), data, model_card, run_dir, publish_to)
 
 
 # CI re-measures every CHECK_EVERY-th test text against the card; the whole
@@ -302,8 +404,11 @@ def check_subset(*columns):
 
 
 def correct(model, texts, labels):
-    """Per text: does P(positive) >= 0.5 agree with the label?"""
-    return (model.predict_proba(texts) >= 0.5) == (np.asarray(labels) == 1)
+    """Per text: is the likeliest label the given one (a name or an index)?"""
+    given = np.asarray(labels)
+    if given.dtype.kind not in "USO":
+        given = np.asarray(model.labels)[given.astype(int)]
+    return np.asarray(model.classify(texts)) == given
 
 
 def accuracy(model, texts, labels):
@@ -313,32 +418,93 @@ def accuracy(model, texts, labels):
 def model_card(data, model, history, distribute, mixed_precision):
     recipe = data.recipe
     card = packaging.common_card(recipe, model, history, data.steps, distribute, mixed_precision)
-    dataset = DATASETS[recipe["data"]["dataset"]]
+    if recipe["data"]["files"]:
+        dataset, metrics = user_data_card(data, model)
+        card["recipe"] = user_recipe(card["recipe"], data)
+        card["description"] = card["description"] or (
+            f"Text classifier ({', '.join(data.label_set)}) trained on "
+            f"{', '.join(Path(f).name for f in recipe['data']['files'])}"
+        )
+    else:
+        dataset, metrics = shipped_data_card(data, model)
+    options = data.model_options()
+    return {
+        **card,
+        "dataset": dataset,
+        "metrics": metrics,
+        "tokenisation": "zoo.words: ASCII lower case, <br /> removed, n't split, word / "
+        f"clitic / punctuation tokens; over {options['max_tokens']} tokens, the first "
+        f"{options['head_tokens']} and the last "
+        f"{options['max_tokens'] - options['head_tokens']} are kept",
+        "architecture": {"class": "zoo.models.TextClassifier", **options},
+        **({"base_model": data.base.card["name"]} if data.base is not None else {}),
+    }
+
+
+def shipped_data_card(data, model):
+    """IMDB's or SST-2's description, and accuracy on every split."""
+    dataset = DATASETS[data.recipe["data"]["dataset"]]
     hits = {split: correct(model, *data.splits[split]) for split in EVALUATED}
     hits["test_check"] = check_subset(hits["test"])[0]  # the test pass, subsampled
     metrics = {f"{split}_accuracy": round(float(np.mean(h)), 4) for split, h in hits.items()}
-    return {
-        **card,
-        "dataset": {
-            "name": dataset["name"],
-            "files": dataset["files"],
-            "terms": dataset["terms"],
-            "splits": {split: len(texts) for split, (texts, _) in data.splits.items()},
-            "split_rule": dataset["split_rule"],
-            "cross_domain": CROSS_DOMAIN,
+    described = {
+        "name": dataset["name"],
+        "files": dataset["files"],
+        "terms": dataset["terms"],
+        "splits": {split: len(texts) for split, (texts, _) in data.splits.items()},
+        "split_rule": dataset["split_rule"],
+        "cross_domain": CROSS_DOMAIN,
+    }
+    return described, {
+        **metrics,
+        "evaluation": "share of texts whose P(positive) >= 0.5 agrees with the label; "
+        "test = the whole test split; cross_domain = all Rotten Tomatoes sentences, "
+        "cross_domain_unseen = those whose tokens equal no text of this data set; "
+        f"test_check = every {CHECK_EVERY}th text of the test split (what CI re-measures)",
+    }
+
+
+def user_recipe(recorded, data):
+    """The recipe as it applied: no shipped data set's keys, and the
+    base's architecture where one was fine-tuned."""
+    unused = ("dataset", "phrases")
+    applied = {k: v for k, v in recorded["data"].items() if k not in unused}
+    return {**recorded, "data": applied, "model": data.model_options()}
+
+
+def user_data_card(data, model):
+    """The user's files, row counts, labels and split; accuracy on the
+    user's validation (and test) split only: no claim about other data."""
+    d = data.recipe["data"]
+    train_labels = data.splits["train"][1].tolist()
+    metrics = {
+        f"{split}_accuracy": round(accuracy(model, *data.splits[split]), 4)
+        for split in ("validation", "test")
+        if split in data.splits
+    }
+    held = (
+        "the files given"
+        if d["validation_files"]
+        else (
+            f"a {d['validation_share']:.0%} share of the training rows drawn with seed {d['seed']}"
+        )
+    )
+    described = {
+        "name": "the user's data",
+        "files": {
+            key: [Path(f).name for f in d[key]]
+            for key in ("files", "validation_files", "test_files")
+            if d[key]
         },
-        "metrics": {
-            **metrics,
-            "evaluation": "share of texts whose P(positive) >= 0.5 agrees with the label; "
-            "test = the whole test split; cross_domain = all Rotten Tomatoes sentences, "
-            "cross_domain_unseen = those whose tokens equal no text of this data set; "
-            f"test_check = every {CHECK_EVERY}th text of the test split (what CI re-measures)",
-        },
-        "tokenisation": "zoo.words: ASCII lower case, <br /> removed, n't split, word / "
-        f"clitic / punctuation tokens; over {recipe['model']['max_tokens']} tokens, the first "
-        f"{recipe['model']['head_tokens']} and the last "
-        f"{recipe['model']['max_tokens'] - recipe['model']['head_tokens']} are kept",
-        "architecture": {"class": "zoo.models.TextClassifier", **recipe["model"]},
+        "columns": {"text": d["text_column"], "label": d["label_column"]},
+        "splits": {split: len(texts) for split, (texts, _) in data.splits.items()},
+        "labels": {label: train_labels.count(label) for label in data.label_set},
+        "split_rule": f"validation: {held}",
+        "terms": "the user's own; not stated",
+    }
+    return described, {
+        **metrics,
+        "evaluation": "share of texts whose likeliest label is the given one",
     }
 
 

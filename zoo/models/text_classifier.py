@@ -18,6 +18,7 @@ from keras import ops
 from zoo import layers
 from zoo.layers.pooling import AttentionPooling, masked_max
 from zoo.models.compiled import compiled
+from zoo.models.raw_inputs import RawInputs, as_strs, holds_strings
 from zoo.words import WordVocabulary
 from zoo_runtime.checks import check_texts
 from zoo_runtime.limits import MAX_REVIEW_CHARS
@@ -27,7 +28,7 @@ BATCH = 64  # texts per forward pass in predict_proba
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class TextClassifier(keras.Model):
+class TextClassifier(RawInputs, keras.Model):
     """A text classifier: words, embedding, a bidirectional layer of any
     zoo cell, pooling over time (attention, max or both), and a head.
 
@@ -49,6 +50,11 @@ class TextClassifier(keras.Model):
         cell_options: passed to the cell.
         **kwargs: `keras.Model` arguments.
 
+    `fit`, `evaluate` and `predict` take raw texts, and labels as names
+    (`labels`' strings) or indices, as well as token ids (`zoo.models.
+    raw_inputs`); a model that was never compiled compiles itself with
+    `compile_defaults()`.
+
     Example:
 
     >>> from zoo.words import WordVocabulary
@@ -56,6 +62,7 @@ class TextClassifier(keras.Model):
     >>> model = TextClassifier(WordVocabulary.from_texts(texts, 10).tokens, units=8)
     >>> model.predict_proba(texts).shape
     (2,)
+    >>> history = model.fit(texts, ["positive", "negative"], epochs=1, verbose=0)
     """
 
     task = "sentiment"  # the card's task: picks each stage's module for this family
@@ -120,12 +127,16 @@ class TextClassifier(keras.Model):
         return list(self.words.tokens)
 
     def build(self, input_shape=None):
-        self.embedding.build((None, None))
-        self.encoder.build((None, None, self.embedding_dim))
         memory = 2 * self.units
-        if self.attention is not None:
-            self.attention.build((None, None, memory))
-        self.head.build((None, memory * len(self.pooling.split("+"))))
+        shapes = [
+            (self.embedding, (None, None)),
+            (self.encoder, (None, None, self.embedding_dim)),
+            (self.attention, (None, None, memory)),
+            (self.head, (None, memory * len(self.pooling.split("+")))),
+        ]
+        for layer, shape in shapes:
+            if layer is not None and not layer.built:  # a first call may have built some
+                layer.build(shape)
         self.built = True
 
     def call(self, token_ids, training=False):
@@ -189,6 +200,52 @@ class TextClassifier(keras.Model):
         _, weights = self._run(ids)
         return tokens[0], weights[0, : len(tokens[0])]
 
+    # ---- raw-input training (RawInputs) ------------------------------------
+    def is_raw(self, x):
+        return holds_strings(x)
+
+    def preprocess(self, texts, labels=None):
+        """(token ids (B, T), label ids) of one batch of texts and labels."""
+        ids, _ = self.encode_texts(as_strs(texts))
+        return (ids,) if labels is None else (ids, self.label_ids(labels))
+
+    def raw_signature(self, labelled):
+        import tensorflow as tf
+
+        ids = tf.TensorSpec((None, None), tf.int32)
+        label = tf.TensorSpec((None,), tf.float32 if len(self.labels) == 2 else tf.int32)
+        return (ids, label) if labelled else (ids,)
+
+    def label_ids(self, labels):
+        """Labels by name or index, as the loss takes them (label_ids)."""
+        return label_ids(labels, self.labels)
+
+    def compile_defaults(self):
+        """Adam with clipping; cross-entropy on the logits, and accuracy."""
+        if len(self.labels) == 2:
+            loss = keras.losses.BinaryCrossentropy(from_logits=True)
+            accuracy = keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")
+        else:
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+            accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        optimizer = keras.optimizers.Adam(1e-3, clipnorm=1.0)
+        return {"optimizer": optimizer, "loss": loss, "metrics": [accuracy]}
+
+    def with_labels(self, labels):
+        """A copy for another label set: the embedding, recurrent layer and
+        pooling kept, a new (untrained) head."""
+        model = type(self).from_config({**self.get_config(), "labels": list(labels)})
+        model.build()
+        for mine, its in (
+            (model.embedding, self.embedding),
+            (model.encoder, self.encoder),
+            (model.attention, self.attention),
+        ):
+            if mine is not None:
+                mine.set_weights(its.get_weights())
+        model.card = getattr(self, "card", None)  # its base, for save_package's card
+        return model
+
     def _run(self, ids):
         """(probabilities, weights) in batches of similar lengths."""
         if self._forward_fn is None:
@@ -238,3 +295,26 @@ def _check_labels(labels):
     ):
         raise ValueError(f"`labels` must be two or more distinct non-empty strs, got {labels!r}")
     return labels
+
+
+def label_ids(labels, names):
+    """Labels given by name (one of `names`) or index, as the loss takes
+    them: float 0/1 for two names, else int class indices."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind in "USO":
+        index = {name: i for i, name in enumerate(names)}
+        given = as_strs(labels.tolist())
+        unknown = sorted({str(n) for n in given} - set(index))
+        if unknown:
+            raise ValueError(
+                f"labels {unknown[:5]} are not among this model's {list(names)}; "
+                "with_labels(names) gives a copy with a new head for a new label set"
+            )
+        ids = np.array([index[n] for n in given], np.int64)
+    else:
+        ids = labels.astype(np.int64)
+        if not np.array_equal(ids, labels) or (
+            ids.size and not (0 <= ids.min() and ids.max() < len(names))
+        ):
+            raise ValueError(f"label indices must be integers in [0, {len(names)})")
+    return ids.astype(np.float32 if len(names) == 2 else np.int32)

@@ -1,0 +1,128 @@
+"""`zoo train TASK --data FILES`: a user's own files, written here, train a
+package whose card describes them, which loads, exports and serves; fine-
+tuning keeps the base's vocabulary and refuses another label set unless
+mapped or given a new head; bad data fails before training, naming the
+file and line, and writes nothing."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+import zoo
+from exports.exporter import export
+from serving import RestClient
+from serving.server import EmbeddedServer
+from tests.serving import cases
+from training.__main__ import main
+
+GOOD, BAD, FILLER = ["good", "great", "fine"], ["bad", "awful", "dull"], ["film", "plot", "the"]
+
+
+def reviews(count, seed, names=("neg", "pos")):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(count):
+        label = int(rng.integers(2))
+        words = list(rng.choice(FILLER, int(rng.integers(2, 9))))
+        words.insert(int(rng.integers(len(words) + 1)), rng.choice(GOOD if label else BAD))
+        rows.append({"review": " ".join(words), "stars": names[label]})
+    return rows
+
+
+def write_csv(path, rows, delimiter=","):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), delimiter=delimiter)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+COLUMNS = ["--text-column", "review", "--label-column", "stars", "--quiet"]
+
+
+def train(tmp_path, name, *args):
+    run, out = tmp_path / f"run-{name}", tmp_path / name
+    argv = ["sentiment", *args, *COLUMNS, "--run-dir", str(run), "--out", str(out)]
+    return main(argv), out
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory):
+    """A classifier trained from scratch on 200 rows of a CSV."""
+    tmp_path = tmp_path_factory.mktemp("own")
+    data = write_csv(tmp_path / "reviews.csv", reviews(200, 0))
+    code, out = train(tmp_path, "mine", "--data", str(data), "--epochs", "3", "--batch-size", "16")
+    assert code == 0
+    return out
+
+
+def test_a_users_csv_trains_a_package_whose_card_describes_that_csv(own):
+    card = json.loads((own / "card.json").read_text())
+    dataset = card["dataset"]
+    assert dataset["files"] == {"files": ["reviews.csv"]}
+    assert dataset["splits"] == {"train": 180, "validation": 20}
+    assert sorted(dataset["labels"]) == ["neg", "pos"] and sum(dataset["labels"].values()) == 180
+    assert "imdb" not in json.dumps(card).lower()  # no claim about a shipped data set
+    history = card["training"]["history"]
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert card["metrics"]["validation_accuracy"] >= 0.9
+    model = zoo.load_path(own)
+    assert model.labels == ["neg", "pos"]
+    assert model.classify(["a great film", "the dull plot"]) == ["pos", "neg"]
+
+
+def test_the_package_exports_and_serves(own, tmp_path):
+    exported = export(own, tmp_path / "exports", formats=("savedmodel",))
+    case = cases.for_task("sentiment")
+    with EmbeddedServer(tmp_path / "exports", rest_port=0, grpc_port=None) as server:
+        rest = RestClient(f"http://127.0.0.1:{server.rest_port}", timeout=60)
+        case.check_rest(rest, exported.parent.name, case.expected(zoo.load_path(own), "mine"))
+
+
+def test_fine_tuning_keeps_the_vocabulary_and_maps_or_replaces_labels(own, tmp_path, capsys):
+    numbered = write_csv(tmp_path / "more.tsv", reviews(64, 1, names=("0", "1")), "\t")
+    data = ["--data", str(numbered), "--from", str(own), "--epochs", "1", "--batch-size", "16"]
+    code, out = train(tmp_path, "refused", *data)
+    assert code == 2 and not out.exists()
+    assert "['0', '1'] are not mine's ['neg', 'pos']" in capsys.readouterr().err
+    code, out = train(tmp_path, "mapped", *data, "--label-map", "0=neg,1=pos")
+    assert code == 0
+    tuned = zoo.load_path(out)
+    assert tuned.vocabulary == zoo.load_path(own).vocabulary
+    assert tuned.card["base_model"] == "mine" and tuned.labels == ["neg", "pos"]
+    code, out = train(tmp_path, "relabelled", *data, "--new-head")
+    assert code == 0 and zoo.load_path(out).labels == ["0", "1"]
+
+
+BAD_TABLES = {
+    "missing column": ("t.csv", b"text,stars\nok film,pos\n", "has no column 'review'"),
+    "empty text": (
+        "t.csv",
+        b"review,stars\ngood,pos\n  ,neg\nbad,neg\n",
+        "t.csv line 3: the 'review' is empty",
+    ),
+    "single label": ("t.csv", b"review,stars\n" + b"good film,pos\n" * 20, "has the label 'pos'"),
+    "not utf-8": (
+        "t.csv",
+        b"review,stars\ngood,pos\ncaf\xe9 bad,neg\n",
+        "not UTF-8 text (byte 0xe9 on line 3)",
+    ),
+    "not a table": ("t.txt", b"good film\n", "must end in .csv, .tsv, .jsonl"),
+    "bad json": (
+        "t.jsonl",
+        b'{"review": "good", "stars": "pos"}\n{oops\n',
+        "t.jsonl line 2 is not JSON",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_TABLES)
+def test_bad_data_fails_before_training_and_writes_nothing(case, tmp_path, capsys):
+    filename, content, message = BAD_TABLES[case]
+    (tmp_path / filename).write_bytes(content)
+    code, out = train(tmp_path, "bad", "--data", str(tmp_path / filename))
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [filename]  # no run, no package

@@ -1,0 +1,101 @@
+"""Keras-style fit/evaluate/predict on raw inputs (zoo.models.raw_inputs),
+on tiny classifiers: raw strings train to the same weights as the ids the
+model's own tokenisation gives, a tf.data.Dataset of strings works too,
+labels by name or index, bad input is refused before training, and
+save_package writes a package zoo.load_path takes."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from tests.zoo.test_text_classifier import TEXTS, tiny
+
+LABELS = ["positive", "negative", "negative", "positive", "negative"]
+
+
+def fresh(**kwargs):
+    keras.utils.set_random_seed(0)
+    return tiny(**kwargs)
+
+
+def test_fit_on_raw_strings_equals_fit_on_the_models_own_ids():
+    raw, encoded = fresh(), fresh()
+    raw.fit(TEXTS, LABELS, batch_size=len(TEXTS), shuffle=False, epochs=1, verbose=0)
+    ids, _ = encoded.encode_texts(TEXTS)
+    y = np.array([1, 0, 0, 1, 0], np.float32)  # P(labels[1]) = P("positive")
+    encoded.compile()
+    encoded.fit(ids, y, batch_size=len(TEXTS), shuffle=False, epochs=1, verbose=0)
+    moved = [
+        not np.allclose(a, b) for a, b in zip(raw.get_weights(), tiny().get_weights(), strict=True)
+    ]
+    assert any(moved)  # one step changed the weights...
+    for a, b in zip(raw.get_weights(), encoded.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)  # ...and identically
+
+
+def test_fit_lowers_the_loss_on_names_indices_and_a_dataset_of_strings():
+    model = fresh()
+    model.compile(optimizer=keras.optimizers.Adam(0.03))  # loss and metrics: the defaults
+    before = model.evaluate(TEXTS, LABELS, verbose=0)[0]
+    model.fit(TEXTS, LABELS, batch_size=2, epochs=10, verbose=0)
+    after = model.evaluate(TEXTS, [1, 0, 0, 1, 0], verbose=0)[0]  # indices: the same labels
+    assert after < before * 0.7
+    dataset = tf.data.Dataset.from_tensor_slices((TEXTS, LABELS)).batch(2)
+    history = model.fit(dataset, epochs=2, validation_data=(TEXTS, LABELS), verbose=0)
+    assert set(history.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    logits = model.predict(TEXTS, verbose=0)
+    np.testing.assert_allclose(
+        1 / (1 + np.exp(-logits)), model.predict_proba(TEXTS), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_three_labels_train_a_softmax_head_and_with_labels_keeps_the_body():
+    model = fresh()
+    three = model.with_labels(["bad", "fine", "good"])
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(three.embedding.embeddings),
+        keras.ops.convert_to_numpy(model.embedding.embeddings),
+    )
+    labels = ["good", "bad", "bad", "good", "fine"]
+    three.compile(optimizer=keras.optimizers.Adam(0.03))
+    before = three.evaluate(TEXTS, labels, verbose=0)[0]
+    three.fit(TEXTS, labels, batch_size=5, epochs=10, verbose=0)
+    assert three.evaluate(TEXTS, labels, verbose=0)[0] < before
+    assert three.predict_proba(TEXTS).shape == (5, 3)
+
+
+@pytest.mark.parametrize(
+    "texts, labels, message",
+    [
+        (TEXTS, ["positive", "negative", "meh", "positive", "negative"], r"\['meh'\] are not"),
+        (TEXTS, [0, 1, 2, 1, 0], r"integers in \[0, 2\)"),
+        (TEXTS, LABELS[:3], "5 inputs but 3 labels"),
+        ([*TEXTS[:3], "   ", TEXTS[4]], LABELS, "input 3 is empty"),
+        ("one text", LABELS, "a list of texts, not one str"),
+    ],
+)
+def test_bad_inputs_are_refused_before_any_step(texts, labels, message):
+    model = fresh()
+    before = model.get_weights()
+    with pytest.raises((ValueError, TypeError), match=message):
+        model.fit(texts, labels, epochs=1, verbose=0)
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_save_package_writes_a_loadable_package_that_claims_no_shipped_data(tmp_path):
+    model = fresh()
+    model.fit(TEXTS, LABELS, batch_size=5, epochs=1, verbose=0)
+    card = model.save_package(tmp_path / "mine", card={"dataset": {"name": "five texts"}})
+    loaded = zoo.load_path(tmp_path / "mine")
+    np.testing.assert_allclose(loaded.predict_proba(TEXTS), model.predict_proba(TEXTS), atol=1e-6)
+    assert card["dataset"] == {"name": "five texts"} and "metrics" not in card
+    assert json.loads((tmp_path / "mine" / "card.json").read_text())["task"] == "sentiment"
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        model.save_package(tmp_path / "mine")
+    model.save_package(tmp_path / "mine", overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # no staging left
