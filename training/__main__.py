@@ -74,6 +74,9 @@ def add_data_arguments(parser):
     g.add_argument("--text-column", help="a table's text column (default: text)")
     g.add_argument("--label-column", help="a table's label column (default: label)")
     g.add_argument("--label-map", help="FILE_LABEL=MODEL_LABEL,... e.g. 0=negative,1=positive")
+    g.add_argument("--source-column", type=int, help="a TSV's source column (default 0)")
+    g.add_argument("--target-column", type=int, help="a TSV's target column (default 1)")
+    g.add_argument("--aligned", action="store_true", help="--data SOURCES TARGETS, line by line")
     g.add_argument("--from", dest="fine_tune", help="a model (name or package) to fine-tune")
     g.add_argument("--new-head", action="store_true", help="--from, for another label set")
     g.add_argument("--patience", type=int, help="stop after N epochs without a better val_loss")
@@ -91,6 +94,9 @@ DATA_FLAGS = {
     "text_column": ("data", "text_column"),
     "label_column": ("data", "label_column"),
     "label_map": ("data", "label_map"),
+    "source_column": ("data", "source_column"),
+    "target_column": ("data", "target_column"),
+    "aligned": ("data", "aligned"),
     "batch_size": ("data", "batch_size"),
     "fine_tune": ("train", "fine_tune"),
     "new_head": ("train", "new_head"),

@@ -126,3 +126,70 @@ def test_bad_data_fails_before_training_and_writes_nothing(case, tmp_path, capsy
     assert code == 2
     assert message in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == [filename]  # no run, no package
+
+
+MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August"]
+
+
+def german_dates(count, seed):
+    """'3. März 2015<TAB>2015-03-03' lines: a format date-normalizer never saw."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(count):
+        day, month, year = (
+            int(rng.integers(1, 29)),
+            int(rng.integers(8)),
+            int(rng.integers(1950, 2030)),
+        )
+        rows.append(f"{day}. {MONTHS[month]} {year}\t{year}-{month + 1:02d}-{day:02d}\n")
+    return "".join(rows)
+
+
+def test_a_translator_fine_tunes_on_a_tsv_and_exports_and_serves(tmp_path):
+    (tmp_path / "de.tsv").write_text(german_dates(160, 0), encoding="utf-8")
+    argv = ["seq2seq", "--data", str(tmp_path / "de.tsv"), "--from", "date-normalizer"]
+    argv += ["--epochs", "2", "--batch-size", "16", "--quiet", "--out", str(tmp_path / "de")]
+    assert main([*argv, "--run-dir", str(tmp_path / "run")]) == 0
+    card = json.loads((tmp_path / "de" / "card.json").read_text())
+    assert card["dataset"]["files"] == {"files": ["de.tsv"]}
+    assert card["dataset"]["splits"] == {"train": 144, "validation": 16}
+    assert card["base_model"] == "date-normalizer" and "test_unseen" not in json.dumps(card)
+    history = card["training"]["history"]
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert card["metrics"]["validation_exact_match"] >= 0.9
+    tuned = zoo.load_path(tmp_path / "de")
+    assert tuned.source.tokens == zoo.load("date-normalizer").source.tokens  # kept
+    exported = export(tuned, tmp_path / "exports", formats=("savedmodel",))
+    texts = ["7. März 1999", "21. August 2004"]
+    with EmbeddedServer(tmp_path / "exports", rest_port=0, grpc_port=None) as server:
+        rest = RestClient(f"http://127.0.0.1:{server.rest_port}", timeout=60)
+        rows = rest.predict(exported.parent.name, instances=texts)
+    assert [row["output"] for row in rows] == tuned.translate(texts) == ["1999-03-07", "2004-08-21"]
+
+
+BAD_PAIRS = {
+    "missing column": (["t.tsv"], ["1 Mai 2000\n"], [], "t.tsv line 1 has 1 tab-separated columns"),
+    "empty target": (
+        ["t.tsv"],
+        ["1 Mai 2000\t2000-05-01\n2 Mai 2000\t \n"],
+        [],
+        "t.tsv line 2: the target is empty",
+    ),
+    "unaligned": (
+        ["s.txt", "t.txt"],
+        ["a\nb\n", "1\n"],
+        ["--aligned"],
+        "s.txt has 2 lines but ",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_PAIRS)
+def test_bad_pairs_fail_before_training_and_write_nothing(case, tmp_path, capsys):
+    names, contents, flags, message = BAD_PAIRS[case]
+    for name, content in zip(names, contents, strict=True):
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    files = [str(tmp_path / name) for name in names]
+    code = main(["seq2seq", "--data", *files, *flags, "--run-dir", str(tmp_path / "run")])
+    assert code == 2 and message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)

@@ -99,3 +99,31 @@ def test_save_package_writes_a_loadable_package_that_claims_no_shipped_data(tmp_
         model.save_package(tmp_path / "mine")
     model.save_package(tmp_path / "mine", overwrite=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # no staging left
+
+
+PAIRS = [("ab 12", "12"), ("cd, 345", "345-"), ("k.9", "9"), ("p 0 1 2", "0-1-2")]
+
+
+def test_a_translator_fits_raw_pairs_as_the_training_pipelines_ids():
+    """The same step as on arrays made by training.tasks.seq2seq (the
+    recipe pipeline's own encoding: START + target in, target + END out)."""
+    from tests.zoo.test_seq2seq import tiny as tiny_translator
+    from training.tasks.seq2seq import arrays
+
+    def fresh_translator():
+        keras.utils.set_random_seed(0)
+        return tiny_translator()
+
+    raw, encoded = fresh_translator(), fresh_translator()
+    sources, targets = zip(*PAIRS, strict=True)
+    raw.fit(list(sources), list(targets), batch_size=4, shuffle=False, epochs=1, verbose=0)
+    rows = [(raw.source.encode(s), raw.target.encode(t)) for s, t in PAIRS]
+    source_ids, target_in, target_out, _ = arrays(rows, raw.source, raw.target)
+    encoded.compile()
+    encoded.fit((source_ids, target_in), target_out, batch_size=4, shuffle=False, verbose=0)
+    before = tiny_translator().get_weights()
+    assert any(not np.allclose(a, b) for a, b in zip(raw.get_weights(), before, strict=True))
+    for a, b in zip(raw.get_weights(), encoded.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="target 1 has 9 tokens; this model writes at most 7"):
+        raw.fit(["ab", "cd"], ["1", "0123-5678"], verbose=0)

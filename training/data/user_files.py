@@ -125,3 +125,47 @@ def parse_label_map(text):
     if not pairs or any(len(p) != 2 or not p[0].strip() or not p[1].strip() for p in pairs):
         raise ValueError(f"--label-map takes FILE_LABEL=MODEL_LABEL,..., got {text!r}")
     return {k.strip(): v.strip() for k, v in pairs}
+
+
+def text_pairs(paths, source_column=0, target_column=1, aligned=False):
+    """[(source, target)] from tab-separated files (the Anki/Tatoeba layout:
+    columns picked by index, others ignored), or with `aligned` from two
+    text files whose line i are a source and its target."""
+    if aligned:
+        if len(paths) != 2:
+            raise ValueError(f"aligned data is two files (sources, targets), got {len(paths)}")
+        sides = [_lines(path) for path in paths]
+        if len(sides[0]) != len(sides[1]):
+            raise ValueError(
+                f"{paths[0]} has {len(sides[0])} lines but {paths[1]} has {len(sides[1])}: "
+                "aligned files need one target line per source line"
+            )
+        for path, side in zip(paths, sides, strict=True):
+            for line, number in side:
+                if not line.strip():
+                    raise ValueError(f"{path} line {number} is empty")
+        return [(s.strip(), t.strip()) for (s, _), (t, _) in zip(*sides, strict=True)]
+    pairs = []
+    for path in paths:
+        for line, number in _lines(path, keep_blank=False):
+            fields = line.split("\t")
+            if len(fields) <= max(source_column, target_column):
+                raise ValueError(
+                    f"{path} line {number} has {len(fields)} tab-separated columns; the "
+                    f"source is column {source_column} and the target column {target_column} "
+                    "(counting from 0): a TSV of source<TAB>target, or --aligned for two files"
+                )
+            pair = fields[source_column].strip(), fields[target_column].strip()
+            if not all(pair):
+                side = "source" if not pair[0] else "target"
+                raise ValueError(f"{path} line {number}: the {side} is empty")
+            pairs.append(pair)
+    if not pairs:
+        raise ValueError(f"{', '.join(map(str, paths))}: no pairs")
+    return pairs
+
+
+def _lines(path, keep_blank=True):
+    """[(line, number)] of a UTF-8 text file."""
+    numbered = [(line, n) for n, line in enumerate(read_text(path).splitlines(), 1)]
+    return numbered if keep_blank else [(line, n) for line, n in numbered if line.strip()]

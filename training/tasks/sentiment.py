@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from training.core import fit as fitting
-from training.core import packaging
+from training.core import own_data, packaging
 from training.core.recipe import with_epochs
 from training.data import text_data, user_files
 from zoo.models import TextClassifier
@@ -247,12 +247,7 @@ class Prepared:
 
 def load_classifier(source):
     """A classifier by shipped name or package directory."""
-    import zoo
-
-    model = zoo.load_path(source) if Path(source).is_dir() else zoo.load(source)
-    if not isinstance(model, TextClassifier):
-        raise ValueError(f"{source} is a {model.card['task']} model, not a text classifier")
-    return model
+    return own_data.load_base(source, TextClassifier)
 
 
 def batches(ids, labels, d, seed=None, epochs=1, start_epoch=0):
@@ -420,7 +415,9 @@ def model_card(data, model, history, distribute, mixed_precision):
     card = packaging.common_card(recipe, model, history, data.steps, distribute, mixed_precision)
     if recipe["data"]["files"]:
         dataset, metrics = user_data_card(data, model)
-        card["recipe"] = user_recipe(card["recipe"], data)
+        card["recipe"] = own_data.applied_recipe(
+            card["recipe"], ("dataset", "phrases"), data.model_options()
+        )
         card["description"] = card["description"] or (
             f"Text classifier ({', '.join(data.label_set)}) trained on "
             f"{', '.join(Path(f).name for f in recipe['data']['files'])}"
@@ -464,14 +461,6 @@ def shipped_data_card(data, model):
     }
 
 
-def user_recipe(recorded, data):
-    """The recipe as it applied: no shipped data set's keys, and the
-    base's architecture where one was fine-tuned."""
-    unused = ("dataset", "phrases")
-    applied = {k: v for k, v in recorded["data"].items() if k not in unused}
-    return {**recorded, "data": applied, "model": data.model_options()}
-
-
 def user_data_card(data, model):
     """The user's files, row counts, labels and split; accuracy on the
     user's validation (and test) split only: no claim about other data."""
@@ -482,26 +471,12 @@ def user_data_card(data, model):
         for split in ("validation", "test")
         if split in data.splits
     }
-    held = (
-        "the files given"
-        if d["validation_files"]
-        else (
-            f"a {d['validation_share']:.0%} share of the training rows drawn with seed {d['seed']}"
-        )
+    described = own_data.dataset_card(
+        d,
+        {split: texts for split, (texts, _) in data.splits.items()},
+        columns={"text": d["text_column"], "label": d["label_column"]},
+        labels={label: train_labels.count(label) for label in data.label_set},
     )
-    described = {
-        "name": "the user's data",
-        "files": {
-            key: [Path(f).name for f in d[key]]
-            for key in ("files", "validation_files", "test_files")
-            if d[key]
-        },
-        "columns": {"text": d["text_column"], "label": d["label_column"]},
-        "splits": {split: len(texts) for split, (texts, _) in data.splits.items()},
-        "labels": {label: train_labels.count(label) for label in data.label_set},
-        "split_rule": f"validation: {held}",
-        "terms": "the user's own; not stated",
-    }
     return described, {
         **metrics,
         "evaluation": "share of texts whose likeliest label is the given one",

@@ -1,16 +1,18 @@
 """Training sequence-to-sequence models (`zoo.models.Seq2Seq`) from a
 recipe: pairs from the date generator, Anki/Tatoeba sentence pairs, a
-tab-separated file or a tensorflow-datasets translation set, over
-characters or subword pieces, batched by length."""
+tab-separated file, a tensorflow-datasets translation set, or a user's
+own files (`data.files`: TSV pairs or two aligned text files; `zoo train
+seq2seq --data FILES`), over characters or subword pieces, batched by
+length. `train.fine_tune` starts from a translator as it is."""
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from training.core import fit as fitting
-from training.core import packaging
+from training.core import own_data, packaging
 from training.core.recipe import with_epochs
-from training.data import dates, text_data, translation
+from training.data import dates, text_data, translation, user_files
 from zoo.models import Seq2Seq
 from zoo.subwords import SubwordVocabulary
 from zoo_runtime.chars import END, PAD, START, CharVocabulary
@@ -40,6 +42,14 @@ DEFAULTS = {
         # tokenizer "subwords": vocabulary sizes, specials included.
         "source_vocabulary_size": 8000,
         "target_vocabulary_size": 6000,
+        # A user's own data (instead of `source`): TSV files, or two aligned files.
+        "files": [],
+        "validation_files": [],  # none: a seeded validation_share of `files`
+        "test_files": [],
+        "validation_share": 0.1,
+        "source_column": 0,  # TSV columns, counting from 0 (Anki: 0 English, 1 the other)
+        "target_column": 1,
+        "aligned": False,  # files = [sources, targets], line i of each a pair
     },
     "model": {
         "tokenizer": "chars",  # or "subwords" (zoo.subwords)
@@ -61,6 +71,8 @@ DEFAULTS = {
         "seed": 0,
         "scheduled_sampling": "none",
         "max_sampling": 0.0,
+        "fine_tune": "",  # a translator to go on training as it is ([model] is ignored)
+        "patience": 0,  # stop after this many epochs without a better val_loss (0: never)
     },
 }
 
@@ -73,17 +85,32 @@ class Prepared:
         self.recipe = with_epochs(recipe, epochs)
         self.epochs = self.recipe["train"]["epochs"]
         self.pairs = load_pairs(d, data_dir)
-        self.source, self.target = vocabularies(self.pairs["train"], d, self.recipe["model"])
-        self.train = trainable(self.pairs["train"], self.source, self.target, self.recipe["model"])
+        fine_tune = self.recipe["train"]["fine_tune"]
+        self.base = own_data.load_base(fine_tune, Seq2Seq) if fine_tune else None
+        if self.base is not None:  # fine-tuning keeps the tokens it knows
+            self.source, self.target = self.base.source, self.base.target
+        else:
+            self.source, self.target = vocabularies(self.pairs["train"], d, self.recipe["model"])
+        self.train = trainable(self.pairs["train"], self.source, self.target, self.model_options())
         count = len(self.train)
         self.steps = count // d["batch_size"] - len(d["buckets"])  # every epoch fills these
         if self.steps < 1:
             raise ValueError(f"{count} training pairs are too few for batches of {d['batch_size']}")
 
+    def model_options(self):
+        """[model] of the recipe, or the fine-tuned base's architecture."""
+        if self.base is None:
+            return self.recipe["model"]
+        config = self.base.get_config()
+        return {k: config.get(k, v) for k, v in self.recipe["model"].items()}
+
 
 def load_pairs(d, data_dir=None):
     """{split: [(source, target)]}: generated dates (plus the unseen-format
-    and distractor test sets), a TSV file split 90/5/5, or TFDS."""
+    and distractor test sets), a TSV file split 90/5/5, TFDS, or a user's
+    files."""
+    if d["files"]:
+        return user_pairs(d)
     if d["source"] == "dates":
         seed, low_high = d["seed"], tuple(d["distractor_chars"])
         mixed = {"distractor": low_high, "distract_share": d["distract_share"]}
@@ -111,6 +138,25 @@ def load_pairs(d, data_dir=None):
     raise ValueError(
         f"unknown seq2seq data source {d['source']!r}: use dates, anki, tsv or tfds:<name>"
     )
+
+
+def user_pairs(d):
+    """The user's pairs as splits, validation held out if not given."""
+
+    def read(paths):
+        return user_files.text_pairs(paths, d["source_column"], d["target_column"], d["aligned"])
+
+    splits = {"train": read(d["files"])}
+    if d["validation_files"]:
+        splits["validation"] = read(d["validation_files"])
+    else:
+        held = user_files.hold_out(len(splits["train"]), d["validation_share"], d["seed"])
+        pairs = splits["train"]
+        splits["train"] = [p for p, h in zip(pairs, held, strict=True) if not h]
+        splits["validation"] = [p for p, h in zip(pairs, held, strict=True) if h]
+    if d["test_files"]:
+        splits["test"] = read(d["test_files"])
+    return splits
 
 
 def vocabularies(pairs, d, m):
@@ -221,15 +267,20 @@ def new_model(recipe, source, target):
     return model
 
 
-def build_model(recipe, source, target, steps_per_epoch):
-    t = recipe["train"]
-    model = new_model(recipe, source, target)
-    model.compile(
-        optimizer=fitting.cosine_adam(t, steps_per_epoch),
-        loss=keras.losses.SparseCategoricalCrossentropy(
-            from_logits=True, ignore_class=target.id(PAD)
-        ),
-    )
+def blank_model(data):
+    """A new model of the run's architecture and vocabularies."""
+    if data.base is None:
+        return new_model(data.recipe, data.source, data.target)
+    model = Seq2Seq.from_config(data.base.get_config())
+    model.build()
+    return model
+
+
+def build_model(data):
+    """The model to train, compiled: the fine-tuned base, else a new one;
+    the loss is Seq2Seq.compile_defaults' (cross-entropy, PAD ignored)."""
+    model = data.base if data.base is not None else new_model(data.recipe, data.source, data.target)
+    model.compile(optimizer=fitting.cosine_adam(data.recipe["train"], data.steps))
     return model
 
 
@@ -279,7 +330,7 @@ def train(
         t["seed"],
         mixed_precision,
         distribute,
-        lambda: build_model(data.recipe, data.source, data.target, data.steps),
+        lambda: build_model(data),
     )
     train_batches = batches(
         data.train,
@@ -291,7 +342,7 @@ def train(
         start_epoch=fitting.resume_epoch(run_dir),
         steps=data.steps,
     )
-    held_out = trainable(data.pairs["validation"], data.source, data.target, data.recipe["model"])
+    held_out = trainable(data.pairs["validation"], data.source, data.target, data.model_options())
     validation = batches(held_out, data.source, data.target, d)
     sampling = ScheduledSampling(t["scheduled_sampling"], data.epochs, t["max_sampling"])
     history = fitting.fit(
@@ -302,8 +353,8 @@ def train(
         data.epochs,
         data.steps,
         verbose,
-        [sampling, *callbacks],
-        unit=f"nats/{UNITS[data.recipe['model']['tokenizer']]}",
+        [sampling, *callbacks, *fitting.early_stopping(t["patience"])],
+        unit=f"nats/{UNITS[data.model_options()['tokenizer']]}",
     )
     return packaging.finish_run(
         model, data, model_card, history, strategy, run_dir, publish_to, distribute, mixed_precision
@@ -313,9 +364,7 @@ def train(
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
     """The package of a finished run, from its best weights; no training."""
     data = Prepared(recipe, data_dir, epochs)
-    return packaging.package_prepared(
-        new_model(data.recipe, data.source, data.target), data, model_card, run_dir, publish_to
-    )
+    return packaging.package_prepared(blank_model(data), data, model_card, run_dir, publish_to)
 
 
 def exact_match(model, pairs, beam_width=1):
@@ -325,7 +374,21 @@ def exact_match(model, pairs, beam_width=1):
 
 def metrics(data, model):
     """Translation: BLEU / chrF on test (greedy and beam 5) and validation.
+    A user's files: BLEU, chrF and exact outputs on validation (and test).
     Other sources: the share of exact outputs on every test split."""
+    if data.recipe["data"]["files"]:
+        return {
+            f"{split}_{k}": v
+            for split in ("validation", "test")
+            if split in data.pairs
+            for k, v in {
+                **translation.evaluate(model, data.pairs[split]),
+                "exact_match": round(exact_match(model, data.pairs[split]), 4),
+            }.items()
+        } | {
+            "evaluation": "sacrebleu corpus BLEU and chrF (all targets of a source count), "
+            "and the share of outputs equal to the target; greedy decoding"
+        }
     if data.recipe["data"]["source"] != "anki":
         tests = [split for split in data.pairs if split.startswith("test")]
         return {
@@ -350,6 +413,16 @@ def metrics(data, model):
 def model_card(data, model, history, distribute, mixed_precision):
     recipe = data.recipe
     card = packaging.common_card(recipe, model, history, data.steps, distribute, mixed_precision)
+    if recipe["data"]["files"]:
+        return {
+            **card,
+            "description": card["description"] or "Translator trained on the user's files",
+            "recipe": own_data.applied_recipe(card["recipe"], SHIPPED_KEYS, data.model_options()),
+            "dataset": own_data.dataset_card(recipe["data"], data.pairs),
+            "metrics": metrics(data, model),
+            "architecture": {"class": "zoo.models.Seq2Seq", **data.model_options()},
+            **({"base_model": data.base.card["name"]} if data.base is not None else {}),
+        }
     source = recipe["data"]["source"]
     dataset = {
         "source": source,
@@ -371,6 +444,18 @@ def model_card(data, model, history, distribute, mixed_precision):
     }
 
 
+# [data] keys of the shipped sources, left off a user-data card's recipe.
+SHIPPED_KEYS = (
+    "source",
+    "file",
+    "train_pairs",
+    "validation_pairs",
+    "test_pairs",
+    "distract_share",
+    "distractor_chars",
+    "from_english",
+    "test_sources",
+)
 SPLIT_RULES = {
     "dates": "generated from seeds: train seed, validation seed+1, test seed+2 (training "
     "formats), test_unseen seed+3 (formats never seen in training), test_distractor "

@@ -23,9 +23,9 @@ CHECK_CHUNK = 4096  # inputs checked per preprocess call before training
 
 
 class RawInputs:
-    """Mixin for a keras.Model with `preprocess(x, y=None) -> (x, y)` over
-    one numpy batch, `raw_signature(with_labels)` (the tf.TensorSpecs it
-    returns), `is_raw(x)` and `compile_defaults()`."""
+    """Mixin for a keras.Model with `preprocess(x, y=None) -> (x,) or (x, y)`
+    over one numpy batch, `raw_signature(labelled)` (the same structure of
+    tf.TensorSpecs), `is_raw(x)` and `compile_defaults()`."""
 
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
         """keras.Model.compile; "auto" takes the family's default."""
@@ -87,18 +87,19 @@ class RawInputs:
             if shuffle:
                 batches = batches.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
             batches, labelled = batches.batch(batch_size or 32), y is not None
-        signature = self.raw_signature(labelled)
+        signature = self.raw_signature(labelled)  # nested, as fit takes it: (x, y)
+        flat = tf.nest.flatten(signature)
 
         def encode(*batch):
             out = tf.numpy_function(
-                lambda *arrays: self.preprocess(*arrays),
+                lambda *arrays: tf.nest.flatten(self.preprocess(*arrays)),
                 list(batch[:2]),
-                [spec.dtype for spec in signature],
+                [spec.dtype for spec in flat],
                 stateful=False,
             )
-            for tensor, spec in zip(out, signature, strict=True):
+            for tensor, spec in zip(out, flat, strict=True):
                 tensor.set_shape(spec.shape)
-            return tuple(out)
+            return tf.nest.pack_sequence_as(signature, out)
 
         return batches.map(encode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 

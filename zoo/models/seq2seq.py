@@ -25,6 +25,7 @@ from keras import ops
 from zoo import layers
 from zoo.decoding import Search
 from zoo.models.encoder_decoder import Encoded, EncoderDecoder
+from zoo.models.raw_inputs import RawInputs, as_strs, holds_strings
 from zoo.subwords import SubwordVocabulary, word_spans, word_weights
 from zoo_runtime.chars import END, PAD, START, CharVocabulary
 from zoo_runtime.checks import check_beam_width
@@ -46,7 +47,7 @@ def make_attention(kind, units):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class Seq2Seq(EncoderDecoder):
+class Seq2Seq(RawInputs, EncoderDecoder):
     """Sequence to sequence with attention: a bidirectional encoder and an
     attention decoder of any zoo cell, over characters or subword pieces.
 
@@ -67,6 +68,10 @@ class Seq2Seq(EncoderDecoder):
         tokenizer: "chars" (`CharVocabulary`) or "subwords" (`SubwordVocabulary`).
         readout_dim: a low-rank output projection's width (0: none).
         **kwargs: `keras.Model` arguments.
+
+    `fit` and `evaluate` take source and target texts (or a tf.data.Dataset
+    of them) as well as ((source ids, decoder inputs), targets): the
+    model's own tokenisation makes the ids (`zoo.models.raw_inputs`).
 
     Example:
 
@@ -195,6 +200,59 @@ class Seq2Seq(EncoderDecoder):
         source_ids, target_in = inputs
         logits, _ = self.forced_logits(source_ids, target_in, training)
         return logits
+
+    # ---- raw-input training (RawInputs) ------------------------------------
+    def is_raw(self, x):
+        return holds_strings(x)
+
+    def preprocess(self, sources, targets=None):
+        """((source ids, decoder inputs), targets) of one batch of texts:
+        decoder inputs are START + target, targets target + END, both
+        padded with PAD (which the loss ignores)."""
+        if targets is None:
+            raise ValueError("a translator's predict takes ids; translate() takes texts")
+        source_ids = self.encode_texts(as_strs(sources))
+        rows = self.encode_targets(as_strs(targets))
+        shape = (len(rows), max(map(len, rows)) + 1)
+        target_in, target_out = (
+            np.full(shape, self.pad, np.int32),
+            np.full(shape, self.pad, np.int32),
+        )
+        for i, row in enumerate(rows):
+            target_in[i, : len(row) + 1] = [self.start, *row]
+            target_out[i, : len(row) + 1] = [*row, self.end]
+        return (source_ids, target_in), target_out
+
+    def encode_targets(self, texts):
+        """Target ids of each text; one whose ids and END exceed
+        max_output_length is refused, naming it."""
+        rows = []
+        for i, text in enumerate(texts):
+            if not text.strip(WHITESPACE):
+                raise ValueError(f"target {i} is empty or only whitespace")
+            row = self.target.encode(text)
+            if len(row) >= self.max_output_length:
+                raise ValueError(
+                    f"target {i} has {len(row)} tokens; this model writes at most "
+                    f"{self.max_output_length - 1} and END"
+                )
+            rows.append(row)
+        return rows
+
+    def raw_signature(self, labelled):
+        import tensorflow as tf
+
+        ids = lambda: tf.TensorSpec((None, None), tf.int32)  # noqa: E731
+        return ((ids(), ids()), ids())
+
+    def compile_defaults(self):
+        """Adam with clipping; cross-entropy per target token, PAD ignored."""
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=self.pad)
+        return {
+            "optimizer": keras.optimizers.Adam(1e-3, clipnorm=1.0),
+            "loss": loss,
+            "metrics": None,
+        }
 
     # ---- decoding ------------------------------------------------------------
     def greedy(self, source_ids, max_length):
