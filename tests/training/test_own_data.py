@@ -193,3 +193,31 @@ def test_bad_pairs_fail_before_training_and_write_nothing(case, tmp_path, capsys
     code = main(["seq2seq", "--data", *files, *flags, "--run-dir", str(tmp_path / "run")])
     assert code == 2 and message in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
+
+
+def test_a_recipe_of_a_users_text_trains_a_language_model_that_exports_and_serves(tmp_path):
+    """The recipe route: [data] files in a TOML, with a tiny [model]."""
+    verse = "the cat sat on the mat. the dog sat on the log. " * 40
+    (tmp_path / "verse.txt").write_text(verse, encoding="utf-8")
+    (tmp_path / "verse.toml").write_text(
+        f'name = "verse"\ntask = "char-lm"\n[data]\nfiles = ["{tmp_path / "verse.txt"}"]\n'
+        'seq_len = 20\nbatch_size = 8\n[model]\ncell = "gru"\nunits = 32\nembedding_dim = 8\n'
+        "[train]\nepochs = 3\nlearning_rate = 0.01\nfinal_learning_rate = 0.01\n"
+    )
+    out = tmp_path / "verse"
+    args = [str(tmp_path / "verse.toml"), "--quiet", "--out", str(out)]
+    assert main([*args, "--run-dir", str(tmp_path / "run")]) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert card["dataset"]["files"] == {"files": ["verse.txt"]}
+    assert card["dataset"]["splits"] == {"train": 1728, "validation": 192}  # 1,920 characters
+    assert "shakespeare" not in json.dumps(card).lower()
+    history = card["training"]["history"]
+    assert history[-1]["val_loss"] < history[0]["val_loss"]
+    model = zoo.load_path(out)
+    exported = export(model, tmp_path / "exports", formats=("savedmodel",))
+    case = cases.for_task("char-lm")  # prompts with characters the text never had
+    with EmbeddedServer(tmp_path / "exports", rest_port=0, grpc_port=None) as server:
+        rest = RestClient(f"http://127.0.0.1:{server.rest_port}", timeout=60)
+        case.check_rest(rest, exported.parent.name, case.expected(model, "verse"))
+    words = model.generate("the ", 40, temperature=0).replace(".", " ").split()[:-1]
+    assert words and set(words) <= set(verse.replace(".", " ").split())  # the text's words

@@ -20,13 +20,15 @@ def load_base(source, model_class):
     return model
 
 
-def dataset_card(d, splits, **extra):
+def dataset_card(d, splits, held_out=None, **extra):
     """The card's "dataset" for the user's files: their names, the split
-    sizes and how validation was held out."""
+    sizes and how validation was held out (`held_out` where not a share
+    of the rows drawn with the recipe's seed)."""
+    share = f"a {d['validation_share']:.0%} share of the training rows"
     held = (
         "the files given"
         if d["validation_files"]
-        else f"a {d['validation_share']:.0%} share of the training rows drawn with seed {d['seed']}"
+        else held_out or f"{share} drawn with seed {d.get('seed')}"
     )
     return {
         "name": "the user's data",

@@ -1,14 +1,14 @@
-"""Training character language models (`zoo.models.CharLM`) from a recipe,
-and writing the result as a model package with its card."""
+"""Training character language models (`zoo.models.CharLM`) from a recipe
+(Tiny Shakespeare, or a user's own UTF-8 text files: `data.files`, `zoo
+train char-lm --data FILES`), and writing the result as a model package
+with its card. `train.fine_tune` starts from a language model as it is."""
 
 import math
 
-import keras
-
 from training.core import fit as fitting
-from training.core import packaging
+from training.core import own_data, packaging
 from training.core.recipe import with_epochs
-from training.data import text_data
+from training.data import text_data, user_files
 from zoo.models import CharLM
 from zoo_runtime.chars import CharVocabulary
 
@@ -22,6 +22,11 @@ DEFAULTS = {
         "file": "tinyshakespeare.txt",
         "seq_len": 100,
         "batch_size": 64,
+        # A user's own text (instead of `file`): any UTF-8 files, joined by newlines.
+        "files": [],
+        "validation_files": [],  # none: the last validation_share of the text
+        "test_files": [],
+        "validation_share": 0.1,
     },
     "model": {
         "cell": "lstm",
@@ -36,6 +41,8 @@ DEFAULTS = {
         "final_learning_rate": 2e-4,
         "clipnorm": 1.0,
         "seed": 0,
+        "fine_tune": "",  # a language model to go on training as it is ([model] is ignored)
+        "patience": 0,  # stop after this many epochs without a better val_loss (0: never)
     },
 }
 
@@ -62,15 +69,21 @@ def new_model(recipe, vocabulary):
     return model
 
 
-def build_model(recipe, vocabulary, steps_per_epoch):
-    """A compiled CharLM: Adam with cosine learning-rate decay over the
-    whole run and gradient-norm clipping."""
-    t = recipe["train"]
-    model = new_model(recipe, vocabulary)
-    model.compile(
-        optimizer=fitting.cosine_adam(t, steps_per_epoch),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
+def blank_model(data):
+    """A new model of the run's architecture and vocabulary."""
+    if data.base is None:
+        return new_model(data.recipe, data.vocabulary)
+    model = CharLM.from_config(data.base.get_config())
+    model.build()
+    return model
+
+
+def build_model(data):
+    """A compiled CharLM (the fine-tuned base, else a new one): Adam with
+    cosine learning-rate decay over the whole run and gradient-norm
+    clipping; CharLM.compile_defaults' cross-entropy."""
+    model = data.base if data.base is not None else new_model(data.recipe, data.vocabulary)
+    model.compile(optimizer=fitting.cosine_adam(data.recipe["train"], data.steps))
     return model
 
 
@@ -93,7 +106,7 @@ def train(
         t["seed"],
         mixed_precision,
         distribute,
-        lambda: build_model(data.recipe, data.vocabulary, data.steps),
+        lambda: build_model(data),
     )
     batches = text_data.training_batches(
         data.ids["train"],
@@ -112,7 +125,7 @@ def train(
         data.epochs,
         data.steps,
         verbose,
-        callbacks,
+        [*callbacks, *fitting.early_stopping(t["patience"])],
         unit="nats/char",
     )
     return packaging.finish_run(
@@ -124,9 +137,7 @@ def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
     """Write the package of a finished run from its best weights and
     history, without training (e.g. after changing what a card holds)."""
     data = Prepared(recipe, data_dir, epochs)
-    return packaging.package_prepared(
-        new_model(data.recipe, data.vocabulary), data, model_card, run_dir, publish_to
-    )
+    return packaging.package_prepared(blank_model(data), data, model_card, run_dir, publish_to)
 
 
 class Prepared:
@@ -136,8 +147,16 @@ class Prepared:
         d = recipe["data"]
         self.recipe = with_epochs(recipe, epochs)
         self.epochs = self.recipe["train"]["epochs"]
-        self.corpus = text_data.load_corpus(d["source"], corpus_path(d, data_dir))
-        self.vocabulary = CharVocabulary.from_text(self.corpus["train"])
+        if d["files"]:
+            self.corpus = user_corpus(d)
+        else:
+            self.corpus = text_data.load_corpus(d["source"], corpus_path(d, data_dir))
+        fine_tune = self.recipe["train"]["fine_tune"]
+        self.base = own_data.load_base(fine_tune, CharLM) if fine_tune else None
+        if self.base is not None:  # fine-tuning keeps the characters it knows
+            self.vocabulary = CharVocabulary(self.base.vocabulary)
+        else:
+            self.vocabulary = CharVocabulary.from_text(self.corpus["train"])
         self.ids = {split: self.vocabulary.encode(text) for split, text in self.corpus.items()}
         windows = text_data.window_count(self.ids["train"], d["seq_len"])
         self.steps = windows // d["batch_size"]
@@ -146,6 +165,37 @@ class Prepared:
                 f"the train split has {windows} windows of {d['seq_len']}, fewer than one "
                 f"batch of {d['batch_size']}: use a longer text or a smaller batch_size"
             )
+
+    def model_options(self):
+        """[model] of the recipe, or the fine-tuned base's architecture."""
+        if self.base is None:
+            return self.recipe["model"]
+        config = self.base.get_config()
+        return {k: config.get(k, v) for k, v in self.recipe["model"].items()}
+
+
+def user_corpus(d):
+    """{split: text} of the user's files: validation the files given, else
+    the text's last validation_share (one stream, so cut, not drawn)."""
+
+    def read(paths):
+        return "\n".join(user_files.read_text(path) for path in paths)
+
+    text = read(d["files"])
+    if d["validation_files"]:
+        corpus = {"train": text, "validation": read(d["validation_files"])}
+    else:
+        cut = int(len(text) * (1 - d["validation_share"]))
+        corpus = {"train": text[:cut], "validation": text[cut:]}
+    if d["test_files"]:
+        corpus["test"] = read(d["test_files"])
+    for split, part in corpus.items():
+        if len(part) <= d["seq_len"]:
+            raise ValueError(
+                f"the {split} text has {len(part)} characters; it needs more than one window "
+                f"of {d['seq_len']}"
+            )
+    return corpus
 
 
 CHECK_CHARS = 5577  # the test split's first tenth: what CI re-measures
@@ -159,6 +209,27 @@ def split_metrics(model, text):
 def model_card(data, model, history, distribute, mixed_precision):
     recipe, corpus, d = data.recipe, data.corpus, data.recipe["data"]
     card = packaging.common_card(recipe, model, history, data.steps, distribute, mixed_precision)
+    if d["files"]:
+        return {
+            **card,
+            "description": card["description"] or "Character language model of the user's text",
+            "recipe": own_data.applied_recipe(
+                card["recipe"], ("source", "file"), data.model_options()
+            ),
+            "dataset": own_data.dataset_card(
+                d, corpus, f"the last {d['validation_share']:.0%} of the text", unit="characters"
+            ),
+            "metrics": {
+                **{
+                    split: split_metrics(model, corpus[split])
+                    for split in corpus
+                    if split != "train"
+                },
+                "evaluation": "each split read as one stream from a zero state",
+            },
+            "architecture": {"class": "zoo.models.CharLM", **data.model_options()},
+            **({"base_model": data.base.card["name"]} if data.base is not None else {}),
+        }
     return {
         **card,
         "dataset": {
@@ -186,8 +257,9 @@ def model_card(data, model, history, distribute, mixed_precision):
 
 
 def summary(card):
-    test = card["metrics"]["test"]
+    split = "test" if "test" in card["metrics"] else "validation"
+    scores = card["metrics"][split]
     return (
-        f"{card['name']}: test {test['nats_per_char']:.4f} nats/char "
-        f"({test['bits_per_char']:.4f} bits/char)"
+        f"{card['name']}: {split} {scores['nats_per_char']:.4f} nats/char "
+        f"({scores['bits_per_char']:.4f} bits/char)"
     )

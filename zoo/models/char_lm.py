@@ -12,6 +12,7 @@ from keras import ops
 
 from zoo import layers
 from zoo.models.compiled import compiled
+from zoo.models.raw_inputs import RawInputs, as_strs, holds_strings
 from zoo_runtime import limits
 from zoo_runtime.chars import CharVocabulary
 from zoo_runtime.checks import check_generate_args
@@ -19,7 +20,7 @@ from zoo_runtime.search import random_seed, sample
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class CharLM(keras.Model):
+class CharLM(RawInputs, keras.Model):
     """A character language model: embedding, stacked recurrent layers of
     any zoo cell, and a softmax over the next character.
 
@@ -34,6 +35,10 @@ class CharLM(keras.Model):
             LSTM variant flag (`{"peepholes": True}`).
         **kwargs: `keras.Model` arguments (`name`, `dtype`).
 
+    `fit` and `evaluate` take text (a str, or a list of texts joined by
+    newlines), cut into windows of WINDOW characters whose targets are the
+    next characters; unknown characters read as OOV (`zoo.models.raw_inputs`).
+
     Example:
 
     >>> from zoo_runtime.chars import CharVocabulary
@@ -45,6 +50,7 @@ class CharLM(keras.Model):
     """
 
     task = "char-lm"  # the card's task: picks each stage's module for this family
+    WINDOW = 100  # characters per training example of raw text (the recipes' seq_len)
     ASSETS = ("vocabulary",)  # saved beside config.json, not in it (zoo.registry)
 
     def __init__(
@@ -148,6 +154,38 @@ class CharLM(keras.Model):
             raise ValueError("nats_per_char needs a text of at least two characters")
         self._ensure_compiled()
         return float(self._score_fn(ops.convert_to_tensor(ids[None], "int32")))
+
+    # ---- raw-input training (RawInputs) ------------------------------------
+    def is_raw(self, x):
+        return isinstance(x, str) or holds_strings(x)
+
+    def raw_dataset(self, x, y=None, batch_size=None, shuffle=False, seed=None):
+        """Batches of (WINDOW ids, the WINDOW ids after them) from text."""
+        import tensorflow as tf
+
+        if y is not None or isinstance(x, tf.data.Dataset):
+            raise ValueError(
+                "a language model learns its text's next characters: pass the text alone "
+                "(a str or a list of str); a tf.data.Dataset must hold (ids, next ids)"
+            )
+        ids = self._vocab.encode(x if isinstance(x, str) else "\n".join(as_strs(x)))
+        count = (len(ids) - 1) // self.WINDOW
+        if count < 1:
+            raise ValueError(f"a text of {len(ids)} characters is shorter than a window (+1)")
+        cut = lambda start: ids[start : start + count * self.WINDOW].reshape(count, -1)  # noqa: E731
+        windows = tf.data.Dataset.from_tensor_slices((cut(0), cut(1)))
+        if shuffle:
+            windows = windows.shuffle(count, seed=seed, reshuffle_each_iteration=True)
+        return windows.batch(batch_size or 32).prefetch(tf.data.AUTOTUNE)
+
+    def compile_defaults(self):
+        """Adam with clipping; cross-entropy of the next character."""
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        return {
+            "optimizer": keras.optimizers.Adam(2e-3, clipnorm=1.0),
+            "loss": loss,
+            "metrics": None,
+        }
 
     def _ensure_compiled(self):
         if self._step_fn is None:

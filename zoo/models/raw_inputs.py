@@ -45,15 +45,23 @@ class RawInputs:
             x = self.raw_dataset(x, y, batch_size, shuffle=shuffle)
             y = batch_size = None
             shuffle = False  # the dataset shuffles
-        if isinstance(validation_data, tuple | list) and self.is_raw(validation_data[0]):
-            validation_data = self.raw_dataset(
-                *validation_data, kwargs.pop("validation_batch_size", None)
-            )
+        validation_data = self._validation(
+            validation_data, kwargs.pop("validation_batch_size", None)
+        )
         if not self.compiled:
             self.compile()
         return super().fit(
             x, y, batch_size=batch_size, validation_data=validation_data, shuffle=shuffle, **kwargs
         )
+
+    def _validation(self, data, batch_size):
+        """validation_data as fit takes it: raw as a whole (a text, a
+        Dataset) or as a tuple of raw (x, y), encoded like the training data."""
+        if data is not None and self.is_raw(data):
+            return self.raw_dataset(data, None, batch_size)
+        if isinstance(data, tuple | list) and data and self.is_raw(data[0]):
+            return self.raw_dataset(*data, batch_size)
+        return data
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         if self.is_raw(x):
