@@ -71,8 +71,9 @@ def add_data_arguments(parser):
     g.add_argument("--validation", nargs="+", metavar="FILE", help="default: a seeded share")
     g.add_argument("--test", nargs="+", metavar="FILE", help="scored on the card if given")
     g.add_argument("--validation-share", type=float, help="held out of --data (default 0.1)")
-    g.add_argument("--text-column", help="a table's text column (default: text)")
+    g.add_argument("--text-column", help="a table's text column (text; captions: caption)")
     g.add_argument("--label-column", help="a table's label column (default: label)")
+    g.add_argument("--image-column", help="a captions table's image column (default: image)")
     g.add_argument("--label-map", help="FILE_LABEL=MODEL_LABEL,... e.g. 0=negative,1=positive")
     g.add_argument("--source-column", type=int, help="a TSV's source column (default 0)")
     g.add_argument("--target-column", type=int, help="a TSV's target column (default 1)")
@@ -93,6 +94,7 @@ DATA_FLAGS = {
     "validation_share": ("data", "validation_share"),
     "text_column": ("data", "text_column"),
     "label_column": ("data", "label_column"),
+    "image_column": ("data", "image_column"),
     "label_map": ("data", "label_map"),
     "source_column": ("data", "source_column"),
     "target_column": ("data", "target_column"),

@@ -221,3 +221,84 @@ def test_a_recipe_of_a_users_text_trains_a_language_model_that_exports_and_serve
         case.check_rest(rest, exported.parent.name, case.expected(model, "verse"))
     words = model.generate("the ", 40, temperature=0).replace(".", " ").split()[:-1]
     assert words and set(words) <= set(verse.replace(".", " ").split())  # the text's words
+
+
+COLOURS = {"red": (220, 30, 30), "blue": (30, 40, 220), "green": (30, 200, 40)}
+CAPTION_RECIPE = """name = "squares"
+task = "caption"
+[data]
+files = ["{folder}", "{table}"]
+min_count = 1
+batch_size = 8
+validation_share = 0.25
+[model]
+units = 16
+embedding_dim = 8
+attention_units = 8
+memory_dim = 16
+dropout = 0.0
+max_length = 8
+[train]
+epochs = 3
+learning_rate = 0.01
+final_learning_rate = 0.01
+"""
+
+
+def photos(folder, count=24):
+    """Flat-colour photos with a caption naming the colour; -> table rows."""
+    from PIL import Image
+
+    folder.mkdir()
+    rows, rng = [], np.random.default_rng(0)
+    for i in range(count):
+        colour = list(COLOURS)[i % 3]
+        noisy = np.clip(rng.normal(COLOURS[colour], 20, (40, 48, 3)), 0, 255).astype(np.uint8)
+        Image.fromarray(noisy).save(folder / f"p{i}.png")
+        rows += [{"image": f"p{i}.png", "caption": f"a {colour} square"}]
+    return rows
+
+
+def test_a_captioner_trains_on_a_photo_folder_and_a_captions_csv(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))  # its VGG19 regions
+    rows = photos(tmp_path / "photos")
+    table = write_csv(tmp_path / "captions.csv", rows)
+    recipe = CAPTION_RECIPE.format(folder=tmp_path / "photos", table=table)
+    (tmp_path / "squares.toml").write_text(recipe)
+    out = tmp_path / "squares"
+    args = [str(tmp_path / "squares.toml"), "--quiet", "--out", str(out)]
+    assert main([*args, "--run-dir", str(tmp_path / "run")]) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert card["dataset"]["files"] == {"files": ["photos", "captions.csv"]}
+    assert card["dataset"]["splits"] == {"train": 18, "validation": 6}
+    assert "flickr" not in json.dumps(card).lower()
+    history = card["training"]["history"]
+    assert history[-1]["loss"] < history[0]["loss"]
+    model = zoo.load_path(out)
+    from zoo.images import read_image
+
+    captions = model.caption([read_image(tmp_path / "photos" / f"p{i}.png") for i in range(3)], 1)
+    assert all(c.split()[-1] == "square" for c in captions), captions
+    exported = export(model, tmp_path / "exports", formats=("savedmodel",))
+    case = cases.for_task("caption")
+    with EmbeddedServer(tmp_path / "exports", rest_port=0, grpc_port=None) as server:
+        rest = RestClient(f"http://127.0.0.1:{server.rest_port}", timeout=60)
+        case.check_rest(rest, exported.parent.name, case.expected(model, "squares"))
+
+
+def test_an_unreadable_photo_is_named_with_its_line_before_training(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
+    rows = photos(tmp_path / "photos", count=6)
+    (tmp_path / "photos" / "p4.png").write_bytes(b"not a png")
+    table = write_csv(tmp_path / "captions.csv", rows)
+    argv = [
+        "caption",
+        "--data",
+        str(tmp_path / "photos"),
+        str(table),
+        "--run-dir",
+        str(tmp_path / "run"),
+    ]
+    assert main(argv) == 2
+    assert "captions.csv line 6: image p4.png:" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["captions.csv", "photos"]  # no cache

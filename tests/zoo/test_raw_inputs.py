@@ -127,3 +127,27 @@ def test_a_translator_fits_raw_pairs_as_the_training_pipelines_ids():
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     with pytest.raises(ValueError, match="target 1 has 9 tokens; this model writes at most 7"):
         raw.fit(["ab", "cd"], ["1", "0123-5678"], verbose=0)
+
+
+def test_a_captioner_fits_images_and_captions_each_image_through_vgg_once(monkeypatch):
+    from tests.zoo.test_captioner import tiny as tiny_captioner
+
+    model = tiny_captioner()
+    model.compile(optimizer=keras.optimizers.Adam(0.01))
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (32, 40, 3), dtype=np.uint8) for _ in range(2)]
+    seen = []
+    features = model.features
+    monkeypatch.setattr(
+        model, "features", lambda pixels: seen.append(len(pixels)) or features(pixels)
+    )
+    x = [images[0], images[0], images[1]]  # one image, two captions
+    y = ["a dog runs", "the dog runs on the grass", "a dog on grass"]
+    before = model.evaluate(x, y, verbose=0)
+    model.fit(x, y, batch_size=3, epochs=5, verbose=0)
+    assert model.evaluate(x, y, verbose=0) < before
+    assert seen[:2] == [2, 2]  # each evaluate/fit call: two distinct images
+    with pytest.raises(ValueError, match="image 1 .*/no/such.png"):
+        model.fit([images[0], "/no/such.png"], y[:2], verbose=0)
+    with pytest.raises(ValueError, match="caption 0 has 9 words; this model writes 1 to 7"):
+        model.fit([images[0]], ["a dog runs on the grass a dog runs"], verbose=0)

@@ -1,19 +1,23 @@
 """Training captioners (`zoo.models.Captioner`) on Flickr8k's standard
-split, from cached VGG19 region features (training.data.features): the decoder
-never sees pixels, so an epoch costs only the decoder's steps."""
+split, or on a user's own photos (`data.files`: an image folder and a CSV
+of image,caption; `zoo train caption --data photos/ captions.csv`), from
+cached VGG19 region features (training.data.features): the decoder never
+sees pixels, so an epoch costs only the decoder's steps. `train.fine_tune`
+starts from a captioner as it is."""
 
 import csv
 import gzip
+import hashlib
 import time
+from pathlib import Path
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from training.core import fit as fitting
-from training.core import packaging
+from training.core import own_data, packaging
 from training.core.recipe import with_epochs
-from training.data import features, text_data
+from training.data import features, text_data, user_files
 from training.metrics import caption_metrics
 from training.tasks.seq2seq import ScheduledSampling, sampling_probability
 from zoo import words
@@ -31,6 +35,14 @@ DEFAULTS = {
         "vgg_weights": "vgg19_notop.weights.h5",
         "min_count": 5,
         "batch_size": 64,
+        # A user's own photos (instead of `dataset`): [image folder, captions table].
+        "files": [],
+        "validation_files": [],  # a captions table of the same folder; none: a share
+        "test_files": [],
+        "validation_share": 0.1,  # of the images, drawn with `seed`
+        "seed": 0,
+        "image_column": "image",
+        "text_column": "caption",
     },
     "model": {
         "cell": "lstm",
@@ -52,6 +64,8 @@ DEFAULTS = {
         "seed": 0,
         "scheduled_sampling": "none",
         "max_sampling": 0.0,
+        "fine_tune": "",  # a captioner to go on training as it is ([model] is ignored)
+        "patience": 0,  # stop after this many epochs without a better val_loss (0: never)
     },
 }
 
@@ -83,20 +97,88 @@ class Prepared:
         d = recipe["data"]
         self.recipe = with_epochs(recipe, epochs)
         self.epochs = self.recipe["train"]["epochs"]
-        root = text_data.data_dir(data_dir) / d["dataset"]
-        captions = read_captions(root / "captions.csv.gz")
-        self.images = {part: features.split_names(root, part) for part in ("train", "dev", "test")}
-        self.captions = {part: [captions[n] for n in names] for part, names in self.images.items()}
-        train_texts = [c for cs in self.captions["train"] for c in cs]
-        self.vocabulary = caption_vocabulary(train_texts, d["min_count"])
-        self.features = cached_features(
-            text_data.data_dir(data_dir), d["dataset"], d["vgg_weights"]
-        )
-        m = self.recipe["model"]
+        if d["files"]:
+            self.images, self.captions, self.features = user_photos(d)
+        else:
+            root = text_data.data_dir(data_dir) / d["dataset"]
+            captions = read_captions(root / "captions.csv.gz")
+            self.images = {p: features.split_names(root, p) for p in ("train", "dev", "test")}
+            self.captions = {p: [captions[n] for n in names] for p, names in self.images.items()}
+            self.features = None
+        fine_tune = self.recipe["train"]["fine_tune"]
+        self.base = own_data.load_base(fine_tune, Captioner) if fine_tune else None
+        if self.base is not None:  # fine-tuning keeps the words it knows
+            self.vocabulary = self.base.vocabulary
+        else:
+            train_texts = [c for cs in self.captions["train"] for c in cs]
+            self.vocabulary = caption_vocabulary(train_texts, d["min_count"])
+        if self.features is None:
+            self.features = cached_features(
+                text_data.data_dir(data_dir), d["dataset"], d["vgg_weights"]
+            )
         self.train = encoded(
-            self.images["train"], self.captions["train"], self.vocabulary, m["max_length"]
+            self.images["train"],
+            self.captions["train"],
+            self.vocabulary,
+            self.model_options()["max_length"],
         )
         self.steps = len(self.train[1]) // d["batch_size"]
+        if self.steps < 1:
+            raise ValueError(
+                f"{len(self.train[1])} training captions make no batch of {d['batch_size']}"
+            )
+
+    def model_options(self):
+        """[model] of the recipe, or the fine-tuned base's architecture."""
+        if self.base is None:
+            return self.recipe["model"]
+        config = self.base.get_config()
+        return {k: config.get(k, v) for k, v in self.recipe["model"].items()}
+
+
+def user_photos(d):
+    """({split: image paths}, {split: [captions of each]}, {path: regions})
+    of the user's folder and captions tables; every photo is read before
+    training (an unreadable one is named with its line), then its VGG19
+    regions cached once, keyed by the folder and its image list."""
+    folders = [Path(f) for f in d["files"] if Path(f).is_dir()]
+    tables = [f for f in d["files"] if not Path(f).is_dir()]
+    if len(folders) != 1 or len(tables) != 1:
+        raise ValueError("caption data is an image folder and a captions table: --data DIR FILE")
+    folder = folders[0]
+
+    def read(paths):
+        table, lines = user_files.read_table(paths[0], (d["image_column"], d["text_column"]))
+        user_files.check_texts(paths[0], table[d["text_column"]], lines, d["text_column"])
+        out = {}
+        for name, caption, line in zip(*table.values(), lines, strict=True):
+            path = folder / name
+            try:
+                read_image(path)
+            except (OSError, ValueError) as error:
+                raise ValueError(f"{paths[0]} line {line}: image {name}: {error}") from None
+            out.setdefault(str(path), []).append(caption)
+        return out
+
+    splits = {"train": read(tables)}
+    if d["validation_files"]:
+        splits["dev"] = read(d["validation_files"])
+    else:
+        names = list(splits["train"])
+        held = user_files.hold_out(len(names), d["validation_share"], d["seed"])
+        splits["dev"] = {n: splits["train"].pop(n) for n, h in zip(names, held, strict=True) if h}
+    if d["test_files"]:
+        splits["test"] = read(d["test_files"])
+    paths = sorted({p for part in splits.values() for p in part})
+    stamps = [f"{p} {Path(p).stat().st_size} {Path(p).stat().st_mtime_ns}" for p in paths]
+    key = hashlib.sha256("\n".join(stamps).encode()).hexdigest()[:16]  # a changed photo: new
+    cache = features.extract(paths, features.cache_root() / "own" / key, None)
+    table = dict(zip(paths, features.load(cache).values(), strict=True))
+    return (
+        {part: list(rows) for part, rows in splits.items()},
+        {part: list(rows.values()) for part, rows in splits.items()},
+        table,
+    )
 
 
 def cached_features(data_dir, dataset, vgg_weights):
@@ -216,13 +298,20 @@ def new_model(recipe, vocabulary, vgg_weights=None):
     return model
 
 
-def build_model(recipe, vocabulary, steps_per_epoch):
-    t = recipe["train"]
-    model = new_model(recipe, vocabulary)
-    model.compile(
-        optimizer=fitting.cosine_adam(t, steps_per_epoch),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
-    )
+def blank_model(data):
+    """A new model of the run's architecture and vocabulary."""
+    if data.base is None:
+        return new_model(data.recipe, data.vocabulary)
+    model = Captioner.from_config({**data.base.get_config(), "vgg_weights": None})
+    model.build()
+    return model
+
+
+def build_model(data):
+    """The model to train, compiled: the fine-tuned base, else a new one;
+    the loss is Captioner.compile_defaults' (cross-entropy, PAD ignored)."""
+    model = data.base if data.base is not None else new_model(data.recipe, data.vocabulary)
+    model.compile(optimizer=fitting.cosine_adam(data.recipe["train"], data.steps))
     return model
 
 
@@ -245,7 +334,7 @@ def train(
         t["seed"],
         mixed_precision,
         distribute,
-        lambda: build_model(data.recipe, data.vocabulary, data.steps),
+        lambda: build_model(data),
     )
     start = fitting.resume_epoch(run_dir)
     train_batches = batches(
@@ -255,7 +344,7 @@ def train(
         data.images["dev"],
         data.captions["dev"],
         data.vocabulary,
-        data.recipe["model"]["max_length"],
+        data.model_options()["max_length"],
     )
     validation = batches(data.features, *dev, d["batch_size"])
     sampling = ScheduledSampling(t["scheduled_sampling"], data.epochs, t["max_sampling"])
@@ -267,7 +356,7 @@ def train(
         data.epochs,
         data.steps,
         verbose,
-        [sampling, *callbacks],
+        [sampling, *callbacks, *fitting.early_stopping(t["patience"])],
         unit="nats/word",
     )
     return packaging.finish_run(
@@ -278,9 +367,7 @@ def train(
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
     """The package of a finished run, from its best weights; no training."""
     data = Prepared(recipe, data_dir, epochs)
-    return packaging.package_prepared(
-        new_model(data.recipe, data.vocabulary), data, model_card, run_dir, publish_to
-    )
+    return packaging.package_prepared(blank_model(data), data, model_card, run_dir, publish_to)
 
 
 def evaluate(model, table, images, references, beam_width=1):
@@ -342,6 +429,8 @@ def pixel_check(model, data, count=CHECK_IMAGES):
 def model_card(data, model, history, distribute, mixed_precision):
     recipe = data.recipe
     card = packaging.common_card(recipe, model, history, data.steps, distribute, mixed_precision)
+    if recipe["data"]["files"]:
+        return user_card(card, data, model)
     return {
         **card,
         "dataset": {
@@ -365,7 +454,38 @@ def model_card(data, model, history, distribute, mixed_precision):
     }
 
 
+def user_card(card, data, model):
+    """The card of a run on the user's photos: their files and splits, and
+    scores on the user's validation (and test) images only."""
+    splits = {"validation" if part == "dev" else part: v for part, v in data.images.items()}
+    scores = {
+        f"{'validation' if part == 'dev' else part}_{k}": v
+        for part in ("dev", "test")
+        if part in data.images
+        for k, v in evaluate(model, data.features, data.images[part], data.captions[part]).items()
+    }
+    return {
+        **card,
+        "description": card["description"] or "Captioner trained on the user's photos",
+        "recipe": own_data.applied_recipe(
+            card["recipe"], ("dataset", "vgg_weights"), data.model_options()
+        ),
+        "dataset": own_data.dataset_card(
+            data.recipe["data"],
+            splits,
+            "a share of the images (all their captions) drawn with the recipe's seed",
+            captions_trained=len(data.train[1]),
+        ),
+        "external_weights": "the VGG19 ImageNet encoder is not shipped (80 MB): "
+        "vgg_weights='imagenet', a file path, or $ZOO_VGG19_WEIGHTS",
+        "metrics": {**scores, "evaluation": caption_metrics.DESCRIPTION + "; greedy"},
+        "architecture": {"class": "zoo.models.Captioner", **data.model_options()},
+        **({"base_model": data.base.card["name"]} if data.base is not None else {}),
+    }
+
+
 def summary(card):
     m = card["metrics"]
     keys = ("test_bleu4", "test_cider", "test_bleu4_beam3", "coco_mini_bleu4", "coco_mini_cider")
+    keys += ("validation_bleu4", "validation_cider") if "coco_mini_cider" not in m else ()
     return f"{card['name']}: " + ", ".join(f"{k} {m[k]:.2f}" for k in keys if k in m)

@@ -26,9 +26,10 @@ from keras import ops
 
 from zoo import layers, words
 from zoo.decoding import Search
-from zoo.images import as_rgb
+from zoo.images import as_rgb, read_image
 from zoo.models import regions
 from zoo.models.encoder_decoder import Encoded, EncoderDecoder
+from zoo.models.raw_inputs import RawInputs, as_strs
 from zoo_runtime.chars import END, START
 from zoo_runtime.checks import check_beam_width
 
@@ -52,7 +53,7 @@ class _Held:
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class Captioner(EncoderDecoder):
+class Captioner(RawInputs, EncoderDecoder):
     """Image captioning with soft attention over VGG19's conv5_4 regions
     (Show, Attend and Tell), or without it (Show and Tell).
 
@@ -195,6 +196,79 @@ class Captioner(EncoderDecoder):
         if training and self.attention is not None and self.attention_penalty:
             self.add_loss(self.attention_penalty * attention_penalty(weights, target_in, self.pad))
         return logits
+
+    # ---- raw-input training (RawInputs) ------------------------------------
+    def is_raw(self, x):
+        """Images (uint8 arrays or file paths), not (features, ids)."""
+        if isinstance(x, np.ndarray):
+            return x.dtype == np.uint8 and x.ndim == 4
+        return isinstance(x, list) and bool(x) and isinstance(x[0], str | np.ndarray)
+
+    def raw_dataset(self, x, y=None, batch_size=None, shuffle=False, seed=None):
+        """Batches of ((regions, START + words), words + END) from images
+        and one caption each (repeat an image for more). Each distinct image
+        goes through VGG19 once, before training: the encoder is frozen."""
+        import tensorflow as tf
+
+        if y is None:
+            raise ValueError("a captioner learns from (images, captions): pass both")
+        images, captions = list(x), as_strs(list(y))
+        if len(images) != len(captions):
+            raise ValueError(f"{len(images)} images but {len(captions)} captions")
+        rows = [self.caption_ids(text, i) for i, text in enumerate(captions)]
+        regions_of, index = self.image_regions(images)
+        shape = (len(rows), max(map(len, rows)) + 1)
+        target_in, target_out = (
+            np.full(shape, self.pad, np.int32),
+            np.full(shape, self.pad, np.int32),
+        )
+        for i, row in enumerate(rows):
+            target_in[i, : len(row) + 1] = [self.start, *row]
+            target_out[i, : len(row) + 1] = [*row, self.end]
+        pairs = tf.data.Dataset.from_tensor_slices((index, target_in, target_out))
+        if shuffle:
+            pairs = pairs.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
+        table = tf.constant(regions_of)
+        batches = pairs.batch(batch_size or 32).map(
+            lambda i, t_in, t_out: ((tf.gather(table, i), t_in), t_out)
+        )
+        return batches.prefetch(tf.data.AUTOTUNE)
+
+    def caption_ids(self, text, i):
+        """A caption's word ids (unknown words OOV), refused if empty or too
+        long for max_length (END included)."""
+        tokens = words.tokenize(text)
+        if not tokens or len(tokens) >= self.max_length:
+            raise ValueError(
+                f"caption {i} has {len(tokens)} words; this model writes 1 to {self.max_length - 1}"
+            )
+        return self.words.ids(tokens)
+
+    def image_regions(self, images):
+        """(regions of each distinct image (K, 196, 512), each row's index
+        into them); a file that cannot be read is named with its row."""
+        keys = [item if isinstance(item, str) else id(item) for item in images]
+        first = {key: i for i, key in reversed(list(enumerate(keys)))}
+        distinct = sorted(first.values())
+        pixels = []
+        for i in distinct:
+            item = images[i]
+            try:
+                pixels.append(read_image(item) if isinstance(item, str) else item)
+            except (OSError, ValueError) as error:
+                raise ValueError(f"image {i} ({item}): {error}") from None
+        position = {keys[i]: k for k, i in enumerate(distinct)}
+        return self.features(pixels), np.array([position[key] for key in keys], np.int32)
+
+    def compile_defaults(self):
+        """Adam with clipping; cross-entropy per word, PAD ignored (the
+        attention penalty, in training, is the model's own loss)."""
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=self.pad)
+        return {
+            "optimizer": keras.optimizers.Adam(1e-3, clipnorm=5.0),
+            "loss": loss,
+            "metrics": None,
+        }
 
     # ---- decoding ------------------------------------------------------------
     def text(self, ids):
