@@ -62,7 +62,7 @@ def parser():
     t.add_argument("--plot", help="save the attention heatmap of the first text (PNG)")
     t.set_defaults(run=run_translate)
     c = sub.add_parser("classify", help="label texts with a text classifier")
-    c.add_argument("model", help="a shipped model name, e.g. sentiment-imdb")
+    c.add_argument("model", help="a shipped model name (e.g. sentiment-imdb) or a package folder")
     c.add_argument("texts", nargs="+", help="one or more texts")
     c.add_argument("--explain", action="store_true", help="also print each token's weight")
     c.add_argument("--plot", help="save a word heatmap of the first text's weights (PNG)")
@@ -164,10 +164,13 @@ def reports_errors(run):
 
 
 def load_for(name, method, mismatch):
-    """The shipped model `name`, which must have `method`."""
+    """The shipped model `name`, or the package in the directory `name`
+    (one zoo train wrote), which must have `method`."""
+    from pathlib import Path
+
     import zoo
 
-    model = zoo.load(name)
+    model = zoo.load_path(name) if Path(name).is_dir() else zoo.load(name)
     if not hasattr(model, method):
         raise ValueError(f"{name} is not {mismatch}")
     return model

@@ -16,6 +16,7 @@ from serving import RestClient
 from serving.server import EmbeddedServer
 from tests.serving import cases
 from training.__main__ import main
+from zoo import cli
 
 GOOD, BAD, FILLER = ["good", "great", "fine"], ["bad", "awful", "dull"], ["film", "plot", "the"]
 
@@ -58,7 +59,7 @@ def own(tmp_path_factory):
     return out
 
 
-def test_a_users_csv_trains_a_package_whose_card_describes_that_csv(own):
+def test_a_users_csv_trains_a_package_whose_card_describes_that_csv(own, capsys):
     card = json.loads((own / "card.json").read_text())
     dataset = card["dataset"]
     assert dataset["files"] == {"files": ["reviews.csv"]}
@@ -71,6 +72,8 @@ def test_a_users_csv_trains_a_package_whose_card_describes_that_csv(own):
     model = zoo.load_path(own)
     assert model.labels == ["neg", "pos"]
     assert model.classify(["a great film", "the dull plot"]) == ["pos", "neg"]
+    assert cli.main(["classify", str(own), "a great film"]) == 0  # a folder is a model name
+    assert capsys.readouterr().out.startswith("pos\t")
 
 
 def test_the_package_exports_and_serves(own, tmp_path):
