@@ -12,11 +12,13 @@ generated with a seed; scored on 300 others.
 """
 
 import argparse
+import contextlib
 import csv
 import datetime
 import gzip
 import json
 import random
+import sys
 import tempfile
 from pathlib import Path
 
@@ -73,7 +75,8 @@ def german_dates(count, seed):
 
 def trained(folder, name, argv):
     out = Path(folder) / name
-    assert train([*argv, "--quiet", "--out", str(out), "--run-dir", str(out) + "-run"]) == 0
+    with contextlib.redirect_stdout(sys.stderr):  # its summary line: not part of the table
+        assert train([*argv, "--quiet", "--out", str(out), "--run-dir", str(out) + "-run"]) == 0
     return json.loads((out / "card.json").read_text()), zoo.load_path(out)
 
 
