@@ -15,21 +15,14 @@ from exports.exporter import export
 from serving import RestClient
 from serving.server import EmbeddedServer
 from tests.serving import cases
+from tests.training.test_sentiment_training import reviews as tiny_reviews
 from training.__main__ import main
 from zoo import cli
 
-GOOD, BAD, FILLER = ["good", "great", "fine"], ["bad", "awful", "dull"], ["film", "plot", "the"]
-
 
 def reviews(count, seed, names=("neg", "pos")):
-    rng = np.random.default_rng(seed)
-    rows = []
-    for _ in range(count):
-        label = int(rng.integers(2))
-        words = list(rng.choice(FILLER, int(rng.integers(2, 9))))
-        words.insert(int(rng.integers(len(words) + 1)), rng.choice(GOOD if label else BAD))
-        rows.append({"review": " ".join(words), "stars": names[label]})
-    return rows
+    """test_sentiment_training's tiny reviews, as rows of a user's table."""
+    return [{"review": text, "stars": names[label]} for label, text in tiny_reviews(count, seed)]
 
 
 def write_csv(path, rows, delimiter=","):

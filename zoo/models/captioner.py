@@ -217,14 +217,7 @@ class Captioner(RawInputs, EncoderDecoder):
             raise ValueError(f"{len(images)} images but {len(captions)} captions")
         rows = [self.caption_ids(text, i) for i, text in enumerate(captions)]
         regions_of, index = self.image_regions(images)
-        shape = (len(rows), max(map(len, rows)) + 1)
-        target_in, target_out = (
-            np.full(shape, self.pad, np.int32),
-            np.full(shape, self.pad, np.int32),
-        )
-        for i, row in enumerate(rows):
-            target_in[i, : len(row) + 1] = [self.start, *row]
-            target_out[i, : len(row) + 1] = [*row, self.end]
+        target_in, target_out = self.teacher_forcing(rows)
         pairs = tf.data.Dataset.from_tensor_slices((index, target_in, target_out))
         if shuffle:
             pairs = pairs.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)

@@ -7,6 +7,7 @@ input dtype and its longest output."""
 from typing import Any, NamedTuple
 
 import keras
+import numpy as np
 from keras import ops
 
 from zoo.decoding import sampled
@@ -82,6 +83,16 @@ class EncoderDecoder(keras.Model):
         )
         out = decode(ops.convert_to_tensor(inputs, self.INPUT_DTYPE))
         return tuple(ops.convert_to_numpy(x) for x in out)
+
+    def teacher_forcing(self, rows):
+        """Decoder inputs (START + ids) and targets (ids + END) of id rows,
+        (N, longest + 1) int32 padded with PAD, which the loss ignores."""
+        shape = (len(rows), max(map(len, rows)) + 1)
+        inputs, targets = np.full(shape, self.pad, np.int32), np.full(shape, self.pad, np.int32)
+        for i, row in enumerate(rows):
+            inputs[i, : len(row) + 1] = [self.start, *row]
+            targets[i, : len(row) + 1] = [*row, self.end]
+        return inputs, targets
 
     def output_ids(self, row):
         """A decoded row's ids before END, without padding."""

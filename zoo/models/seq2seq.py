@@ -213,14 +213,7 @@ class Seq2Seq(RawInputs, EncoderDecoder):
             raise ValueError("a translator's predict takes ids; translate() takes texts")
         source_ids = self.encode_texts(as_strs(sources))
         rows = self.encode_targets(as_strs(targets))
-        shape = (len(rows), max(map(len, rows)) + 1)
-        target_in, target_out = (
-            np.full(shape, self.pad, np.int32),
-            np.full(shape, self.pad, np.int32),
-        )
-        for i, row in enumerate(rows):
-            target_in[i, : len(row) + 1] = [self.start, *row]
-            target_out[i, : len(row) + 1] = [*row, self.end]
+        target_in, target_out = self.teacher_forcing(rows)
         return (source_ids, target_in), target_out
 
     def encode_targets(self, texts):
