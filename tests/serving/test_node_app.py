@@ -165,3 +165,20 @@ def test_node_prints_its_usage_without_arguments_and_refuses_a_bad_command(node)
         )
         assert done.returncode == code, done.stderr
         assert getattr(done, stream).startswith("usage: node zoo.mjs generate DIR"), done
+
+
+def test_node_classifies_with_three_labels_as_python_does(node, tmp_path):
+    """A classifier zoo train made for three labels: a softmax row per text."""
+    from exports.exporter import export
+    from tests.zoo.helpers import randomize
+    from zoo.models import TextClassifier
+    from zoo.words import WordVocabulary
+
+    vocabulary = WordVocabulary.from_texts(REVIEWS, 30, 1).tokens
+    model = TextClassifier(vocabulary, labels=("bad", "fine", "good"), units=6, embedding_dim=5)
+    model.build()
+    randomize(model, np.random.default_rng(4))
+    directory = export(model, tmp_path, formats=("onnx",), name="three")
+    got = node("classify", directory, *REVIEWS)
+    np.testing.assert_allclose(got["probabilities"], model.predict_proba(REVIEWS), atol=1e-5)
+    assert got["labels"] == model.classify(REVIEWS)

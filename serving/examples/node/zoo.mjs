@@ -285,7 +285,8 @@ export function tokenize(contract, text) {
   return tokens;
 }
 
-// P(labels[1]), labels and pooling weights of a batch of texts (two labels).
+// Probabilities (P(labels[1]) for two labels, else one row per text), labels
+// and pooling weights of a batch of texts.
 export async function classify({ contract, sessions }, texts) {
   const spec = contract.tokenisation;
   const index = new Map(contract.word_vocabulary.map((token, id) => [token, id]));
@@ -306,9 +307,12 @@ export async function classify({ contract, sessions }, texts) {
   const out = await sessions.model.run({
     token_ids: new ort.Tensor("int32", ids, [texts.length, width]),
   });
-  const probabilities = Array.from(out.probability.data);
+  const flat = Array.from(out.probability.data);
+  const classes = out.probability.dims.length === 2 ? out.probability.dims[1] : 0;
+  const probabilities = classes ? texts.map((_, r) => flat.slice(r * classes, (r + 1) * classes)) : flat;
+  const likeliest = (p) => (classes ? p.indexOf(Math.max(...p)) : Number(p >= 0.5));
   return {
-    labels: probabilities.map((p) => contract.labels[p >= 0.5 ? 1 : 0]),
+    labels: probabilities.map((p) => contract.labels[likeliest(p)]),
     probabilities,
     tokens,
     weights: tokens.map((row, r) => Array.from(out.weights.data.slice(r * width, r * width + row.length))),
