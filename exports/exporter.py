@@ -76,8 +76,7 @@ def _resolve(model, name):
     if isinstance(model, keras.Model):
         card = getattr(model, "card", None) or {}
         return model, check_name(name or card.get("name") or model.name)
-    path = Path(str(model))
-    loaded = zoo.load_path(path) if path.is_dir() else zoo.load(str(model))
+    loaded = zoo.registry.load_name_or_path(model)
     return loaded, check_name(name or loaded.card["name"])
 
 

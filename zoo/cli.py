@@ -166,11 +166,9 @@ def reports_errors(run):
 def load_for(name, method, mismatch):
     """The shipped model `name`, or the package in the directory `name`
     (one zoo train wrote), which must have `method`."""
-    from pathlib import Path
+    from zoo import registry
 
-    import zoo
-
-    model = zoo.load_path(name) if Path(name).is_dir() else zoo.load(name)
+    model = registry.load_name_or_path(name)
     if not hasattr(model, method):
         raise ValueError(f"{name} is not {mismatch}")
     return model

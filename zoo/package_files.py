@@ -37,11 +37,18 @@ def write_package(model, directory, card):
     return card
 
 
+def rebuilt(model, **overrides):
+    """A new, built model of `model`'s class and config (`overrides`
+    replace config keys), with fresh weights and no optimizer."""
+    copy = type(model).from_config({**model.get_config(), **overrides})
+    copy.build()
+    return copy
+
+
 def inference_copy(model):
     """The model without its optimizer state (a third of the file size) and
     in float32 (float16 compute is a training-time choice)."""
-    copy = model.__class__.from_config({**model.get_config(), "dtype": "float32"})
-    copy.build()
+    copy = rebuilt(model, dtype="float32")
     copy.set_weights(model.get_weights())
     return copy
 

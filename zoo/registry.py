@@ -72,6 +72,13 @@ def load(name):
     return load_path(_package_dir(name))
 
 
+def load_name_or_path(source):
+    """A shipped model by name, or the package in the folder `source` (one
+    zoo train or save_package wrote)."""
+    path = Path(str(source))
+    return load_path(path) if path.is_dir() else load(str(source))
+
+
 def load_path(directory):
     """A model package from any directory (e.g. one written by training)."""
     directory = Path(directory)

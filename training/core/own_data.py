@@ -8,16 +8,32 @@ FILE_KEYS = ("files", "validation_files", "test_files")
 
 
 def load_base(source, model_class):
-    """The model to fine-tune: a shipped name or a package directory."""
-    import zoo
+    """The model to fine-tune (`train.fine_tune`: a shipped name or a
+    package folder), or None when the recipe trains a new one."""
+    if not source:
+        return None
+    from zoo import registry
 
-    model = zoo.load_path(source) if Path(source).is_dir() else zoo.load(source)
+    model = registry.load_name_or_path(source)
     if not isinstance(model, model_class):
         raise ValueError(
             f"{source} is a {model.card['task']} model; this task fine-tunes a "
             f"{model_class.__name__}"
         )
     return model
+
+
+def model_options(recipe, base):
+    """[model] of the recipe, or, fine-tuning, the base's value of each key."""
+    if base is None:
+        return recipe["model"]
+    config = base.get_config()
+    return {k: config.get(k, v) for k, v in recipe["model"].items()}
+
+
+def base_card(base):
+    """The card entry naming the fine-tuned base, if any."""
+    return {"base_model": base.card["name"]} if base is not None else {}
 
 
 def dataset_card(d, splits, held_out=None, **extra):

@@ -20,7 +20,7 @@ from training.core.recipe import with_epochs
 from training.data import features, text_data, user_files
 from training.metrics import caption_metrics
 from training.tasks.seq2seq import ScheduledSampling, sampling_probability
-from zoo import words
+from zoo import package_files, words
 from zoo.images import read_image
 from zoo.models import Captioner, regions
 from zoo.models.captioner import caption_vocabulary
@@ -105,8 +105,7 @@ class Prepared:
             self.images = {p: features.split_names(root, p) for p in ("train", "dev", "test")}
             self.captions = {p: [captions[n] for n in names] for p, names in self.images.items()}
             self.features = None
-        fine_tune = self.recipe["train"]["fine_tune"]
-        self.base = own_data.load_base(fine_tune, Captioner) if fine_tune else None
+        self.base = own_data.load_base(self.recipe["train"]["fine_tune"], Captioner)
         if self.base is not None:  # fine-tuning keeps the words it knows
             self.vocabulary = self.base.vocabulary
         else:
@@ -130,10 +129,7 @@ class Prepared:
 
     def model_options(self):
         """[model] of the recipe, or the fine-tuned base's architecture."""
-        if self.base is None:
-            return self.recipe["model"]
-        config = self.base.get_config()
-        return {k: config.get(k, v) for k, v in self.recipe["model"].items()}
+        return own_data.model_options(self.recipe, self.base)
 
 
 def user_photos(d):
@@ -302,9 +298,7 @@ def blank_model(data):
     """A new model of the run's architecture and vocabulary."""
     if data.base is None:
         return new_model(data.recipe, data.vocabulary)
-    model = Captioner.from_config({**data.base.get_config(), "vgg_weights": None})
-    model.build()
-    return model
+    return package_files.rebuilt(data.base, vgg_weights=None)
 
 
 def build_model(data):
@@ -480,7 +474,7 @@ def user_card(card, data, model):
         "vgg_weights='imagenet', a file path, or $ZOO_VGG19_WEIGHTS",
         "metrics": {**scores, "evaluation": caption_metrics.DESCRIPTION + "; greedy"},
         "architecture": {"class": "zoo.models.Captioner", **data.model_options()},
-        **({"base_model": data.base.card["name"]} if data.base is not None else {}),
+        **own_data.base_card(data.base),
     }
 
 

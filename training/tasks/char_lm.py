@@ -9,6 +9,7 @@ from training.core import fit as fitting
 from training.core import own_data, packaging
 from training.core.recipe import with_epochs
 from training.data import text_data, user_files
+from zoo import package_files
 from zoo.models import CharLM
 from zoo_runtime.chars import CharVocabulary
 
@@ -73,9 +74,7 @@ def blank_model(data):
     """A new model of the run's architecture and vocabulary."""
     if data.base is None:
         return new_model(data.recipe, data.vocabulary)
-    model = CharLM.from_config(data.base.get_config())
-    model.build()
-    return model
+    return package_files.rebuilt(data.base)
 
 
 def build_model(data):
@@ -151,8 +150,7 @@ class Prepared:
             self.corpus = user_corpus(d)
         else:
             self.corpus = text_data.load_corpus(d["source"], corpus_path(d, data_dir))
-        fine_tune = self.recipe["train"]["fine_tune"]
-        self.base = own_data.load_base(fine_tune, CharLM) if fine_tune else None
+        self.base = own_data.load_base(self.recipe["train"]["fine_tune"], CharLM)
         if self.base is not None:  # fine-tuning keeps the characters it knows
             self.vocabulary = CharVocabulary(self.base.vocabulary)
         else:
@@ -168,10 +166,7 @@ class Prepared:
 
     def model_options(self):
         """[model] of the recipe, or the fine-tuned base's architecture."""
-        if self.base is None:
-            return self.recipe["model"]
-        config = self.base.get_config()
-        return {k: config.get(k, v) for k, v in self.recipe["model"].items()}
+        return own_data.model_options(self.recipe, self.base)
 
 
 def user_corpus(d):
@@ -228,7 +223,7 @@ def model_card(data, model, history, distribute, mixed_precision):
                 "evaluation": "each split read as one stream from a zero state",
             },
             "architecture": {"class": "zoo.models.CharLM", **data.model_options()},
-            **({"base_model": data.base.card["name"]} if data.base is not None else {}),
+            **own_data.base_card(data.base),
         }
     return {
         **card,

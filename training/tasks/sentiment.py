@@ -17,6 +17,7 @@ from training.core import fit as fitting
 from training.core import own_data, packaging
 from training.core.recipe import with_epochs
 from training.data import text_data, user_files
+from zoo import package_files
 from zoo.models import TextClassifier
 from zoo.models.text_classifier import label_ids
 from zoo.words import WordVocabulary, tokenize, truncate
@@ -192,7 +193,7 @@ class Prepared:
         self.epochs = self.recipe["train"]["epochs"]
         d, t = recipe["data"], recipe["train"]
         self.splits = load_splits(d, data_dir)
-        self.base = load_classifier(t["fine_tune"]) if t["fine_tune"] else None
+        self.base = own_data.load_base(t["fine_tune"], TextClassifier)
         self.label_set = self._label_set()
         texts, labels = self.splits["train"]
         tokens = [tokenize(t) for t in texts]  # once, for the vocabulary and the ids
@@ -239,15 +240,7 @@ class Prepared:
 
     def model_options(self):
         """[model] of the recipe, or the fine-tuned base's architecture."""
-        if self.base is None:
-            return self.recipe["model"]
-        config = self.base.get_config()
-        return {k: config[k] for k in self.recipe["model"]}
-
-
-def load_classifier(source):
-    """A classifier by shipped name or package directory."""
-    return own_data.load_base(source, TextClassifier)
+        return own_data.model_options(self.recipe, self.base)
 
 
 def batches(ids, labels, d, seed=None, epochs=1, start_epoch=0):
@@ -293,7 +286,7 @@ def transfer(model, source):
     """Start `model` from the classifier `source` (a shipped name or a
     package directory) of the same architecture: every layer copied, and
     the embedding row of each word the two vocabularies share."""
-    source = load_classifier(source)
+    source = own_data.load_base(source, TextClassifier)
     keys = ("cell", "units", "embedding_dim", "pooling", "attention_units", "labels")
     config, theirs = model.get_config(), source.get_config()
     if any(config[k] != theirs[k] for k in keys):
@@ -319,10 +312,7 @@ def blank_model(data):
     """A new model of the run's architecture and labels (for its weights)."""
     if data.base is None:
         return new_model(data.recipe, data.vocabulary, data.label_set)
-    config = {**data.base.get_config(), "labels": list(data.label_set)}
-    model = TextClassifier.from_config(config)
-    model.build()
-    return model
+    return package_files.rebuilt(data.base, labels=list(data.label_set))
 
 
 def build_model(data):
@@ -434,7 +424,7 @@ def model_card(data, model, history, distribute, mixed_precision):
         f"{options['head_tokens']} and the last "
         f"{options['max_tokens'] - options['head_tokens']} are kept",
         "architecture": {"class": "zoo.models.TextClassifier", **options},
-        **({"base_model": data.base.card["name"]} if data.base is not None else {}),
+        **own_data.base_card(data.base),
     }
 
 

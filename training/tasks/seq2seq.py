@@ -13,6 +13,7 @@ from training.core import fit as fitting
 from training.core import own_data, packaging
 from training.core.recipe import with_epochs
 from training.data import dates, text_data, translation, user_files
+from zoo import package_files
 from zoo.models import Seq2Seq
 from zoo.subwords import SubwordVocabulary
 from zoo_runtime.chars import END, PAD, START, CharVocabulary
@@ -85,8 +86,7 @@ class Prepared:
         self.recipe = with_epochs(recipe, epochs)
         self.epochs = self.recipe["train"]["epochs"]
         self.pairs = load_pairs(d, data_dir)
-        fine_tune = self.recipe["train"]["fine_tune"]
-        self.base = own_data.load_base(fine_tune, Seq2Seq) if fine_tune else None
+        self.base = own_data.load_base(self.recipe["train"]["fine_tune"], Seq2Seq)
         if self.base is not None:  # fine-tuning keeps the tokens it knows
             self.source, self.target = self.base.source, self.base.target
         else:
@@ -99,10 +99,7 @@ class Prepared:
 
     def model_options(self):
         """[model] of the recipe, or the fine-tuned base's architecture."""
-        if self.base is None:
-            return self.recipe["model"]
-        config = self.base.get_config()
-        return {k: config.get(k, v) for k, v in self.recipe["model"].items()}
+        return own_data.model_options(self.recipe, self.base)
 
 
 def load_pairs(d, data_dir=None):
@@ -271,9 +268,7 @@ def blank_model(data):
     """A new model of the run's architecture and vocabularies."""
     if data.base is None:
         return new_model(data.recipe, data.source, data.target)
-    model = Seq2Seq.from_config(data.base.get_config())
-    model.build()
-    return model
+    return package_files.rebuilt(data.base)
 
 
 def build_model(data):
@@ -421,7 +416,7 @@ def model_card(data, model, history, distribute, mixed_precision):
             "dataset": own_data.dataset_card(recipe["data"], data.pairs),
             "metrics": metrics(data, model),
             "architecture": {"class": "zoo.models.Seq2Seq", **data.model_options()},
-            **({"base_model": data.base.card["name"]} if data.base is not None else {}),
+            **own_data.base_card(data.base),
         }
     source = recipe["data"]["source"]
     dataset = {

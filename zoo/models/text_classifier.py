@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo import layers
+from zoo import layers, package_files
 from zoo.layers.pooling import AttentionPooling, masked_max
 from zoo.models.compiled import compiled
 from zoo.models.raw_inputs import RawInputs, as_strs, holds_strings
@@ -234,8 +234,7 @@ class TextClassifier(RawInputs, keras.Model):
     def with_labels(self, labels):
         """A copy for another label set: the embedding, recurrent layer and
         pooling kept, a new (untrained) head."""
-        model = type(self).from_config({**self.get_config(), "labels": list(labels)})
-        model.build()
+        model = package_files.rebuilt(self, labels=list(labels))
         for mine, its in (
             (model.embedding, self.embedding),
             (model.encoder, self.encoder),
