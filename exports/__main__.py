@@ -17,7 +17,7 @@ def main(argv=None):
     for model in args.models:
         try:
             directory = export(
-                model,
+                with_vgg_weights(model, args.vgg_weights),
                 args.out,
                 formats,
                 check=not args.no_verify,
@@ -29,6 +29,19 @@ def main(argv=None):
             return 2
         print(directory)
     return 0
+
+
+def with_vgg_weights(model, weights):
+    """The model to export: its name, or with --vgg-weights the loaded
+    model using those weights where it has a VGG19 encoder (a captioner)."""
+    if not weights:
+        return model
+    import zoo
+
+    loaded = zoo.registry.load_name_or_path(model)
+    if hasattr(loaded, "vgg_weights"):
+        loaded.vgg_weights = weights
+    return loaded
 
 
 def parser():
@@ -50,6 +63,11 @@ def parser():
         action="append",
         default=[],
         help="a TF Serving version label for the new version (repeatable)",
+    )
+    p.add_argument(
+        "--vgg-weights",
+        help="VGG19 notop weights for a captioner's encoder: a file or 'imagenet' "
+        "(default: $ZOO_VGG19_WEIGHTS, else Keras' cache or download)",
     )
     p.add_argument("--no-verify", action="store_true", help="skip the parity check")
     return p

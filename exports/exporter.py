@@ -2,7 +2,9 @@
 the SavedModel (TF Serving), the ONNX graphs and zoo.json, verified against
 Keras before it is published (see exports.layout)."""
 
+import contextlib
 import json
+import logging
 from pathlib import Path
 
 import keras
@@ -50,25 +52,43 @@ def export(
     holds a SavedModel (exports.layout)."""
     model, name = _resolve(model, name)
     formats = _check_formats(formats)
-    graphs = graphs_for(model, limits, input_signature)
-    out = Path(out)
-    examples = graphs.examples()
-    servable = "savedmodel" in formats
-    with layout.staged_version(out / name, servable) as stage:
-        contract = {"name": name, "format_version": SIDECAR_VERSION, **graphs.contract()}
-        if "savedmodel" in formats:
-            write_savedmodel(graphs, stage.path)
-            write_warmup(stage.path, name, {s: examples[s] for s in graphs.signatures})
-            contract["signatures"] = signature_io(stage.path)
-        if "onnx" in formats:
-            contract["onnx"] = write_onnx(graphs, stage.path, name, contract)
-        if check:
-            contract["verified"] = verify(graphs, stage.path, formats, examples)
-        write_sidecar(stage.path, contract, getattr(model, "card", None))
-    if servable:
-        new_labels = {name: {label: int(stage.final.name) for label in labels}}
-        layout.models_config(out, models_config or out / "models.config", labels=new_labels)
-    return stage.final
+    with known_warnings_quiet():
+        graphs = graphs_for(model, limits, input_signature)
+        out = Path(out)
+        examples = graphs.examples()
+        servable = "savedmodel" in formats
+        with layout.staged_version(out / name, servable) as stage:
+            contract = {"name": name, "format_version": SIDECAR_VERSION, **graphs.contract()}
+            if "savedmodel" in formats:
+                write_savedmodel(graphs, stage.path)
+                write_warmup(stage.path, name, {s: examples[s] for s in graphs.signatures})
+                contract["signatures"] = signature_io(stage.path)
+            if "onnx" in formats:
+                contract["onnx"] = write_onnx(graphs, stage.path, name, contract)
+            if check:
+                contract["verified"] = verify(graphs, stage.path, formats, examples)
+            write_sidecar(stage.path, contract, getattr(model, "card", None))
+        if servable:
+            new_labels = {name: {label: int(stage.final.name) for label in labels}}
+            layout.models_config(out, models_config or out / "models.config", labels=new_labels)
+        return stage.final
+
+
+@contextlib.contextmanager
+def known_warnings_quiet():
+    """TensorFlow's and tf2onnx's Python loggers at ERROR while exporting:
+    their warnings here are known and harmless (a lookup table's initializer
+    it cannot list in a MetaGraph collection, shapes tf2onnx leaves to
+    onnxruntime); failures still raise."""
+    loggers = [logging.getLogger(name) for name in ("tensorflow", "tf2onnx")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _resolve(model, name):

@@ -2,8 +2,11 @@
 through tensorflow-serving-api's stubs. Arrays in, arrays out; every call
 has a deadline; failures raise ServingError with the gRPC status code."""
 
+from serving.tensorflow import tf  # first: TensorFlow's quiet start
+
+# isort: split
+
 import grpc
-import tensorflow as tf
 from tensorflow_serving.apis import (
     get_model_metadata_pb2,
     get_model_status_pb2,

@@ -4,13 +4,16 @@ a deserializer, so that a big message is parsed in serving.parsing's
 process) and ModelService.GetModelStatus through its generated servicer;
 the other methods answer UNIMPLEMENTED."""
 
+from serving.tensorflow import tf  # first: TensorFlow's quiet start
+
+# isort: split
+
 import functools
 import logging
 from concurrent import futures
 from typing import NamedTuple
 
 import grpc
-import tensorflow as tf
 from google.protobuf.message import DecodeError
 from tensorflow_serving.apis import get_model_metadata_pb2, model_service_pb2_grpc, predict_pb2
 

@@ -5,6 +5,10 @@ versions a models.config policy names, with its version labels); a poll
 loads versions as they appear and unloads those that go, swapping
 atomically, so a request is always answered by a whole version."""
 
+from serving.tensorflow import tf  # first: TensorFlow's quiet start
+
+# isort: split
+
 import json
 import logging
 import threading
@@ -12,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 from google.protobuf import text_format
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import prediction_log_pb2

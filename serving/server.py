@@ -9,6 +9,10 @@ declared tensor sizes (serving.limits), the work a request may cost
 connections, header, body and idle timeouts (serving.connections, gRPC's
 own settings), and how often one error is logged."""
 
+from serving.tensorflow import tf  # first: TensorFlow's quiet start
+
+# isort: split
+
 import asyncio
 import logging
 import os
@@ -18,7 +22,6 @@ import socket
 import threading
 import time
 
-import tensorflow as tf
 from aiohttp import web
 
 from serving.connections import ConnectionLimits, GuardedSite, limit_repeats

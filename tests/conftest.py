@@ -21,6 +21,23 @@ def _seeded():
 
 
 @pytest.fixture
+def offline_vgg(monkeypatch):
+    """No $ZOO_VGG19_WEIGHTS and no internet: Keras' VGG19 download fails as
+    it does offline. Returns the list of the weights Keras was asked for."""
+    monkeypatch.delenv("ZOO_VGG19_WEIGHTS", raising=False)
+    asked, vgg19 = [], keras.applications.VGG19
+
+    def offline(*args, weights="imagenet", **kwargs):
+        asked.append(weights)
+        if weights == "imagenet":
+            raise Exception("URL fetch failure: [Errno -2] Name or service not known")
+        return vgg19(*args, weights=weights, **kwargs)
+
+    monkeypatch.setattr(keras.applications, "VGG19", offline)
+    return asked
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(0)
 

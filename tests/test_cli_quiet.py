@@ -59,3 +59,22 @@ def test_the_noise_pattern_would_catch_tensorflows_start_up_lines():
         env=env,
     )
     assert NOISE.search(done.stderr), done.stderr
+
+
+def quiet_python(*args):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=300, env=env
+    )
+
+
+def test_training_list_prints_only_the_recipes():
+    done = quiet_python("-m", "training", "--list")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "char-lstm-shakespeare" in done.stdout.split()
+
+
+def test_the_grpc_client_imports_quietly():
+    done = quiet_python("-c", "from serving import GrpcClient; print(GrpcClient.__name__)")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "GrpcClient\n", "")

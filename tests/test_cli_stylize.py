@@ -62,7 +62,7 @@ def error_of(capsys, argv):
     return capsys.readouterr().err
 
 
-def test_bad_inputs_are_messages(tmp_path, capsys, monkeypatch):
+def test_bad_inputs_are_messages(tmp_path, capsys, offline_vgg):
     out = tmp_path / "out.png"
     (tmp_path / "notes.jpg").write_text("not a picture")
     (tmp_path / "empty.png").write_bytes(b"")
@@ -79,7 +79,5 @@ def test_bad_inputs_are_messages(tmp_path, capsys, monkeypatch):
     assert "not a style-transfer" in error_of(
         capsys, ["stylize", "date-normalizer", str(PHOTO), "-o", str(out)]
     )  # noqa: E501
-    monkeypatch.delenv(vgg.WEIGHTS_ENV, raising=False)
-    monkeypatch.setattr(vgg, "KERAS_CACHE", tmp_path / "no-cache.h5")
     assert vgg.WEIGHTS_ENV in error_of(capsys, [*gatys, "--style", str(PAINTING), "--steps", "1"])
     assert not out.exists()

@@ -123,6 +123,8 @@ def recipe_for_files(task, args, argv):
 
 
 def main(argv=None):
+    import zoo  # noqa: F401  (first: a quiet TensorFlow start, zoo.startup)
+
     args = parse_args(argv)
     from training.core.packaging import PRETRAINED
     from training.core.recipe import list_recipes, load_recipe, task_module

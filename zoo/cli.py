@@ -81,8 +81,8 @@ def add_caption(sub):
     c = sub.add_parser(
         "caption",
         help="describe photos in a sentence",
-        description="Needs VGG19's ImageNet weights for the encoder: --vgg-weights, "
-        "$ZOO_VGG19_WEIGHTS, or 'imagenet' to download them.",
+        description="The encoder's VGG19 weights: --vgg-weights, else $ZOO_VGG19_WEIGHTS, "
+        "else Keras' cache or its download.",
     )
     c.add_argument("model", help="a shipped captioner, e.g. caption-flickr8k")
     c.add_argument("images", nargs="+", help="photos (JPEG, PNG, ...; any size and mode)")
@@ -97,8 +97,8 @@ def add_stylize(sub):
         "stylize",
         help="paint a photo in a painting's style",
         description="fast-style-* networks: one forward pass. style-transfer-vgg19: Gatys "
-        "optimisation against --style, with a progress bar (needs VGG19 weights: "
-        "--vgg-weights, $ZOO_VGG19_WEIGHTS, or 'imagenet' to download them).",
+        "optimisation against --style, with a progress bar (VGG19 weights: "
+        "--vgg-weights, else $ZOO_VGG19_WEIGHTS, else Keras' cache or its download).",
     )
     s.add_argument("model", help="fast-style-wave, fast-style-udnie or style-transfer-vgg19")
     s.add_argument("content", help="the photo (JPEG, PNG, ...; any mode)")

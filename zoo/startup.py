@@ -1,40 +1,11 @@
-"""A quiet start: TensorFlow's C++ side writes start-up lines to file
-descriptor 2 (oneDNN, CUDA probing, CPU features, absl's "before
-InitializeLog" notice) before any Python setting can stop them.
-`quiet_backend()`, run by `import zoo`, imports Keras (and TensorFlow)
-with fd 2 pointed at a temporary file; if that fails, what was written is
-replayed to stderr, so real errors still show. Everything after it writes
-to stderr as usual."""
+"""A quiet start: `quiet_backend()`, run by `import zoo`, imports Keras (and
+TensorFlow) without TensorFlow's C++ start-up lines (zoo_runtime.quiet_start).
+Everything after it writes to stderr as usual."""
 
-import contextlib
 import os
 import sys
-import tempfile
 
-
-@contextlib.contextmanager
-def native_stderr_captured():
-    """Within the block, fd 2 (C and C++ writes too) goes to a temporary
-    file, dropped on success and replayed to stderr on an exception."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            yield
-        except BaseException:
-            _restore(saved)
-            capture.seek(0)
-            sys.stderr.write(capture.read().decode(errors="replace"))
-            raise
-        finally:
-            _restore(saved)
-            os.close(saved)
-
-
-def _restore(saved):
-    sys.stderr.flush()
-    os.dup2(saved, 2)
+from zoo_runtime.quiet_start import native_stderr_captured
 
 
 def quiet_backend():

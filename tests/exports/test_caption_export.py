@@ -109,3 +109,17 @@ def test_bad_images_are_refused_on_every_path(exported, photos):
     with pytest.raises(ValueError, match="at most"):
         runtime.caption([np.zeros((4097, 4097, 3), np.uint8)])
     assert runtime.caption([]) == []
+
+
+def test_export_command_passes_vgg_weights_to_the_encoder(tmp_path, capsys, offline_vgg):
+    """`--vgg-weights` reaches the captioner's encoder (a missing file is
+    named); without it, offline and with no $ZOO_VGG19_WEIGHTS, the error
+    names the ways to give them; nothing is published either time."""
+    from exports.__main__ import main
+
+    out = ["--out", str(tmp_path), "--models-config", str(tmp_path / "models.config")]
+    assert main([NAME, "--vgg-weights", str(tmp_path / "mine.h5"), *out]) == 2
+    assert "mine.h5 not found" in capsys.readouterr().err
+    assert main([NAME, *out]) == 2
+    assert "--vgg-weights" in capsys.readouterr().err
+    assert not (tmp_path / NAME).exists()

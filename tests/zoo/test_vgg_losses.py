@@ -34,9 +34,9 @@ def test_preprocess_equals_keras_preprocess_input(rng):
     np.testing.assert_allclose(vgg.preprocess(images), expected, atol=1e-4)
 
 
-def test_missing_weights_are_clear_errors(tmp_path, monkeypatch):
-    monkeypatch.delenv(vgg.WEIGHTS_ENV, raising=False)
-    with pytest.raises(ValueError, match="ZOO_VGG19_WEIGHTS"):
+def test_missing_weights_are_clear_errors(tmp_path, offline_vgg):
+    with pytest.raises(ValueError, match="could not download.*ZOO_VGG19_WEIGHTS"):
         vgg.vgg19()
+    assert offline_vgg == ["imagenet"]  # with nothing named, Keras' download is tried
     with pytest.raises(FileNotFoundError, match="not found"):
         vgg.vgg19(tmp_path / "none.h5")

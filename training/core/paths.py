@@ -9,3 +9,11 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
 def data_dir(override=None):
     """--data-dir, else $ZOO_DATA_DIR, else the shared data folder beside the repo."""
     return Path(override or os.environ.get("ZOO_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+def vgg_weights_in(data_dir, name):
+    """A recipe's VGG19 weights file, `name` in the data folder, when it is
+    there; else None, and zoo.models.vgg finds them ($ZOO_VGG19_WEIGHTS,
+    Keras' cache, Keras' download), so a user's data needs no shared folder."""
+    path = Path(data_dir) / name if name else None
+    return str(path) if path and path.is_file() else None

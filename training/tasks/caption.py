@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from training.core import fit as fitting
 from training.core import own_data, packaging
+from training.core.paths import vgg_weights_in
 from training.core.recipe import with_epochs
 from training.data import features, text_data, user_files
 from training.metrics import caption_metrics
@@ -181,7 +182,7 @@ def cached_features(data_dir, dataset, vgg_weights):
     """{image: regions} from the cache, extracting whatever is missing."""
     folder = features.cache_root() / dataset
     paths = features.images_of(data_dir, dataset)
-    features.extract(paths, folder, str(data_dir / vgg_weights))
+    features.extract(paths, folder, vgg_weights_in(data_dir, vgg_weights))
     return features.load(folder)
 
 
@@ -407,7 +408,7 @@ def pixel_check(model, data, count=CHECK_IMAGES):
     what a test re-computes without the feature cache."""
     names = data.images["test"][:count]
     folder = text_data.data_dir() / data.recipe["data"]["dataset"] / "images"
-    model.vgg_weights = str(text_data.data_dir() / data.recipe["data"]["vgg_weights"])
+    model.vgg_weights = vgg_weights_in(text_data.data_dir(), data.recipe["data"]["vgg_weights"])
     try:
         captions = model.caption([read_image(folder / n) for n in names], beam_width=1)
     finally:

@@ -19,6 +19,7 @@ from keras import ops
 from training.core import fit as fitting
 from training.core import packaging
 from training.core.paths import data_dir as default_data_dir
+from training.core.paths import vgg_weights_in
 from training.core.recipe import with_epochs
 from training.data import crops
 from training.metrics import style_quality
@@ -80,7 +81,7 @@ class PerceptualLoss(keras.losses.Loss):
 
 def perceptual_loss(recipe, data_dir):
     lo = recipe["loss"]
-    weights = Path(data_dir) / recipe["data"]["vgg_weights"]
+    weights = vgg_weights_in(data_dir, recipe["data"]["vgg_weights"])
     return vgg.Perceptual(
         weights,
         lo["content_layer"],
@@ -212,7 +213,7 @@ def measure(net, recipe, data_dir):
     summary, and the summary over the first check_photos (what tests re-check)."""
     photos = held_out_photos(recipe, data_dir)
     painting_image = read_image(Path(data_dir) / recipe["data"]["style"])
-    weights = Path(data_dir) / recipe["data"]["vgg_weights"]
+    weights = vgg_weights_in(data_dir, recipe["data"]["vgg_weights"])
     rows, summary = style_quality.evaluate(net.stylize, painting_image, photos, weights)
     check = dict(list(rows.items())[: recipe["data"]["check_photos"]])
     return {"held_out": summary, "check": style_quality.summarise(check), "per_photo": rows}

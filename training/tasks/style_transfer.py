@@ -9,6 +9,7 @@ from pathlib import Path
 import keras
 
 from training.core import packaging
+from training.core.paths import vgg_weights_in
 from training.data.text_data import data_dir as default_data_dir
 from zoo.images import read_image
 from zoo.models.style_transfer import StyleTransfer, resize_longer
@@ -60,7 +61,7 @@ def train(
     """Measure the configuration on the recipe's check pair; write the package."""
     d, m = recipe["data"], recipe["model"]
     data_dir = default_data_dir(data_dir)
-    model = new_model(recipe, data_dir / d["vgg_weights"])
+    model = new_model(recipe, vgg_weights_in(data_dir, d["vgg_weights"]))
     content, style = read_image(data_dir / d["content"]), read_image(data_dir / d["style"])
     start = time.perf_counter()
     image, history = model.stylize(

@@ -1,9 +1,10 @@
 """VGG19 features and the losses of neural style transfer (Gatys et al.
 2016), written with keras.ops.
 
-Weights: `weights="imagenet"` uses Keras' own download (checksum-verified);
-a file path, or $ZOO_VGG19_WEIGHTS, reads a Keras weights file of
-VGG19(include_top=False) such as ../shared/data/vgg19_notop.weights.h5.
+Weights: a file path, or $ZOO_VGG19_WEIGHTS, reads a Keras weights file of
+VGG19(include_top=False) such as ../shared/data/vgg19_notop.weights.h5;
+otherwise Keras' own copy (`weights="imagenet"`): its cache, or its
+checksum-verified download when online.
 """
 
 import os
@@ -19,27 +20,13 @@ WEIGHTS_ENV = "ZOO_VGG19_WEIGHTS"
 BGR_MEANS = np.array([103.939, 116.779, 123.68], "float32")
 
 
-# Where weights="imagenet" leaves Keras' download: once there, no internet.
-KERAS_CACHE = (
-    Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    / "models"
-    / ("vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5")
-)
-
-
 def vgg19(weights=None):
     """Frozen VGG19 convolutional base. weights: "imagenet", a file path, or
-    None: $ZOO_VGG19_WEIGHTS, else Keras' earlier download if there is one."""
-    source = (
-        weights or os.environ.get(WEIGHTS_ENV) or ("imagenet" if KERAS_CACHE.is_file() else None)
-    )
-    if not source:
-        raise ValueError(
-            "VGG19 weights are needed: pass weights='imagenet' (downloads from Keras, needs "
-            f"internet), a path to a VGG19 notop weights file, or set ${WEIGHTS_ENV} to one"
-        )
+    None: $ZOO_VGG19_WEIGHTS, else Keras' earlier download, else Keras'
+    download (checksum-verified; needs the internet once)."""
+    source = weights or os.environ.get(WEIGHTS_ENV) or "imagenet"
     if source == "imagenet":
-        model = keras.applications.VGG19(include_top=False, weights="imagenet")
+        model = _keras_download()
     else:
         if not Path(source).is_file():
             raise FileNotFoundError(f"VGG19 weights file {source} not found")
@@ -47,6 +34,19 @@ def vgg19(weights=None):
         model.load_weights(source)
     model.trainable = False
     return model
+
+
+def _keras_download():
+    """VGG19 with ImageNet weights from Keras' cache, fetching them first
+    when they are not there; offline, an error that names the other ways."""
+    try:
+        return keras.applications.VGG19(include_top=False, weights="imagenet")
+    except Exception as error:  # urllib's, socket's and Keras' own download errors
+        raise ValueError(
+            f"VGG19 weights are needed and Keras could not download them ({error}): "
+            f"pass a path to a VGG19 notop weights file (--vgg-weights) or set "
+            f"${WEIGHTS_ENV} to one"
+        ) from error
 
 
 def feature_extractor(vgg, layer_names):
