@@ -10,11 +10,13 @@ import collections
 import keras
 
 
-def compiled(fn):
+def compiled(fn, input_signature=None):
+    """`fn` traced once per input shape, or once for every shape that fits
+    `input_signature` (tf.TensorSpecs, None for a dimension that varies)."""
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        return tf.function(fn, reduce_retracing=True)
+        return tf.function(fn, input_signature=input_signature, reduce_retracing=True)
     return fn
 
 
@@ -32,10 +34,10 @@ class CompiledCache:
     def __contains__(self, key):
         return key in self._functions
 
-    def get(self, key, fn):
+    def get(self, key, fn, input_signature=None):
         """The compiled function of `key`: `fn` compiled, on first use."""
         if key not in self._functions:
-            self._functions[key] = compiled(fn)
+            self._functions[key] = compiled(fn, input_signature)
             while len(self._functions) > self.size:
                 self._functions.popitem(last=False)
         self._functions.move_to_end(key)

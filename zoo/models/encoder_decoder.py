@@ -31,6 +31,9 @@ class Encoded(NamedTuple):
 
 class EncoderDecoder(keras.Model):
     INPUT_DTYPE = "float32"  # of what `encode` reads
+    # Its leading dimensions that vary from call to call (batch; a text's
+    # length): one trace serves them all, instead of one per new shape.
+    VARYING_DIMS = 1
 
     def init_decoding(self, seed):
         """The variables and caches of decoding and scheduled sampling; call
@@ -74,15 +77,25 @@ class EncoderDecoder(keras.Model):
         (B, L), log-probabilities (B,), attention (B, L, T)."""
         check_beam_width(beam_width)
         max_length = max_length or self.output_length
-        key = (beam_width, float(length_penalty), max_length)
+        inputs = ops.convert_to_tensor(inputs, self.INPUT_DTYPE)
+        fixed = tuple(inputs.shape[self.VARYING_DIMS :])
         decode = self._decoders.get(
-            key,
+            (beam_width, float(length_penalty), max_length, fixed),
             lambda x: self.search.decode(
                 *self.search_inputs(x), max_length, beam_width, length_penalty
             ),
+            input_signature=self._decode_signature(fixed),
         )
-        out = decode(ops.convert_to_tensor(inputs, self.INPUT_DTYPE))
+        out = decode(inputs)
         return tuple(ops.convert_to_numpy(x) for x in out)
+
+    def _decode_signature(self, fixed):
+        if keras.backend.backend() != "tensorflow":
+            return None
+        import tensorflow as tf
+
+        shape = (None,) * self.VARYING_DIMS + fixed
+        return [tf.TensorSpec(shape, self.INPUT_DTYPE)]
 
     def teacher_forcing(self, rows):
         """Decoder inputs (START + ids) and targets (ids + END) of id rows,

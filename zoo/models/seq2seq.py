@@ -88,6 +88,7 @@ class Seq2Seq(RawInputs, EncoderDecoder):
     # Saved beside config.json, not in it (zoo.registry).
     ASSETS = ("source_vocabulary", "target_vocabulary")
     INPUT_DTYPE = "int32"  # source ids
+    VARYING_DIMS = 2  # batch, length
 
     def __init__(
         self,
