@@ -103,6 +103,15 @@ def test_prompts_with_unknown_characters_and_empty_prompts_work():
     assert model.generate("abc", 0) == ""
 
 
+def test_one_trace_serves_prompts_and_texts_of_every_length():
+    model = tiny()
+    for text in ("a", "abc d", "the quick brown fox"):
+        model.generate(text, 3, seed=0)
+        model.nats_per_char(text + "!")
+    assert model._prefill_fn.experimental_get_tracing_count() == 1
+    assert model._score_fn.experimental_get_tracing_count() == 1
+
+
 def test_sample_follows_softmax_over_the_top_k():
     """Seeded Gumbel-max draws, one seed each: the frequencies of the top 2
     follow their softmax at temperature 0.5; OOV (id 0) is never drawn."""

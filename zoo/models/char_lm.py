@@ -11,7 +11,7 @@ import numpy as np
 from keras import ops
 
 from zoo import layers
-from zoo.models.compiled import compiled
+from zoo.models.compiled import compiled, tensor_specs
 from zoo.models.raw_inputs import RawInputs, as_strs, holds_strings
 from zoo_runtime import limits
 from zoo_runtime.chars import CharVocabulary
@@ -189,9 +189,10 @@ class CharLM(RawInputs, keras.Model):
 
     def _ensure_compiled(self):
         if self._step_fn is None:
+            ids = tensor_specs(((None, None), "int32"))  # one trace for every length
             self._step_fn = compiled(self.step)
-            self._prefill_fn = compiled(self._prefill)
-            self._score_fn = compiled(self._score)
+            self._prefill_fn = compiled(self._prefill, ids)
+            self._score_fn = compiled(self._score, ids)
 
     def _prefill(self, token_ids):
         logits, states = self.forward(token_ids)

@@ -20,6 +20,16 @@ def compiled(fn, input_signature=None):
     return fn
 
 
+def tensor_specs(*specs):
+    """[(shape, dtype), ...] as an input signature for `compiled` under
+    TensorFlow (None in a shape: a dimension that varies); None elsewhere."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    return [tf.TensorSpec(shape, dtype) for shape, dtype in specs]
+
+
 class CompiledCache:
     """Compiled functions by key, the least recently used dropped beyond
     `size` (a decoder compiles once per beam width, penalty and length)."""

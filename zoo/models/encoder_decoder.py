@@ -11,7 +11,7 @@ import numpy as np
 from keras import ops
 
 from zoo.decoding import sampled
-from zoo.models.compiled import CompiledCache
+from zoo.models.compiled import CompiledCache, tensor_specs
 from zoo_runtime.checks import check_beam_width
 
 DECODER_CACHE = 8  # compiled decoders kept, least recently used dropped first
@@ -84,18 +84,10 @@ class EncoderDecoder(keras.Model):
             lambda x: self.search.decode(
                 *self.search_inputs(x), max_length, beam_width, length_penalty
             ),
-            input_signature=self._decode_signature(fixed),
+            input_signature=tensor_specs(((None,) * self.VARYING_DIMS + fixed, self.INPUT_DTYPE)),
         )
         out = decode(inputs)
         return tuple(ops.convert_to_numpy(x) for x in out)
-
-    def _decode_signature(self, fixed):
-        if keras.backend.backend() != "tensorflow":
-            return None
-        import tensorflow as tf
-
-        shape = (None,) * self.VARYING_DIMS + fixed
-        return [tf.TensorSpec(shape, self.INPUT_DTYPE)]
 
     def teacher_forcing(self, rows):
         """Decoder inputs (START + ids) and targets (ids + END) of id rows,
