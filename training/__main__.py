@@ -82,8 +82,13 @@ def add_data_arguments(parser):
     g.add_argument("--new-head", action="store_true", help="--from, for another label set")
     g.add_argument("--patience", type=int, help="stop after N epochs without a better val_loss")
     g.add_argument("--batch-size", type=int)
+    g.add_argument("--vgg-weights", type=absolute, help="VGG19 notop weights (caption, fast-style)")
     g.add_argument("--name", help="the package's name (default: --out's, else TASK-FILE)")
     g.add_argument("--out", type=Path, help="also write the package here")
+
+
+def absolute(path):
+    return str(Path(path).resolve())
 
 
 # flag -> (recipe section, key)
@@ -100,6 +105,7 @@ DATA_FLAGS = {
     "target_column": ("data", "target_column"),
     "aligned": ("data", "aligned"),
     "batch_size": ("data", "batch_size"),
+    "vgg_weights": ("data", "vgg_weights"),
     "fine_tune": ("train", "fine_tune"),
     "new_head": ("train", "new_head"),
     "patience": ("train", "patience"),

@@ -18,7 +18,11 @@ from serving.server import EmbeddedServer
 from tests.serving import cases
 from tests.training.test_sentiment_training import reviews as tiny_reviews
 from training.__main__ import main
+from training.core import own_data
+from training.core import recipe as recipes
+from training.tasks import fast_style
 from zoo import cli
+from zoo.models import FastStyle
 
 
 def reviews(count, seed, names=("neg", "pos")):
@@ -301,3 +305,89 @@ def test_an_unreadable_photo_is_named_with_its_line_before_training(tmp_path, ca
     assert main(argv) == 2
     assert "captions.csv line 6: image p4.png:" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["captions.csv", "photos"]  # no cache
+
+
+STYLE_RECIPE = """name = "stripes"
+task = "fast-style"
+[data]
+files = ["{painting}", "{photos}"]
+validation_share = 0.25
+crop = 32
+batch_size = 2
+check_photos = 1
+[model]
+filters = [4, 8, 8]
+residual_blocks = 1
+[train]
+epochs = 2
+steps_per_epoch = 4
+learning_rate = 0.01
+"""
+
+
+def painting_and_photos(folder, count=4):
+    """A striped 'painting' and a folder of noisy photos; -> (painting, folder)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    stripes = np.zeros((64, 64, 3), np.uint8)
+    stripes[::8] = (240, 200, 20)
+    Image.fromarray(stripes).save(folder / "stripes.png")
+    (folder / "photos").mkdir()
+    for i in range(count):
+        photo = rng.normal(120 + 20 * i, 30, (48, 56, 3)).clip(0, 255).astype(np.uint8)
+        Image.fromarray(photo).save(folder / "photos" / f"photo[{i}].jpg")  # [ ] as in globs
+    (folder / "photos" / "notes.txt").write_text("not a photo, and not read as one")
+    return folder / "stripes.png", folder / "photos"
+
+
+def test_a_style_network_trains_on_a_painting_and_a_photo_folder(tmp_path):
+    """The recipe route with a tiny network; --from starts from its package."""
+    painting, folder = painting_and_photos(tmp_path)
+    recipe = STYLE_RECIPE.format(painting=painting, photos=folder)
+    (tmp_path / "stripes.toml").write_text(recipe)
+    out = tmp_path / "stripes"
+    args = [str(tmp_path / "stripes.toml"), "--quiet", "--out", str(out)]
+    assert main([*args, "--run-dir", str(tmp_path / "run")]) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert card["dataset"]["files"] == {"files": ["stripes.png", "photos"]}
+    assert card["dataset"]["splits"] == {"train": 3, "validation": 1}
+    assert card["dataset"]["painting"] == "stripes.png"
+    assert card["metrics"]["held_out"]["photos"] == 1
+    assert not {"style", "content", "validation"} & set(card["recipe"]["data"])
+    assert "wave" not in json.dumps(card).lower() and "terms" in card["dataset"]
+    history = card["training"]["history"]
+    assert history[-1]["loss"] < history[0]["loss"]
+    model = zoo.load_path(out)
+    assert model.style == "stripes.png"
+    exported = export(model, tmp_path / "exports", formats=("savedmodel",))
+    case = cases.for_task("fast-style")
+    with EmbeddedServer(tmp_path / "exports", rest_port=0, grpc_port=None) as server:
+        rest = RestClient(f"http://127.0.0.1:{server.rest_port}", timeout=60)
+        case.check_rest(rest, exported.parent.name, case.expected(model, "stripes"))
+
+    tuned = recipes.load_recipe(tmp_path / "stripes.toml")
+    tuned["train"]["fine_tune"] = str(out)
+    tuned = fast_style.with_own_files(tuned)  # --from: the network starts as the package's
+    net = fast_style.new_network(tuned, tmp_path, own_data.load_base(str(out), FastStyle))
+    for mine, base in zip(net.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, base)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (["stripes.png"], "a painting and photos"),
+        (["photos", "stripes.png"], "a painting and photos"),
+        (["stripes.png", "photos/photo[0].jpg"], "two photos or more"),
+        (["stripes.png", "photos", "broken.png"], "broken.png is not an image"),
+        (["stripes.png", "photos", "--vgg-weights", "none.h5"], "none.h5 not found"),
+    ],
+)
+def test_bad_style_data_is_refused_before_training(tmp_path, capsys, data, message):
+    painting_and_photos(tmp_path, count=2)
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    files = [arg if arg.startswith("--") else str(tmp_path / arg) for arg in data]
+    code = main(["fast-style", "--data", *files, "--run-dir", str(tmp_path / "run")])
+    assert code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

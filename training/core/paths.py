@@ -12,8 +12,11 @@ def data_dir(override=None):
 
 
 def vgg_weights_in(data_dir, name):
-    """A recipe's VGG19 weights file, `name` in the data folder, when it is
-    there; else None, and zoo.models.vgg finds them ($ZOO_VGG19_WEIGHTS,
-    Keras' cache, Keras' download), so a user's data needs no shared folder."""
-    path = Path(data_dir) / name if name else None
-    return str(path) if path and path.is_file() else None
+    """A recipe's VGG19 weights: a path you gave (absolute) as it is, else
+    `name` in the data folder when it is there; else None, and
+    zoo.models.vgg finds them ($ZOO_VGG19_WEIGHTS, Keras' cache, Keras'
+    download), so your own data needs no shared data folder."""
+    if not name:
+        return None
+    path = Path(data_dir) / name
+    return str(path) if Path(name).is_absolute() or path.is_file() else None

@@ -31,7 +31,8 @@ def expand(patterns, data_dir, aspects=None):
     aspects = aspects or {}
     photos = []
     for pattern in patterns:
-        found = sorted(glob.glob(str(Path(data_dir) / pattern)))
+        path = Path(data_dir) / pattern  # a file's own name, even with [ or *, is itself
+        found = [str(path)] if path.is_file() else sorted(glob.glob(str(path)))
         if not found:
             raise ValueError(f"content {pattern!r} matches no file under {data_dir}")
         photos += [(Path(p), float(aspects.get(pattern, 1.0))) for p in found]

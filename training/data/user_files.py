@@ -169,3 +169,30 @@ def _lines(path, keep_blank=True):
     """[(line, number)] of a UTF-8 text file."""
     numbered = [(line, n) for n, line in enumerate(read_text(path).splitlines(), 1)]
     return numbered if keep_blank else [(line, n) for line, n in numbered if line.strip()]
+
+
+def image_files(paths):
+    """Image files of `paths` (files, or folders whose image files are
+    taken, sorted, hidden ones skipped), each decoded once first: one that
+    does not read is an error naming it."""
+    from PIL import Image
+
+    from zoo.images import read_image
+
+    suffixes = set(Image.registered_extensions())
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")
+            )
+        else:
+            found.append(path)
+    for path in found:
+        try:
+            read_image(path)
+        except (OSError, ValueError) as error:
+            raise ValueError(str(error)) from None  # it names the file
+    return found

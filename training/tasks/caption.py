@@ -169,7 +169,8 @@ def user_photos(d):
     paths = sorted({p for part in splits.values() for p in part})
     stamps = [f"{p} {Path(p).stat().st_size} {Path(p).stat().st_mtime_ns}" for p in paths]
     key = hashlib.sha256("\n".join(stamps).encode()).hexdigest()[:16]  # a changed photo: new
-    cache = features.extract(paths, features.cache_root() / "own" / key, None)
+    weights = vgg_weights_in(text_data.data_dir(), d["vgg_weights"])
+    cache = features.extract(paths, features.cache_root() / "own" / key, weights)
     table = dict(zip(paths, features.load(cache).values(), strict=True))
     return (
         {part: list(rows) for part, rows in splits.items()},

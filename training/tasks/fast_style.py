@@ -17,11 +17,11 @@ import numpy as np
 from keras import ops
 
 from training.core import fit as fitting
-from training.core import packaging
+from training.core import own_data, packaging
 from training.core.paths import data_dir as default_data_dir
 from training.core.paths import vgg_weights_in
 from training.core.recipe import with_epochs
-from training.data import crops
+from training.data import crops, user_files
 from training.metrics import style_quality
 from zoo import package_files
 from zoo.images import read_image
@@ -51,6 +51,12 @@ DEFAULTS = {
         # check_photos of them are re-measured by the tests
         "test": "",
         "check_photos": 8,
+        # your own images (zoo train fast-style --data PAINTING PHOTOS...,
+        # files or folders): they stand for style, content, validation, test
+        "files": [],
+        "validation_files": [],
+        "test_files": [],
+        "validation_share": 0.1,
     },
     "model": {"filters": [32, 64, 128], "residual_blocks": 5, "activation": "tanh"},
     "loss": {
@@ -60,8 +66,18 @@ DEFAULTS = {
         "style_weight": 1.0,
         "tv_weight": 1e-4,
     },
-    "train": {"epochs": 10, "steps_per_epoch": 100, "learning_rate": 1e-3, "seed": 0},
+    "train": {
+        "epochs": 10,
+        "steps_per_epoch": 100,
+        "learning_rate": 1e-3,
+        "seed": 0,
+        "fine_tune": "",  # a network to go on training ([model] is ignored)
+        "patience": 0,  # stop after this many epochs without a better val_loss (0: never)
+    },
 }
+# Left off the card's recipe with your files: what they stand for, and a
+# weights file's local path.
+UNUSED_WITH_FILES = ("style", "content", "validation", "test", "content_aspect", "vgg_weights")
 
 
 class PerceptualLoss(keras.losses.Loss):
@@ -99,19 +115,21 @@ def painting(recipe, data_dir):
     return fit_longer(read_image(Path(data_dir) / d["style"]), d["style_size"])
 
 
-def new_network(recipe, data_dir):
-    """A fresh FastStyle compiled with its recipe's loss (painting's Grams
-    computed once) and Adam."""
+def new_network(recipe, data_dir, base=None):
+    """A FastStyle compiled with its recipe's loss (painting's Grams
+    computed once) and Adam: fresh, or a copy of `base` to fine-tune."""
     loss = perceptual_loss(recipe, data_dir)  # first: the shipped nets' seed order
     grams = [ops.convert_to_numpy(g) for g in loss.style_target(painting(recipe, data_dir)[None])]
-    m = recipe["model"]
+    m, d = own_data.model_options(recipe, base), recipe["data"]
     net = FastStyle(
         m["filters"],
         m["residual_blocks"],
-        style=recipe["data"]["style"],
+        style=Path(d["style"]).name if d["files"] else d["style"],
         activation=m["activation"],
     )
     net.build()
+    if base is not None:
+        net.set_weights(base.get_weights())
     net.compile(
         optimizer=keras.optimizers.Adam(recipe["train"]["learning_rate"]),
         loss=PerceptualLoss(loss, grams),
@@ -153,11 +171,12 @@ def train(
     the package to run_dir/model (and `publish_to`). Returns (net, card)."""
     if distribute != "none" or mixed_precision:
         raise ValueError("fast-style recipes train on one device in float32")
-    recipe = with_epochs(recipe, epochs)
+    recipe = with_own_files(with_epochs(recipe, epochs))
     t = recipe["train"]
     data_dir = default_data_dir(data_dir)
     keras.utils.set_random_seed(t["seed"])
-    net = new_network(recipe, data_dir)
+    base = own_data.load_base(t["fine_tune"], FastStyle)
+    net = new_network(recipe, data_dir, base)
     start = fitting.resume_epoch(run_dir) * t["steps_per_epoch"]
     batches = training_crops(recipe, data_dir, start)
     history = fitting.fit(
@@ -168,7 +187,7 @@ def train(
         t["epochs"],
         t["steps_per_epoch"],
         verbose=verbose,
-        callbacks=callbacks,
+        callbacks=[*callbacks, *fitting.early_stopping(t["patience"])],
         unit="perceptual loss",
     )
     return package_net(recipe, net, history, data_dir, run_dir, publish_to)
@@ -176,9 +195,9 @@ def train(
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
     """The package of a finished run, from its best weights."""
-    recipe = with_epochs(recipe, epochs)
+    recipe = with_own_files(with_epochs(recipe, epochs))
     data_dir = default_data_dir(data_dir)
-    net = new_network(recipe, data_dir)
+    net = new_network(recipe, data_dir, own_data.load_base(recipe["train"]["fine_tune"], FastStyle))
     net.load_weights(Path(run_dir) / fitting.BEST)
     return package_net(recipe, net, fitting.read_history(run_dir), data_dir, run_dir, publish_to)
 
@@ -188,6 +207,38 @@ def package_net(recipe, net, history, data_dir, run_dir, publish_to):
     net = package_files.inference_copy(net)
     card = model_card(recipe, net, history, data_dir)
     return net, packaging.write_package(net, card, run_dir, publish_to)
+
+
+def with_own_files(recipe):
+    """The recipe with `--data PAINTING PHOTOS...` standing for its style,
+    content, validation and test photos (absolute paths), every image read
+    first; validation photos given, or a share held out with the seed."""
+    d = recipe["data"]
+    if not d["files"]:
+        return recipe
+    painting, *photos = d["files"]
+    if Path(painting).is_dir() or not photos:
+        raise ValueError("fast-style data is a painting and photos: --data PAINTING PHOTOS...")
+    user_files.image_files([painting])
+    photos = user_files.image_files(photos)
+    if d["validation_files"]:
+        validation = user_files.image_files(d["validation_files"])
+    elif len(photos) < 2:
+        raise ValueError("give two photos or more (one is held out), or --validation PHOTOS")
+    else:
+        held = user_files.hold_out(len(photos), d["validation_share"], recipe["train"]["seed"])
+        validation = [p for p, h in zip(photos, held, strict=True) if h]
+        photos = [p for p, h in zip(photos, held, strict=True) if not h]
+    resolved = lambda paths: [str(Path(p).resolve()) for p in paths]  # noqa: E731
+    own = {
+        "style": resolved([painting])[0],
+        "content": resolved(photos),
+        "validation": resolved(validation),
+        "test_files": resolved(user_files.image_files(d["test_files"])),
+        "test": "",
+        "content_aspect": {},
+    }
+    return {**recipe, "data": {**d, **own}}
 
 
 TERMS = {
@@ -203,9 +254,11 @@ def terms(patterns):
 
 
 def held_out_photos(recipe, data_dir):
-    """The card's test photos: data.test (a glob), else the validation photos."""
+    """The card's test photos: your test files, data.test (a glob), else
+    the validation photos."""
     d = recipe["data"]
-    return [p for p, _ in crops.expand([d["test"]] if d["test"] else d["validation"], data_dir)]
+    patterns = d["test_files"] or ([d["test"]] if d["test"] else d["validation"])
+    return [p for p, _ in crops.expand(patterns, data_dir)]
 
 
 def measure(net, recipe, data_dir):
@@ -225,6 +278,8 @@ def model_card(recipe, net, history, data_dir):
     )
     d = recipe["data"]
     photos = crops.expand(d["content"], data_dir, d["content_aspect"])
+    if d["files"]:
+        return own_files_card(card, recipe, net, photos, data_dir)
     card["data"] = {
         "style": d["style"],
         "content": d["content"],
@@ -240,6 +295,26 @@ def model_card(recipe, net, history, data_dir):
     }
     card["metrics"] = measure(net, recipe, data_dir)
     return card
+
+
+def own_files_card(card, recipe, net, photos, data_dir):
+    """The card of a network trained on your images: their names and
+    counts, and measures on your held-out photos, and nothing else."""
+    d, seed = recipe["data"], recipe["train"]["seed"]
+    splits = {"train": photos, "validation": d["validation"], "test": d["test_files"]}
+    share = f"a {d['validation_share']:.0%} share of the photos drawn with seed {seed}"
+    return {
+        **card,
+        "description": card["description"] or f"Fast style network for {Path(d['style']).name}",
+        "recipe": own_data.applied_recipe(
+            card["recipe"], UNUSED_WITH_FILES, {k: net.get_config()[k] for k in recipe["model"]}
+        ),
+        "dataset": own_data.dataset_card(
+            d, {k: v for k, v in splits.items() if v}, share, painting=Path(d["style"]).name
+        ),
+        "metrics": measure(net, recipe, data_dir),
+        **own_data.base_card(own_data.load_base(recipe["train"]["fine_tune"], FastStyle)),
+    }
 
 
 def summary(card):
