@@ -76,8 +76,7 @@ def test_beam_width_one_equals_greedy_and_scores_are_log_probabilities():
     np.testing.assert_allclose(greedy[1], log_prob(model, f, greedy[0]), atol=1e-3)
 
 
-@pytest.mark.parametrize("width", [2, 4])
-def test_raw_beam_is_never_below_greedy(width):
+def test_raw_beam_is_never_below_greedy(width=3):
     """Over many random images: the beam's answer (raw, no fallback) is
     at least as likely as greedy's, by independent teacher-forced scores."""
     model = tiny(scale=1.3, seed=5)

@@ -83,10 +83,11 @@ def test_blank_text_is_refused_by_translate(text):
         tiny().translate(["fine 12", text])
 
 
-def test_the_compiled_decoder_cache_stays_bounded():
+def test_the_compiled_decoder_cache_stays_bounded(monkeypatch):
+    monkeypatch.setattr(encoder_decoder, "DECODER_CACHE", 2)  # two compiles, not eight
     model = tiny()
     ids = model.encode_texts(TEXTS[:2])
-    for penalty in np.linspace(0, 1, encoder_decoder.DECODER_CACHE + 4):
+    for penalty in np.linspace(0, 1, encoder_decoder.DECODER_CACHE + 2):
         model.decode(ids, beam_width=2, length_penalty=float(penalty))
     assert len(model._decoders) == encoder_decoder.DECODER_CACHE
     assert (2, 1.0, model.max_output_length, ()) in model._decoders  # the newest kept

@@ -10,6 +10,7 @@ from zoo.models.style_transfer import StyleTransfer, resize_longer, scale_sizes
 
 DATA = data_dir()  # ../shared/data beside the checkout, or $ZOO_DATA_DIR
 WEIGHTS = DATA / "vgg19_notop.weights.h5"
+STEPS, SIZE = 50, 96  # small enough for CI, long enough to show the optimisation working
 
 
 def photo(path):
@@ -22,14 +23,14 @@ def run():
         pytest.fail(f"{WEIGHTS} is missing: the style tests read the shared VGG19 weights")
     st = StyleTransfer(WEIGHTS)
     content, style = photo(DATA / "content/chelsea.jpg"), photo(DATA / "styles/wave.jpg")
-    image, history = st.stylize(content, style, steps=100, size=128, progress=False)
+    image, history = st.stylize(content, style, steps=STEPS, size=SIZE, progress=False)
     return st, content, style, image, history
 
 
 def test_result_shape_and_type(run):
     _, content, _, image, history = run
-    assert image.dtype == np.uint8 and image.shape == resize_longer(content, 128).shape
-    assert history.shape == (100, 4) and np.isfinite(history).all()
+    assert image.dtype == np.uint8 and image.shape == resize_longer(content, SIZE).shape
+    assert history.shape == (STEPS, 4) and np.isfinite(history).all()
 
 
 def test_total_loss_falls_steadily(run):
@@ -40,21 +41,21 @@ def test_total_loss_falls_steadily(run):
 
 def test_style_distance_to_the_painting_falls_by_half(run):
     st, content, style, image, _ = run
-    grams = st.loss.style_target(resize_longer(style, 128)[None])
+    grams = st.loss.style_target(resize_longer(style, SIZE)[None])
 
     def distance(picture):
         _, feats = st.loss.features(np.asarray(picture, "float32")[None])
         return sum(float(vgg.style_loss(f, g)) for f, g in zip(feats, grams, strict=True))
 
-    assert distance(image) <= 0.5 * distance(resize_longer(content, 128))
+    assert distance(image) <= 0.5 * distance(resize_longer(content, SIZE))
 
 
 def test_result_still_resembles_the_content(run):
     """Its content distance stays below the painting's own distance from
     the photo."""
     st, content, style, image, _ = run
-    target = st.loss.content_target(resize_longer(content, 128)[None])
-    painting = st.loss.content_target(resize_longer(style, 128)[None])
+    target = st.loss.content_target(resize_longer(content, SIZE)[None])
+    painting = st.loss.content_target(resize_longer(style, SIZE)[None])
     result = st.loss.content_target(image[None].astype("float32"))
     if painting.shape != target.shape:  # different aspect: compare on the overlap
         h, w = min(painting.shape[1], target.shape[1]), min(painting.shape[2], target.shape[2])
