@@ -422,6 +422,12 @@ def pixel_check(model, data, count=CHECK_IMAGES):
     }
 
 
+EXTERNAL_WEIGHTS = (
+    "the VGG19 ImageNet encoder is not shipped (80 MB): "
+    "vgg_weights='imagenet', a file path, or $ZOO_VGG19_WEIGHTS"
+)
+
+
 def model_card(data, model, history, distribute, mixed_precision):
     recipe = data.recipe
     card = packaging.common_card(recipe, model, history, data.steps, distribute, mixed_precision)
@@ -439,8 +445,7 @@ def model_card(data, model, history, distribute, mixed_precision):
             "source (aspect ratio not kept), JPEG q75",
             "cross_dataset_test": {"name": COCO_NAME, "terms": COCO_TERMS},
         },
-        "external_weights": "the VGG19 ImageNet encoder is not shipped (80 MB): "
-        "vgg_weights='imagenet', a file path, or $ZOO_VGG19_WEIGHTS",
+        "external_weights": EXTERNAL_WEIGHTS,
         "metrics": metrics(data, model),
         "architecture": {
             "class": "zoo.models.Captioner",
@@ -453,9 +458,10 @@ def model_card(data, model, history, distribute, mixed_precision):
 def user_card(card, data, model):
     """The card of a run on the user's photos: their files and splits, and
     scores on the user's validation (and test) images only."""
-    splits = {"validation" if part == "dev" else part: v for part, v in data.images.items()}
+    named = {part: "validation" if part == "dev" else part for part in data.images}
+    splits = {named[part]: images for part, images in data.images.items()}
     scores = {
-        f"{'validation' if part == 'dev' else part}_{k}": v
+        f"{named[part]}_{k}": v
         for part in ("dev", "test")
         if part in data.images
         for k, v in evaluate(model, data.features, data.images[part], data.captions[part]).items()
@@ -472,8 +478,7 @@ def user_card(card, data, model):
             "a share of the images (all their captions) drawn with the recipe's seed",
             captions_trained=len(data.train[1]),
         ),
-        "external_weights": "the VGG19 ImageNet encoder is not shipped (80 MB): "
-        "vgg_weights='imagenet', a file path, or $ZOO_VGG19_WEIGHTS",
+        "external_weights": EXTERNAL_WEIGHTS,
         "metrics": {**scores, "evaluation": caption_metrics.DESCRIPTION + "; greedy"},
         "architecture": {"class": "zoo.models.Captioner", **data.model_options()},
         **own_data.base_card(data.base),

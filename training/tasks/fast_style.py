@@ -193,22 +193,25 @@ def train(
         callbacks=[*callbacks, *fitting.early_stopping(t["patience"])],
         unit="perceptual loss",
     )
-    return package_net(recipe, net, history, data_dir, run_dir, publish_to)
+    return package_net(recipe, net, history, data_dir, run_dir, publish_to, base)
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
     """The package of a finished run, from its best weights."""
     recipe = with_own_files(with_epochs(recipe, epochs))
     data_dir = default_data_dir(data_dir)
-    net = new_network(recipe, data_dir, own_data.load_base(recipe["train"]["fine_tune"], FastStyle))
+    base = own_data.load_base(recipe["train"]["fine_tune"], FastStyle)
+    net = new_network(recipe, data_dir, base)
     net.load_weights(Path(run_dir) / fitting.BEST)
-    return package_net(recipe, net, fitting.read_history(run_dir), data_dir, run_dir, publish_to)
+    history = fitting.read_history(run_dir)
+    return package_net(recipe, net, history, data_dir, run_dir, publish_to, base)
 
 
-def package_net(recipe, net, history, data_dir, run_dir, publish_to):
-    """The network without its loss and optimizer, measured, packaged."""
+def package_net(recipe, net, history, data_dir, run_dir, publish_to, base=None):
+    """The network without its loss and optimizer, measured, packaged
+    (`base`: the network it was fine-tuned from, if any)."""
     net = package_files.inference_copy(net)
-    card = model_card(recipe, net, history, data_dir)
+    card = model_card(recipe, net, history, data_dir, base)
     return net, packaging.write_package(net, card, run_dir, publish_to)
 
 
@@ -275,14 +278,14 @@ def measure(net, recipe, data_dir):
     return {"held_out": summary, "check": style_quality.summarise(check), "per_photo": rows}
 
 
-def model_card(recipe, net, history, data_dir):
+def model_card(recipe, net, history, data_dir, base=None):
     card = packaging.common_card(
         recipe, net, history, recipe["train"]["steps_per_epoch"], "none", False
     )
     d = recipe["data"]
     photos = crops.expand(d["content"], data_dir, d["content_aspect"])
     if d["files"]:
-        return own_files_card(card, recipe, net, photos, data_dir)
+        return own_files_card(card, recipe, net, photos, data_dir, base)
     card["data"] = {
         "style": d["style"],
         "content": d["content"],
@@ -300,7 +303,7 @@ def model_card(recipe, net, history, data_dir):
     return card
 
 
-def own_files_card(card, recipe, net, photos, data_dir):
+def own_files_card(card, recipe, net, photos, data_dir, base):
     """The card of a network trained on your images: their names and
     counts, and measures on your held-out photos, and nothing else."""
     d, seed = recipe["data"], recipe["train"]["seed"]
@@ -316,7 +319,7 @@ def own_files_card(card, recipe, net, photos, data_dir):
             d, {k: v for k, v in splits.items() if v}, share, painting=Path(d["style"]).name
         ),
         "metrics": measure(net, recipe, data_dir),
-        **own_data.base_card(own_data.load_base(recipe["train"]["fine_tune"], FastStyle)),
+        **own_data.base_card(base),
     }
 
 
