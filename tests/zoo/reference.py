@@ -37,6 +37,7 @@ def lstm_reference(
     output_activation=True,
     gate_recurrence=False,
     layer_norm_eps=None,
+    normalize_carry=False,
 ):
     """LSTM over x (batch, time, features) -> (outputs, h, c).
 
@@ -104,6 +105,8 @@ def lstm_reference(
             else layer_norm(c, w["state_norm_gamma"], w["state_norm_beta"], layer_norm_eps)
         )
         h = o * (np.tanh(s) if output_activation else s)
+        if normalize_carry:  # TF Addons' layer-norm LSTM carries LN(c_t)
+            c = s
         gate_values = {"i": i, "f": f, "o": o}
         prev_gates = {n: gate_values[n] * np.ones((batch, units)) for n in fed}
         outputs.append(h)
@@ -141,5 +144,52 @@ def simple_rnn_reference(x, w, units):
     outputs = []
     for t in range(x.shape[1]):
         h = np.tanh(x[:, t] @ w["kernel"] + h @ w["recurrent_kernel"] + w["bias"])
+        outputs.append(h)
+    return np.stack(outputs, 1), h
+
+
+def nas_reference(x, w, units, projection=None):
+    """NAS cell (Zoph & Le 2017, the Penn Treebank cell of their figure 8;
+    bias on the recurrent projection) -> (outputs, c, m)."""
+    c = np.zeros((x.shape[0], units))
+    m = np.zeros((x.shape[0], projection or units))
+    blocks = lambda a: [a[:, k * units : (k + 1) * units] for k in range(8)]  # noqa: E731
+    relu = lambda a: np.maximum(a, 0.0)  # noqa: E731
+    outputs = []
+    for t in range(x.shape[1]):
+        xs = blocks(x[:, t] @ w["kernel"])
+        ms = blocks(m @ w["recurrent_kernel"] + w.get("bias", 0.0))
+        a0, a1 = sigmoid(xs[0] + ms[0]), relu(xs[1] + ms[1])
+        a2, a3 = sigmoid(xs[2] + ms[2]), relu(xs[3] * ms[3])
+        a4, a5 = np.tanh(xs[4] + ms[4]), sigmoid(xs[5] + ms[5])
+        a6, a7 = np.tanh(xs[6] + ms[6]), sigmoid(xs[7] + ms[7])
+        c = np.tanh(np.tanh(a0 * a1) + c) * np.tanh(a2 + a3)
+        m = np.tanh(c * np.tanh(np.tanh(a4 * a5) + sigmoid(a6 + a7)))
+        if projection:
+            m = m @ w["projection_weights"]
+        outputs.append(m)
+    return np.stack(outputs, 1), c, m
+
+
+def esn_reference(x, w, leaky, activation=np.tanh):
+    """Leaky-integrator echo state network (Jaeger 2001, eq. for leaky
+    units): h_t = (1 - a) h_{t-1} + a f(W_in x_t + W h_{t-1} + b)."""
+    h = np.zeros((x.shape[0], w["recurrent_kernel"].shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        pre = x[:, t] @ w["kernel"] + h @ w["recurrent_kernel"] + w.get("bias", 0.0)
+        h = (1 - leaky) * h + leaky * activation(pre)
+        outputs.append(h)
+    return np.stack(outputs, 1), h
+
+
+def layer_norm_simple_rnn_reference(x, w, eps):
+    """Elman RNN with layer normalisation of the summed inputs (Ba et al.
+    2016, eq. 4; gain only, the bias after it): h = tanh(g * LN(a) + b)."""
+    h = np.zeros((x.shape[0], w["recurrent_kernel"].shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        a = x[:, t] @ w["kernel"] + h @ w["recurrent_kernel"]
+        h = np.tanh(layer_norm(a, w["gamma"], 0.0, eps) + w["bias"])
         outputs.append(h)
     return np.stack(outputs, 1), h

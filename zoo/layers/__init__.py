@@ -8,11 +8,13 @@ variant flag and load Keras weight files as they are.
 """
 
 from zoo.layers.attention import BahdanauAttention, LuongAttention
+from zoo.layers.esn import ESNCell
 from zoo.layers.gru import GRUCell
 from zoo.layers.lstm import CIFGLSTMCell, LayerNormLSTMCell, LSTMCell, PeepholeLSTMCell
+from zoo.layers.nas import NASCell
 from zoo.layers.pooling import AttentionPooling
 from zoo.layers.rnn import GRU, LSTM, RNN, SimpleRNN
-from zoo.layers.simple_rnn import SimpleRNNCell
+from zoo.layers.simple_rnn import LayerNormSimpleRNNCell, SimpleRNNCell
 
 # Short cell names, as recipes and command lines spell them.
 CELLS = {
@@ -52,12 +54,15 @@ __all__ = [
     "BahdanauAttention",
     "CELLS",
     "CIFGLSTMCell",
+    "ESNCell",
     "GRU",
     "GRUCell",
     "LSTM",
     "LSTMCell",
     "LayerNormLSTMCell",
+    "LayerNormSimpleRNNCell",
     "LuongAttention",
+    "NASCell",
     "PeepholeLSTMCell",
     "RNN",
     "SimpleRNN",

@@ -52,6 +52,17 @@ def check_flag(name, value):
     return value
 
 
+def zero_states(cell, batch_size=None, dtype=None, inputs=None):
+    """A cell's zero states. Keras 3 asks for `batch_size` only; Keras 2's
+    `get_initial_state(inputs=, batch_size=, dtype=)` form is accepted too,
+    so code written for tf.keras 2 (TF Addons' among it) runs unchanged."""
+    if batch_size is None and inputs is not None:
+        batch_size = ops.shape(inputs)[0]
+    dtype = dtype or cell.compute_dtype
+    sizes = cell.state_size if isinstance(cell.state_size, list | tuple) else [cell.state_size]
+    return [ops.zeros((batch_size, size), dtype=dtype) for size in sizes]
+
+
 class ZooCell(DropoutRNNCell, keras.layers.Layer):
     """Base of the zoo cells: `kernel` (input_dim, G*units),
     `recurrent_kernel` (units, G*units) and `bias`, with G gate blocks.
@@ -180,8 +191,8 @@ class ZooCell(DropoutRNNCell, keras.layers.Layer):
         kernels compute (so `zoo.layers.RNN` may hand it to them), else None."""
         return None
 
-    def get_initial_state(self, batch_size=None):
-        return [ops.zeros((batch_size, d), dtype=self.compute_dtype) for d in self.state_size]
+    def get_initial_state(self, batch_size=None, dtype=None, inputs=None):
+        return zero_states(self, batch_size, dtype, inputs)
 
     # ---- serialisation -------------------------------------------------
     def get_config(self):

@@ -11,6 +11,9 @@ Equations (per step; p_* are diagonal peepholes, LN is layer normalisation):
     o       = sigmoid(z_o + p_o * c_t)            (1 with output_gate=False)
     h       = o * act(c_t)                        (o * c_t with output_activation=False)
 
+With layer_norm, LN applies to x W, h U and c_t inside act(.); with
+normalize_carry the next step's c_{t-1} is LN(c_t) too (TF Addons' form).
+
 Weights follow Keras' LSTM layout (gate blocks i, f, c, o along the last
 axis), with absent gates' blocks left out: CIFG has blocks i, c, o.
 """
@@ -31,6 +34,7 @@ VARIANT_FLAGS = (
     "output_activation",
     "gate_recurrence",
     "layer_norm",
+    "normalize_carry",
 )
 
 
@@ -55,7 +59,12 @@ class LSTMCell(ZooCell):
             all gates' activations of the previous step.
         layer_norm: layer normalisation of x W, h U and of c_t before the
             output activation (Ba et al. 2016).
+        normalize_carry: with layer_norm, carry the normalised c_t to the
+            next step as well (TF Addons' LayerNormLSTMCell), not only
+            squash it for the output.
         norm_epsilon: variance epsilon of the layer normalisations.
+        norm_gamma_initializer, norm_beta_initializer: their scales' and
+            shifts' initializers.
         implementation: Keras' legacy argument; accepted, no effect.
         dropout, recurrent_dropout: variational dropout rates (one mask per
             sequence on inputs and on the recurrent state).
@@ -81,7 +90,10 @@ class LSTMCell(ZooCell):
         output_activation: bool = True,
         gate_recurrence: bool = False,
         layer_norm: bool = False,
+        normalize_carry: bool = False,
         norm_epsilon: float = 1e-3,
+        norm_gamma_initializer="ones",
+        norm_beta_initializer="zeros",
         peephole_initializer="glorot_uniform",
         implementation: int = 2,
         **kwargs,
@@ -99,6 +111,8 @@ class LSTMCell(ZooCell):
             )
         self.norm_epsilon = float(norm_epsilon)
         self.peephole_initializer = keras.initializers.get(peephole_initializer)
+        self.norm_gamma_initializer = keras.initializers.get(norm_gamma_initializer)
+        self.norm_beta_initializer = keras.initializers.get(norm_beta_initializer)
         self.gate_blocks = tuple(
             name
             for name, present in (
@@ -125,6 +139,10 @@ class LSTMCell(ZooCell):
             raise ValueError(
                 "`coupled=True` defines the forget gate as 1 - i; it conflicts "
                 "with `forget_gate=False` (f = 1). Choose one."
+            )
+        if self.normalize_carry and not self.layer_norm:
+            raise ValueError(
+                "`normalize_carry=True` normalises c_t, so it needs `layer_norm=True`."
             )
         if self.gate_recurrence and not (self.input_gate or self.forget_gate or self.output_gate):
             raise ValueError(
@@ -168,7 +186,11 @@ class LSTMCell(ZooCell):
         if self.layer_norm:
             sizes = {"kernel": self.gate_width, "recurrent": self.gate_width, "state": self.units}
             for part, size in sizes.items():
-                for stat, init in (("gamma", "ones"), ("beta", "zeros")):
+                stats = (
+                    ("gamma", self.norm_gamma_initializer),
+                    ("beta", self.norm_beta_initializer),
+                )
+                for stat, init in stats:
                     name = f"{part}_norm_{stat}"
                     setattr(self, name, self.add_vector(name, size, init))
 
@@ -207,6 +229,8 @@ class LSTMCell(ZooCell):
         if self.output_gate:
             gates["o"] = self._gate(blocks["o"], "output_peephole", c)
         out = self._norm(c, "state") if self.layer_norm else c
+        if self.normalize_carry:
+            c = out
         if self.output_activation:
             out = self.activation(out)
         h = gates["o"] * out if self.output_gate else out
@@ -245,6 +269,8 @@ class LSTMCell(ZooCell):
             unit_forget_bias=self.unit_forget_bias,
             norm_epsilon=self.norm_epsilon,
             peephole_initializer=keras.saving.serialize_keras_object(self.peephole_initializer),
+            norm_gamma_initializer=keras.initializers.serialize(self.norm_gamma_initializer),
+            norm_beta_initializer=keras.initializers.serialize(self.norm_beta_initializer),
         )
         return {**super().get_config(), **config}
 
