@@ -62,7 +62,7 @@ class Search:
         """Best of k beams by log p / ((5 + length) / 6) ** length_penalty
         (Wu et al. 2016) -> tokens (B, L), log-probability (B,), attention."""
         vocab = self.vocab_size
-        tile = lambda t: None if t is None else ops.repeat(t, k, axis=0)  # noqa: E731
+        tile = lambda t: None if t is None else tile_batch(t, k)  # noqa: E731
         context = keras.tree.map_structure(tile, context)
         steps = ops.shape(context[0])[1]
         first_only = np.full(k, NEG, "float32")
@@ -183,3 +183,36 @@ def _regroup(x, beam, batch, k):
     shaped = ops.reshape(x, (batch, k, -1))
     picked = ops.take_along_axis(shaped, beam[..., None], axis=1)
     return ops.reshape(picked, ops.shape(x))
+
+
+def tile_batch(x, multiplier):
+    """Each example's rows repeated `multiplier` times in a row, (B, ...) ->
+    (B * multiplier, ...): the batch-major layout beam search works in
+    (example b's beams are rows b*K .. b*K + K-1). Any nested structure."""
+    return keras.tree.map_structure(lambda t: ops.repeat(t, multiplier, axis=0), x)
+
+
+def gather_tree(step_ids, parent_ids, max_sequence_lengths, end_token):
+    """Whole beams from a search's per-step choices: step_ids and
+    parent_ids (T, B, K) hold each step's token and the beam it extended;
+    following parents back from each example's last step gives beam k's
+    tokens (T, B, K). Steps at or past an example's length, and every step
+    after a beam's first end token, are end_token."""
+    step_ids = ops.convert_to_tensor(step_ids)
+    parent_ids = ops.cast(parent_ids, step_ids.dtype)
+    steps, beams = ops.shape(step_ids)[0], ops.shape(step_ids)[2]
+    lengths = ops.cast(ops.convert_to_tensor(max_sequence_lengths), "int32")
+    identity = ops.broadcast_to(ops.arange(beams, dtype=step_ids.dtype), ops.shape(step_ids)[1:])
+
+    def back(parent, t):
+        inside = ops.less(t, lengths)[:, None]  # (B, 1)
+        ids = ops.take_along_axis(step_ids[t], parent, axis=1)
+        ids = ops.where(inside, ids, ops.cast(end_token, ids.dtype))
+        # Past an example's end its beams wait at themselves for the last step.
+        parent = ops.where(inside, ops.take_along_axis(parent_ids[t], parent, axis=1), identity)
+        return parent, ids
+
+    _, ids = ops.scan(back, identity, ops.arange(steps - 1, -1, -1, dtype="int32"))
+    ids = ops.flip(ids, axis=0)
+    ended = ops.cumsum(ops.cast(ops.equal(ids, end_token), "int32"), axis=0) > 0
+    return ops.where(ended, ops.cast(end_token, ids.dtype), ids)

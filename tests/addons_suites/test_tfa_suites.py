@@ -8,72 +8,41 @@ that Keras 3 removed, a GPU the machine lacks), and then it must still
 fail or skip for exactly that reason."""
 
 import os
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from tests.peer_suites import ROOT, outcomes, run_peer_suite
+
 pytestmark = pytest.mark.system
 
-ROOT = Path(__file__).resolve().parents[2]
 TFA_TESTS = Path(os.environ.get("ZOO_TFA_TESTS", ROOT.parent / "shared" / "tfa-tests"))
-# seq2seq/tests joins as zoo.addons.seq2seq is built (issue 31).
-SUITES = ("rnn/tests",)
+# The rest of seq2seq/tests joins as zoo.addons.seq2seq is built (issue 31).
+SUITES = ("rnn/tests", "seq2seq/tests/loss_test.py", "seq2seq/tests/beam_search_ops_test.py")
 # Modules that must contribute passing tests.
 MODULES = (
     "esn_cell_test",
     "nas_cell_test",
     "layer_norm_simple_rnn_cell_test",
+    "layer_norm_lstm_cell_test",
     "peephole_lstm_cell_test",
+    "loss_test",
+    "beam_search_ops_test",
 )
 # TFA's own skip for GPU-only tests; any other skip is a failure.
 GPU_SKIP = "The gpu is not available."
 
 
 def run_suites(tmp_path, suites=SUITES):
-    report = tmp_path / "report.xml"
     package = TFA_TESTS / "tensorflow_addons"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-p",
+    return run_peer_suite(
+        tmp_path,
         "tests.addons_suites.tfa_plugin",
-        "-c",
-        os.devnull,
-        "--rootdir",
-        str(TFA_TESTS),
-        "--import-mode=importlib",
-        f"--junitxml={report}",
-        *(str(package / suite) for suite in suites),
-    ]
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": "tensorflow",
-        "PYTHONPATH": str(ROOT),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "ZOO_TFA_TESTS": str(TFA_TESTS),
-    }
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    return done, ET.parse(report).getroot() if report.exists() else None
-
-
-def outcomes(root):
-    """{test id: ('passed' | 'failed' | 'skipped', message)}."""
-    results = {}
-    for case in root.iter("testcase"):
-        test_id = f"{case.get('classname')}::{case.get('name')}"
-        status, message = "passed", ""
-        for child in case:
-            if child.tag in ("failure", "error", "skipped"):
-                status = "skipped" if child.tag == "skipped" else "failed"
-                message = (child.get("message") or "") + "\n" + (child.text or "")
-        results[test_id] = (status, message)
-    return results
+        TFA_TESTS,
+        [package / suite for suite in suites],
+        extra_args=["--import-mode=importlib"],
+        extra_env={"ZOO_TFA_TESTS": str(TFA_TESTS)},
+    )
 
 
 def listed_exceptions():

@@ -3,18 +3,15 @@ unmodified from the installed keras package against zoo's drop-ins, so a
 Keras upgrade re-checks the drop-in claim. They run in a subprocess: the
 patch must not leak into this session."""
 
-import os
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import keras
 import pytest
 
+from tests.peer_suites import outcomes, run_peer_suite
+
 pytestmark = pytest.mark.system
 
-ROOT = Path(__file__).resolve().parents[2]
 SUITES = ("lstm_test.py", "gru_test.py", "simple_rnn_test.py", "bidirectional_test.py")
 # Keras' own skips for other backends; anything else skipped is a failure.
 BACKEND_SKIPS = ("torch-backend",)
@@ -22,44 +19,9 @@ BACKEND_SKIPS = ("torch-backend",)
 
 def run_suites(tmp_path):
     rnn_dir = Path(keras.__file__).parent / "src" / "layers" / "rnn"
-    report = tmp_path / "report.xml"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "tests.keras_suites.dropin_plugin",
-        "-c",
-        os.devnull,
-        "--rootdir",
-        str(rnn_dir),
-        f"--junitxml={report}",
-        *(str(rnn_dir / name) for name in SUITES),
-    ]
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": "tensorflow",
-        "PYTHONPATH": str(ROOT),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    return done, ET.parse(report).getroot() if report.exists() else None
-
-
-def outcomes(root):
-    """{test id: ('passed' | 'failed' | 'skipped', message)}."""
-    results = {}
-    for case in root.iter("testcase"):
-        test_id = f"{case.get('classname')}::{case.get('name')}"
-        status, message = "passed", ""
-        for child in case:
-            if child.tag in ("failure", "error", "skipped"):
-                status = "skipped" if child.tag == "skipped" else "failed"
-                message = child.get("message", "")
-        results[test_id] = (status, message)
-    return results
+    return run_peer_suite(
+        tmp_path, "tests.keras_suites.dropin_plugin", rnn_dir, [rnn_dir / n for n in SUITES]
+    )
 
 
 def test_keras_suites_pass_against_the_drop_ins(tmp_path):

@@ -3,6 +3,6 @@ decoding: TFA code runs after one changed import, `import zoo.addons as tfa`.
 docs/tfa-migration.md lists each name, its zoo equivalent and every
 behaviour difference."""
 
-from zoo.addons import rnn
+from zoo.addons import rnn, seq2seq
 
-__all__ = ["rnn"]
+__all__ = ["rnn", "seq2seq"]
