@@ -31,9 +31,8 @@ class Search:
         return logits + ops.convert_to_tensor(self.mask)
 
     def best(self, logits):
-        """The most likely allowed id (B,). top_k rather than argmax: argmax
-        on floats exports as an op tf2onnx cannot convert (Bitcast)."""
-        return ops.cast(ops.top_k(self.allowed(logits), 1)[1][:, 0], "int32")
+        """The most likely allowed id (B,)."""
+        return best_ids(self.allowed(logits))
 
     def greedy(self, states, context, batch, max_length):
         """-> tokens (B, L), log-probability (B,), attention (B, L, T)."""
@@ -146,6 +145,13 @@ class Search:
         if beam_width == 1:
             return self.greedy(states, context, batch, max_length)
         return self.beam(states, context, batch, max_length, beam_width, length_penalty)
+
+
+def best_ids(logits):
+    """The most likely id along the last axis, int32. top_k rather than
+    argmax: argmax on floats exports as an op tf2onnx cannot convert
+    (Bitcast). Ties go to the lowest id, as argmax's do."""
+    return ops.cast(ops.top_k(logits, 1)[1][..., 0], "int32")
 
 
 def scan_states(step, init, xs=None, length=None, keep=True):

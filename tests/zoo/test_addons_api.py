@@ -55,3 +55,108 @@ def test_tfa_configs_round_trip(cls):
     config = cell.get_config()
     assert config["dtype"] == "float32"  # tf.keras 2's form
     assert cls.from_config(config).get_config() == config
+
+
+def raffel_monotonic(p, previous):
+    """Raffel et al. 2017, eq. 13, step by step: q_j = (1 - p_{j-1}) q_{j-1}
+    + previous_j, attention_j = p_j q_j."""
+    out = np.zeros_like(p)
+    for b in range(p.shape[0]):
+        q = 0.0
+        for j in range(p.shape[1]):
+            q = (1 - p[b, j - 1]) * q + previous[b, j] if j else previous[b, 0]
+            out[b, j] = p[b, j] * q
+    return out
+
+
+@pytest.mark.parametrize("mode", ["recursive", "parallel"])
+def test_monotonic_attention_follows_raffel_recurrence(mode, rng):
+    p = rng.uniform(0.05, 0.95, size=(3, 7))
+    previous = rng.dirichlet(np.ones(7), size=3)
+    got = np.asarray(
+        tfa.seq2seq.monotonic_attention(p.astype("float32"), previous.astype("float32"), mode)
+    )
+    np.testing.assert_allclose(got, raffel_monotonic(p, previous), atol=1e-5)
+
+
+def test_hard_monotonic_attention_picks_the_first_chosen_step_from_the_last():
+    p = np.array([[1, 0, 1, 1, 0], [0, 0, 0, 1, 1]], "float32")
+    previous = np.array([[0, 0, 1, 0, 0], [1, 0, 0, 0, 0]], "float32")
+    got = np.asarray(tfa.seq2seq.monotonic_attention(p, previous, "hard"))
+    np.testing.assert_array_equal(got, [[0, 0, 1, 0, 0], [0, 0, 0, 1, 0]])
+
+
+def _shared_bahdanau(rng, normalize, monotonic):
+    """A zoo BahdanauAttention and a tfa one with the same weights."""
+    from zoo import layers
+
+    memory = rng.normal(size=(2, 6, 5)).astype("float32")
+    query = rng.normal(size=(2, 4)).astype("float32")
+    cls = tfa.seq2seq.BahdanauMonotonicAttention if monotonic else tfa.seq2seq.BahdanauAttention
+    theirs = cls(3, memory=memory, memory_sequence_length=[6, 4], normalize=normalize)
+    ours = layers.BahdanauAttention(
+        3, normalize=normalize, monotonic="parallel" if monotonic else None
+    )
+    ours.build((None, 4), (None, 6, 5))
+    theirs.query_layer.build((None, 4))
+    for v in ours.weights:
+        v.assign(rng.normal(size=v.shape).astype("float32"))
+    theirs.query_layer.kernel.assign(ours.query_kernel)
+    theirs.memory_layer.kernel.assign(ours.memory_kernel)
+    theirs.attention_v.assign(ours.v)
+    if normalize:
+        theirs.attention_g.assign(ours.g)
+        theirs.attention_b.assign(ours.b)
+    if monotonic:
+        theirs.attention_score_bias.assign(ours.score_bias)
+    theirs.setup_memory(memory, memory_sequence_length=[6, 4])  # keys from the new kernel
+    return ours, theirs, memory, query
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+@pytest.mark.parametrize("monotonic", [False, True])
+def test_native_and_tfa_attention_agree(normalize, monotonic, rng):
+    ours, theirs, memory, query = _shared_bahdanau(rng, normalize, monotonic)
+    mask = np.array([[True] * 6, [True] * 4 + [False] * 2])
+    previous = theirs.initial_alignments(2, "float32")
+    alignments, _ = theirs([query, previous])
+    context, weights = ours(
+        query, memory, memory_mask=mask, previous=previous if monotonic else None
+    )
+    np.testing.assert_allclose(np.asarray(weights), np.asarray(alignments), atol=1e-6)
+    want = np.einsum("bt,btd->bd", np.asarray(alignments), memory * mask[..., None])
+    np.testing.assert_allclose(np.asarray(context), want, atol=1e-5)
+
+
+def test_attention_wrapper_runs_in_keras_rnn_with_keras_3_cells():
+    """TFA issue 1095 in Keras 3 terms: implicit and explicit initial state,
+    zoo's and Keras 3's own LSTMCell."""
+    import keras
+
+    from zoo import layers
+
+    for cell in (layers.LSTMCell(8), keras.layers.LSTMCell(8)):
+        mechanism = tfa.seq2seq.LuongAttention(units=8, memory=np.ones((2, 4, 8), "float32"))
+        wrapped = tfa.seq2seq.AttentionWrapper(cell, mechanism, attention_layer_size=5)
+        rnn = keras.layers.RNN(wrapped)
+        x = np.ones((2, 3, 8), "float32")
+        first = np.asarray(rnn(x))
+        initial = wrapped.get_initial_state(batch_size=2, dtype="float32")
+        np.testing.assert_allclose(np.asarray(rnn(x, initial_state=initial)), first, atol=1e-6)
+        assert first.shape == (2, 5)
+
+
+def test_memory_must_be_set_up_and_batch_sizes_must_agree():
+    from zoo import layers
+
+    mechanism = tfa.seq2seq.BahdanauAttention(4)
+    wrapper = tfa.seq2seq.AttentionWrapper(layers.LSTMCell(4), mechanism)
+    with pytest.raises(ValueError, match="setup_memory"):
+        wrapper.get_initial_state(batch_size=2, dtype="float32")
+    with pytest.raises(ValueError, match="memory_sequence_length and memory_mask"):
+        mechanism.setup_memory(np.ones((2, 3, 4), "float32"), [3, 2], np.ones((2, 3), bool))
+    with pytest.raises(Exception, match="different batch sizes"):
+        mechanism.setup_memory(np.ones((2, 3, 4), "float32"), memory_sequence_length=[3, 2, 1])
+    mechanism.setup_memory(np.ones((2, 3, 4), "float32"))
+    with pytest.raises(Exception, match="tile_batch"):  # a beam search's batch without tiling
+        wrapper.get_initial_state(batch_size=6, dtype="float32")

@@ -56,11 +56,14 @@ def zero_states(cell, batch_size=None, dtype=None, inputs=None):
     """A cell's zero states. Keras 3 asks for `batch_size` only; Keras 2's
     `get_initial_state(inputs=, batch_size=, dtype=)` form is accepted too,
     so code written for tf.keras 2 (TF Addons' among it) runs unchanged."""
+    keras2_form = dtype is not None or inputs is not None
     if batch_size is None and inputs is not None:
         batch_size = ops.shape(inputs)[0]
     dtype = dtype or cell.compute_dtype
     sizes = cell.state_size if isinstance(cell.state_size, list | tuple) else [cell.state_size]
-    return [ops.zeros((batch_size, size), dtype=dtype) for size in sizes]
+    states = [ops.zeros((batch_size, size), dtype=dtype) for size in sizes]
+    # Asked in Keras 2's form, answered in its structure: one state is a tensor.
+    return states[0] if keras2_form and len(states) == 1 else states
 
 
 class ZooCell(DropoutRNNCell, keras.layers.Layer):
@@ -181,6 +184,8 @@ class ZooCell(DropoutRNNCell, keras.layers.Layer):
         return h
 
     def call(self, inputs, states, training=False):
+        if not isinstance(states, list | tuple):  # one state passed bare (Keras 2 style)
+            states = [states]
         return self.step(self.project_inputs(inputs, training), states, training)
 
     def step(self, projected, states, training=False):

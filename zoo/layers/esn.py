@@ -112,7 +112,7 @@ class ESNCell(keras.layers.Layer):
         return h, h
 
     def get_initial_state(self, batch_size=None, dtype=None, inputs=None):
-        return zero_states(self, batch_size, dtype, inputs)[0]
+        return zero_states(self, batch_size, dtype, inputs)
 
     def get_config(self):
         ser = keras.initializers.serialize
