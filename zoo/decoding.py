@@ -57,9 +57,10 @@ class Search:
         _, (tokens, _, _, logps, weights) = scan_states(body, init, length=max_length)
         return ops.transpose(tokens), ops.sum(logps, axis=0), ops.transpose(weights, (1, 0, 2))
 
-    def beam(self, states, context, batch, max_length, k, length_penalty=0.0):
+    def beam(self, states, context, batch, max_length, k, length_penalty=0.0, coverage_penalty=0.0):
         """Best of k beams by log p / ((5 + length) / 6) ** length_penalty
-        (Wu et al. 2016) -> tokens (B, L), log-probability (B,), attention."""
+        (+ coverage_penalty * sum_j log min(attention summed over steps_j, 1);
+        Wu et al. 2016) -> tokens (B, L), log-probability (B,), attention."""
         vocab = self.vocab_size
         tile = lambda t: None if t is None else tile_batch(t, k)  # noqa: E731
         context = keras.tree.map_structure(tile, context)
@@ -103,8 +104,10 @@ class Search:
 
         final = scan_states(body, init, ops.arange(max_length), keep=False)
         _, _, scores, _, lengths, seqs, attn = final
-        penalty = ops.power((5.0 + ops.cast(lengths, "float32")) / 6.0, length_penalty)
-        best = ops.top_k(scores / penalty, 1)[1]  # (B, 1)
+        ranked = scores / length_penalty_of(lengths, length_penalty)
+        if coverage_penalty:
+            ranked = ranked + coverage_penalty_of(ops.sum(attn, axis=2), coverage_penalty)
+        best = ops.top_k(ranked, 1)[1]  # (B, 1)
         return tuple(_take_best(x, best) for x in (seqs, scores, attn))
 
     def kept(self, row):
@@ -139,12 +142,23 @@ class Search:
         _, (_, logits, weights) = scan_states(body, init, xs)
         return ops.transpose(logits, (1, 0, 2)), ops.transpose(weights, (1, 0, 2))
 
-    def decode(self, states, context, batch, max_length, beam_width=1, length_penalty=0.0):
+    def decode(
+        self,
+        states,
+        context,
+        batch,
+        max_length,
+        beam_width=1,
+        length_penalty=0.0,
+        coverage_penalty=0.0,
+    ):
         """Greedy (beam_width 1) or beam search -> tokens, log-probability,
         attention. The raw beam: no fallback to greedy's answer."""
         if beam_width == 1:
             return self.greedy(states, context, batch, max_length)
-        return self.beam(states, context, batch, max_length, beam_width, length_penalty)
+        return self.beam(
+            states, context, batch, max_length, beam_width, length_penalty, coverage_penalty
+        )
 
 
 def best_ids(logits):
@@ -186,9 +200,31 @@ def _take_best(x, best):
 def _regroup(x, beam, batch, k):
     """Rows of x (B*K, ...) reordered so beam j of each example takes the
     row of beam `beam[b, j]`."""
-    shaped = ops.reshape(x, (batch, k, -1))
-    picked = ops.take_along_axis(shaped, beam[..., None], axis=1)
-    return ops.reshape(picked, ops.shape(x))
+    return ops.reshape(gather_beams(ops.reshape(x, (batch, k, -1)), beam), ops.shape(x))
+
+
+def gather_beams(x, beam):
+    """x (B, K, ...) with beam j of each example taken from beam
+    `beam[b, j]` (B, K'): the survivors of a beam-search step."""
+    index = ops.cast(beam, "int32")
+    for _ in range(len(x.shape) - 2):
+        index = index[..., None]
+    return ops.take_along_axis(x, index, axis=1)
+
+
+def length_penalty_of(lengths, weight):
+    """((5 + length) / 6) ** weight (Wu et al. 2016, eq. 14): dividing
+    log-probabilities by it stops beam search favouring short outputs."""
+    return ops.power((5.0 + ops.cast(lengths, "float32")) / 6.0, weight)
+
+
+def coverage_penalty_of(accumulated_attention, weight):
+    """weight * sum_j log(min(a_j, 1)), a_j the attention source step j has
+    received so far (Wu et al. 2016, eq. 14): negative while some source
+    step is under-attended. Steps with no attention at all (padding) count
+    as covered."""
+    a = ops.where(ops.equal(accumulated_attention, 0.0), 1.0, accumulated_attention)
+    return weight * ops.sum(ops.log(ops.minimum(a, 1.0)), axis=-1)
 
 
 def tile_batch(x, multiplier):

@@ -21,7 +21,15 @@ from zoo.addons.seq2seq.attention_wrapper import (
     safe_cumprod,
 )
 from zoo.addons.seq2seq.basic_decoder import BasicDecoder, BasicDecoderOutput
-from zoo.addons.seq2seq.beam_search_decoder import gather_tree, tile_batch
+from zoo.addons.seq2seq.beam_search_decoder import (
+    BeamSearchDecoder,
+    BeamSearchDecoderOutput,
+    BeamSearchDecoderState,
+    FinalBeamSearchDecoderOutput,
+    gather_tree,
+    gather_tree_from_array,
+    tile_batch,
+)
 from zoo.addons.seq2seq.decoder import BaseDecoder, Decoder, dynamic_decode
 from zoo.addons.seq2seq.loss import SequenceLoss, sequence_loss
 from zoo.addons.seq2seq.sampler import (
@@ -44,8 +52,12 @@ __all__ = [
     "BaseDecoder",
     "BasicDecoder",
     "BasicDecoderOutput",
+    "BeamSearchDecoder",
+    "BeamSearchDecoderOutput",
+    "BeamSearchDecoderState",
     "CustomSampler",
     "Decoder",
+    "FinalBeamSearchDecoderOutput",
     "GreedyEmbeddingSampler",
     "InferenceSampler",
     "LuongAttention",
@@ -62,6 +74,7 @@ __all__ = [
     "decoder",
     "dynamic_decode",
     "gather_tree",
+    "gather_tree_from_array",
     "hardmax",
     "loss",
     "monotonic_attention",

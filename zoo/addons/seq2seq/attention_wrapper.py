@@ -492,6 +492,12 @@ class AttentionWrapperState(
         return tf.nest.map_structure(with_shape, self, super()._replace(**kwargs))
 
 
+def is_rnn_cell(cell):
+    """Callable with state_size and output_size (looked up without being
+    evaluated: an AttentionWrapper's need its memory)."""
+    return callable(cell) and {"state_size", "output_size"} <= set(dir(cell))
+
+
 def _compute_attention(attention_mechanism, cell_output, attention_state, attention_layer):
     alignments, next_attention_state = attention_mechanism([cell_output, attention_state])
     context = zoo_attention.attend(alignments, attention_mechanism.values)
@@ -520,7 +526,7 @@ class AttentionWrapper(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
-        if not (hasattr(cell, "state_size") and hasattr(cell, "output_size") and callable(cell)):
+        if not is_rnn_cell(cell):
             raise TypeError(
                 f"cell must be an RNN cell (state_size, output_size, call), got {type(cell)}"
             )

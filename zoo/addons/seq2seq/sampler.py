@@ -205,21 +205,17 @@ class ScheduledEmbeddingTrainingSampler(TrainingSampler):
         seed=None,
         scheduling_seed=None,
     ):
-        if embedding_fn is not None and not callable(embedding_fn):
-            raise ValueError(f"embedding_fn is expected to be callable, got {type(embedding_fn)}")
-        self.embedding_fn = embedding_fn
+        self.embedding_fn = self._given_embedding_fn = _check_embedding_fn(embedding_fn)
         self.sampling_probability = _probability(sampling_probability)
         self.seed, self.scheduling_seed = seed, scheduling_seed
         super().__init__(time_major=time_major)
 
     def initialize(self, inputs, sequence_length=None, mask=None, embedding=None):
-        if self.embedding_fn is None:
-            if embedding is None:
-                raise ValueError(
-                    "embedding is required as a keyword argument for "
-                    "ScheduledEmbeddingTrainingSampler"
-                )
-            self.embedding_fn = lambda ids: tf.nn.embedding_lookup(embedding, ids)
+        if self._given_embedding_fn is None and embedding is None:
+            raise ValueError(
+                "embedding is required as a keyword argument for ScheduledEmbeddingTrainingSampler"
+            )
+        self.embedding_fn = embedder(self._given_embedding_fn, embedding)
         return super().initialize(inputs, sequence_length=sequence_length, mask=mask)
 
     def sample(self, time, outputs, state):
@@ -289,9 +285,7 @@ class GreedyEmbeddingSampler(_Batched):
     a sequence ends at `end_token`."""
 
     def __init__(self, embedding_fn=None):
-        if embedding_fn is not None and not callable(embedding_fn):
-            raise ValueError(f"embedding_fn is expected to be a callable, got {type(embedding_fn)}")
-        self.embedding_fn = embedding_fn
+        self.embedding_fn = self._given_embedding_fn = _check_embedding_fn(embedding_fn)
 
     @property
     def sample_ids_shape(self):
@@ -302,8 +296,7 @@ class GreedyEmbeddingSampler(_Batched):
         return tf.int32
 
     def initialize(self, embedding, start_tokens=None, end_token=None):
-        if self.embedding_fn is None:
-            self.embedding_fn = lambda ids: tf.nn.embedding_lookup(embedding, ids)
+        self.embedding_fn = embedder(self._given_embedding_fn, embedding)
         self.start_tokens = tf.convert_to_tensor(start_tokens, tf.int32, name="start_tokens")
         self.end_token = tf.convert_to_tensor(end_token, tf.int32, name="end_token")
         if self.start_tokens.shape.rank != 1:
@@ -376,6 +369,21 @@ class InferenceSampler(_Batched):
     def next_inputs(self, time, outputs, state, sample_ids):
         next_inputs = sample_ids if self.next_inputs_fn is None else self.next_inputs_fn(sample_ids)
         return self.end_fn(sample_ids), next_inputs, state
+
+
+def _check_embedding_fn(embedding_fn):
+    if embedding_fn is not None and not callable(embedding_fn):
+        raise ValueError(f"embedding_fn is expected to be a callable, got {type(embedding_fn)}")
+    return embedding_fn
+
+
+def embedder(embedding_fn, embedding):
+    """The ids -> inputs function for one decode: the one given at
+    construction, else a lookup in this call's embedding matrix (chosen
+    afresh each time, so a second decode with another matrix uses it)."""
+    if embedding_fn is not None:
+        return embedding_fn
+    return lambda ids: tf.nn.embedding_lookup(embedding, ids)
 
 
 def _probability(value):
