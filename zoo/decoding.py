@@ -57,10 +57,21 @@ class Search:
         _, (tokens, _, _, logps, weights) = scan_states(body, init, length=max_length)
         return ops.transpose(tokens), ops.sum(logps, axis=0), ops.transpose(weights, (1, 0, 2))
 
-    def beam(self, states, context, batch, max_length, k, length_penalty=0.0, coverage_penalty=0.0):
+    def beam(
+        self,
+        states,
+        context,
+        batch,
+        max_length,
+        k,
+        length_penalty=0.0,
+        coverage_penalty=0.0,
+        all_beams=False,
+    ):
         """Best of k beams by log p / ((5 + length) / 6) ** length_penalty
         (+ coverage_penalty * sum_j log min(attention summed over steps_j, 1);
-        Wu et al. 2016) -> tokens (B, L), log-probability (B,), attention."""
+        Wu et al. 2016) -> tokens (B, L), log-probability (B,), attention;
+        with all_beams, every beam, best first: (B, K, L), (B, K), (B, K, L, T)."""
         vocab = self.vocab_size
         tile = lambda t: None if t is None else tile_batch(t, k)  # noqa: E731
         context = keras.tree.map_structure(tile, context)
@@ -107,6 +118,9 @@ class Search:
         ranked = scores / length_penalty_of(lengths, length_penalty)
         if coverage_penalty:
             ranked = ranked + coverage_penalty_of(ops.sum(attn, axis=2), coverage_penalty)
+        if all_beams:
+            order = ops.top_k(ranked, k)[1]
+            return tuple(gather_beams(x, order) for x in (seqs, scores, attn))
         best = ops.top_k(ranked, 1)[1]  # (B, 1)
         return tuple(_take_best(x, best) for x in (seqs, scores, attn))
 

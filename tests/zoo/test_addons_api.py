@@ -4,6 +4,7 @@ and TFA's argument semantics where they differ from zoo's defaults."""
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import zoo.addons as tfa
 from tests.zoo.reference import lstm_reference
@@ -160,3 +161,99 @@ def test_memory_must_be_set_up_and_batch_sizes_must_agree():
     mechanism.setup_memory(np.ones((2, 3, 4), "float32"))
     with pytest.raises(Exception, match="tile_batch"):  # a beam search's batch without tiling
         wrapper.get_initial_state(batch_size=6, dtype="float32")
+
+
+VOCAB, START, END, PAD = 9, 1, 2, 0
+
+
+def _decoder_parts(rng, batch, width):
+    """An attentional decoder both APIs can run: embedding, AttentionWrapper
+    over zoo's LSTMCell and an output layer, memory tiled for `width` beams."""
+    import keras
+
+    from zoo import layers
+
+    memory = rng.normal(size=(batch, 5, 6)).astype("float32")
+    lengths = np.array([5, 3][:batch])
+    mechanism = tfa.seq2seq.BahdanauAttention(4)
+    mechanism.setup_memory(
+        tfa.seq2seq.tile_batch(memory, width),
+        memory_sequence_length=tfa.seq2seq.tile_batch(lengths, width),
+    )
+    cell = tfa.seq2seq.AttentionWrapper(layers.LSTMCell(8), mechanism, attention_layer_size=6)
+    output = keras.layers.Dense(VOCAB)
+    embedding = rng.normal(size=(VOCAB, 5)).astype("float32")
+    state = cell.get_initial_state(batch_size=batch * width, dtype="float32")
+    cell(embedding[np.zeros(batch * width, int)], state)  # build
+    output.build((None, 6))
+    for v in [*cell.weights, *output.weights]:
+        v.assign(rng.normal(scale=0.8, size=v.shape).astype("float32"))
+    bias = np.asarray(output.bias)
+    bias[END] += 2.0  # beams end at different steps, and before the limit
+    output.bias.assign(bias)
+    return cell, output, embedding, memory
+
+
+def _zoo_search(cell, output, embedding, batch, width):
+    """zoo.decoding.Search over the same cell, its states flattened."""
+    from zoo import decoding
+
+    template = cell.get_initial_state(batch_size=batch * width, dtype="float32")
+    flat = tf.nest.flatten(template)
+
+    def step(tokens, states, context):
+        state = tf.nest.pack_sequence_as(template, list(states))
+        out, state = cell(tf.nn.embedding_lookup(embedding, tokens), state)
+        return output(out), tf.nest.flatten(state), state.alignments
+
+    search = decoding.Search(step, VOCAB, banned=(), start=START, end=END, pad=PAD)
+    return search, flat
+
+
+def _until_end(row):
+    row = [int(t) for t in row]
+    return row[: row.index(END) + 1] if END in row else row
+
+
+def test_native_and_tfa_greedy_decoding_agree():
+    rng = np.random.default_rng(0)
+    cell, output, embedding, memory = _decoder_parts(rng, 2, 1)
+    search, states = _zoo_search(cell, output, embedding, 2, 1)
+    context = (np.zeros((2, 5, 1), "float32"),)
+    tokens, logp, _ = search.greedy(states, context, 2, 7)
+    sampler = tfa.seq2seq.GreedyEmbeddingSampler()
+    decoder = tfa.seq2seq.BasicDecoder(cell, sampler, output_layer=output, maximum_iterations=7)
+    outputs, _, _ = decoder(
+        embedding,
+        start_tokens=np.full(2, START),
+        end_token=END,
+        initial_state=cell.get_initial_state(batch_size=2, dtype="float32"),
+    )
+    theirs = np.asarray(outputs.sample_id)
+    ours = [_until_end(row) for row in np.asarray(tokens)]
+    assert ours == [_until_end(row) for row in theirs]
+    assert any(len(row) > 1 for row in ours), ours  # a real decode, not END at once
+
+
+def test_native_and_tfa_beam_search_agree():
+    rng = np.random.default_rng(0)
+    width = 3
+    cell, output, embedding, memory = _decoder_parts(rng, 2, width)
+    search, states = _zoo_search(cell, output, embedding, 2, width)
+    # zoo tiles its own states and context: give it the untiled batch.
+    untiled = cell.get_initial_state(batch_size=2 * width, dtype="float32")
+    states = [s[::width] for s in tf.nest.flatten(untiled)]
+    context = (np.zeros((2, 5, 1), "float32"),)
+    tokens, scores, _ = search.beam(states, context, 2, 7, width, all_beams=True)
+    decoder = tfa.seq2seq.BeamSearchDecoder(cell, width, output_layer=output, maximum_iterations=7)
+    outputs, final_state, _ = decoder(
+        embedding,
+        start_tokens=np.full(2, START),
+        end_token=END,
+        initial_state=cell.get_initial_state(batch_size=2 * width, dtype="float32"),
+    )
+    theirs = np.asarray(outputs.predicted_ids)  # (B, T, K), best first
+    ours = [[_until_end(beam) for beam in row] for row in np.asarray(tokens)]
+    assert ours == [[_until_end(theirs[b, :, k]) for k in range(width)] for b in range(2)]
+    assert len({len(beam) for row in ours for beam in row}) > 1, ours  # beams end apart
+    np.testing.assert_allclose(np.asarray(scores), np.asarray(final_state.log_probs), atol=1e-4)
