@@ -19,9 +19,11 @@ weights rearranged into ONNX's layout:
   their steps, masked ones filled as Keras fills them (zeros, or the
   output of the nearest unmasked step in the direction of travel).
 
-Cells ONNX has no equation for (layer norm, Greff's ablations, full gate
-recurrence, activations outside tanh/sigmoid/relu) keep Keras' loop, which
-tf2onnx writes as a `Loop`, with a `LoopFallbackWarning` naming the reason.
+An echo state cell without leak (leaky=1) is a simple RNN with fixed
+weights: an `RNN` node. Cells ONNX has no equation for (layer norm, Greff's
+ablations, full gate recurrence, leaky integration, NAS, activations
+outside tanh/sigmoid/relu) keep Keras' loop, which tf2onnx writes as a
+`Loop`, with a `LoopFallbackWarning` naming the reason.
 """
 
 import contextlib
@@ -33,7 +35,7 @@ import numpy as np
 import onnx
 import tensorflow as tf
 
-from zoo.layers import GRUCell, LSTMCell, SimpleRNNCell
+from zoo.layers import ESNCell, GRUCell, LayerNormSimpleRNNCell, LSTMCell, SimpleRNNCell
 
 ACTIVATIONS = {
     keras.activations.tanh: "Tanh",
@@ -80,8 +82,9 @@ def describe(cell):
     op = _op_of(cell)
     if op == "LSTM" and isinstance(cell, LSTMCell):
         _check_lstm_flags(cell)
-    names = [_activation_name(cell.recurrent_activation, "recurrent_activation")]
-    names = [] if op == "RNN" else names
+    names = []
+    if op != "RNN":
+        names.append(_activation_name(cell.recurrent_activation, "recurrent_activation"))
     names.append(_activation_name(cell.activation, "activation"))
     if op == "LSTM":
         names.append(names[-1])
@@ -94,6 +97,12 @@ def describe(cell):
 
 
 def _op_of(cell):
+    if isinstance(cell, LayerNormSimpleRNNCell):
+        raise NotExpressible("ONNX's RNN has no layer normalisation")
+    if isinstance(cell, ESNCell):
+        if cell.leaky != 1:
+            raise NotExpressible(f"ONNX's RNN has no leaky integration (leaky={cell.leaky})")
+        return "RNN"  # with no leak, an echo state cell is a simple RNN with fixed weights
     if isinstance(cell, LSTMCell | keras.layers.LSTMCell):
         return "LSTM"
     if isinstance(cell, GRUCell | keras.layers.GRUCell):
@@ -306,6 +315,7 @@ _CELL_TYPES = (
     LSTMCell,
     GRUCell,
     SimpleRNNCell,
+    ESNCell,
     keras.layers.LSTMCell,
     keras.layers.GRUCell,
     keras.layers.SimpleRNNCell,

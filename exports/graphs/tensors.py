@@ -22,7 +22,9 @@ class KerasGraphs(Graphs):
         if not model.built:
             raise NotExportable(f"{model.name} is not built: call it once (or build it) first")
         self.specs = list(input_signature) if input_signature else _input_specs(model)
-        self.output_names = _output_names(model, [s.name for s in self.specs])
+        names = _declared_output_names(model) or self._called_output_names()
+        inputs = {s.name for s in self.specs}
+        self.output_names = [f"{n}_out" if n in inputs else n for n in names]
 
     @property
     def onnx(self):
@@ -45,6 +47,16 @@ class KerasGraphs(Graphs):
                 f"{self.model.name} gave {len(flat)} outputs, expected {len(self.output_names)}"
             )
         return dict(zip(self.output_names, flat, strict=True))
+
+    def _called_output_names(self):
+        """A subclassed model's outputs, from one call on the small example:
+        a dict's keys, else output_0, output_1, ..."""
+        feed = self.examples()["serving_default"][-1]
+        tensors = [tf.constant(feed[s.name], s.dtype) for s in self.specs]
+        outputs = self.model(_inputs_for(self.model, tensors), training=False)
+        if isinstance(outputs, dict):
+            return list(outputs)
+        return [f"output_{i}" for i in range(len(keras.tree.flatten(outputs)))]
 
     def reference(self, signature, feed):
         tensors = [tf.constant(feed[s.name], s.dtype) for s in self.specs]
@@ -109,14 +121,11 @@ def _name(name, fallback):
     return fallback if not name or name.startswith("keras_tensor") else name
 
 
-def _output_names(model, input_names):
+def _declared_output_names(model):
+    """The output names a Sequential or Functional model declares, or None."""
     if isinstance(model, keras.Sequential):
-        names = [model.layers[-1].name]
-    elif getattr(model, "output_names", None):
-        names = list(model.output_names)
-    else:
-        names = ["output_0"]
-    return [f"{n}_out" if n in input_names else n for n in names]
+        return [model.layers[-1].name]
+    return list(model.output_names) if getattr(model, "output_names", None) else None
 
 
 def _inputs_for(model, tensors):

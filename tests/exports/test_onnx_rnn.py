@@ -48,6 +48,7 @@ CASES = {
     ),
     "bidirectional-gru": (lambda: keras.layers.Bidirectional(layers.GRU(6, **SEQ)), "GRU"),
     "bidirectional-last": (lambda: keras.layers.Bidirectional(layers.LSTM(6)), "LSTM"),
+    "echo-state": (lambda: layers.RNN(layers.ESNCell(6, connectivity=0.5, seed=1), **SEQ), "RNN"),
 }
 
 
@@ -218,6 +219,24 @@ def test_inexpressible_cells_fall_back_to_a_loop_with_a_warning(options, reason)
         exported = export_layer(lambda: layers.LSTM(6, return_sequences=True, **options))
     fallbacks = [w for w in caught if issubclass(w.category, LoopFallbackWarning)]
     assert len(fallbacks) == 1, "one warning per layer, not one for the layer and its cell"
+    assert recurrent_ops(exported[0]) == {"Loop"}
+    assert max_difference(*exported) <= 1e-4
+
+
+@pytest.mark.parametrize(
+    "cell, reason",
+    [
+        (lambda: layers.NASCell(6, projection=4), "NASCell is not"),
+        (lambda: layers.ESNCell(6, leaky=0.5, seed=1), "leaky integration"),
+        (lambda: layers.LayerNormSimpleRNNCell(6), "layer normalisation"),
+    ],
+    ids=["nas", "leaky-echo-state", "layer-norm-rnn"],
+)
+def test_research_cells_fall_back_to_a_loop_and_agree(cell, reason):
+    """No ONNX op computes these; a layer-normalised RNN must not pass for
+    the plain RNN it subclasses (its norm would be dropped silently)."""
+    with pytest.warns(LoopFallbackWarning, match=reason):
+        exported = export_layer(lambda: layers.RNN(cell(), **SEQ))
     assert recurrent_ops(exported[0]) == {"Loop"}
     assert max_difference(*exported) <= 1e-4
 

@@ -217,6 +217,24 @@ def _layer_config(layer):
     return config
 
 
+def _layers(units, probability_fn, dtype, kwargs, query):
+    """A mechanism's keyword arguments: the given (or new Dense) query and
+    memory layers, the probability function, dtype and the rest of kwargs.
+    Luong's has no query layer: it scores the query as it is."""
+    chosen = _probability_fn(probability_fn)
+    query_layer = kwargs.pop("query_layer", None)
+    memory_layer = kwargs.pop("memory_layer", None) or _dense(units, "memory_layer", dtype)
+    if query:
+        query_layer = query_layer or _dense(units, "query_layer", dtype)
+    return {
+        "query_layer": query_layer if query else None,
+        "memory_layer": memory_layer,
+        "probability_fn": lambda score, _: chosen(score),
+        "dtype": dtype,
+        **kwargs,
+    }
+
+
 def _dense(units, name, dtype):
     return keras.layers.Dense(units, name=name, use_bias=False, dtype=dtype)
 
@@ -237,19 +255,8 @@ class LuongAttention(_BaseAttentionMechanism):
         **kwargs,
     ):
         self.units, self.scale, self.probability_fn_name = units, scale, probability_fn
-        chosen = _probability_fn(probability_fn)
-        memory_layer = kwargs.pop("memory_layer", None) or _dense(units, "memory_layer", dtype)
-        kwargs.pop("query_layer", None)  # Luong scores the query as it is
-        super().__init__(
-            memory=memory,
-            memory_sequence_length=memory_sequence_length,
-            query_layer=None,
-            memory_layer=memory_layer,
-            probability_fn=lambda score, _: chosen(score),
-            name=name,
-            dtype=dtype,
-            **kwargs,
-        )
+        layers = _layers(units, probability_fn, dtype, kwargs, query=False)
+        super().__init__(memory, memory_sequence_length=memory_sequence_length, name=name, **layers)
 
     def _build_scores(self):
         if self.scale and not hasattr(self, "attention_g"):
@@ -295,19 +302,8 @@ class BahdanauAttention(_BaseAttentionMechanism):
     ):
         self.units, self.normalize, self.probability_fn_name = units, normalize, probability_fn
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        chosen = _probability_fn(probability_fn)
-        query_layer = kwargs.pop("query_layer", None) or _dense(units, "query_layer", dtype)
-        memory_layer = kwargs.pop("memory_layer", None) or _dense(units, "memory_layer", dtype)
-        super().__init__(
-            memory=memory,
-            memory_sequence_length=memory_sequence_length,
-            query_layer=query_layer,
-            memory_layer=memory_layer,
-            probability_fn=lambda score, _: chosen(score),
-            name=name,
-            dtype=dtype,
-            **kwargs,
-        )
+        layers = _layers(units, probability_fn, dtype, kwargs, query=True)
+        super().__init__(memory, memory_sequence_length=memory_sequence_length, name=name, **layers)
 
     def _build_scores(self):
         if not hasattr(self, "attention_v"):
@@ -362,6 +358,22 @@ class _Monotonic:
             mode=mode,
             seed=sigmoid_noise_seed,
         )
+
+    def _use_monotonic(self, probability_fn, memory, memory_sequence_length):
+        """After the attention class's construction: its probability function
+        replaced, then the memory set up."""
+        self.probability_fn, self.probability_fn_name = probability_fn, None
+        if memory is not None:
+            self.setup_memory(memory, memory_sequence_length=memory_sequence_length)
+
+    def _build_scores(self):
+        super()._build_scores()
+        self._build_bias()
+
+    def get_config(self):
+        config = {**super().get_config(), **self.monotonic_config()}
+        del config["probability_fn"]
+        return config
 
     def _build_bias(self):
         if not hasattr(self, "attention_score_bias"):
@@ -423,18 +435,7 @@ class BahdanauMonotonicAttention(_Monotonic, BahdanauAttention):
             name=name,
             **kwargs,
         )
-        self.probability_fn, self.probability_fn_name = fn, None
-        if memory is not None:
-            self.setup_memory(memory, memory_sequence_length=memory_sequence_length)
-
-    def _build_scores(self):
-        super()._build_scores()
-        self._build_bias()
-
-    def get_config(self):
-        config = {**super().get_config(), **self.monotonic_config()}
-        del config["probability_fn"]
-        return config
+        self._use_monotonic(fn, memory, memory_sequence_length)
 
 
 class LuongMonotonicAttention(_Monotonic, LuongAttention):
@@ -456,18 +457,7 @@ class LuongMonotonicAttention(_Monotonic, LuongAttention):
     ):
         fn = self._init_monotonic(sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode)
         super().__init__(units, memory=None, scale=scale, dtype=dtype, name=name, **kwargs)
-        self.probability_fn, self.probability_fn_name = fn, None
-        if memory is not None:
-            self.setup_memory(memory, memory_sequence_length=memory_sequence_length)
-
-    def _build_scores(self):
-        super()._build_scores()
-        self._build_bias()
-
-    def get_config(self):
-        config = {**super().get_config(), **self.monotonic_config()}
-        del config["probability_fn"]
-        return config
+        self._use_monotonic(fn, memory, memory_sequence_length)
 
 
 class AttentionWrapperState(

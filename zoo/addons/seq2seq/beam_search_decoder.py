@@ -16,7 +16,7 @@ import tensorflow as tf
 from zoo import decoding
 from zoo.addons.seq2seq import attention_wrapper, decoder
 from zoo.addons.seq2seq.attention_wrapper import is_rnn_cell
-from zoo.addons.seq2seq.sampler import _check_embedding_fn, embedder
+from zoo.addons.seq2seq.sampler import check_embedding_fn, embedder
 
 
 class BeamSearchDecoderState(
@@ -474,7 +474,7 @@ class BeamSearchDecoder(BeamSearchDecoderMixin, decoder.BaseDecoder):
             output_all_scores=output_all_scores,
             **kwargs,
         )
-        self._embedding_fn = self._given_embedding_fn = _check_embedding_fn(embedding_fn)
+        self._embedding_fn = self._given_embedding_fn = check_embedding_fn(embedding_fn)
 
     def initialize(self, embedding, start_tokens, end_token, initial_state):
         if embedding is not None and self._given_embedding_fn is not None:
@@ -515,7 +515,7 @@ class BeamSearchDecoder(BeamSearchDecoderMixin, decoder.BaseDecoder):
         dtype = tf.nest.flatten(self._initial_cell_state)[0].dtype
         return BeamSearchDecoderOutput(scores=dtype, predicted_ids=tf.int32, parent_ids=tf.int32)
 
-    def __call__(
+    def call(
         self,
         embedding,
         start_tokens=None,
@@ -524,28 +524,13 @@ class BeamSearchDecoder(BeamSearchDecoderMixin, decoder.BaseDecoder):
         training=None,
         **kwargs,
     ):
-        self.built = True
-        return self.call(
-            embedding, start_tokens, end_token, initial_state, training=training, **kwargs
-        )
-
-    def call(self, embedding, start_tokens, end_token, initial_state, training=None, **kwargs):
-        return decoder.dynamic_decode(
-            self,
-            output_time_major=self.output_time_major,
-            impute_finished=self.impute_finished,
-            maximum_iterations=self.maximum_iterations,
-            parallel_iterations=self.parallel_iterations,
-            swap_memory=self.swap_memory,
-            training=training,
-            decoder_init_input=embedding,
-            decoder_init_kwargs={
-                **kwargs,
-                "start_tokens": start_tokens,
-                "end_token": end_token,
-                "initial_state": initial_state,
-            },
-        )
+        initialize_kwargs = {
+            **kwargs,
+            "start_tokens": start_tokens,
+            "end_token": end_token,
+            "initial_state": initial_state,
+        }
+        return self.decode(embedding, initialize_kwargs, training)
 
 
 __all__ = [

@@ -8,8 +8,8 @@ import keras
 import tensorflow as tf
 
 
-class Decoder(metaclass=abc.ABCMeta):
-    """TFA's first decoder interface: `initialize()` takes no inputs."""
+class _Interface:
+    """What dynamic_decode reads from a decoder, in both of TFA's forms."""
 
     @property
     def batch_size(self):
@@ -23,14 +23,6 @@ class Decoder(metaclass=abc.ABCMeta):
     def output_dtype(self):
         raise NotImplementedError
 
-    @abc.abstractmethod
-    def initialize(self, name=None):
-        """-> (finished, initial_inputs, initial_state)."""
-
-    @abc.abstractmethod
-    def step(self, time, inputs, state, training=None, name=None):
-        """-> (outputs, next_state, next_inputs, finished)."""
-
     def finalize(self, outputs, final_state, sequence_lengths):
         raise NotImplementedError
 
@@ -41,7 +33,19 @@ class Decoder(metaclass=abc.ABCMeta):
         return False
 
 
-class BaseDecoder(keras.layers.Layer):
+class Decoder(_Interface, metaclass=abc.ABCMeta):
+    """TFA's first decoder interface: `initialize()` takes no inputs."""
+
+    @abc.abstractmethod
+    def initialize(self, name=None):
+        """-> (finished, initial_inputs, initial_state)."""
+
+    @abc.abstractmethod
+    def step(self, time, inputs, state, training=None, name=None):
+        """-> (outputs, next_state, next_inputs, finished)."""
+
+
+class BaseDecoder(_Interface, keras.layers.Layer):
     """A decoder as a Keras layer: `decoder(inputs, initial_state=...,
     **initialize_kwargs) -> (outputs, final_state, sequence_lengths)`."""
 
@@ -64,14 +68,18 @@ class BaseDecoder(keras.layers.Layer):
     def build(self, input_shape=None):
         self.built = True  # the cell and output layer build on their first step
 
-    def __call__(self, inputs, initial_state=None, training=None, **kwargs):
+    def __call__(self, inputs, *args, training=None, **kwargs):
         """Straight to call: a decoder's state may hold TensorArrays (alignment
         history), which Keras 3's Layer.__call__ refuses, and decoding's
         output lengths are data-dependent, so it has no symbolic form."""
         self.built = True
-        return self.call(inputs, initial_state=initial_state, training=training, **kwargs)
+        return self.call(inputs, *args, training=training, **kwargs)
 
     def call(self, inputs, initial_state=None, training=None, **kwargs):
+        return self.decode(inputs, {**kwargs, "initial_state": initial_state}, training)
+
+    def decode(self, inputs, initialize_kwargs, training=None):
+        """dynamic_decode over this decoder with its own settings."""
         return dynamic_decode(
             self,
             output_time_major=self.output_time_major,
@@ -81,33 +89,14 @@ class BaseDecoder(keras.layers.Layer):
             swap_memory=self.swap_memory,
             training=training,
             decoder_init_input=inputs,
-            decoder_init_kwargs={**kwargs, "initial_state": initial_state},
+            decoder_init_kwargs=initialize_kwargs,
         )
-
-    @property
-    def batch_size(self):
-        raise NotImplementedError
-
-    @property
-    def output_size(self):
-        raise NotImplementedError
-
-    @property
-    def output_dtype(self):
-        raise NotImplementedError
 
     def initialize(self, inputs, initial_state=None, **kwargs):
         raise NotImplementedError
 
     def step(self, time, inputs, state, training=None):
         raise NotImplementedError
-
-    def finalize(self, outputs, final_state, sequence_lengths):
-        raise NotImplementedError
-
-    @property
-    def tracks_own_finished(self):
-        return False
 
 
 def _zeros(size, dtype, batch_size):

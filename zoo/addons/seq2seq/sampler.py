@@ -85,7 +85,8 @@ class Sampler(metaclass=abc.ABCMeta):
 
 
 class _Batched(Sampler):
-    """A sampler whose batch size is known once it is initialized."""
+    """A sampler whose batch size is known once it is initialized; its
+    sample ids are scalar int32s unless it says otherwise."""
 
     _batch_size = None
 
@@ -94,6 +95,14 @@ class _Batched(Sampler):
         if self._batch_size is None:
             raise ValueError("batch_size accessed before initialize was called")
         return self._batch_size
+
+    @property
+    def sample_ids_shape(self):
+        return tf.TensorShape([])
+
+    @property
+    def sample_ids_dtype(self):
+        return tf.int32
 
 
 class CustomSampler(_Batched):
@@ -141,14 +150,6 @@ class TrainingSampler(_Batched):
 
     def __init__(self, time_major=False):
         self.time_major = time_major
-
-    @property
-    def sample_ids_shape(self):
-        return tf.TensorShape([])
-
-    @property
-    def sample_ids_dtype(self):
-        return tf.int32
 
     def initialize(self, inputs, sequence_length=None, mask=None):
         if sequence_length is not None and mask is not None:
@@ -205,7 +206,7 @@ class ScheduledEmbeddingTrainingSampler(TrainingSampler):
         seed=None,
         scheduling_seed=None,
     ):
-        self.embedding_fn = self._given_embedding_fn = _check_embedding_fn(embedding_fn)
+        self.embedding_fn = self._given_embedding_fn = check_embedding_fn(embedding_fn)
         self.sampling_probability = _probability(sampling_probability)
         self.seed, self.scheduling_seed = seed, scheduling_seed
         super().__init__(time_major=time_major)
@@ -285,15 +286,7 @@ class GreedyEmbeddingSampler(_Batched):
     a sequence ends at `end_token`."""
 
     def __init__(self, embedding_fn=None):
-        self.embedding_fn = self._given_embedding_fn = _check_embedding_fn(embedding_fn)
-
-    @property
-    def sample_ids_shape(self):
-        return tf.TensorShape([])
-
-    @property
-    def sample_ids_dtype(self):
-        return tf.int32
+        self.embedding_fn = self._given_embedding_fn = check_embedding_fn(embedding_fn)
 
     def initialize(self, embedding, start_tokens=None, end_token=None):
         self.embedding_fn = embedder(self._given_embedding_fn, embedding)
@@ -371,7 +364,7 @@ class InferenceSampler(_Batched):
         return self.end_fn(sample_ids), next_inputs, state
 
 
-def _check_embedding_fn(embedding_fn):
+def check_embedding_fn(embedding_fn):
     if embedding_fn is not None and not callable(embedding_fn):
         raise ValueError(f"embedding_fn is expected to be a callable, got {type(embedding_fn)}")
     return embedding_fn
