@@ -57,6 +57,49 @@ class Search:
         _, (tokens, _, _, logps, weights) = scan_states(body, init, length=max_length)
         return ops.transpose(tokens), ops.sum(logps, axis=0), ops.transpose(weights, (1, 0, 2))
 
+    def greedy_until_done(self, states, context, batch, max_length):
+        """greedy, stopping as soon as every sequence has ended (early stop)
+        instead of running all max_length steps -> tokens (B, L), padded
+        after the steps taken, log-probability (B,), attention (B, L, T),
+        zeros after those steps, and the number of steps taken."""
+        steps = ops.shape(context[0])[1]
+        positions = ops.arange(max_length)
+
+        def running(t, token, states, finished, logp, tokens, attention):
+            return ops.logical_and(t < max_length, ops.logical_not(ops.all(finished)))
+
+        def body(t, token, states, finished, logp, tokens, attention):
+            logits, states, weights = self.step(token, states, context)
+            token = ops.where(finished, self.pad, self.best(logits))
+            step = _pick(ops.log_softmax(self.allowed(logits), axis=-1), token)
+            here = ops.equal(positions, t)
+            tokens = ops.where(here[None], token[:, None], tokens)
+            attention = ops.where(
+                here[None, :, None], ops.cast(weights, "float32")[:, None], attention
+            )
+            logp = logp + ops.where(finished, 0.0, step)
+            return (
+                t + 1,
+                token,
+                list(states),
+                finished | ops.equal(token, self.end),
+                logp,
+                tokens,
+                attention,
+            )
+
+        init = (
+            ops.convert_to_tensor(0, "int32"),
+            ops.full((batch,), self.start, dtype="int32"),
+            list(states),
+            ops.zeros((batch,), dtype="bool"),
+            ops.zeros((batch,), dtype="float32"),
+            ops.full((batch, max_length), self.pad, dtype="int32"),
+            ops.zeros((batch, max_length, steps), dtype="float32"),
+        )
+        taken, _, _, _, logp, tokens, attention = ops.while_loop(running, body, init)
+        return tokens, logp, attention, taken
+
     def beam(
         self,
         states,

@@ -257,3 +257,21 @@ def test_native_and_tfa_beam_search_agree():
     assert ours == [[_until_end(theirs[b, :, k]) for k in range(width)] for b in range(2)]
     assert len({len(beam) for row in ours for beam in row}) > 1, ours  # beams end apart
     np.testing.assert_allclose(np.asarray(scores), np.asarray(final_state.log_probs), atol=1e-4)
+
+
+def test_zoo_greedy_stops_early_with_the_same_answer():
+    """zoo.decoding's early stop (the loop dynamic_decode runs): the tokens
+    and log-probabilities of the fixed-length search, in fewer steps."""
+    rng = np.random.default_rng(0)
+    cell, output, embedding, _ = _decoder_parts(rng, 2, 1)
+    bias = np.asarray(output.bias)
+    bias[END] += 2.0  # both sequences end well before the limit
+    output.bias.assign(bias)
+    search, states = _zoo_search(cell, output, embedding, 2, 1)
+    context = (np.zeros((2, 5, 1), "float32"),)
+    tokens, logp, _ = search.greedy(states, context, 2, 12)
+    early, early_logp, _, taken = search.greedy_until_done(states, context, 2, 12)
+    np.testing.assert_array_equal(np.asarray(early), np.asarray(tokens))
+    np.testing.assert_allclose(np.asarray(early_logp), np.asarray(logp), atol=1e-5)
+    ends = [list(row).index(END) + 1 for row in np.asarray(tokens)]
+    assert int(taken) == max(ends) < 12
