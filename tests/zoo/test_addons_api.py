@@ -275,3 +275,16 @@ def test_zoo_greedy_stops_early_with_the_same_answer():
     np.testing.assert_allclose(np.asarray(early_logp), np.asarray(logp), atol=1e-5)
     ends = [list(row).index(END) + 1 for row in np.asarray(tokens)]
     assert int(taken) == max(ends) < 12
+
+
+def test_beam_search_refuses_an_untiled_initial_state():
+    """A state for the batch, not batch x beam: TFA's most common mistake,
+    named with its fix."""
+    from zoo import layers
+
+    cell = layers.LSTMCell(4)
+    decoder = tfa.seq2seq.BeamSearchDecoder(cell, 3, output_layer=None, maximum_iterations=4)
+    embedding = np.random.default_rng(0).normal(size=(6, 3)).astype("float32")
+    untiled = cell.get_initial_state(batch_size=2, dtype="float32")
+    with pytest.raises(ValueError, match="tile_batch"):
+        decoder(embedding, start_tokens=np.ones(2, "int32"), end_token=2, initial_state=untiled)
