@@ -130,18 +130,13 @@ class Search:
             ops.full((batch, k, max_length), self.pad, dtype="int32"),  # sequences
             ops.zeros((batch, k, max_length, steps), dtype="float32"),  # attention
         )
-        pad_only = np.full(vocab, NEG, "float32")
-        pad_only[self.pad] = 0.0
-        pad_only = ops.convert_to_tensor(pad_only)
 
         def body(carry, t):
             tokens, states, scores, finished, lengths, seqs, attn = carry
             logits, states, weights = self.step(tokens, states, context)
             logp = ops.reshape(ops.log_softmax(self.allowed(logits), axis=-1), (batch, k, vocab))
-            logp = ops.where(finished[..., None], pad_only, logp)
-            total = ops.reshape(scores[..., None] + logp, (batch, k * vocab))
-            scores, index = ops.top_k(total, k)
-            beam, token = index // vocab, ops.cast(index % vocab, "int32")
+            logp = only_token_when_finished(logp, finished, self.pad)
+            scores, beam, token, _ = best_continuations(scores[..., None] + logp, k)
             states = [_regroup(s, beam, batch, k) for s in states]
             weights = _regroup(weights, beam, batch, k)
             finished_before = ops.take_along_axis(finished, beam, axis=1)
@@ -258,6 +253,24 @@ def _regroup(x, beam, batch, k):
     """Rows of x (B*K, ...) reordered so beam j of each example takes the
     row of beam `beam[b, j]`."""
     return ops.reshape(gather_beams(ops.reshape(x, (batch, k, -1)), beam), ops.shape(x))
+
+
+def only_token_when_finished(log_probs, finished, token, low=NEG):
+    """Step log-probabilities (B, K, V) where a finished beam can only go on
+    with `token` (PAD here, END in TF Addons' search), at no cost: 0 there,
+    `low` elsewhere."""
+    vocab = ops.shape(log_probs)[-1]
+    row = ops.where(ops.equal(ops.arange(vocab), token), 0.0, low)
+    return ops.where(finished[..., None], ops.cast(row, log_probs.dtype), log_probs)
+
+
+def best_continuations(ranking, k):
+    """The k best (beam, token) continuations of each example by `ranking`
+    (B, K, V) -> values (B, k), beams (B, k), tokens (B, k) int32, and their
+    flat indices into (B, K * V)."""
+    batch, vocab = ops.shape(ranking)[0], ops.shape(ranking)[-1]
+    values, index = ops.top_k(ops.reshape(ranking, (batch, -1)), k)
+    return values, index // vocab, ops.cast(index % vocab, "int32"), index
 
 
 def gather_beams(x, beam):

@@ -127,15 +127,7 @@ def _check_batch_beam(t, batch_size, beam_width):
 def _mask_probs(probs, eos_token, finished):
     """Finished beams put all their probability on EOS (log 0 there, the
     dtype's lowest value elsewhere); the others are unchanged."""
-    vocab_size = tf.shape(probs)[2]
-    finished_row = tf.one_hot(
-        eos_token,
-        vocab_size,
-        on_value=tf.constant(0.0, probs.dtype),
-        off_value=probs.dtype.min,
-        dtype=probs.dtype,
-    )
-    return tf.where(finished[..., None], finished_row, probs)
+    return decoding.only_token_when_finished(probs, finished, eos_token, low=probs.dtype.min)
 
 
 def _length_penalty(sequence_lengths, penalty_factor):
@@ -239,12 +231,10 @@ def _beam_search_step(
         finished_before,
         accumulated,
     )
-    best_scores, index = tf.math.top_k(tf.reshape(scores, [batch_size, -1]), k=beam_width)
+    best_scores, beam_ids, word_ids, index = decoding.best_continuations(scores, beam_width)
     static_batch = tf.get_static_value(batch_size)
-    best_scores.set_shape([static_batch, beam_width])
-    index.set_shape([static_batch, beam_width])
-    word_ids = tf.cast(tf.math.floormod(index, vocab_size), tf.int32)
-    beam_ids = tf.cast(index // vocab_size, tf.int32)
+    for t in (best_scores, beam_ids, word_ids, index):
+        t.set_shape([static_batch, beam_width])
 
     log_probs = tf.gather(tf.reshape(total, [batch_size, -1]), index, batch_dims=1)
     finished_parent = decoding.gather_beams(finished_before, beam_ids)
