@@ -52,6 +52,26 @@ def random_seed():
     return int(np.random.default_rng().integers(0, 2**63 - 1))
 
 
+def top_k_indices(values, k):
+    """Per row of values (B, N): the indices of the k largest, largest first,
+    ties to the lowest index: what `np.argsort(-values, kind="stable")[:, :k]`
+    gives (and zoo.decoding's top_k), without sorting whole rows (a beam
+    search's rows are beam x vocabulary long; the full sort was half of its
+    time)."""
+    width = values.shape[1]
+    kth = np.partition(values, width - k, axis=1)[:, width - k : width - k + 1]  # k-th largest
+    chosen = values >= kth
+    extra = chosen.sum(axis=1) > k  # ties at the k-th value: keep the lowest indices
+    if extra.any():
+        rows = values[extra]
+        above, equal = rows > kth[extra], rows == kth[extra]
+        missing = k - above.sum(axis=1, keepdims=True)
+        chosen[extra] = above | (equal & (np.cumsum(equal, axis=1) <= missing))
+    index = np.nonzero(chosen)[1].reshape(len(values), k)
+    order = np.argsort(-np.take_along_axis(values, index, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(index, order, axis=1)
+
+
 def log_softmax(x):
     shifted = x - x.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -106,7 +126,7 @@ class Decoder:
             logp = self.log_probs(logits).reshape(batch, k, vocab)
             logp = np.where(finished[..., None], pad_only, logp)
             total = (scores[..., None] + logp).reshape(batch, k * vocab)
-            index = np.argsort(-total, axis=1, kind="stable")[:, :k]
+            index = top_k_indices(total, k)
             scores = np.take_along_axis(total, index, axis=1)
             beam, token = index // vocab, (index % vocab).astype(np.int32)
             flat = (rows * k + beam).reshape(-1)
