@@ -38,8 +38,14 @@ def mask_scores(scores, mask):
 
 
 def attend(weights, memory):
-    """The context sum_j weights_j h_j: weights (B, T), memory (B, T, d) -> (B, d)."""
-    return ops.einsum("bt,btd->bd", weights, memory)
+    """The context sum_j weights_j h_j: weights (B, T), memory (B, T, d) -> (B, d).
+    A batched matmul, not einsum: the same numbers in TensorFlow, but
+    tf2onnx wrote the einsum with two transposes of the whole memory per
+    decoder step (a third of a beam search's time in onnxruntime)."""
+    context = ops.matmul(ops.expand_dims(weights, 1), memory)  # (B, 1, d)
+    # A reshape, not [:, 0]: the context keeps rank 2 where the memory's
+    # shape is unknown while tracing (tf2onnx's stand-in recurrent layers).
+    return ops.reshape(context, (-1, ops.shape(memory)[-1]))
 
 
 def bahdanau_score(projected_query, keys, v, g=None, b=None):
