@@ -143,9 +143,12 @@ def _specs(structure):
 
 
 def write_onnx(graphs, directory, name, contract):
-    io = {}
-    for filename, (fn, signature) in graphs.onnx.items():
-        proto = to_onnx(fn, signature, graphs.model, metadata=_metadata(name, contract))
+    io, metadata = {}, _metadata(name, contract)
+    protos = {
+        filename: to_onnx(fn, signature, graphs.model, metadata=metadata)
+        for filename, (fn, signature) in graphs.onnx.items()
+    }
+    for filename, proto in {**protos, **graphs.composed(protos)}.items():
         onnx.save(proto, str(Path(directory) / filename))
         io[filename] = {
             "inputs": _onnx_io(proto.graph.input),

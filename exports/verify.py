@@ -14,6 +14,7 @@ import numpy as np
 import onnxruntime as ort
 import tensorflow as tf
 
+from exports.onnx_search import FILE as SEARCH_FILE
 from exports.portable import portable
 
 TOLERANCE = 1e-4
@@ -41,6 +42,8 @@ def verify(graphs, directory, formats, examples=None):
                 )
             if hasattr(graphs, "greedy_ids"):
                 report["greedy decoding, tokens equal"] = check_greedy(graphs, directory, examples)
+            if hasattr(graphs, "decoded"):
+                report[SEARCH_FILE] = check_search(graphs, directory, examples)
         if "savedmodel" in formats:
             loaded = tf.saved_model.load(str(directory))
             for name in graphs.signatures:
@@ -105,6 +108,23 @@ def check_greedy(graphs, directory, examples):
     want = np.asarray(graphs.greedy_ids(feed))
     compare("greedy decoding", {"target_ids": got}, {"target_ids": want})
     return int(np.sum(want != graphs.model.pad))
+
+
+def check_search(graphs, directory, examples, searches=((1, 0.0), (3, 0.6))):
+    """search.onnx must give Keras' raw greedy and beam-search ids exactly,
+    and their log-probabilities; returns the largest log-probability
+    difference."""
+    session = ort.InferenceSession(str(Path(directory) / SEARCH_FILE))
+    feed = examples["encoder.onnx"][0]
+    worst = 0.0
+    for beam_width, penalty in searches:
+        where = f"{SEARCH_FILE}, beam width {beam_width}, length penalty {penalty}"
+        scalars = {"beam_width": np.array(beam_width, np.int64)}
+        scalars["length_penalty"] = np.array(penalty, np.float32)
+        got = _run_onnx(session, {**feed, **scalars})
+        ids, log_prob = graphs.decoded(feed, beam_width, penalty)
+        worst = max(worst, compare(where, got, {"ids": ids, "log_prob": log_prob}))
+    return worst
 
 
 def onnx_greedy(graphs, directory, encoder_feed):

@@ -3,6 +3,8 @@ exports, so both refuse the same inputs with the same words."""
 
 import math
 
+from zoo_runtime.limits import MAX_BEAM_WIDTH
+
 
 def check_texts(texts):
     """A list of strs, or TypeError naming the first that is not one."""
@@ -18,9 +20,12 @@ def check_texts(texts):
     return texts
 
 
-def check_beam_width(beam_width):
+def check_beam_width(beam_width, most=MAX_BEAM_WIDTH):
+    """An int from 1 to `most` (a search's work grows with it)."""
     if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
         raise ValueError(f"`beam_width` must be an int >= 1, got {beam_width!r}")
+    if beam_width > most:
+        raise ValueError(f"`beam_width` must be at most {most}, got {beam_width}")
 
 
 def check_generate_args(prompt, length, temperature, top_k, seed=None):

@@ -12,3 +12,4 @@ MAX_REVIEW_CHARS = 1 << 22  # characters of one text to classify, refused before
 # (JPEGs decode scaled down first): 8K video frames and 48 MP phone photos
 # pass, a 164 KB PNG declaring 169 Mpx does not.
 MAX_DECODED_PIXELS = 8192 * 8192
+MAX_BEAM_WIDTH = 16  # beams one search may keep: its work grows with batch x beam x length

@@ -50,6 +50,11 @@ class Graphs:
         a request against its budget before running it."""
         return {}
 
+    def composed(self, protos):
+        """ONNX graphs built from the ones `onnx` gives ({file name:
+        ModelProto}), as {file name: ModelProto}: what tf2onnx does not write."""
+        return {}
+
     def resources(self):
         """Graph resources (lookup tables) the SavedModel must track."""
         return []

@@ -76,10 +76,8 @@ class CaptionGraphs(EncoderDecoderGraphs):
     def context(self, memory, *keys):
         return Encoded(memory, keys[0] if keys else None)
 
-    def greedy_ids(self, encoder_feed):
-        features = self.features(tf.constant(encoder_feed["image"]))
-        tokens, _, _ = self.model.decode(features)
-        return tokens
+    def decode_inputs(self, encoder_feed):
+        return self.features(tf.constant(encoder_feed["image"]))
 
     # ---- SavedModel ------------------------------------------------------------
     @property
@@ -159,7 +157,8 @@ class CaptionGraphs(EncoderDecoderGraphs):
             "image_input": "uint8 RGB (B, H, W, 3), any size: encoder.onnx squashes it to "
             "224 x 224 itself. Greyscale: repeat the channel; RGBA: composite on white as "
             "(rgb * a + 255 * (255 - a) + 127) // 255; 16-bit: (v * 255 + 32767) // 65535",
-            "decoding": "run encoder.onnx once; start decoder.onnx from token_ids = start and "
+            "decoding": "search.onnx runs the whole search in one call (see 'search'); to "
+            "step it yourself: run encoder.onnx once; start decoder.onnx from token_ids = start and "
             "the encoder's state_k; each step feed back next_state_k and the chosen id "
             "(never pad, oov or start); stop at end or max_length; the caption is the "
             "words joined by single spaces",

@@ -1,9 +1,13 @@
-"""What the translator's and the captioner's graphs share: `encoder.onnx`
-runs once per input, `decoder.onnx` is one step of the decoder cell over
-the encoder's outputs, so an app runs greedy or beam search itself."""
+"""What the translator's and the captioner's graphs share: `search.onnx`
+is the whole greedy or beam search in one graph (exports.onnx_search);
+`encoder.onnx` runs once per input and `decoder.onnx` is one step of the
+decoder cell over its outputs, for an app that steps the decoder itself
+(streaming)."""
 
+import numpy as np
 import tensorflow as tf
 
+from exports import onnx_search
 from exports.graphs.base import Graphs, spec
 
 
@@ -27,6 +31,41 @@ class EncoderDecoderGraphs(Graphs):
     def context(self, memory, *rest):
         """The model's step context from decoder.onnx's inputs after the states."""
         raise NotImplementedError
+
+    id_inputs = {}  # {encoder.onnx input of ids: its vocabulary's size}
+
+    def decode_inputs(self, encoder_feed):
+        """What the model's `decode` reads for encoder.onnx's inputs."""
+        raise NotImplementedError
+
+    def decoded(self, encoder_feed, beam_width=1, length_penalty=0.0):
+        """Keras' ids (B, L) and log-probabilities (B,): the raw greedy or
+        beam search that the ONNX graphs must match."""
+        model = self.model
+        tokens, log_prob, _ = model.decode(
+            self.decode_inputs(encoder_feed), beam_width, length_penalty, self.max_length
+        )
+        return np.asarray(tokens), np.asarray(log_prob)
+
+    def greedy_ids(self, encoder_feed):
+        return self.decoded(encoder_feed)[0]
+
+    def contract(self):
+        search = onnx_search.contract(self.model.search.vocab_size, self.banned, self.max_length)
+        return {**super().contract(), "search": search}
+
+    def composed(self, protos):
+        encoder = onnx_search.with_checked_ids(protos["encoder.onnx"], self.id_inputs)
+        search = onnx_search.search_model(
+            encoder,
+            protos["decoder.onnx"],
+            banned=self.banned,
+            start=self.model.start,
+            end=self.model.end,
+            pad=self.model.pad,
+            max_length=self.max_length,
+        )
+        return {"encoder.onnx": encoder, onnx_search.FILE: search}
 
     @property
     def state_names(self):

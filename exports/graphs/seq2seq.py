@@ -87,10 +87,12 @@ class Seq2SeqGraphs(EncoderDecoderGraphs):
         mask, summary = rest[-2:]
         return Encoded(memory, keys, mask, summary)
 
-    def greedy_ids(self, encoder_feed):
-        """Greedy target ids (B, L) from Keras, which the ONNX loop must match."""
-        tokens, _, _ = self.model.decode(encoder_feed["source_ids"])
-        return tokens
+    @property
+    def id_inputs(self):
+        return {"source_ids": len(self.model.source.tokens)}
+
+    def decode_inputs(self, encoder_feed):
+        return encoder_feed["source_ids"]
 
     @property
     def banned(self):
@@ -187,7 +189,8 @@ class Seq2SeqGraphs(EncoderDecoderGraphs):
             "tokenisation": self.tokenisation(),
             "max_input_length": m.max_input_length,
             "max_output_length": m.max_output_length,
-            "decoding": "run encoder.onnx once; start decoder.onnx from token_ids = start and "
+            "decoding": "search.onnx runs the whole search in one call (see 'search'); to "
+            "step it yourself: run encoder.onnx once; start decoder.onnx from token_ids = start and "
             "the encoder's state_k; each step feed back next_state_k and the chosen id "
             "(never oov, pad or start); stop at end or max_output_length",
         }

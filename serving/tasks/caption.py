@@ -6,6 +6,8 @@ from serving.tasks.encoder_decoder import EncoderDecoderOnnx
 from zoo_runtime.checks import check_beam_width
 from zoo_runtime.images import as_rgb
 
+IMAGES_PER_RUN = 8
+
 
 class CaptionOnnx(EncoderDecoderOnnx):
     task = "caption"
@@ -13,8 +15,8 @@ class CaptionOnnx(EncoderDecoderOnnx):
     def caption(self, images, beam_width=3, length_penalty=0.0):
         """Captions of uint8 images (a list of HWC arrays of any size;
         greyscale, RGBA and 16-bit converted as zoo.images.as_rgb), as zoo's
-        Captioner.caption. Images go through encoder.onnx one at a time
-        (each has its own size); decoding runs as one batch."""
+        Captioner.caption. Images of one size run together, IMAGES_PER_RUN
+        at a time (search.onnx: the encoder and the search in one call)."""
         check_beam_width(beam_width)
         if isinstance(images, np.ndarray) and images.ndim != 4:
             raise TypeError("caption() takes a list of images; wrap a single image in a list")
@@ -25,19 +27,24 @@ class CaptionOnnx(EncoderDecoderOnnx):
         ]
         if not rgb:
             return []
-        return self.captions_of(self.encode_images(rgb), beam_width, length_penalty)
-
-    def encode_images(self, rgb):
-        """encoder.onnx's outputs for uint8 (H, W, 3) RGB images, run one at
-        a time (each has its own size) and stacked."""
-        parts = [self.run("encoder", {"image": image[None]}) for image in rgb]
-        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-
-    def captions_of(self, encoded, beam_width=3, length_penalty=0.0):
-        """Captions from encode_images' outputs: the decoder alone."""
         words, longest = self.contract["vocabulary"], self.contract["max_length"]
-        tokens = self.search(encoded, len(words), longest, beam_width, length_penalty)
+        tokens = [None] * len(rgb)
+        for rows in _runs(rgb):
+            feed = {"image": np.stack([rgb[i] for i in rows])}
+            ids = self.decode(feed, len(words), longest, beam_width, length_penalty)
+            for i, row in zip(rows, ids, strict=True):
+                tokens[i] = row
         return [" ".join(words[t] for t in self.kept(row)) for row in tokens]
+
+
+def _runs(images):
+    """Lists of indices of images of one shape, at most IMAGES_PER_RUN long:
+    a batch holds one size, and its float copy stays a few hundred MB."""
+    groups = {}
+    for i, image in enumerate(images):
+        groups.setdefault(image.shape, []).append(i)
+    for rows in groups.values():
+        yield from (rows[i : i + IMAGES_PER_RUN] for i in range(0, len(rows), IMAGES_PER_RUN))
 
 
 MODEL = CaptionOnnx

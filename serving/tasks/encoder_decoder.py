@@ -1,9 +1,14 @@
-"""What translators and captioners share: greedy or beam search over
-decoder.onnx from encoder.onnx's outputs (zoo_runtime.search.Decoder)."""
+"""What translators and captioners share: the whole greedy or beam search
+in one onnxruntime call (search.onnx), or, for exports made before it
+existed, encoder.onnx once and decoder.onnx stepped by numpy
+(zoo_runtime.search.Decoder)."""
 
 import functools
 
+import numpy as np
+
 from serving.onnx_model import OnnxModel
+from zoo_runtime.checks import check_beam_width
 from zoo_runtime.search import Decoder
 
 
@@ -12,6 +17,20 @@ class EncoderDecoderOnnx(OnnxModel):
     def special(self):
         """{name: id} of the special tokens (oov, pad, start, end, ...)."""
         return {k: v[1] for k, v in self.contract["special_tokens"].items()}
+
+    def decode(self, encoder_feed, vocab_size, max_length, beam_width, length_penalty):
+        """Output ids (B, L) from encoder.onnx's inputs."""
+        search = self.contract.get("search")
+        if search is None:
+            encoded = self.run("encoder", encoder_feed)
+            return self.search(encoded, vocab_size, max_length, beam_width, length_penalty)
+        check_beam_width(beam_width, search["max_beam_width"])
+        feed = {
+            **encoder_feed,
+            "beam_width": np.array(beam_width, np.int64),
+            "length_penalty": np.array(length_penalty, np.float32),
+        }
+        return self.run("search", feed)["ids"]
 
     def search(self, encoded, vocab_size, max_length, beam_width, length_penalty):
         """Greedy or beam search over decoder.onnx from the encoder's

@@ -25,9 +25,9 @@ class Seq2SeqOnnx(EncoderDecoderOnnx):
         source = np.full((len(rows), max(map(len, rows))), self.special["source_pad"], np.int32)
         for i, row in enumerate(rows):
             source[i, : len(row)] = row
-        encoded = self.run("encoder", {"source_ids": source})
         vocab_size, longest = len(c["target_vocabulary"]), c["max_output_length"]
-        tokens = self.search(encoded, vocab_size, longest, beam_width, length_penalty)
+        feed = {"source_ids": source}
+        tokens = self.decode(feed, vocab_size, longest, beam_width, length_penalty)
         decode = self._codecs[1]
         return [decode(self.kept(row)) for row in tokens]
 

@@ -1,6 +1,7 @@
 """serving/examples/node (onnxruntime-node, reading zoo.json) decodes
-greedily to the same strings as serving.OnnxModel in Python, captions of
-PPM photos included. Runs where node and npm are installed; its packages
+to the same strings as serving.OnnxModel in Python, captions of PPM
+photos included; its beam search (search.onnx, one call) gives Keras'
+translations. Runs where node and npm are installed; its packages
 come from the committed lock file."""
 
 import json
@@ -92,6 +93,26 @@ def test_node_translates_what_python_onnxruntime_translates(node, exported_model
     assert node("translate", directory, *texts)["outputs"] == OnnxModel(directory).translate(texts)
 
 
+@pytest.mark.parametrize("name", ["date-normalizer", "translate-spa-eng"])
+def test_node_beam_search_gives_kerass_translations(node, exported_models, name):
+    import zoo
+
+    directory = exported_models[1][name]
+    texts = SPANISH if name == "translate-spa-eng" else TEXTS
+    model = zoo.load(name)
+    for beam, penalty in ((3, 0.0), (5, 0.0), (3, 0.6)):
+        got = node("translate", directory, "--beam", beam, "--length-penalty", penalty, *texts)
+        assert got["outputs"] == model.translate(texts, beam_width=beam, length_penalty=penalty)
+    done = subprocess.run(
+        ["node", "zoo.mjs", "translate", str(directory), "--beam", "17", "Hola."],
+        cwd=APP,
+        capture_output=True,
+        text=True,
+    )
+    most = json.loads((directory / "zoo.json").read_text())["search"]["max_beam_width"]
+    assert done.returncode == 2 and f"beam width must be at most {most}, got 17" in done.stderr
+
+
 def test_node_reads_the_subword_ids_python_reads(node, exported_models):
     import zoo
 
@@ -142,8 +163,10 @@ def test_node_captions_what_python_onnxruntime_captions(node, captioner_export, 
         paths.append(tmp_path / f"{i}.ppm")
         Image.fromarray(photo).save(paths[-1])  # binary PPM (P6)
     directory = captioner_export[2]
-    want = OnnxModel(directory).caption(photos, beam_width=1)
-    assert node("caption", directory, *paths)["captions"] == want
+    python = OnnxModel(directory)
+    assert node("caption", directory, *paths)["captions"] == python.caption(photos, beam_width=1)
+    want = python.caption(photos, beam_width=3)
+    assert node("caption", directory, "--beam", 3, *paths)["captions"] == want
     (tmp_path / "bad.ppm").write_bytes(b"P6\n4 4\n255\n" + bytes(10))
     done = subprocess.run(
         ["node", "zoo.mjs", "caption", str(directory), str(tmp_path / "bad.ppm")],

@@ -4,12 +4,14 @@
 //
 //   node zoo.mjs generate exports/char-lstm-shakespeare/1 "ROMEO:" 200 [TEMPERATURE SEED]
 //   node zoo.mjs translate exports/date-normalizer/1 "Tuesday, March 3rd 2015" "1 Feb 2003"
-//   node zoo.mjs translate exports/translate-spa-eng/1 "¿Dónde está la estación?"
+//   node zoo.mjs translate exports/translate-spa-eng/1 --beam 5 "¿Dónde está la estación?"
 //   node zoo.mjs classify exports/sentiment-imdb/1 "A wonderful film." "Dull."
-//   node zoo.mjs caption exports/caption-flickr8k/1 photo.ppm   (binary PPM: Node has no JPEG decoder)
+//   node zoo.mjs caption exports/caption-flickr8k/1 --beam 3 photo.ppm   (binary PPM: Node has no JPEG decoder)
 //
 // generate samples as zoo's CharLM.generate does for the same seed (greedy at
-// temperature 0, the default); translate and caption decode greedily; all print JSON: {"text": ...},
+// temperature 0, the default); translate and caption run the export's whole
+// search graph (search.onnx) in one call: greedy, or beam search with --beam N
+// [--length-penalty X], as zoo's translate/caption; all print JSON: {"text": ...},
 // {"outputs": [...]}, {"captions": [...]} or {"labels": [...], "probabilities": [...], "weights": [[...]]}.
 
 import { createHash } from "node:crypto";
@@ -164,9 +166,8 @@ function textCodec(contract) {
   };
 }
 
-// Greedy translation of a batch of texts with the encoder and decoder-step
-// graphs, as zoo.json's "decoding" describes.
-export async function translate({ contract, sessions }, texts) {
+// Translations of a batch of texts: greedy (beamWidth 1) or beam search.
+export async function translate({ contract, sessions }, texts, options = {}) {
   const special = specialIds(contract);
   const codec = textCodec(contract);
   const rows = texts.map((text, i) => {
@@ -180,11 +181,40 @@ export async function translate({ contract, sessions }, texts) {
   const width = Math.max(...rows.map((ids) => ids.length));
   const source = new Int32Array(texts.length * width).fill(special.source_pad);
   rows.forEach((ids, row) => source.set(ids, row * width));
-  const encoded = await sessions.encoder.run({
-    source_ids: new ort.Tensor("int32", source, [texts.length, width]),
-  });
-  const outputs = await greedy(sessions, encoded, special, contract.max_output_length, texts.length);
+  const feeds = { source_ids: new ort.Tensor("int32", source, [texts.length, width]) };
+  const outputs = await decode({ contract, sessions }, feeds, special, contract.max_output_length, options);
   return outputs.map((ids) => codec.decode(ids));
+}
+
+// Output ids per row (before END, no padding) for the encoder's `feeds`:
+// search.onnx does the whole search in one call; an export without it
+// (made before it existed) is decoded greedily step by step.
+async function decode({ contract, sessions }, feeds, special, maxLength, { beamWidth = 1, lengthPenalty = 0 } = {}) {
+  if (!Number.isInteger(beamWidth) || beamWidth < 1) throw new Error(`beam width must be an integer >= 1, got ${beamWidth}`);
+  if (!sessions.search) {
+    if (beamWidth > 1) throw new Error("this export has no search.onnx: beam search needs a newer export");
+    const rows = Object.values(feeds)[0].dims[0];
+    return greedy(sessions, await sessions.encoder.run(feeds), special, maxLength, rows);
+  }
+  const most = contract.search.max_beam_width;
+  if (beamWidth > most) throw new Error(`beam width must be at most ${most}, got ${beamWidth}`);
+  const out = await sessions.search.run({
+    ...feeds,
+    beam_width: new ort.Tensor("int64", BigInt64Array.of(BigInt(beamWidth)), []),
+    length_penalty: new ort.Tensor("float32", Float32Array.of(lengthPenalty), []),
+  });
+  const [rows, length] = out.ids.dims;
+  return Array.from({ length: rows }, (_, r) => kept(out.ids.data.subarray(r * length, (r + 1) * length), special));
+}
+
+// A row's ids before END, without padding.
+function kept(ids, special) {
+  const out = [];
+  for (const id of ids) {
+    if (id === special.end) break;
+    if (id !== special.pad) out.push(id);
+  }
+  return out;
 }
 
 // {name: id} of zoo.json's special_tokens.
@@ -192,7 +222,8 @@ function specialIds(contract) {
   return Object.fromEntries(Object.entries(contract.special_tokens).map(([k, [, id]]) => [k, id]));
 }
 
-// Greedy decoding over decoder.onnx, as zoo.json's "decoding" describes:
+// Greedy decoding over decoder.onnx, as zoo.json's "decoding" describes (the
+// streaming way: an app sees each token as it is chosen):
 // start from the encoder's state_k and token START, feed back next_state_k
 // and the best id (never oov, pad or start), stop at END. Ids per row.
 async function greedy(sessions, encoded, special, maxLength, rows) {
@@ -246,8 +277,8 @@ export function readPpm(path) {
   return { width, height, pixels: Uint8Array.from(pixels) };
 }
 
-// Greedy captions of PPM photos: encoder.onnx squashes each to 224 x 224 itself.
-export async function caption({ contract, sessions }, paths) {
+// Captions of PPM photos (greedy or beam search): the graphs squash each to 224 x 224 themselves.
+export async function caption({ contract, sessions }, paths, options = {}) {
   const special = specialIds(contract);
   const most = contract.limits.max_image_pixels;
   const captions = [];
@@ -258,8 +289,7 @@ export async function caption({ contract, sessions }, paths) {
     }
     if (width * height > most) throw new Error(`${path} has ${width * height} pixels; at most ${most}`);
     const image = new ort.Tensor("uint8", pixels, [1, height, width, 3]);
-    const encoded = await sessions.encoder.run({ image });
-    const [ids] = await greedy(sessions, encoded, special, contract.max_length, 1);
+    const [ids] = await decode({ contract, sessions }, { image }, special, contract.max_length, options);
     captions.push(ids.map((id) => contract.vocabulary[id]).join(" "));
   }
   return captions;
@@ -323,8 +353,21 @@ export async function classify({ contract, sessions }, texts) {
 const TASKS = { generate: "char-lm", translate: "seq2seq", "source-ids": "seq2seq", classify: "sentiment", caption: "caption" };
 
 const USAGE =
-  "usage: node zoo.mjs generate DIR PROMPT LENGTH [TEMPERATURE SEED] | translate DIR TEXT... | " +
-  "source-ids DIR TEXT... | classify DIR TEXT... | caption DIR PHOTO.ppm...";
+  "usage: node zoo.mjs generate DIR PROMPT LENGTH [TEMPERATURE SEED] | " +
+  "translate DIR [--beam N] [--length-penalty X] TEXT... | source-ids DIR TEXT... | " +
+  "classify DIR TEXT... | caption DIR [--beam N] [--length-penalty X] PHOTO.ppm...";
+
+// --beam N and --length-penalty X in front of the texts or photos.
+function searchOptions(args) {
+  const options = {};
+  while (args[0] === "--beam" || args[0] === "--length-penalty") {
+    const [flag, value] = args.splice(0, 2);
+    const number = Number(value);
+    if (value === undefined || !Number.isFinite(number)) throw new Error(`${flag} needs a number`);
+    options[flag === "--beam" ? "beamWidth" : "lengthPenalty"] = number;
+  }
+  return options;
+}
 
 async function main([command, dir, ...rest]) {
   if (!(command in TASKS) || !dir) throw new Error(USAGE);
@@ -336,10 +379,11 @@ async function main([command, dir, ...rest]) {
     const [prompt = "", length = "200", temperature = "0", seed = "0"] = rest;
     return { text: await generate(model, prompt, Number(length), Number(temperature), seed) };
   }
-  if (command === "translate") return { outputs: await translate(model, rest) };
+  const options = command === "translate" || command === "caption" ? searchOptions(rest) : {};
+  if (command === "translate") return { outputs: await translate(model, rest, options) };
   if (command === "source-ids") return { ids: rest.map((text) => textCodec(model.contract).encode(text)) };
   if (command === "classify") return await classify(model, rest);
-  return { captions: await caption(model, rest) };
+  return { captions: await caption(model, rest, options) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
