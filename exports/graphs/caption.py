@@ -157,9 +157,10 @@ class CaptionGraphs(EncoderDecoderGraphs):
             "image_input": "uint8 RGB (B, H, W, 3), any size: encoder.onnx squashes it to "
             "224 x 224 itself. Greyscale: repeat the channel; RGBA: composite on white as "
             "(rgb * a + 255 * (255 - a) + 127) // 255; 16-bit: (v * 255 + 32767) // 65535",
-            "decoding": "search.onnx runs the whole search in one call (see 'search'); to "
-            "step it yourself: run encoder.onnx once; start decoder.onnx from token_ids = start and "
-            "the encoder's state_k; each step feed back next_state_k and the chosen id "
+            "decoding": "search.onnx runs the whole search in one call (see 'search'); "
+            "to step it yourself: run encoder.onnx once; start decoder.onnx from "
+            "token_ids = start and the encoder's state_k; each step feed back "
+            "next_state_k and the chosen id "
             "(never pad, oov or start); stop at end or max_length; the caption is the "
             "words joined by single spaces",
         }

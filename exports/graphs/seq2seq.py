@@ -189,9 +189,10 @@ class Seq2SeqGraphs(EncoderDecoderGraphs):
             "tokenisation": self.tokenisation(),
             "max_input_length": m.max_input_length,
             "max_output_length": m.max_output_length,
-            "decoding": "search.onnx runs the whole search in one call (see 'search'); to "
-            "step it yourself: run encoder.onnx once; start decoder.onnx from token_ids = start and "
-            "the encoder's state_k; each step feed back next_state_k and the chosen id "
+            "decoding": "search.onnx runs the whole search in one call (see 'search'); "
+            "to step it yourself: run encoder.onnx once; start decoder.onnx from "
+            "token_ids = start and the encoder's state_k; each step feed back "
+            "next_state_k and the chosen id "
             "(never oov, pad or start); stop at end or max_output_length",
         }
 
