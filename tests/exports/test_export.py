@@ -89,6 +89,8 @@ def test_onnx_graphs_use_native_recurrent_nodes(exported, name):
     )["config"].get("cell")
     for filename in sidecar["onnx"]:
         ops = op_types(onnx.load(str(exported[name] / filename)))
+        if filename == "search.onnx":  # the search's own loop holds native recurrent nodes
+            ops.remove("Loop")
         assert "Loop" not in ops
         if cell and not (sidecar["task"] == "caption" and filename == "encoder.onnx"):  # VGG19
             assert NATIVE[cell] in ops, (filename, sorted(set(ops)))
