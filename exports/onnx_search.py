@@ -22,10 +22,9 @@ import onnx
 from onnx import TensorProto, compose, helper, numpy_helper
 
 from zoo_runtime.limits import MAX_BEAM_WIDTH
+from zoo_runtime.search import NEG
 
-NEG = -1e9  # zoo.decoding's ruled-out log-probability
 FILE = "search.onnx"
-INPUTS = ("beam_width", "length_penalty")
 
 
 class _Nodes:
@@ -40,7 +39,7 @@ class _Nodes:
         return f"{self.prefix}{hint}_{self.count}"
 
     def const(self, value, dtype):
-        name = f"search/const_{len(self.constants)}"
+        name = f"{self.prefix}const_{len(self.constants)}"
         self.constants.append(numpy_helper.from_array(np.asarray(value, dtype), name))
         return name
 
@@ -113,6 +112,7 @@ def search_model(encoder, decoder, *, banned, start, end, pad, max_length):
     first_input = encoder.graph.input[0].name.removeprefix("encoder/")
     batch = outer.op("Gather", outer.op("Shape", first_input), outer.const(0, np.int64), axis=0)
     rows = outer.op("Range", outer.const(0, np.int64), batch, outer.const(1, np.int64))
+    batch1 = outer.op("Reshape", batch, outer.const([1], np.int64))
     rows_k = outer.op("Mul", rows, k)  # each example's first beam, in (B * k) rows
     beams = outer.op("Mul", batch, k)
     tile = outer.op(  # (B * k,): example b's row repeated k times
@@ -120,7 +120,7 @@ def search_model(encoder, decoder, *, banned, start, end, pad, max_length):
         outer.op(
             "Expand",
             outer.op("Unsqueeze", rows, outer.const([1], np.int64)),
-            outer.op("Concat", outer.op("Reshape", batch, outer.const([1], np.int64)), k1, axis=0),
+            outer.op("Concat", batch1, k1, axis=0),
         ),
         outer.const([-1], np.int64),
     )
@@ -141,7 +141,7 @@ def search_model(encoder, decoder, *, banned, start, end, pad, max_length):
         "tokens": (outer.op("Expand", outer.const(start, np.int32), beams1), TensorProto.INT32),
         **{s: (tiled[s], TensorProto.FLOAT) for s in states},
         "scores": (
-            outer.op("Tile", first_only, outer.op("Reshape", batch, outer.const([1], np.int64))),
+            outer.op("Tile", first_only, batch1),
             TensorProto.FLOAT,
         ),
         "finished": (outer.op("Expand", outer.const(False, bool), beams1), TensorProto.BOOL),
@@ -181,11 +181,11 @@ def search_model(encoder, decoder, *, banned, start, end, pad, max_length):
         name="search/loop",
     )
     final = dict(zip(carried, final, strict=True))
-    _best_beam(outer, final, batch, k, rows_k)
+    _best_beam(outer, final, outer.op("Concat", batch1, k1, axis=0), rows_k)
     graph = helper.make_graph(
         outer.nodes,
         "search",
-        [*encoder.graph.input[:0], *_renamed_inputs(encoder), *_scalar_inputs()],
+        [*_renamed_inputs(encoder), *_scalar_inputs()],
         [
             helper.make_tensor_value_info("ids", TensorProto.INT32, [None, max_length]),
             helper.make_tensor_value_info("log_prob", TensorProto.FLOAT, [None]),
@@ -341,15 +341,9 @@ def _step_body(
     )
 
 
-def _best_beam(outer, final, batch, k, rows_k):
+def _best_beam(outer, final, by_example, rows_k):
     """ids and log_prob of each example's best beam by the length-penalised
-    score, and the steps taken."""
-    by_example = outer.op(
-        "Concat",
-        outer.op("Reshape", batch, outer.const([1], np.int64)),
-        outer.op("Reshape", k, outer.const([1], np.int64)),
-        axis=0,
-    )
+    score (`by_example`: the shape (B, k)), and the steps taken."""
     scores = outer.op("Reshape", final["scores"], by_example)
     lengths = outer.op(
         "Cast", outer.op("Reshape", final["lengths"], by_example), to=TensorProto.FLOAT

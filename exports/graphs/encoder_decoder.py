@@ -41,8 +41,7 @@ class EncoderDecoderGraphs(Graphs):
     def decoded(self, encoder_feed, beam_width=1, length_penalty=0.0):
         """Keras' ids (B, L) and log-probabilities (B,): the raw greedy or
         beam search that the ONNX graphs must match."""
-        model = self.model
-        tokens, log_prob, _ = model.decode(
+        tokens, log_prob, _ = self.model.decode(
             self.decode_inputs(encoder_feed), beam_width, length_penalty, self.max_length
         )
         return np.asarray(tokens), np.asarray(log_prob)
