@@ -10,6 +10,7 @@ import tensorflow as tf
 from exports.exporter import export
 from exports.onnx_export import op_types
 from serving import OnnxModel
+from serving.tasks.sentiment import runs_by_length
 from tests.zoo.helpers import randomize
 from zoo.models import TextClassifier
 from zoo.words import WordVocabulary
@@ -114,3 +115,16 @@ def test_a_one_megabyte_review_is_truncated_alike_on_every_path(exported):
     assert tokens == model.explain(review)[0] == OnnxModel(directory).explain(review)[0]
     assert tokens[-2:] == ["the", "end"] and len(tokens) == model.max_tokens
     np.testing.assert_allclose(OnnxModel(directory).predict_proba([review]), want, atol=1e-5)
+
+
+def test_a_big_batch_runs_in_length_sorted_runs_with_keras_numbers(exported):
+    model, directory = exported
+    rng = np.random.default_rng(5)
+    words = "a good film it's not bad café 日本語 zzz".split()
+    texts = [" ".join(rng.choice(words, rng.integers(1, 16))) for _ in range(37)]
+    lengths = [len(t) for t in OnnxModel(directory).tokenizer().encode(texts)[1]]
+    runs = runs_by_length(lengths)
+    assert len(runs) == 3 and sorted(np.concatenate([r for r, _ in runs])) == list(range(37))
+    assert [longest for _, longest in runs] == sorted(longest for _, longest in runs)
+    got = OnnxModel(directory).predict_proba(texts)
+    np.testing.assert_allclose(got, model.predict_proba(texts), atol=1e-5)
