@@ -69,6 +69,9 @@ class OnnxModel:
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
+        # Idle threads that spin take the cores from whatever runs next (TF,
+        # another session, the other requests of a loaded machine).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.sessions = {
             name.removesuffix(".onnx"): ort.InferenceSession(
                 str(self.path / name), options, providers=list(providers)
