@@ -3,6 +3,7 @@ the SavedModel (TF Serving), the ONNX graphs and zoo.json, verified against
 Keras before it is published (see exports.layout)."""
 
 import contextlib
+import functools
 import json
 import logging
 from pathlib import Path
@@ -13,6 +14,7 @@ import tensorflow as tf
 
 import zoo
 from exports import layout
+from exports import quantize as quantization
 from exports.graphs import graphs_for
 from exports.onnx_export import to_onnx
 from exports.portable import portable
@@ -35,6 +37,8 @@ def export(
     labels=(),
     limits=None,
     input_signature=None,
+    quantize=None,
+    judge=None,
 ):
     """Export a model to `out/<name>/<next version>/`; returns that
     directory. `model` is a zoo model (instance, shipped name or package
@@ -49,9 +53,14 @@ def export(
 
     A version without a SavedModel (formats=("onnx",)) is published under
     `out/<name>/onnx-only/<N>/`: every numbered folder TF Serving sees
-    holds a SavedModel (exports.layout)."""
+    holds a SavedModel (exports.layout).
+
+    `quantize="int8"` makes an int8 ONNX-only version (exports.quantize),
+    published only if `judge` (the family's held-out measure) finds it
+    within tolerance of the Keras model; zoo.json records the change."""
     model, name = _resolve(model, name)
     formats = _check_formats(formats)
+    _check_quantize(quantize, formats, judge)
     with known_warnings_quiet():
         graphs = graphs_for(model, limits, input_signature)
         out = Path(out)
@@ -64,10 +73,19 @@ def export(
                 write_warmup(stage.path, name, {s: examples[s] for s in graphs.signatures})
                 contract["signatures"] = signature_io(stage.path)
             if "onnx" in formats:
-                contract["onnx"] = write_onnx(graphs, stage.path, name, contract)
-            if check:
+                int8 = quantize and functools.partial(_int8, graphs, judge)
+                contract["onnx"] = write_onnx(graphs, stage.path, name, contract, int8)
+            card = getattr(model, "card", None)
+            if quantize:  # judged on held-out data instead of compared with Keras' numbers
+                write_sidecar(stage.path, contract, card)  # what the judge's app reads
+                contract["quantization"] = {
+                    "scheme": quantize,
+                    "method": quantization.method(graphs.CALIBRATED, graphs.onnx, contract["onnx"]),
+                    **quantization.gate(judge, model, stage.path),
+                }
+            elif check:
                 contract["verified"] = verify(graphs, stage.path, formats, examples)
-            write_sidecar(stage.path, contract, getattr(model, "card", None))
+            write_sidecar(stage.path, contract, card)
         if servable:
             new_labels = {name: {label: int(stage.final.name) for label in labels}}
             layout.models_config(out, models_config or out / "models.config", labels=new_labels)
@@ -108,6 +126,23 @@ def _check_formats(formats):
     return formats
 
 
+def _check_quantize(quantize, formats, judge):
+    if quantize is None:
+        return
+    if quantize not in quantization.SCHEMES:
+        raise ValueError(f"quantize must be one of {quantization.SCHEMES}, got {quantize!r}")
+    if formats != ("onnx",):
+        raise ValueError(f"{quantize} is an ONNX export: pass formats=('onnx',), not {formats}")
+    if judge is None:
+        raise ValueError(f"an {quantize} export needs a judge: its held-out data and metrics")
+
+
+def _int8(graphs, judge, protos):
+    feeds = graphs.calibration_feeds(judge.calibration)
+    kept = {f: graphs.kept_float(f, protos[f]) for f in feeds}
+    return quantization.quantized(protos, feeds, kept)
+
+
 def write_savedmodel(graphs, directory):
     """The Keras ExportArchive, one signature per entry of graphs.signatures,
     traced with the portable (non-cuDNN) recurrent loops; graph resources
@@ -142,12 +177,15 @@ def _specs(structure):
     }
 
 
-def write_onnx(graphs, directory, name, contract):
+def write_onnx(graphs, directory, name, contract, transform=None):
+    """The ONNX graphs, tf2onnx's (passed through `transform`, e.g. int8
+    quantization, if given) and those composed from them."""
     io, metadata = {}, _metadata(name, contract)
     protos = {
         filename: to_onnx(fn, signature, graphs.model, metadata=metadata)
         for filename, (fn, signature) in graphs.onnx.items()
     }
+    protos = transform(protos) if transform else protos
     for filename, proto in {**protos, **graphs.composed(protos)}.items():
         onnx.save(proto, str(Path(directory) / filename))
         io[filename] = {

@@ -5,7 +5,8 @@ unit of one input:
 
     {"input": "prompt", "per": "byte", "macs": 695000}
 
-"per" is one of: "row" (each batch row), "byte" (the batch times its
+"per" is one of: "row" (each batch row), "element" (each value of a
+tensor: a token of padded ids), "byte" (the batch times its
 longest string, in bytes: a padded batch runs that many steps), "value"
 (the batch times its largest integer: a generated length), "pixel" (an
 NHWC tensor's B x H x W) or "declared_pixel" (the pixels each JPEG or PNG

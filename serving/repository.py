@@ -15,16 +15,24 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 from google.protobuf import text_format
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
-from serving.errors import CODES, ServingError, invalid, names_shown, not_found, shown
+from serving.errors import CODES, ServingError, not_found, shown
+from serving.feeds import checked_request
+from serving.onnx_servable import OnnxServable
 from serving.tensors_json import signature_named
 from serving.work import check_work
-from zoo_runtime.layout import WARMUP, check_name, versions
+from zoo_runtime.layout import (
+    ONNX_ONLY,
+    SIDECAR,
+    WARMUP,
+    check_name,
+    version_folders,
+    versions,
+)
 
 log = logging.getLogger("serving")
 RETRY_SECONDS = (1, 2, 4, 8, 16, 32, 60)  # backoff for a version that failed to load
@@ -88,48 +96,14 @@ class Servable:
     def predict(self, signature_name, feed, output_filter=()):
         """{output: array} for `feed` {input: array}, after checking the
         inputs against the signature (names, dtypes, shapes, batch)."""
-        name = self.signature(signature_name)
-        specs = self.specs[name]
-        tensors = self._check(feed, specs["inputs"])
-        unknown = set(output_filter) - set(specs["outputs"])
-        if unknown:
-            raise invalid(
-                f"unknown output(s) {names_shown(unknown)}; {name} gives {sorted(specs['outputs'])}"
-            )
+        name, arrays, wanted = checked_request(self, signature_name, feed, output_filter)
+        specs = self.specs[name]["inputs"]
+        tensors = {k: tf.constant(v, dtype=specs[k][0]) for k, v in arrays.items()}
         try:
             outputs = self.signatures[name](**tensors)
         except tf.errors.OpError as error:
             raise ServingError(CODES[error.error_code], _tf_message(error.message)) from None
-        wanted = output_filter or outputs
-        return {k: outputs[k].numpy() for k in wanted}
-
-    def _check(self, feed, specs):
-        missing, extra = set(specs) - set(feed), set(feed) - set(specs)
-        if missing or extra:
-            raise invalid(
-                f"inputs {names_shown(feed)} do not match the signature's {sorted(specs)}"
-                + (f"; missing {sorted(missing)}" if missing else "")
-                + (f"; unknown {names_shown(extra)}" if extra else "")
-            )
-        batches, tensors = set(), {}
-        for key, (dtype, shape) in specs.items():
-            value = np.asarray(feed[key])
-            if _dtype_name(value) != dtype:
-                raise invalid(f"input {key!r} must be {dtype}, got {_dtype_name(value)}")
-            if value.ndim != len(shape) or any(
-                want not in (-1, got) for want, got in zip(shape, value.shape, strict=True)
-            ):
-                raise invalid(f"input {key!r} must have shape {_shape(shape)}, got {value.shape}")
-            if shape and shape[0] == -1:
-                batches.add(value.shape[0])
-            tensors[key] = tf.constant(value, dtype=dtype)
-        if len(batches) > 1:
-            raise invalid(f"inputs have different batch sizes {sorted(batches)}")
-        if batches and max(batches) > self.max_batch:
-            raise invalid(f"a batch of {max(batches)} is over this server's limit {self.max_batch}")
-        if batches and min(batches) == 0:
-            raise invalid("the batch is empty")
-        return tensors
+        return {k: outputs[k].numpy() for k in wanted or outputs}
 
 
 def _read_work(path):
@@ -149,14 +123,6 @@ def _specs(structure):
     return {
         k: (v.dtype.name, [-1 if d is None else d for d in v.shape]) for k, v in structure.items()
     }
-
-
-def _dtype_name(array):
-    return "string" if array.dtype == object or array.dtype.kind in "SU" else array.dtype.name
-
-
-def _shape(shape):
-    return str(tuple(None if d == -1 else d for d in shape))
 
 
 NOISE = ("Graph execution error", "Detected at node", "<stack traces", "[[{{node")
@@ -180,6 +146,13 @@ def _version_number(version):
     if not text.isdigit() or len(text) > 18:
         raise not_found(f"Servable version {shown(text)} is not a version number")
     return int(text)
+
+
+def servable_folders(base):
+    """{version: folder} a model serves: its SavedModel versions, or where
+    it has none, its ONNX-only versions (base/onnx-only/N, onnxruntime)."""
+    saved = {v: Path(base) / str(v) for v in versions(base, "saved_model.pb")}
+    return saved or version_folders(Path(base) / ONNX_ONLY, SIDECAR, onnx_only=False)
 
 
 class Failure:
@@ -291,12 +264,12 @@ class ModelRepository:
             now = time.monotonic()
             with self._lock:
                 waiting = {v for (n, v), f in self._failed.items() if n == name and f.retry > now}
-            usable = [v for v in versions(policy.base_path, "saved_model.pb") if v not in waiting]
-            wanted = policy.wanted(usable)
+            folders = servable_folders(policy.base_path)
+            wanted = policy.wanted([v for v in folders if v not in waiting])
             for version in wanted:
                 if version not in loaded:
                     loaded[version] = current.get(version) or self._load(
-                        name, version, policy.base_path / str(version)
+                        name, version, folders[version]
                     )
             if all(loaded[v] is not None for v in wanted):
                 return {v: loaded[v] for v in wanted}
@@ -306,7 +279,8 @@ class ModelRepository:
         is tried again after a growing pause (it may still be being
         copied in), while the last good version serves on."""
         try:
-            servable = Servable(name, version, path, self.max_batch, self.max_work_macs)
+            kind = Servable if (path / "saved_model.pb").is_file() else OnnxServable
+            servable = kind(name, version, path, self.max_batch, self.max_work_macs)
         except Exception as error:  # a broken version must not take the server down
             with self._lock:
                 attempts = getattr(self._failed.get((name, version)), "attempts", 0) + 1

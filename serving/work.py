@@ -23,6 +23,7 @@ def _longest_bytes(value):
 
 MEASURES = {
     "row": _rows,
+    "element": lambda v: int(v.size),
     "byte": lambda v: _rows(v) * _longest_bytes(v),
     "value": lambda v: _rows(v) * max(int(v.max()), 0) if v.size and v.dtype.kind in "iu" else 0,
     "pixel": lambda v: int(np.prod(v.shape[:3])) if v.ndim == 4 else 0,

@@ -122,6 +122,18 @@ def test_every_shipped_task_has_its_module_in_every_stage(folder):
     assert not missing, f"{folder} has no module for {sorted(missing)}"
 
 
+def test_every_exportable_shipped_task_can_judge_an_int8_export():
+    import importlib
+
+    trained = registry_modules("training/tasks") & {t.replace("-", "_") for t in shipped_tasks()}
+    graphs = {n: importlib.import_module(f"exports.graphs.{n}").GRAPHS for n in trained}
+    exportable = {n for n, g in graphs.items() if isinstance(g, type)}  # not Gatys' optimisation
+    assert len(exportable) >= 5
+    for name in exportable:
+        module = importlib.import_module(f"training.tasks.{name}")
+        assert callable(getattr(module, "held_out_judge", None)), name
+
+
 def test_each_apps_module_runs_the_task_it_is_named_for():
     import importlib
 

@@ -40,6 +40,24 @@ def main(argv=None):
     return args.run(args)
 
 
+def held_out_judge(model):
+    """exports.quantize's judge of `model`: its family's held-out measure
+    (training.core.held_out) of the Keras model, or of an export folder
+    run by serving.OnnxModel. Here because it joins training and serving."""
+    import dataclasses
+    from pathlib import Path
+
+    from serving import OnnxModel
+    from training.core.held_out import judge_for
+
+    judge = judge_for(model)
+
+    def score(subject):
+        return judge.score(OnnxModel(subject) if isinstance(subject, Path) else subject)
+
+    return dataclasses.replace(judge, score=score)
+
+
 def parser():
     p = argparse.ArgumentParser(prog="zoo", description="Zoo model zoo command line.")
     sub = p.add_subparsers(

@@ -36,6 +36,7 @@ def spec(shape, dtype, name):
 
 class Graphs:
     LIMITS = ()  # the keys of LIMITS this kind of graph enforces
+    CALIBRATED = ()  # ONNX files of uint8 images quantized statically (exports.quantize)
 
     def __init__(self, model, limits=None):
         self.model = model
@@ -43,17 +44,39 @@ class Graphs:
 
     def contract(self):
         task = getattr(self.model, "task", GENERIC_TASK)  # what an app runs these graphs as
-        return {"task": task, "limits": self.limits, "work": self.work()}
+        signatures = self.work()
+        return {
+            "task": task,
+            "limits": self.limits,
+            "work": signatures,
+            "onnx_work": self.onnx_work(signatures),
+        }
 
     def work(self):
         """{signature: cost terms} (exports.work): what a server charges
         a request against its budget before running it."""
         return {}
 
+    def onnx_work(self, signatures):
+        """{ONNX file: cost terms}: what the embedded server charges a
+        request to an ONNX-only version (an int8 export) before running
+        it; `signatures` is work()'s."""
+        return {}
+
     def composed(self, protos):
         """ONNX graphs built from the ones `onnx` gives ({file name:
         ModelProto}), as {file name: ModelProto}: what tf2onnx does not write."""
         return {}
+
+    def calibration_feeds(self, photos):
+        """{file: [feed]}: the CALIBRATED graphs' inputs for int8
+        calibration, one uint8 HWC photo per feed."""
+        return {f: [{"image": photo[None]} for photo in photos] for f in self.CALIBRATED}
+
+    def kept_float(self, filename, proto):
+        """Names of the nodes of a CALIBRATED graph that int8 leaves in
+        float32 (where rounding does the most harm)."""
+        return []
 
     def resources(self):
         """Graph resources (lookup tables) the SavedModel must track."""

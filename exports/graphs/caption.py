@@ -14,6 +14,8 @@ white. Pixels are bounded (from the header, before decoding) and each side
 must be at least zoo.images.MIN_SIDE.
 """
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 
@@ -30,6 +32,7 @@ from zoo_runtime.words import OOV, PAD
 
 class CaptionGraphs(EncoderDecoderGraphs):
     LIMITS = ("max_image_pixels",)
+    CALIBRATED = ("encoder.onnx",)
 
     def __init__(self, model, limits=None):
         super().__init__(model, limits)
@@ -90,10 +93,21 @@ class CaptionGraphs(EncoderDecoderGraphs):
     def caption(self, image):
         return self._captions(self.features(image))
 
+    @functools.cached_property
+    def image_macs(self):
+        return work.image_macs(self.features)  # VGG19 at 224 x 224, resizing
+
+    @property
+    def step_macs(self):
+        return work.weight_macs(self.model, [self.model.embedding])
+
+    def encoder_work(self):
+        per_image, per_pixel = self.image_macs
+        return [work.term("image", "pixel", per_pixel), work.term("image", "row", per_image)]
+
     def work(self):
-        per_image, per_pixel = work.image_macs(self.features)  # VGG19 at 224 x 224, resizing
-        per_row = per_image + self.max_length * work.weight_macs(self.model, [self.model.embedding])
-        return work.image_signatures(per_row, per_pixel)
+        per_image, per_pixel = self.image_macs
+        return work.image_signatures(per_image + self.max_length * self.step_macs, per_pixel)
 
     def caption_encoded(self, image_bytes):
         most = self.limits["max_image_pixels"]

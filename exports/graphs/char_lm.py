@@ -87,6 +87,10 @@ class CharLMGraphs(Graphs):
             ]
         }
 
+    def onnx_work(self, signatures):
+        step = work.weight_macs(self.model, [self.model.embedding])
+        return {"model.onnx": [work.term("token_ids", "element", step)]}
+
     def generate(self, prompt, length, temperature, seed):
         """Continuations of `prompt` (the prompt not repeated), `length`
         characters each, and their log-probability under the model.

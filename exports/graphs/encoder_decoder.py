@@ -7,7 +7,7 @@ decoder cell over its outputs, for an app that steps the decoder itself
 import numpy as np
 import tensorflow as tf
 
-from exports import onnx_search
+from exports import onnx_search, work
 from exports.graphs.base import Graphs, spec
 
 
@@ -52,6 +52,25 @@ class EncoderDecoderGraphs(Graphs):
     def contract(self):
         search = onnx_search.contract(self.model.search.vocab_size, self.banned, self.max_length)
         return {**super().contract(), "search": search}
+
+    step_macs = 0  # multiply-adds of one decoder step of one row
+
+    def encoder_work(self):
+        """encoder.onnx's cost terms (exports.work)."""
+        raise NotImplementedError
+
+    def onnx_work(self, signatures):
+        # A search runs up to max_length steps of every beam of every row.
+        encoder, most = (
+            self.encoder_work(),
+            onnx_search.max_beam_width(self.model.search.vocab_size, self.banned),
+        )
+        decoding = work.term(encoder[0]["input"], "row", most * self.max_length * self.step_macs)
+        return {
+            "encoder.onnx": encoder,
+            "decoder.onnx": [work.term("token_ids", "row", self.step_macs)],
+            onnx_search.FILE: [*encoder, decoding],
+        }
 
     def composed(self, protos):
         encoder = onnx_search.with_checked_ids(protos["encoder.onnx"], self.id_inputs)

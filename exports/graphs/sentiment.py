@@ -66,6 +66,10 @@ class ClassifierGraphs(Graphs):
         step = work.weight_macs(self.model, [self.model.embedding])
         return {name: [work.term("text", "byte", step)] for name in ("serving_default", "explain")}
 
+    def onnx_work(self, signatures):
+        step = work.weight_macs(self.model, [self.model.embedding])
+        return {"model.onnx": [work.term("token_ids", "element", step)]}
+
     def classify(self, text):
         ids = self.words.ids(self._tokens(text))
         probability = self.scores(ids)["probability"]

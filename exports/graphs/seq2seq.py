@@ -109,9 +109,16 @@ class Seq2SeqGraphs(EncoderDecoderGraphs):
             return {"serving_default": (self.translate, text)}
         return {"serving_default": (self.translate, text), "tokenize": (self.tokenize, text)}
 
-    def work(self):
+    @property
+    def step_macs(self):
         m = self.model
-        step = work.weight_macs(m, [m.source_embedding, m.target_embedding])
+        return work.weight_macs(m, [m.source_embedding, m.target_embedding])
+
+    def encoder_work(self):
+        return [work.term("source_ids", "element", self.step_macs)]
+
+    def work(self):
+        m, step = self.model, self.step_macs
         # Each source character is one encoder step; each row decodes up to
         # max_output_length steps (greedy), attending over the source.
         terms = [

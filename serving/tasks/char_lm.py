@@ -24,9 +24,7 @@ class CharLMOnnx(OnnxModel):
         seed = random_seed() if seed is None else seed
         ids = CharVocabulary(vocabulary).encode(prompt or "\n")[None]
         step = ids.shape[1] - 1  # the row's token count, prompt included
-        states = {
-            n: np.zeros((1, self._width(n)), np.float32) for n in self.contract["state_names"]
-        }
+        states = self._zero_states()
         out = []
         while True:
             result = self.run("model", {"token_ids": ids, **states})
@@ -37,8 +35,39 @@ class CharLMOnnx(OnnxModel):
             ids = np.array([[out[-1]]], np.int32)
             states = {n: result[f"next_{n}"] for n in states}
 
+    def nats_per_char(self, text):
+        """Mean -ln p(next character) over `text` read as one stream from a
+        zero state, as zoo's CharLM.nats_per_char; run in windows of
+        max_prompt_chars, the state carried between them."""
+        if not isinstance(text, str):
+            raise TypeError(f"nats_per_char() takes a str, got {type(text).__name__}")
+        ids = CharVocabulary(self.contract["vocabulary"]).encode(text)
+        if len(ids) < 2:
+            raise ValueError("nats_per_char needs a text of at least two characters")
+        window = self.limits.get("max_prompt_chars", len(ids))
+        states = self._zero_states()
+        total = 0.0
+        for start in range(0, len(ids) - 1, window):
+            chunk = ids[start : start + window]
+            out = self.run("model", {"token_ids": chunk[None], **states})
+            targets = ids[start + 1 : start + 1 + len(chunk)]
+            total += _nats(out["logits"][0, : len(targets)], targets)
+            states = {n: out[f"next_{n}"] for n in states}
+        return total / (len(ids) - 1)
+
+    def _zero_states(self):
+        return {n: np.zeros((1, self._width(n)), np.float32) for n in self.contract["state_names"]}
+
     def _width(self, state):
         return self.contract["onnx"]["model.onnx"]["inputs"][state]["shape"][-1]
+
+
+def _nats(logits, targets):
+    """Sum of -ln softmax(logits)[target] over the rows."""
+    logits = logits.astype(np.float64)
+    top = logits.max(-1, keepdims=True)
+    log_z = top[:, 0] + np.log(np.exp(logits - top).sum(-1))
+    return float(np.sum(log_z - logits[np.arange(len(targets)), targets]))
 
 
 MODEL = CharLMOnnx

@@ -17,6 +17,11 @@ class ClassifierOnnx(OnnxModel):
         super().__init__(path, providers, threads)
         self._tokenizer = None
 
+    @property
+    def labels(self):
+        """The class names, as zoo's TextClassifier.labels."""
+        return list(self.contract["labels"])
+
     def predict_proba(self, texts):
         """P(labels[1]) per text, (N,), as zoo's TextClassifier (for more
         than two labels, (N, classes))."""
@@ -24,7 +29,7 @@ class ClassifierOnnx(OnnxModel):
 
     def classify(self, texts):
         probs = self.predict_proba(texts)
-        labels = self.contract["labels"]
+        labels = self.labels
         if probs.ndim == 1:
             return [labels[int(p >= 0.5)] for p in probs]
         return [labels[int(i)] for i in probs.argmax(-1)]

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from training.core import fit as fitting
-from training.core import own_data, packaging
+from training.core import held_out, own_data, packaging
 from training.core.paths import vgg_weights_in
 from training.core.recipe import with_epochs
 from training.data import features, text_data, user_files
@@ -490,3 +490,35 @@ def summary(card):
     keys = ("test_bleu4", "test_cider", "test_bleu4_beam3", "coco_mini_bleu4", "coco_mini_cider")
     keys += ("validation_bleu4", "validation_cider") if "coco_mini_cider" not in m else ()
     return f"{card['name']}: " + ", ".join(f"{k} {m[k]:.2f}" for k in keys if k in m)
+
+
+CALIBRATION_PHOTOS = 8  # training photos int8 calibration reads, at 224 px
+
+
+def held_out_judge(model, recipe, data_dir=None):
+    """The int8 gate's measure (training.core.held_out): greedy BLEU-4 and
+    CIDEr-D of the first CHECK_IMAGES test photos captioned from their
+    files (the card's check_subset); calibration on training photos."""
+    d = recipe["data"]
+    root = text_data.data_dir(data_dir) / d["dataset"]
+    captions = read_captions(root / "captions.csv.gz")
+    names = features.split_names(root, "test")[:CHECK_IMAGES]
+    photos = [read_image(root / "images" / n) for n in names]
+    refs = [captions[n] for n in names]
+    train = features.split_names(root, "train")[:CALIBRATION_PHOTOS]
+    calibration = tuple(_squashed(read_image(root / "images" / n)) for n in train)
+
+    def score(m):
+        got = caption_metrics.scores(m.caption(photos, beam_width=1), refs)
+        return {"bleu4": got["bleu4"], "cider": got["cider"]}
+
+    return held_out.Judge(
+        f"the first {len(names)} of {d['dataset']}'s test photos, greedy",
+        {"bleu4": (True, held_out.POINTS), "cider": (True, held_out.POINTS)},
+        score,
+        calibration,
+    )
+
+
+def _squashed(photo):
+    return np.asarray(regions.squash(photo).round(), np.uint8)

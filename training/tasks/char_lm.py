@@ -6,7 +6,7 @@ with its card. `train.fine_tune` starts from a language model as it is."""
 import math
 
 from training.core import fit as fitting
-from training.core import own_data, packaging
+from training.core import held_out, own_data, packaging
 from training.core.recipe import with_epochs
 from training.data import text_data, user_files
 from zoo import package_files
@@ -257,4 +257,22 @@ def summary(card):
     return (
         f"{card['name']}: {split} {scores['nats_per_char']:.4f} nats/char "
         f"({scores['bits_per_char']:.4f} bits/char)"
+    )
+
+
+def held_out_judge(model, recipe, data_dir=None):
+    """The int8 gate's measure (training.core.held_out): nats per character
+    on what CI re-measures, the test split's first CHECK_CHARS."""
+    d = recipe["data"]
+    corpus = (
+        user_corpus(d)
+        if d["files"]
+        else text_data.load_corpus(d["source"], corpus_path(d, data_dir))
+    )
+    split = "test" if "test" in corpus else "validation"
+    text = corpus[split][:CHECK_CHARS]
+    return held_out.Judge(
+        f"the first {len(text):,} characters of the {split} split",
+        {"nats_per_char": (False, held_out.NATS)},
+        lambda m: {"nats_per_char": m.nats_per_char(text)},
     )

@@ -17,7 +17,7 @@ import numpy as np
 from keras import ops
 
 from training.core import fit as fitting
-from training.core import own_data, packaging
+from training.core import held_out, own_data, packaging
 from training.core.paths import data_dir as default_data_dir
 from training.core.paths import vgg_weights_in
 from training.core.recipe import with_epochs
@@ -329,4 +329,39 @@ def summary(card):
         f"{card['name']}: on {m['photos']} held-out photos, style distance "
         f"{m['mean_style']:.1%} of the photo's (worst {m['max_style']:.1%}), largest blob "
         f"{m['max_blob']:.2%} of the image at worst"
+    )
+
+
+CALIBRATION_PHOTOS = 8  # training photos int8 calibration reads, longer side 256 px
+
+
+def held_out_judge(net, recipe, data_dir=None):
+    """The int8 gate's measure (training.core.held_out): mean style distance
+    and largest blob (% of the photo) on the card's check photos (the
+    first check_photos held-out photos); calibration on content photos."""
+    data_dir = default_data_dir(data_dir)
+    d = recipe["data"]
+    metrics = (getattr(net, "card", None) or {}).get("metrics", {})
+    if "held_out_photos" in metrics:  # what the card measured (a recipe may name none)
+        found = sorted(Path(data_dir).glob(metrics["held_out_photos"]))
+        photos = found[: metrics["check"]["photos"]]
+    else:
+        photos = held_out_photos(recipe, data_dir)[: d["check_photos"]]
+    names = [Path(p).name for p in photos]
+    painting_image = read_image(Path(data_dir) / d["style"])
+    weights = vgg_weights_in(data_dir, d["vgg_weights"])
+    content = crops.expand(d["content"], data_dir, d["content_aspect"])[:CALIBRATION_PHOTOS]
+    calibration = tuple(
+        np.asarray(fit_longer(read_image(p), 256).round(), np.uint8) for p, _ in content
+    )
+
+    def score(m):
+        _, summary = style_quality.evaluate(m.stylize, painting_image, photos, weights)
+        return {"style": 100 * summary["mean_style"], "blob": 100 * summary["mean_blob"]}
+
+    return held_out.Judge(
+        f"the card's check photos: the first {len(photos)} held out ({', '.join(names)})",
+        {"style": (False, held_out.POINTS), "blob": (False, held_out.POINTS)},
+        score,
+        calibration,
     )

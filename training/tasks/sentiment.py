@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from training.core import fit as fitting
-from training.core import own_data, packaging
+from training.core import held_out, own_data, packaging
 from training.core.recipe import with_epochs
 from training.data import text_data, user_files
 from zoo import package_files
@@ -476,3 +476,16 @@ def user_data_card(data, model):
 def summary(card):
     scores = ", ".join(f"{k} {v:.4f}" for k, v in card["metrics"].items() if k.endswith("accuracy"))
     return f"{card['name']}: {scores}"
+
+
+def held_out_judge(model, recipe, data_dir=None):
+    """The int8 gate's measure (training.core.held_out): accuracy in % on
+    what CI re-measures, every CHECK_EVERY-th test text."""
+    splits = load_splits(recipe["data"], data_dir)
+    split = "test" if "test" in splits else "validation"
+    texts, labels = check_subset(*splits[split])
+    return held_out.Judge(
+        f"every {CHECK_EVERY}th text of the {split} split ({len(texts):,} texts)",
+        {"accuracy": (True, held_out.POINTS)},
+        lambda m: {"accuracy": 100 * accuracy(m, texts, labels)},
+    )

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from training.core import fit as fitting
-from training.core import own_data, packaging
+from training.core import held_out, own_data, packaging
 from training.core.recipe import with_epochs
 from training.data import dates, text_data, translation, user_files
 from zoo import package_files
@@ -470,3 +470,29 @@ def summary(card):
         if k.endswith(("match", "bleu", "chrf", "beam5"))
     )
     return f"{card['name']}: {scores}"
+
+
+JUDGED = 400  # test sources the int8 gate translates
+
+
+def held_out_judge(model, recipe, data_dir=None):
+    """The int8 gate's measure (training.core.held_out), greedy: the share
+    of exact outputs (%) for generated data (dates), BLEU for sentences,
+    on the test split's first JUDGED sources the model accepts."""
+    pairs = load_pairs(recipe["data"], data_dir)["test"]
+    if recipe["data"]["source"] == "dates" and not recipe["data"]["files"]:
+        pairs = pairs[:JUDGED]
+        return held_out.Judge(
+            f"the first {len(pairs)} test pairs, greedy",
+            {"exact_match": (True, held_out.POINTS)},
+            lambda m: {"exact_match": 100 * exact_match(m, pairs)},
+        )
+    sources, refs = translation.references(pairs)
+    fits = [0 < len(model.source.encode(s)) <= model.max_input_length for s in sources]
+    kept = [i for i, ok in enumerate(fits) if ok][:JUDGED]
+    sources, refs = [sources[i] for i in kept], [refs[i] for i in kept]
+    return held_out.Judge(
+        f"the first {len(sources)} distinct test sources, greedy, sacrebleu",
+        {"bleu": (True, held_out.POINTS)},
+        lambda m: {"bleu": translation.scores(m.translate(sources), refs)["bleu"]},
+    )
