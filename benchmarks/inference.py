@@ -1,16 +1,21 @@
-"""Every shipped model's inference, TensorFlow vs onnxruntime, side by side.
+"""Every shipped model's inference, TensorFlow vs onnxruntime (float32
+and int8), side by side; and what int8 costs each model on held-out data.
 
-    python -m benchmarks.inference [--rounds 5] [--exports DIR] [--only NAME ...]
-        [--load]
+    python -m benchmarks.inference [--rounds 5] [--exports DIR] [--int8 DIR]
+        [--only NAME ...] [--load]
 
 Each row is one call of the user-facing API on the same inputs: the Keras
-model (TensorFlow) and serving.OnnxModel (onnxruntime, numpy) on an export
-made at the start (or taken from --exports DIR/<name>). Batch 1 and batch
-64 (4 photos of 512 px for the captioner and the style network); char LMs
-generate from one prompt (their API has no batch). Medians over
-interleaved rounds after a warm-up call; "TF / ORT" is how many times
-faster onnxruntime is. --load runs the same with another process keeping
-both cores busy (a loaded machine).
+model (TensorFlow) and serving.OnnxModel (onnxruntime, numpy) on the
+float32 export and the int8 export (`zoo export NAME --quantize int8`),
+made at the start (or taken from --exports DIR/<name>, --int8 DIR/<name>).
+Batch 1 and batch 64 (4 photos of 512 px for the captioner and the style
+network); char LMs generate from one prompt (their API has no batch).
+Medians over interleaved rounds after a warm-up call; "TF / ORT" is how
+many times faster onnxruntime is. --load runs the same with two other
+processes keeping both cores busy (a loaded machine).
+
+The second table: each model's ONNX files in MB and the held-out change
+the int8 export measured (zoo.json's `quantization`).
 """
 
 import argparse
@@ -101,11 +106,11 @@ def calls(name, model, rows):
     }
 
 
-def measure(name, directory, rows, rounds):
-    """[(what, batch, TF ms, ORT ms)] for one model."""
+def measure(name, directories, rows, rounds):
+    """[(what, batch, TF ms, ORT ms, int8 ms)] for one model."""
     from serving import OnnxModel
 
-    sides = {"TF": zoo.load(name), "ORT": OnnxModel(directory)}
+    sides = {"TF": zoo.load(name), **{k: OnnxModel(d) for k, d in directories.items()}}
     out = []
     for (what, batch), fn in calls(name, sides["TF"], rows).items():
         times = {side: [] for side in sides}
@@ -120,14 +125,29 @@ def measure(name, directory, rows, rounds):
     return out
 
 
-def exported(name, base):
+def exported(name, base, quantize=None):
+    from exports.__main__ import quantized
     from exports.exporter import export
     from serving.onnx_model import version_directory
 
     if base and (Path(base) / name).exists():
         return version_directory(Path(base) / name)
     out = tempfile.mkdtemp(prefix="inference-")
-    return export(name, out, formats=("onnx",))
+    return export(name, out, formats=("onnx",), **quantized(name, quantize))
+
+
+def int8_rows(directories):
+    """| model | float32 MB | int8 MB | held out | metric: float32 -> int8 | rows."""
+    import json
+
+    for name, (fp32, int8) in directories.items():
+        record = json.loads((int8 / "zoo.json").read_text())["quantization"]
+        sizes = [sum(f.stat().st_size for f in d.glob("*.onnx")) / 1e6 for d in (fp32, int8)]
+        changes = "; ".join(
+            f"{metric} {c['float32']:g} -> {c['int8']:g} ({c['change']:+.2f})"
+            for metric, c in record["metrics"].items()
+        )
+        yield f"| {name} | {sizes[0]:.1f} | {sizes[1]:.1f} | {record['held_out']} | {changes} |"
 
 
 def _busy(stop):
@@ -140,11 +160,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--exports", help="a base folder of exports to reuse (<name>/...)")
+    parser.add_argument("--int8", help="a base folder of int8 exports to reuse (<name>/...)")
     parser.add_argument("--only", nargs="+", choices=MODELS, default=MODELS)
     parser.add_argument("--load", action="store_true", help="two busy processes beside")
     args = parser.parse_args(argv)
     rows = inputs()
-    directories = {name: exported(name, args.exports) for name in args.only}
+    directories = {
+        name: {"ORT": exported(name, args.exports), "int8": exported(name, args.int8, "int8")}
+        for name in args.only
+    }
     stop = multiprocessing.Event()
     busy = [multiprocessing.Process(target=_busy, args=(stop,)) for _ in range(2 * args.load)]
     for process in busy:
@@ -157,12 +181,18 @@ def main(argv=None):
             process.join()
     machine = "loaded" if args.load else "quiet"
     print(f"{machine} machine, {os.cpu_count()} cores, medians of {args.rounds} rounds\n")
-    print("| model | call | batch | TF ms | ORT ms | TF / ORT |")
-    print("|---|---|---|---:|---:|---:|")
+    print("| model | call | batch | TF ms | ORT ms | int8 ms | TF / ORT | TF / int8 |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
     for name, measured in results.items():
-        for what, batch, tf_ms, ort_ms in measured:
-            ratio = tf_ms / ort_ms
-            print(f"| {name} | {what} | {batch} | {tf_ms:.1f} | {ort_ms:.1f} | {ratio:.2f}x |")
+        for what, batch, tf_ms, ort_ms, int8_ms in measured:
+            print(
+                f"| {name} | {what} | {batch} | {tf_ms:.1f} | {ort_ms:.1f} | {int8_ms:.1f} "
+                f"| {tf_ms / ort_ms:.2f}x | {tf_ms / int8_ms:.2f}x |"
+            )
+    print("\n| model | ONNX MB | int8 MB | held out | int8's change |")
+    print("|---|---:|---:|---|---|")
+    sizes = {n: (d["ORT"], d["int8"]) for n, d in directories.items()}
+    print("\n".join(int8_rows(sizes)))
 
 
 if __name__ == "__main__":
