@@ -93,3 +93,14 @@ def test_int8_needs_onnx_only_and_a_judge(tmp_path):
         export(model, tmp_path, ("onnx",), quantize="int8")
     with pytest.raises(ValueError, match="quantize must be one of"):
         export(model, tmp_path, ("onnx",), quantize="int4", judge=judge)
+
+
+def test_a_model_without_a_held_out_judge_is_refused_by_name():
+    from training.core.held_out import judge_for
+
+    class Unjudged:
+        task = "style-transfer"  # an optimisation: no int8 export
+        card = {"name": "style-transfer-vgg19"}
+
+    with pytest.raises(ValueError, match="style-transfer model has no int8 export"):
+        judge_for(Unjudged())

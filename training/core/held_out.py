@@ -37,4 +37,7 @@ def judge_for(model, data_dir=None):
         recipe = load_recipe(name)
     except (FileNotFoundError, LookupError, ValueError) as error:
         raise ValueError(f"{name}: no recipe names its held-out data ({error})") from error
-    return task_module(model.task).held_out_judge(model, recipe, data_dir)
+    judge = getattr(task_module(model.task), "held_out_judge", None)
+    if judge is None:
+        raise ValueError(f"{name}: a {model.task} model has no int8 export (no held-out judge)")
+    return judge(model, recipe, data_dir)
