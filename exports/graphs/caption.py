@@ -4,8 +4,10 @@ ONNX `encoder.onnx`: image uint8 (B, H, W, 3), any size -> the 224 x 224
 squash (zoo.models.regions' matrices), VGG19 to conv5_4, the projection:
 memory (B, 196, m), keys (B, 196, a) and the decoder's first state_k.
 `decoder.onnx`: one step, (token_ids (B,), state_k, memory, keys) ->
-logits (B, V), attention (B, 196), next_state_k. An app runs greedy or
-beam search over it (serving.OnnxModel, zoo.mjs) and joins the words.
+logits (B, V), attention (B, 196), next_state_k, for an app that streams
+words. `search.onnx`: the image and beam width in, the whole greedy or
+beam search's ids out (exports.onnx_search; serving.OnnxModel and zoo.mjs
+run it and join the words).
 
 SavedModel: `serving_default` image uint8 (B, H, W, 3) -> caption, log_prob
 (greedy); `encoded` image_bytes (JPEG or PNG) -> the same, each image
