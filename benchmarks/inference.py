@@ -133,7 +133,8 @@ def exported(name, base, quantize=None):
     if base and (Path(base) / name).exists():
         return version_directory(Path(base) / name)
     out = tempfile.mkdtemp(prefix="inference-")
-    return export(name, out, formats=("onnx",), **quantized(name, quantize))
+    model, int8 = quantized(name, quantize)
+    return export(model, out, formats=("onnx",), **int8)
 
 
 def int8_rows(directories):

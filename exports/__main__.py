@@ -16,9 +16,9 @@ def main(argv=None):
     formats = tuple(args.formats.split(",")) if args.formats else FORMATS
     if args.quantize:
         formats = ("onnx",)
-    for model in args.models:
+    for name in args.models:
         try:
-            model = with_vgg_weights(model, args.vgg_weights)
+            model, int8 = quantized(with_vgg_weights(name, args.vgg_weights), args.quantize)
             directory = export(
                 model,
                 args.out,
@@ -26,26 +26,27 @@ def main(argv=None):
                 check=not args.no_verify,
                 models_config=args.models_config,
                 labels=args.label,
-                **quantized(model, args.quantize),
+                **int8,
             )
         except (LookupError, ValueError, TypeError, OSError, VerificationError) as error:
-            print(f"export {model}: {error}", file=sys.stderr)
+            print(f"export {name}: {error}", file=sys.stderr)
             return 2
         print(directory)
     return 0
 
 
 def quantized(model, scheme):
-    """export()'s quantize and judge arguments: the judge is the model's
-    held-out measure (training data and metrics, joined with OnnxModel by
-    the zoo dispatcher, the one module that may reach across packages)."""
+    """(the model to export, export()'s quantize and judge arguments): with
+    a scheme, the model loaded once for both, and its held-out measure as
+    judge (training data and metrics, joined with OnnxModel by the zoo
+    dispatcher, the one module that may reach across packages)."""
     if not scheme:
-        return {}
+        return model, {}
     import zoo
     from zoo.cli import held_out_judge
 
     model = zoo.registry.load_name_or_path(model) if isinstance(model, str) else model
-    return {"quantize": scheme, "judge": held_out_judge(model)}
+    return model, {"quantize": scheme, "judge": held_out_judge(model)}
 
 
 def with_vgg_weights(model, weights):

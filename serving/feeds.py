@@ -6,6 +6,23 @@ onnxruntime servables."""
 import numpy as np
 
 from serving.errors import invalid, names_shown
+from serving.tensors_json import signature_named
+from serving.work import check_work
+
+
+class Requests:
+    """What every servable answers before it runs a request, from its
+    name, version, signatures, `work` terms and max_work_macs."""
+
+    def signature(self, name):
+        return signature_named(name, self.signatures, f"model {self.name} version {self.version}")
+
+    def cost(self, signature_name, feed):
+        """The multiply-adds `feed` would cost; INVALID_ARGUMENT over the
+        server's budget (checked before the request is queued)."""
+        name = self.signature(signature_name)
+        where = f"model {self.name} version {self.version}"
+        return check_work(self.work.get(name, []), feed, self.max_work_macs, where)
 
 
 def checked_request(servable, signature_name, feed, output_filter=()):

@@ -22,16 +22,14 @@ import tensorflow as tf
 from tensorflow.core.protobuf import meta_graph_pb2
 
 from serving.errors import invalid
-from serving.feeds import checked_request
+from serving.feeds import Requests, checked_request
 from serving.onnx_model import OnnxModel
-from serving.tensors_json import signature_named
-from serving.work import check_work
 
 PREDICT = "tensorflow/serving/predict"
 DEFAULTS = ("search", "model")  # serving_default: the first graph of these there is
 
 
-class OnnxServable:
+class OnnxServable(Requests):
     def __init__(self, name, version, path, max_batch, max_work_macs=float("inf")):
         self.name, self.version, self.max_batch = name, version, max_batch
         self.max_work_macs = max_work_macs
@@ -42,28 +40,19 @@ class OnnxServable:
             graph: {side: _specs(io[side]) for side in ("inputs", "outputs")}
             for graph, io in graphs.items()
         }
-        self.graph_of = {graph: graph for graph in graphs}
+        self.signatures = {graph: graph for graph in graphs}  # signature name -> graph
         default = next((g for g in DEFAULTS if g in graphs), None)
         if default is not None:
             self.specs["serving_default"] = self.specs[default]
-            self.graph_of["serving_default"] = default
-        self.signatures = self.graph_of  # the names a request may give
+            self.signatures["serving_default"] = default
         self.signature_defs = {k: _signature_def(v) for k, v in self.specs.items()}
         work = contract.get("onnx_work") or {}
-        self.work = {sig: work.get(f"{graph}.onnx", []) for sig, graph in self.graph_of.items()}
+        self.work = {sig: work.get(f"{graph}.onnx", []) for sig, graph in self.signatures.items()}
         self.warmed = 0
-
-    def signature(self, name):
-        return signature_named(name, self.graph_of, f"model {self.name} version {self.version}")
-
-    def cost(self, signature_name, feed):
-        name = self.signature(signature_name)
-        where = f"model {self.name} version {self.version}"
-        return check_work(self.work.get(name, []), feed, self.max_work_macs, where)
 
     def predict(self, signature_name, feed, output_filter=()):
         name, arrays, wanted = checked_request(self, signature_name, feed, output_filter)
-        graph = self.graph_of[name]
+        graph = self.signatures[name]
         outputs = list(wanted or self.specs[name]["outputs"])
         try:
             values = self.model.sessions[graph].run(outputs, arrays)

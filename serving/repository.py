@@ -21,10 +21,8 @@ from tensorflow_serving.apis import prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
 from serving.errors import CODES, ServingError, not_found, shown
-from serving.feeds import checked_request
+from serving.feeds import Requests, checked_request
 from serving.onnx_servable import OnnxServable
-from serving.tensors_json import signature_named
-from serving.work import check_work
 from zoo_runtime.layout import (
     ONNX_ONLY,
     SIDECAR,
@@ -41,7 +39,7 @@ RETRY_SECONDS = (1, 2, 4, 8, 16, 32, 60)  # backoff for a version that failed to
 MAX_WARMUP_RECORDS = 1000  # as TF Serving reads at most
 
 
-class Servable:
+class Servable(Requests):
     """One loaded version of one model: its signatures, their input and
     output specs, the SignatureDefs (for metadata) and, from zoo.json,
     what a request costs (serving.work). Its warmup records are replayed
@@ -67,16 +65,6 @@ class Servable:
         }
 
         self.warmed = self._warm_up()
-
-    def signature(self, name):
-        return signature_named(name, self.signatures, f"model {self.name} version {self.version}")
-
-    def cost(self, signature_name, feed):
-        """The multiply-adds `feed` would cost; INVALID_ARGUMENT over the
-        server's budget (checked before the request is queued)."""
-        name = self.signature(signature_name)
-        where = f"model {self.name} version {self.version}"
-        return check_work(self.work.get(name, []), feed, self.max_work_macs, where)
 
     def _warm_up(self):
         """Replay assets.extra/tf_serving_warmup_requests; a record that

@@ -78,18 +78,20 @@ class CharLMGraphs(Graphs):
         ]
         return {"serving_default": (self.generate, signature)}
 
+    @property
+    def step_macs(self):
+        return work.weight_macs(self.model, [self.model.embedding])
+
     def work(self):
-        step = work.weight_macs(self.model, [self.model.embedding])
         return {
             "serving_default": [
-                work.term("prompt", "byte", step),
-                work.term("length", "value", step),
+                work.term("prompt", "byte", self.step_macs),
+                work.term("length", "value", self.step_macs),
             ]
         }
 
     def onnx_work(self, signatures):
-        step = work.weight_macs(self.model, [self.model.embedding])
-        return {"model.onnx": [work.term("token_ids", "element", step)]}
+        return {"model.onnx": [work.term("token_ids", "element", self.step_macs)]}
 
     def generate(self, prompt, length, temperature, seed):
         """Continuations of `prompt` (the prompt not repeated), `length`

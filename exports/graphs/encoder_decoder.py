@@ -61,10 +61,8 @@ class EncoderDecoderGraphs(Graphs):
 
     def onnx_work(self, signatures):
         # A search runs up to max_length steps of every beam of every row.
-        encoder, most = (
-            self.encoder_work(),
-            onnx_search.max_beam_width(self.model.search.vocab_size, self.banned),
-        )
+        encoder = self.encoder_work()
+        most = onnx_search.max_beam_width(self.model.search.vocab_size, self.banned)
         decoding = work.term(encoder[0]["input"], "row", most * self.max_length * self.step_macs)
         return {
             "encoder.onnx": encoder,

@@ -62,13 +62,16 @@ class ClassifierGraphs(Graphs):
         with tf.control_dependencies([tf.debugging.Assert(found, [message])]):
             return tf.identity(tokens)
 
+    @property
+    def step_macs(self):
+        return work.weight_macs(self.model, [self.model.embedding])
+
     def work(self):
-        step = work.weight_macs(self.model, [self.model.embedding])
+        step = self.step_macs
         return {name: [work.term("text", "byte", step)] for name in ("serving_default", "explain")}
 
     def onnx_work(self, signatures):
-        step = work.weight_macs(self.model, [self.model.embedding])
-        return {"model.onnx": [work.term("token_ids", "element", step)]}
+        return {"model.onnx": [work.term("token_ids", "element", self.step_macs)]}
 
     def classify(self, text):
         ids = self.words.ids(self._tokens(text))

@@ -5,7 +5,7 @@ import numpy as np
 from serving.onnx_model import OnnxModel
 from zoo_runtime.chars import CharVocabulary
 from zoo_runtime.checks import check_generate_args
-from zoo_runtime.search import random_seed, sample
+from zoo_runtime.search import log_softmax, random_seed, sample
 
 
 class CharLMOnnx(OnnxModel):
@@ -64,10 +64,8 @@ class CharLMOnnx(OnnxModel):
 
 def _nats(logits, targets):
     """Sum of -ln softmax(logits)[target] over the rows."""
-    logits = logits.astype(np.float64)
-    top = logits.max(-1, keepdims=True)
-    log_z = top[:, 0] + np.log(np.exp(logits - top).sum(-1))
-    return float(np.sum(log_z - logits[np.arange(len(targets)), targets]))
+    log_p = log_softmax(logits.astype(np.float64))
+    return -float(np.sum(log_p[np.arange(len(targets)), targets]))
 
 
 MODEL = CharLMOnnx

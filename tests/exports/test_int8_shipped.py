@@ -16,6 +16,7 @@ from serving import OnnxModel
 from training.core.held_out import NATS, POINTS
 from training.data import text_data
 from training.metrics import style_quality
+from training.tasks.char_lm import CHECK_CHARS
 from zoo.cli import main as zoo_main
 from zoo.images import read_image
 
@@ -40,7 +41,7 @@ def test_char_lm_int8_within_0_02_nats(out):
     card = zoo.load("char-lstm-shakespeare").card["metrics"]["test_check"]["nats_per_char"]
     assert nats["float32"] == pytest.approx(card, abs=1e-3)
     corpus = text_data.load_corpus("file", text_data.data_dir() / "tinyshakespeare.txt")
-    again = OnnxModel(directory).nats_per_char(corpus["test"][:5577])
+    again = OnnxModel(directory).nats_per_char(corpus["test"][:CHECK_CHARS])
     assert nats["int8"] == pytest.approx(again, abs=1e-4)
     assert again - card <= NATS
     assert "DynamicQuantizeLSTM" in op_types(onnx.load(str(directory / "model.onnx")))
