@@ -10,10 +10,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 def main(argv=None):
     args = parser().parse_args(argv)
     import zoo  # noqa: F401  (a quiet TensorFlow start: zoo.startup)
-    from exports.exporter import FORMATS, export
+    from exports.exporter import DEFAULT_FORMATS, export
     from exports.verify import VerificationError
 
-    formats = tuple(args.formats.split(",")) if args.formats else FORMATS
+    formats = tuple(args.formats.split(",")) if args.formats else DEFAULT_FORMATS
     if args.quantize:
         formats = ("onnx",)
     for name in args.models:
@@ -65,12 +65,16 @@ def with_vgg_weights(model, weights):
 def parser():
     p = argparse.ArgumentParser(
         prog="python -m exports",
-        description="Export zoo models to a TF Serving directory (SavedModel) and ONNX, "
+        description="Export zoo models to a TF Serving directory (SavedModel), ONNX and LiteRT, "
         "verified against Keras; each export is a new integer version.",
     )
     p.add_argument("models", nargs="+", help="shipped model names or package directories")
     p.add_argument("--out", default="exports", help="base directory (default: exports)")
-    p.add_argument("--formats", help="comma-separated: savedmodel,onnx (default: both)")
+    p.add_argument(
+        "--formats",
+        help="comma-separated: savedmodel,onnx,litert (default: savedmodel,onnx); litert writes "
+        "batch-1 .tflite graphs beside the ONNX ones",
+    )
     p.add_argument(
         "--models-config",
         default=os.path.join("serving", "models.config"),

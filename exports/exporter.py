@@ -13,9 +13,10 @@ import onnx
 import tensorflow as tf
 
 import zoo
-from exports import layout
+from exports import layout, litert_export
 from exports import quantize as quantization
 from exports.graphs import graphs_for
+from exports.litert_export import BATCH, litert_name, op_names, to_litert
 from exports.onnx_export import to_onnx
 from exports.portable import portable
 from exports.verify import verify
@@ -23,14 +24,15 @@ from exports.warmup import write_warmup
 from zoo_runtime.checksums import sha256
 from zoo_runtime.layout import SIDECAR, check_name
 
-FORMATS = ("savedmodel", "onnx")
+FORMATS = ("savedmodel", "onnx", "litert")
+DEFAULT_FORMATS = ("savedmodel", "onnx")
 SIDECAR_VERSION = 1
 
 
 def export(
     model,
     out="exports",
-    formats=FORMATS,
+    formats=DEFAULT_FORMATS,
     name=None,
     check=True,
     models_config=None,
@@ -52,8 +54,10 @@ def export(
     SavedModel; `labels` (e.g. ["canary"]) name the new version there.
 
     A version without a SavedModel (formats=("onnx",)) is published under
-    `out/<name>/onnx-only/<N>/`: every numbered folder TF Serving sees
-    holds a SavedModel (exports.layout).
+    `out/<name>/onnx-only/<N>/`, or `litert-only/<N>/` when it holds
+    LiteRT graphs alone: every numbered folder TF Serving sees holds a
+    SavedModel (exports.layout). "litert" writes one batch-1 `.tflite`
+    file beside each ONNX file (exports.litert_export).
 
     `quantize="int8"` makes an int8 ONNX-only version (exports.quantize),
     published only if `judge` (the family's held-out measure) finds it
@@ -66,7 +70,7 @@ def export(
         out = Path(out)
         examples = graphs.examples()
         servable = "savedmodel" in formats
-        with layout.staged_version(out / name, servable) as stage:
+        with layout.staged_version(out / name, layout.home_for(formats)) as stage:
             contract = {"name": name, "format_version": SIDECAR_VERSION, **graphs.contract()}
             if "savedmodel" in formats:
                 write_savedmodel(graphs, stage.path)
@@ -75,6 +79,8 @@ def export(
             if "onnx" in formats:
                 int8 = quantize and functools.partial(_int8, graphs, judge)
                 contract["onnx"] = write_onnx(graphs, stage.path, name, contract, int8)
+            if "litert" in formats:
+                contract["litert"] = write_litert(graphs, stage.path)
             card = getattr(model, "card", None)
             if quantize:  # judged on held-out data instead of compared with Keras' numbers
                 write_sidecar(stage.path, contract, card)  # what the judge's app reads
@@ -191,6 +197,24 @@ def write_onnx(graphs, directory, name, contract, transform=None):
         io[filename] = {
             "inputs": _onnx_io(proto.graph.input),
             "outputs": _onnx_io(proto.graph.output),
+        }
+    return io
+
+
+def write_litert(graphs, directory):
+    """One LiteRT flatbuffer per ONNX graph; {file: its inputs, outputs
+    and ops} for zoo.json."""
+    io = {}
+    for filename, (fn, signature) in graphs.onnx.items():
+        flatbuffer = to_litert(fn, signature, graphs.model)
+        target = litert_name(filename)
+        (Path(directory) / target).write_bytes(flatbuffer)
+        graph = litert_export.load(flatbuffer)
+        io[target] = {
+            "inputs": {k: str(v) for k, v in sorted(graph.inputs.items())},
+            "outputs": graph.outputs,
+            "batch": BATCH,
+            "ops": op_names(flatbuffer),
         }
     return io
 

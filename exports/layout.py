@@ -5,9 +5,10 @@ second), and the model_config_list that names every exported model.
 One rule, which TF Serving and the embedded server both follow because it
 is in the files: every numbered folder in a base path is a SavedModel
 version. TF Serving takes any numbered folder for a version, so an export
-without a SavedModel goes to <base>/onnx-only/<N>/ (not a number, so TF
-Serving passes it over). Version numbers count across both, so N always
-names one export."""
+without a SavedModel goes to <base>/onnx-only/<N>/, or to
+<base>/litert-only/<N>/ when it holds LiteRT graphs alone (not numbers, so
+TF Serving passes them over). Version numbers count across all three, so
+N always names one export."""
 
 import contextlib
 import fcntl
@@ -19,14 +20,22 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from zoo.staging import staging_folder
 from zoo_runtime.files import atomic_writer
-from zoo_runtime.layout import NAME, ONNX_ONLY
+from zoo_runtime.layout import LITERT_ONLY, NAME, ONNX_ONLY
 
 
 def versions(base):
-    """The integer versions under `base` (SavedModel versions and
-    onnx-only ones), ascending."""
+    """The integer versions under `base` (SavedModel versions, onnx-only
+    and litert-only ones), ascending."""
     base = Path(base)
-    return sorted({*_numbered(base), *_numbered(base / ONNX_ONLY)})
+    return sorted({*_numbered(base), *_numbered(base / ONNX_ONLY), *_numbered(base / LITERT_ONLY)})
+
+
+def home_for(formats):
+    """The folder of `base` (relative; "" for base itself) a version with
+    these formats is published in."""
+    if "savedmodel" in formats:
+        return ""
+    return ONNX_ONLY if "onnx" in formats else LITERT_ONLY
 
 
 def _numbered(folder):
@@ -36,15 +45,15 @@ def _numbered(folder):
 
 
 @contextlib.contextmanager
-def staged_version(base, servable=True):
+def staged_version(base, home=""):
     """Yields a hidden staging directory inside `base` (zoo.staging: locked
     while written, so a killed export's debris is removed by the next one
     and a running one's never is); on success it is renamed to the next
-    integer version, in `base` when it holds a SavedModel (`servable`) and
-    in base/onnx-only otherwise (returned via the yielded holder's
-    `final`); on any exception it is deleted."""
+    integer version in base/`home` (home_for: base itself for a SavedModel)
+    (returned via the yielded holder's `final`); on any exception it is
+    deleted."""
     base = Path(base)
-    home = base if servable else base / ONNX_ONLY
+    home = base / home
     with staging_folder(home, "staging") as staging:
         stage = _Stage(staging)
         yield stage

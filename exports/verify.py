@@ -8,12 +8,15 @@ least 1: deep convolutional stacks such as VGG19 round differently in
 float32 at large values); token ids and strings exactly; uint8 images
 to one level (the rounding of values that agree to TOLERANCE)."""
 
+import functools
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 import tensorflow as tf
 
+from exports import litert_export
+from exports.litert_export import litert_name
 from exports.onnx_search import FILE as SEARCH_FILE
 from exports.portable import portable
 
@@ -41,9 +44,12 @@ def verify(graphs, directory, formats, examples=None):
                     for feed in examples[filename]
                 )
             if hasattr(graphs, "greedy_ids"):
-                report["greedy decoding, tokens equal"] = check_greedy(graphs, directory, examples)
+                runs = onnx_runs(directory)
+                report["greedy decoding, tokens equal"] = check_greedy(graphs, runs, examples)
             if hasattr(graphs, "decoded"):
                 report[SEARCH_FILE] = check_search(graphs, directory, examples)
+        if "litert" in formats:
+            report.update(verify_litert(graphs, directory, examples))
         if "savedmodel" in formats:
             loaded = tf.saved_model.load(str(directory))
             for name in graphs.signatures:
@@ -52,6 +58,22 @@ def verify(graphs, directory, formats, examples=None):
                     compare(name, _run_tf(signature, feed), graphs.reference(name, feed))
                     for feed in examples[name]
                 )
+    return report
+
+
+def verify_litert(graphs, directory, examples):
+    """Each LiteRT graph against Keras on the ONNX graph's examples (batch
+    1, row by row), and greedy decoding through them against Keras' tokens."""
+    report, runs = {}, {}
+    for filename, (fn, signature) in graphs.onnx.items():
+        target = litert_name(filename)
+        runs[filename] = litert_export.load(directory / target).run
+        report[target] = max(
+            compare(target, runs[filename](feed), _run_keras(fn, signature, feed))
+            for feed in examples[filename]
+        )
+    if hasattr(graphs, "greedy_ids"):
+        report["litert greedy decoding, tokens equal"] = check_greedy(graphs, runs, examples)
     return report
 
 
@@ -99,12 +121,13 @@ def compare(where, got, want):
     return worst
 
 
-def check_greedy(graphs, directory, examples):
-    """Greedy decoding with the encoder and decoder graphs in onnxruntime
-    must give Keras' tokens exactly; returns how many tokens (before each
-    row's end) were compared."""
+def check_greedy(graphs, runs, examples):
+    """Greedy decoding with the encoder and decoder graphs (`runs`: {ONNX
+    file: feed -> outputs}, onnxruntime's or LiteRT's) must give Keras'
+    tokens exactly; returns how many tokens (before each row's end) were
+    compared."""
     feed = examples["encoder.onnx"][0]
-    got = onnx_greedy(graphs, directory, feed)
+    got = app_greedy(graphs, runs["encoder.onnx"], runs["decoder.onnx"], feed)
     want = np.asarray(graphs.greedy_ids(feed))
     compare("greedy decoding", {"target_ids": got}, {"target_ids": want})
     return int(np.sum(want != graphs.model.pad))
@@ -127,22 +150,25 @@ def check_search(graphs, directory, examples, searches=((1, 0.0), (3, 0.6))):
     return worst
 
 
-def onnx_greedy(graphs, directory, encoder_feed):
-    """The greedy loop an app runs: ids that are never chosen are
-    graphs.banned, and it stops after graphs.max_length steps."""
+def onnx_runs(directory, files=("encoder.onnx", "decoder.onnx")):
+    """{file: feed -> outputs} through onnxruntime."""
+    sessions = {f: ort.InferenceSession(str(Path(directory) / f)) for f in files}
+    return {f: functools.partial(_run_onnx, s) for f, s in sessions.items()}
+
+
+def app_greedy(graphs, encoder, decoder, encoder_feed):
+    """The greedy loop an app runs with its `encoder` and `decoder`
+    (feed -> outputs): ids that are never chosen are graphs.banned, and it
+    stops after graphs.max_length steps."""
     model = graphs.model
-    encoder, decoder = (
-        ort.InferenceSession(str(Path(directory) / f)) for f in ("encoder.onnx", "decoder.onnx")
-    )
-    encoded = _run_onnx(encoder, encoder_feed)
-    wanted = {i.name for i in decoder.get_inputs()}
-    feed = {k: v for k, v in encoded.items() if k in wanted}
+    encoded = encoder(encoder_feed)
+    feed = {k: v for k, v in encoded.items() if k in graphs.decoder_inputs}
     batch = len(next(iter(encoder_feed.values())))
     token = np.full(batch, model.start, np.int32)
     finished = np.zeros(batch, bool)
     steps = []
     for _ in range(graphs.max_length):
-        out = _run_onnx(decoder, {**feed, "token_ids": token})
+        out = decoder({**feed, "token_ids": token})
         logits = out["logits"]
         logits[:, list(graphs.banned)] = -np.inf
         token = np.where(finished, model.pad, logits.argmax(-1)).astype(np.int32)

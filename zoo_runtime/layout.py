@@ -1,13 +1,15 @@
 """The export layout's rules as every stage reads them:
 <base>/<integer version>/ for versions holding a SavedModel (what TF
 Serving sees) and <base>/onnx-only/<integer version>/ for those without
-one; version numbers count across both. exports.layout writes it."""
+one (<base>/litert-only/ for LiteRT graphs alone); version numbers count
+across all. exports.layout writes it."""
 
 import importlib
 import re
 from pathlib import Path
 
 ONNX_ONLY = "onnx-only"
+LITERT_ONLY = "litert-only"  # versions with LiteRT graphs alone (no server runs them)
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a folder name, never a path
 SIDECAR = "zoo.json"
 WARMUP = Path("assets.extra") / "tf_serving_warmup_requests"

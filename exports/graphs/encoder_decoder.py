@@ -46,6 +46,11 @@ class EncoderDecoderGraphs(Graphs):
         )
         return np.asarray(tokens), np.asarray(log_prob)
 
+    @property
+    def decoder_inputs(self):
+        """The names of decoder.onnx's inputs."""
+        return [s.name for s in self.onnx["decoder.onnx"][1]]
+
     def greedy_ids(self, encoder_feed):
         return self.decoded(encoder_feed)[0]
 

@@ -107,4 +107,4 @@ def test_the_greedy_check_compares_real_tokens_and_fails_on_a_mismatch(exported_
     real = graphs.greedy_ids
     graphs.greedy_ids = lambda feed: np.roll(np.asarray(real(feed)), 1, axis=1)
     with pytest.raises(VerificationError, match="greedy decoding"):
-        verify_module.check_greedy(graphs, directory, examples)
+        verify_module.check_greedy(graphs, verify_module.onnx_runs(directory), examples)

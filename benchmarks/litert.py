@@ -1,0 +1,128 @@
+"""LiteRT against onnxruntime and TensorFlow: each shipped family's graphs
+at batch 1, file sizes and latency side by side in one run.
+
+    python -m benchmarks.litert [--rounds 20] [--only NAME ...]
+
+Each row is one graph of an export (`zoo export NAME --formats
+onnx,litert`) on one example: TF runs the graph's function (the Keras
+model, traced at batch 1), ORT the `.onnx` file, LiteRT the `.tflite`
+file through its signature (ai-edge-litert's interpreter, XNNPACK, as
+many threads as cores, as ORT). Text graphs read the first example the
+export is verified on; image graphs a 256 px photo. Medians of
+interleaved rounds after a warm-up call.
+"""
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import zoo  # noqa: E402
+
+MODELS = (
+    "char-lstm-shakespeare",
+    "sentiment-imdb",
+    "date-normalizer",
+    "translate-spa-eng",
+    "caption-flickr8k",
+    "fast-style-wave",
+)
+SIDE = 256
+
+
+def feeds(graphs):
+    """{ONNX file: one example's feed (batch 1)}."""
+    out = {}
+    for filename, examples in graphs.examples().items():
+        if filename not in graphs.onnx:
+            continue
+        feed = {k: v[:1] for k, v in examples[0].items()}
+        if "image" in feed:
+            rng = np.random.default_rng(0)
+            smooth = rng.integers(0, 256, (1, SIDE // 8, SIDE // 8, 3)).astype(np.uint8)
+            feed["image"] = smooth.repeat(8, axis=1).repeat(8, axis=2)
+        out[filename] = feed
+    return out
+
+
+def sides(graphs, directory, filename):
+    """{side: feed -> outputs} for one graph."""
+    import onnxruntime as ort
+    from ai_edge_litert.interpreter import Interpreter
+
+    from exports.litert_export import litert_name
+    from exports.portable import portable
+    from zoo_runtime.litert import LiteRTGraph
+
+    fn, signature = graphs.onnx[filename]
+    with portable(graphs.model):
+        traced = tf.function(fn, input_signature=signature)
+        traced.get_concrete_function()
+    session = ort.InferenceSession(str(directory / filename))
+    names = [o.name for o in session.get_outputs()]
+    interpreter = Interpreter(
+        model_path=str(directory / litert_name(filename)), num_threads=os.cpu_count()
+    )
+    litert = LiteRTGraph(interpreter)
+    return {
+        "TF": lambda feed: traced(*[tf.constant(feed[s.name], s.dtype) for s in signature]),
+        "ORT": lambda feed: session.run(names, feed),
+        "LiteRT": litert.run,
+    }
+
+
+def measure(name, rounds):
+    """[(graph, input, ONNX MB, LiteRT MB, TF ms, ORT ms, LiteRT ms)] for one model."""
+    from exports.exporter import export
+    from exports.graphs import graphs_for
+    from exports.litert_export import litert_name
+
+    model = zoo.load(name)
+    directory = export(model, tempfile.mkdtemp(prefix="litert-"), ("onnx", "litert"), check=False)
+    graphs = graphs_for(model)
+    rows = []
+    for filename, feed in feeds(graphs).items():
+        runs = sides(graphs, directory, filename)
+        times = {side: [] for side in runs}
+        for run in runs.values():
+            run(feed)  # warm up
+        for _ in range(rounds):
+            for side, run in runs.items():
+                start = time.perf_counter()
+                run(feed)
+                times[side].append(1000 * (time.perf_counter() - start))
+        sizes = [(directory / f).stat().st_size / 1e6 for f in (filename, litert_name(filename))]
+        shape = "x".join(str(d) for d in next(iter(feed.values())).shape)
+        rows.append((filename, shape, *sizes, *(statistics.median(times[s]) for s in runs)))
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--only", nargs="+", choices=MODELS, default=MODELS)
+    args = parser.parse_args(argv)
+    results = {name: measure(name, args.rounds) for name in args.only}
+    print(f"{os.cpu_count()} cores, batch 1, medians of {args.rounds} rounds\n")
+    print(
+        "| model | graph | first input | ONNX MB | LiteRT MB | TF ms | ORT ms | LiteRT ms "
+        "| TF / LiteRT | ORT / LiteRT |"
+    )
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, rows in results.items():
+        for graph, shape, onnx_mb, litert_mb, tf_ms, ort_ms, litert_ms in rows:
+            print(
+                f"| {name} | {graph.rsplit('.', 1)[0]} | {shape} | {onnx_mb:.1f} | "
+                f"{litert_mb:.1f} | {tf_ms:.2f} | {ort_ms:.2f} | {litert_ms:.2f} | "
+                f"{tf_ms / litert_ms:.2f}x | {ort_ms / litert_ms:.2f}x |"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""LiteRT (TFLite) flatbuffers of zoo models, for phones: the same
+functions as the ONNX graphs (exports.graphs: tensors in and out), one
+`.tflite` file per ONNX file, built from LiteRT's builtin ops only, so the
+plain LiteRT runtime runs them (no Select TF ops, no custom ops).
+
+Every graph takes one example at a time (batch 1; other dimensions, such
+as text length and image size, stay free). LiteRT lowers a Keras
+recurrent loop's TensorArrays to builtin ops only when each element's
+shape is static, and a phone runs one input at a time anyway.
+
+Bounds checks inside the TensorFlow functions (tf.debugging) do not
+survive conversion: an app checks zoo.json's limits before it runs a
+graph, as the ONNX apps do.
+"""
+
+import contextlib
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as tf  # noqa: E402
+
+from exports.portable import portable  # noqa: E402
+from zoo_runtime.litert import SIGNATURE, LiteRTGraph  # noqa: E402
+
+BATCH = 1
+SUFFIX = ".tflite"
+
+
+class NotBuiltin(ValueError):
+    """A converted graph needs ops outside LiteRT's builtins."""
+
+
+def load(path_or_bytes):
+    """A LiteRTGraph (zoo_runtime.litert) of a `.tflite` file or its bytes."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    if isinstance(path_or_bytes, bytes | bytearray):
+        return LiteRTGraph(Interpreter(model_content=bytes(path_or_bytes)))
+    return LiteRTGraph(Interpreter(model_path=str(path_or_bytes)))
+
+
+def litert_name(onnx_name):
+    """encoder.onnx -> encoder.tflite."""
+    return onnx_name.rsplit(".", 1)[0] + SUFFIX
+
+
+def one_at_a_time(signature):
+    """`signature` with its batch (leading) dimension fixed at BATCH."""
+    fixed = [s.name for s in signature if s.shape.rank and s.shape[0] not in (None, BATCH)]
+    if fixed:
+        raise ValueError(f"LiteRT graphs take batch 1; inputs {fixed} fix another batch size")
+    return [
+        tf.TensorSpec((BATCH, *s.shape[1:]) if s.shape.rank else s.shape, s.dtype, s.name)
+        for s in signature
+    ]
+
+
+def to_litert(fn, input_signature, model=None):
+    """The flatbuffer (bytes) of `fn` (tensors named by `input_signature`,
+    a dict out), traced at batch 1 with `model`'s portable recurrent loops.
+    Raises NotBuiltin if it needs any op that is not a LiteRT builtin."""
+    with portable(model) if model is not None else contextlib.nullcontext():
+        function = tf.function(fn, input_signature=one_at_a_time(input_signature))
+        concrete = function.get_concrete_function()
+        # No trackable object: the converter freezes the variables into the
+        # file (with one, it kept those a recurrent loop reads as resource
+        # variables without values), but writes no signature: added below.
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        try:
+            flatbuffer = converter.convert()
+        except Exception as error:  # the converter raises its own ConverterError
+            raise NotBuiltin(f"LiteRT conversion failed: {_last_line(error)}") from error
+    foreign = sorted({name for name, custom in _ops(flatbuffer) if custom})
+    if foreign:
+        raise NotBuiltin(f"the LiteRT graph needs non-builtin ops {foreign}")
+    names = sorted(concrete.structured_outputs)  # a dict flattens in its sorted keys' order
+    return with_signature(flatbuffer, [s.name for s in input_signature], names)
+
+
+def with_signature(flatbuffer, input_names, output_names):
+    """The flatbuffer with a `serving_default` signature naming its main
+    graph's inputs and outputs, in order: what an app's signature runner
+    (Interpreter.get_signature_runner, Android's runSignature) reads."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
+    graph = model.subgraphs[0]
+    if len(graph.inputs) != len(input_names) or len(graph.outputs) != len(output_names):
+        raise NotBuiltin(
+            f"the LiteRT graph has {len(graph.inputs)} inputs and {len(graph.outputs)} outputs, "
+            f"the function {len(input_names)} and {len(output_names)}"
+        )
+
+    def tensors(names, indices):
+        return [_tensor_map(schema, n, i) for n, i in zip(names, indices, strict=True)]
+
+    signature = schema.SignatureDefT()
+    signature.signatureKey = SIGNATURE
+    signature.subgraphIndex = 0
+    signature.inputs = tensors(input_names, graph.inputs)
+    signature.outputs = tensors(output_names, graph.outputs)
+    model.signatureDefs = [signature]
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def _tensor_map(schema, name, index):
+    entry = schema.TensorMapT()
+    entry.name, entry.tensorIndex = name, int(index)
+    return entry
+
+
+def _last_line(error):
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
+
+
+def op_names(flatbuffer):
+    """The sorted names of the ops in a flatbuffer, every subgraph (loop
+    bodies) included: builtins by their enum name (WHILE, FULLY_CONNECTED),
+    custom ops (Flex*, ...) by their custom code."""
+    return sorted({name for name, _ in _ops(flatbuffer)})
+
+
+def _ops(flatbuffer):
+    """(name, is custom) of every op."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
+    builtin = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    for subgraph in model.subgraphs:
+        for op in subgraph.operators:
+            code = model.operatorCodes[op.opcodeIndex]
+            kind = max(code.builtinCode, code.deprecatedBuiltinCode)
+            if kind == schema.BuiltinOperator.CUSTOM:
+                yield code.customCode.decode(), True
+            else:
+                yield builtin[kind], False

@@ -1,0 +1,41 @@
+"""Running an export's LiteRT graphs through their signature, as a phone
+app does: `LiteRTGraph(Interpreter(model_path=...))` with the
+`ai-edge-litert` package's interpreter (no TensorFlow), which the caller
+imports: this package needs numpy alone.
+
+The graphs take one example at a time (exports.litert_export); `run`
+feeds a batch row by row and stacks the rows' outputs, so it answers
+with the shapes the ONNX graph gives for the same feed."""
+
+import numpy as np
+
+SIGNATURE = "serving_default"
+
+
+class LiteRTGraph:
+    """One `.tflite` file's interpreter, run through its signature."""
+
+    def __init__(self, interpreter):
+        self._runner = interpreter.get_signature_runner(SIGNATURE)
+        details = self._runner.get_input_details()
+        self.inputs = {name: np.dtype(d["dtype"]) for name, d in details.items()}
+        self.outputs = sorted(self._runner.get_output_details())
+
+    def run(self, feed):
+        """{output: array} for a batch `feed` ({input: array}, leading axis
+        the batch), each row run on its own."""
+        missing = set(self.inputs) - set(feed)
+        extra = set(feed) - set(self.inputs)
+        if missing or extra:
+            raise ValueError(
+                f"inputs {sorted(self.inputs)} expected; missing {sorted(missing)}, "
+                f"unknown {sorted(extra)}"
+            )
+        arrays = {k: np.asarray(v, self.inputs[k]) for k, v in feed.items()}
+        sizes = {len(a) for a in arrays.values()}
+        if len(sizes) != 1:
+            raise ValueError(f"every input needs the same batch size, got {sorted(sizes)}")
+        if sizes == {0}:
+            raise ValueError("the batch is empty")
+        rows = [self._runner(**{k: a[i : i + 1] for k, a in arrays.items()}) for i in range(*sizes)]
+        return {name: np.concatenate([r[name] for r in rows]) for name in self.outputs}
