@@ -103,8 +103,9 @@ def known_warnings_quiet():
     """TensorFlow's and tf2onnx's Python loggers at ERROR while exporting:
     their warnings here are known and harmless (a lookup table's initializer
     it cannot list in a MetaGraph collection, shapes tf2onnx leaves to
-    onnxruntime); failures still raise."""
-    loggers = [logging.getLogger(name) for name in ("tensorflow", "tf2onnx")]
+    onnxruntime, the LiteRT converter's advice to pass a trackable object,
+    which exports.litert_export leaves out on purpose); failures still raise."""
+    loggers = [logging.getLogger(name) for name in ("tensorflow", "tf2onnx", "absl")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.ERROR)
@@ -209,10 +210,8 @@ def write_litert(graphs, directory):
         flatbuffer = to_litert(fn, signature, graphs.model)
         target = litert_name(filename)
         (Path(directory) / target).write_bytes(flatbuffer)
-        graph = litert_export.load(flatbuffer)
         io[target] = {
-            "inputs": {k: str(v) for k, v in sorted(graph.inputs.items())},
-            "outputs": graph.outputs,
+            **litert_export.load(flatbuffer).io,
             "batch": BATCH,
             "ops": op_names(flatbuffer),
         }

@@ -21,6 +21,10 @@ import onnxruntime as ort
 
 from zoo_runtime.checksums import sha256
 from zoo_runtime.layout import SIDECAR, task_identifier, task_module, version_folders
+from zoo_runtime.litert import LiteRTGraph
+
+ONNXRUNTIME, LITERT = "onnxruntime", "litert"
+RUNTIMES = {ONNXRUNTIME: "onnx", LITERT: "litert"}  # runtime -> zoo.json's list of its files
 
 
 class ArtifactError(ValueError):
@@ -32,9 +36,15 @@ class OnnxModel:
 
     Args:
         path: a version folder written by `exports` (holding zoo.json), or
-            a model's folder, whose highest version is taken.
+            a model's folder, whose highest version with graphs for
+            `runtime` is taken.
         providers: onnxruntime execution providers, in order of preference.
-        threads: onnxruntime's intra-op threads (None: its default).
+        threads: intra-op threads (None: the runtime's default).
+        runtime: "onnxruntime" (the ONNX files), or "litert": the same
+            API over the export's LiteRT files (`--formats litert`), run
+            by ai-edge-litert's interpreter one example at a time; a
+            seq2seq or caption search then runs in numpy over
+            decoder.tflite (LiteRT has no search graph).
 
     Returns an instance of the class for zoo.json's task, with that family's
     methods: `generate` (char-lm), `translate` (seq2seq), `predict_proba`,
@@ -50,10 +60,10 @@ class OnnxModel:
 
     task = None  # zoo.json's "task"; set by each serving.tasks module's class
 
-    def __new__(cls, path, *args, **kwargs):
+    def __new__(cls, path, *args, runtime=ONNXRUNTIME, **kwargs):
         # zoo.json is read once: the class it names and the contract
         # __init__ checks come from the same bytes.
-        directory = version_directory(path)
+        directory = version_directory(path, runtime)
         sidecar = _read_json(directory / SIDECAR)
         if cls is OnnxModel:
             cls = task_class(_declared_task(sidecar, directory))
@@ -61,11 +71,21 @@ class OnnxModel:
         model.path, model._sidecar = directory, sidecar
         return model
 
-    def __init__(self, path, providers=("CPUExecutionProvider",), threads=None):
+    def __init__(
+        self, path, providers=("CPUExecutionProvider",), threads=None, runtime=ONNXRUNTIME
+    ):
         self.contract = checked_contract(self.path, self.__dict__.pop("_sidecar"))
-        files = self.contract.get("onnx") or {}
+        self.runtime = runtime
+        files = self.contract.get(RUNTIMES[runtime]) or {}
         if not files:
-            raise ArtifactError(f"{self.path} has no ONNX graphs (exported without 'onnx'?)")
+            raise ArtifactError(
+                f"{self.path} has no {runtime} graphs (exported without '{RUNTIMES[runtime]}'?)"
+            )
+        self.name = self.contract["name"]
+        self.limits = self.contract.get("limits") or {}
+        if runtime == LITERT:
+            self.sessions = _litert_graphs(self.path, files, threads)
+            return
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -82,8 +102,6 @@ class OnnxModel:
             )
             for name in files
         }
-        self.name = self.contract["name"]
-        self.limits = self.contract.get("limits") or {}
 
     def __repr__(self):
         return f"OnnxModel({self.name!r}, task={self.task!r}, path='{self.path}')"
@@ -97,8 +115,23 @@ class OnnxModel:
     def run(self, graph, feed):
         """{output name: array} of one graph ("model", "encoder", "decoder")."""
         session = self.sessions[graph]
+        if self.runtime == LITERT:
+            return session.run(feed)
         names = [o.name for o in session.get_outputs()]
         return dict(zip(names, session.run(names, feed), strict=True))
+
+    def graph_io(self, graph):
+        """zoo.json's {"inputs": {name: {"dtype", "shape"}}, "outputs": ...}
+        of one graph, for this runtime's file of it."""
+        suffix = ".tflite" if self.runtime == LITERT else ".onnx"
+        return self.contract[RUNTIMES[self.runtime]][graph + suffix]
+
+    def input_names(self, graph):
+        """The names of one graph's inputs."""
+        session = self.sessions[graph]
+        if self.runtime == LITERT:
+            return list(session.inputs)
+        return [i.name for i in session.get_inputs()]
 
     def _within(self, limit, value, what):
         """The export's limits (zoo.json), as its SavedModel enforces them."""
@@ -118,16 +151,37 @@ def task_class(task):
     return module.MODEL
 
 
-def version_directory(path):
+def version_directory(path, runtime=ONNXRUNTIME):
     """`path` itself if it holds zoo.json, else its highest integer version
-    (onnx-only versions included)."""
+    with graphs for `runtime` (onnx-only and litert-only versions included)."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {sorted(RUNTIMES)}, got {runtime!r}")
     path = Path(path)
     if (path / SIDECAR).is_file():
         return path
-    found = version_folders(path, SIDECAR)
+    suffix = {ONNXRUNTIME: "*.onnx", LITERT: "*.tflite"}[runtime]
+    found = {v: p for v, p in version_folders(path, SIDECAR).items() if any(p.glob(suffix))}
     if not found:
-        raise ArtifactError(f"{path} holds no exported model (no {SIDECAR}, no version folders)")
+        raise ArtifactError(
+            f"{path} holds no exported model with {runtime} graphs (no {SIDECAR}, no such version)"
+        )
     return found[max(found)]
+
+
+def _litert_graphs(directory, files, threads):
+    """{graph: zoo_runtime.litert.LiteRTGraph} of a version's LiteRT files."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError as error:
+        raise ArtifactError(
+            "runtime='litert' needs the ai-edge-litert package (pip install './serving[litert]')"
+        ) from error
+    return {
+        name.removesuffix(".tflite"): LiteRTGraph(
+            Interpreter(model_path=str(directory / name), num_threads=threads)
+        )
+        for name in files
+    }
 
 
 def _declared_task(sidecar, directory):
@@ -150,9 +204,10 @@ def _read_json(path):
 
 
 def checked_contract(directory, contract):
-    """zoo.json's `contract`, after checking every ONNX file against its sha256."""
+    """zoo.json's `contract`, after checking every ONNX and LiteRT file
+    against its sha256."""
     digests = contract.get("sha256", {})
-    for name in contract.get("onnx") or {}:
+    for name in [*(contract.get("onnx") or {}), *(contract.get("litert") or {})]:
         if name not in digests:
             raise ArtifactError(f"{SIDECAR} lists no checksum for {name}")
         try:

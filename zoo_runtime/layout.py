@@ -34,10 +34,10 @@ def versions(base, marker):
 
 def version_folders(base, marker, onnx_only=True):
     """{version: folder} of the versions holding `marker`, the onnx-only
-    ones included unless onnx_only=False."""
+    and litert-only ones included unless onnx_only=False."""
     base = Path(base)
     found = {}
-    for home in (base / ONNX_ONLY, base) if onnx_only else (base,):
+    for home in (base / LITERT_ONLY, base / ONNX_ONLY, base) if onnx_only else (base,):
         if home.is_dir():
             found.update(
                 (int(p.name), p)

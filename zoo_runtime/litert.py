@@ -20,6 +20,10 @@ class LiteRTGraph:
         details = self._runner.get_input_details()
         self.inputs = {name: np.dtype(d["dtype"]) for name, d in details.items()}
         self.outputs = sorted(self._runner.get_output_details())
+        self.io = {
+            "inputs": _specs(details),
+            "outputs": _specs(self._runner.get_output_details()),
+        }
 
     def run(self, feed):
         """{output: array} for a batch `feed` ({input: array}, leading axis
@@ -39,3 +43,15 @@ class LiteRTGraph:
             raise ValueError("the batch is empty")
         rows = [self._runner(**{k: a[i : i + 1] for k, a in arrays.items()}) for i in range(*sizes)]
         return {name: np.concatenate([r[name] for r in rows]) for name in self.outputs}
+
+
+def _specs(details):
+    """{name: {"dtype", "shape"}} as zoo.json lists a graph's tensors (-1:
+    a free dimension)."""
+    return {
+        name: {
+            "dtype": np.dtype(d["dtype"]).name,
+            "shape": [int(n) for n in d["shape_signature"]],
+        }
+        for name, d in sorted(details.items())
+    }

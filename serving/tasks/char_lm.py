@@ -59,7 +59,7 @@ class CharLMOnnx(OnnxModel):
         return {n: np.zeros((1, self._width(n)), np.float32) for n in self.contract["state_names"]}
 
     def _width(self, state):
-        return self.contract["onnx"]["model.onnx"]["inputs"][state]["shape"][-1]
+        return self.graph_io("model")["inputs"][state]["shape"][-1]
 
 
 def _nats(logits, targets):

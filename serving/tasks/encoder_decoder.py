@@ -21,7 +21,9 @@ class EncoderDecoderOnnx(OnnxModel):
     def decode(self, encoder_feed, vocab_size, max_length, beam_width, length_penalty):
         """Output ids (B, L) from encoder.onnx's inputs."""
         search = self.contract.get("search")
-        if search is None:
+        if search is None or "search" not in self.sessions:  # an old export, or LiteRT
+            if search is not None:
+                check_beam_width(beam_width, search["max_beam_width"])
             encoded = self.run("encoder", encoder_feed)
             return self.search(encoded, vocab_size, max_length, beam_width, length_penalty)
         check_beam_width(beam_width, search["max_beam_width"])
@@ -35,7 +37,7 @@ class EncoderDecoderOnnx(OnnxModel):
     def search(self, encoded, vocab_size, max_length, beam_width, length_penalty):
         """Greedy or beam search over decoder.onnx from the encoder's
         outputs: its state_k start the decoder, the rest are context."""
-        inputs = [i.name for i in self.sessions["decoder"].get_inputs()]
+        inputs = self.input_names("decoder")
         state_names = [n for n in inputs if n.startswith("state_")]
         context = {n: encoded[n] for n in inputs if n != "token_ids" and n not in state_names}
 

@@ -13,8 +13,8 @@ ROWS_PER_RUN = 16  # texts per onnxruntime call, of similar lengths (runs_by_len
 class ClassifierOnnx(OnnxModel):
     task = "sentiment"
 
-    def __init__(self, path, providers=("CPUExecutionProvider",), threads=None):
-        super().__init__(path, providers, threads)
+    def __init__(self, path, *args, **kwargs):
+        super().__init__(path, *args, **kwargs)
         self._tokenizer = None
 
     @property

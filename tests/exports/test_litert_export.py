@@ -135,3 +135,21 @@ def test_a_fixed_batch_other_than_one_is_refused():
     with pytest.raises(ValueError, match="batch 1"):
         one_at_a_time([tf.TensorSpec((4, 3), tf.float32, "x")])
     assert one_at_a_time([tf.TensorSpec((None, None), tf.int32, "t")])[0].shape == (1, None)
+
+
+def test_each_runtime_takes_the_newest_version_it_can_run(tmp_path):
+    from serving import OnnxModel
+    from serving.onnx_model import ArtifactError
+
+    model = tiny_char_lm("lstm")
+    onnx_version = export(model, tmp_path, formats=("onnx",), name="m")
+    litert_version = export(model, tmp_path, formats=("litert",), name="m")
+    assert OnnxModel(tmp_path / "m").path == onnx_version  # version 2 has no ONNX file
+    litert = OnnxModel(tmp_path / "m", runtime="litert")
+    assert litert.path == litert_version
+    prompt = "ROME"
+    assert litert.generate(prompt, 12, temperature=0) == model.generate(prompt, 12, temperature=0)
+    with pytest.raises(ArtifactError, match="no litert graphs"):
+        OnnxModel(onnx_version, runtime="litert")
+    with pytest.raises(ValueError, match="runtime must be one of"):
+        OnnxModel(tmp_path / "m", runtime="tflite")

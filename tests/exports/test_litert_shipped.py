@@ -1,30 +1,25 @@
 """Every shipped model that has graphs exports to LiteRT: builtin ops only,
 each graph within 1e-4 of Keras (exports.verify, batch 1, row by row), the
 decoders' greedy tokens equal to Keras' and, in a fresh interpreter where
-TensorFlow cannot be imported, the ai-edge-litert interpreter alone giving
-the same numbers from the files."""
+TensorFlow cannot be imported, OnnxModel(..., runtime="litert") giving the
+Keras model's answers."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import zoo
 from exports.exporter import export
-from exports.graphs import graphs_for
-from exports.litert_export import litert_name
-from exports.portable import portable
-from exports.verify import _run_keras
+from tests.conftest import task_of
+from tests.serving import cases
 from zoo.registry import list_models
-
-pytestmark = pytest.mark.artifact
 
 SHIPPED = [c["name"] for c in list_models() if c["task"] != "style-transfer"]  # Gatys: no graph
 RECURRENT = {"char-lm", "sentiment", "seq2seq"}  # tasks whose first graph runs a recurrent loop
-WITHOUT_TF = Path(__file__).with_name("litert_without_tf.py")
+WITHOUT_TF = Path(__file__).parents[1] / "serving" / "onnx_without_tf.py"
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +32,7 @@ def contract(directory):
     return json.loads((directory / "zoo.json").read_text())
 
 
+@pytest.mark.artifact
 @pytest.mark.parametrize("name", SHIPPED)
 def test_each_graph_is_builtin_and_verified(exported, name):
     found = contract(exported[name])
@@ -52,36 +48,25 @@ def test_each_graph_is_builtin_and_verified(exported, name):
         assert found["verified"]["litert greedy decoding, tokens equal"] >= 10
 
 
-def test_the_files_run_without_tensorflow(exported, tmp_path):
-    """Keras' outputs for each graph's first example, computed here; the
-    LiteRT files run in a fresh interpreter that cannot import TensorFlow."""
-    asked, wanted = {}, {}
+@pytest.mark.system
+def test_the_task_api_over_litert_gives_kerass_answers_without_tensorflow(exported):
+    """OnnxModel(..., runtime="litert") in a process where TensorFlow cannot
+    be imported: each family's requests (tests/serving/cases) give the Keras
+    model's strings and images (greedy and beam search in numpy over
+    decoder.tflite)."""
+    models = {}
     for name, directory in exported.items():
-        graphs = graphs_for(zoo.load(name))
-        for filename, (fn, signature) in graphs.onnx.items():
-            feed = graphs.examples()[filename][0]
-            key, inputs = f"{name}/{litert_name(filename)}", tmp_path / f"{len(asked)}.npz"
-            np.savez(inputs, **feed)
-            asked[key] = [str(directory / litert_name(filename)), str(inputs)]
-            with portable(graphs.model):
-                wanted[key] = _run_keras(fn, signature, feed)
+        task = task_of(name)
+        models[name] = [str(directory.parent.parent), task, cases.for_task(task).onnx_request(name)]
     done = subprocess.run(
-        [sys.executable, str(WITHOUT_TF), str(tmp_path / "got")],
-        input=json.dumps(asked),
+        [sys.executable, str(WITHOUT_TF)],
+        input=json.dumps({"models": models, "runtime": "litert"}),
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert json.loads(done.stdout)["loaded"] == []
-    for key, want in wanted.items():
-        got = np.load(tmp_path / "got" / f"{key.replace('/', '__')}.npz")
-        assert sorted(got.files) == sorted(want), key
-        for output, value in want.items():
-            if value.dtype.kind == "f":
-                scale = max(1.0, float(np.abs(value).max()))
-                assert np.abs(got[output] - value).max() <= 1e-4 * scale, (key, output)
-            elif value.dtype == np.uint8:  # images: one level of rounding
-                assert np.abs(got[output].astype(int) - value.astype(int)).max() <= 1, (key, output)
-            else:
-                np.testing.assert_array_equal(got[output], value, err_msg=f"{key} {output}")
+    answers = json.loads(done.stdout.splitlines()[-1])
+    assert answers["loaded"] == []
+    for name, (_, task, request) in models.items():
+        cases.for_task(task).check_onnx(zoo.load(name), name, request, answers["outputs"][name])

@@ -1,6 +1,7 @@
-"""Run by test_onnx_model in a fresh interpreter where importing
-tensorflow (or keras, or zoo) fails: serving.OnnxModel must not need them.
-Prints the outputs as JSON."""
+"""Run by test_onnx_model (and, with "runtime": "litert", by
+test_litert_shipped) in a fresh interpreter where importing tensorflow (or
+keras, or zoo) fails: serving.OnnxModel must not need them. Prints the
+outputs as JSON."""
 
 import importlib.abc
 import json
@@ -28,6 +29,7 @@ from tests.serving import cases  # noqa: E402
 request = json.load(sys.stdin)
 out = {}
 for name, (directory, task, asked) in request["models"].items():
-    out[name] = cases.for_task(task).run_onnx(OnnxModel(directory), asked)
+    model = OnnxModel(directory, runtime=request.get("runtime", "onnxruntime"))
+    out[name] = cases.for_task(task).run_onnx(model, asked)
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
 print(json.dumps({"outputs": out, "loaded": loaded}))
