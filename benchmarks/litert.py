@@ -2,6 +2,7 @@
 at batch 1, file sizes and latency side by side in one run.
 
     python -m benchmarks.litert [--rounds 20] [--only NAME ...]
+    python -m benchmarks.litert --quantized [--only NAME ...]
 
 Each row is one graph of an export (`zoo export NAME --formats
 onnx,litert`) on one example: TF runs the graph's function (the Keras
@@ -10,6 +11,12 @@ file through its signature (ai-edge-litert's interpreter, XNNPACK, as
 many threads as cores, as ORT). Text graphs read the first example the
 export is verified on; image graphs a 256 px photo. Medians of
 interleaved rounds after a warm-up call.
+
+--quantized: each model's LiteRT files in MB, float32 and quantized
+(`zoo export NAME --formats litert --quantize dynamic|int8`), and the
+held-out change the export's gate measured (exports.quantize: the Keras
+model and OnnxModel(..., runtime="litert") on the family's fixed subset;
+needs $ZOO_DATA_DIR). A refused export shows the figures it was refused on.
 """
 
 import argparse
@@ -103,11 +110,49 @@ def measure(name, rounds):
     return rows
 
 
+def quantized_rows(names):
+    """| model | float32 MB | dynamic MB | its change | int8 MB | its change | rows."""
+    import json
+
+    from exports.__main__ import quantized
+    from exports.exporter import export
+    from exports.litert_export import SCHEMES
+    from exports.quantize import QualityError
+
+    def megabytes(directory):
+        return f"{sum(f.stat().st_size for f in directory.glob('*.tflite')) / 1e6:.1f}"
+
+    for name in names:
+        out = tempfile.mkdtemp(prefix="litert-quantized-")
+        cells = [megabytes(export(name, out, ("litert",), check=False))]
+        for scheme in SCHEMES:
+            model, gate = quantized(name, scheme)
+            try:
+                directory = export(model, out, ("litert",), **gate)
+            except QualityError as error:
+                cells += ["-", f"refused: {str(error).split(': ', 1)[1]}"]
+                continue
+            record = json.loads((directory / "zoo.json").read_text())["quantization"]
+            changes = "; ".join(
+                f"{metric} {c['float32']:g} -> {c['int8']:g} ({c['change']:+.2f})"
+                for metric, c in record["metrics"].items()
+            )
+            cells += [megabytes(directory), changes]
+        yield f"| {name} | {' | '.join(cells)} |"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--only", nargs="+", choices=MODELS, default=MODELS)
+    parser.add_argument("--quantized", action="store_true", help="sizes and held-out changes")
     args = parser.parse_args(argv)
+    if args.quantized:
+        print("| model | float32 MB | dynamic MB | dynamic's change | int8 MB | int8's change |")
+        print("|---|---:|---:|---|---:|---|")
+        for row in quantized_rows(args.only):
+            print(row, flush=True)
+        return
     results = {name: measure(name, args.rounds) for name in args.only}
     print(f"{os.cpu_count()} cores, batch 1, medians of {args.rounds} rounds\n")
     print(

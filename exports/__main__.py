@@ -14,7 +14,7 @@ def main(argv=None):
     from exports.verify import VerificationError
 
     formats = tuple(args.formats.split(",")) if args.formats else DEFAULT_FORMATS
-    if args.quantize:
+    if args.quantize and not args.formats:
         formats = ("onnx",)
     for name in args.models:
         try:
@@ -94,9 +94,10 @@ def parser():
     p.add_argument("--no-verify", action="store_true", help="skip the parity check")
     p.add_argument(
         "--quantize",
-        choices=("int8",),
-        help="an int8 ONNX-only version, refused if its held-out metrics drop by more than "
-        "0.5 points (0.02 nats per character); needs the training data ($ZOO_DATA_DIR)",
+        choices=("int8", "dynamic"),
+        help="a quantized version: int8 ONNX (the default format here), or with --formats "
+        "litert a dynamic-range or int8 LiteRT one; refused if its held-out metrics drop by "
+        "more than 0.5 points (0.02 nats per character); needs the training data ($ZOO_DATA_DIR)",
     )
     return p
 

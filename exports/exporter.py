@@ -80,13 +80,14 @@ def export(
                 int8 = quantize and functools.partial(_int8, graphs, judge)
                 contract["onnx"] = write_onnx(graphs, stage.path, name, contract, int8)
             if "litert" in formats:
-                contract["litert"] = write_litert(graphs, stage.path)
+                calibration = _litert_calibration(graphs, quantize, judge)
+                contract["litert"] = write_litert(graphs, stage.path, quantize, calibration)
             card = getattr(model, "card", None)
             if quantize:  # judged on held-out data instead of compared with Keras' numbers
                 write_sidecar(stage.path, contract, card)  # what the judge's app reads
                 contract["quantization"] = {
                     "scheme": quantize,
-                    "method": quantization.method(graphs.CALIBRATED, graphs.onnx, contract["onnx"]),
+                    "method": _quantization_method(graphs, formats, quantize, contract),
                     **quantization.gate(judge, model, stage.path),
                 }
             elif check:
@@ -133,15 +134,39 @@ def _check_formats(formats):
     return formats
 
 
+# The quantized exports there are: ONNX int8, LiteRT dynamic-range and int8.
+QUANTIZED = {("onnx",): quantization.SCHEMES, ("litert",): litert_export.SCHEMES}
+
+
 def _check_quantize(quantize, formats, judge):
     if quantize is None:
         return
-    if quantize not in quantization.SCHEMES:
-        raise ValueError(f"quantize must be one of {quantization.SCHEMES}, got {quantize!r}")
-    if formats != ("onnx",):
-        raise ValueError(f"{quantize} is an ONNX export: pass formats=('onnx',), not {formats}")
+    if formats not in QUANTIZED:
+        raise ValueError(
+            f"a quantized export holds one format: pass formats=('onnx',) or ('litert',), "
+            f"not {formats}"
+        )
+    if quantize not in QUANTIZED[formats]:
+        raise ValueError(
+            f"{formats[0]} quantization must be one of {QUANTIZED[formats]}, got {quantize!r}"
+        )
     if judge is None:
-        raise ValueError(f"an {quantize} export needs a judge: its held-out data and metrics")
+        raise ValueError(f"a {quantize} export needs a judge: its held-out data and metrics")
+
+
+def _quantization_method(graphs, formats, quantize, contract):
+    if "onnx" in formats:
+        return quantization.method(graphs.CALIBRATED, graphs.onnx, contract["onnx"])
+    return {
+        litert_name(f): litert_export.method(quantize, f in graphs.CALIBRATED) for f in graphs.onnx
+    }
+
+
+def _litert_calibration(graphs, quantize, judge):
+    """{ONNX file: batch-1 feeds} for LiteRT int8's calibrated graphs."""
+    if quantize != "int8":
+        return {}
+    return graphs.calibration_feeds(judge.calibration)
 
 
 def _int8(graphs, judge, protos):
@@ -202,12 +227,14 @@ def write_onnx(graphs, directory, name, contract, transform=None):
     return io
 
 
-def write_litert(graphs, directory):
-    """One LiteRT flatbuffer per ONNX graph; {file: its inputs, outputs
-    and ops} for zoo.json."""
+def write_litert(graphs, directory, quantize=None, calibration=None):
+    """One LiteRT flatbuffer per ONNX graph, quantized by `quantize` (with
+    `calibration`, {ONNX file: feeds}, for int8); {file: its inputs,
+    outputs and ops} for zoo.json."""
     io = {}
     for filename, (fn, signature) in graphs.onnx.items():
-        flatbuffer = to_litert(fn, signature, graphs.model)
+        feeds = (calibration or {}).get(filename, ())
+        flatbuffer = to_litert(fn, signature, graphs.model, quantize, feeds)
         target = litert_name(filename)
         (Path(directory) / target).write_bytes(flatbuffer)
         io[target] = {

@@ -11,10 +11,19 @@ shape is static, and a phone runs one input at a time anyway.
 Bounds checks inside the TensorFlow functions (tf.debugging) do not
 survive conversion: an app checks zoo.json's limits before it runs a
 graph, as the ONNX apps do.
+
+Post-training quantization (`zoo export NAME --formats litert --quantize
+dynamic|int8`, gated on held-out data like ONNX's int8, exports.quantize):
+"dynamic" stores weights as int8 and quantizes activations per call;
+"int8" also calibrates activation ranges on training photos for the
+convolutional graphs (a family's Graphs.CALIBRATED), which then compute
+in int8 where LiteRT has int8 kernels (float elsewhere; float input and
+output), and is "dynamic" for the rest, as ONNX's int8 is.
 """
 
 import contextlib
 import os
+import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -25,6 +34,7 @@ from zoo_runtime.litert import SIGNATURE, LiteRTGraph  # noqa: E402
 
 BATCH = 1
 SUFFIX = ".tflite"
+SCHEMES = ("dynamic", "int8")
 
 
 class NotBuiltin(ValueError):
@@ -56,10 +66,12 @@ def one_at_a_time(signature):
     ]
 
 
-def to_litert(fn, input_signature, model=None):
+def to_litert(fn, input_signature, model=None, scheme=None, calibration=()):
     """The flatbuffer (bytes) of `fn` (tensors named by `input_signature`,
-    a dict out), traced at batch 1 with `model`'s portable recurrent loops.
-    Raises NotBuiltin if it needs any op that is not a LiteRT builtin."""
+    a dict out), traced at batch 1 with `model`'s portable recurrent loops;
+    quantized by `scheme` (SCHEMES), with activation ranges calibrated on
+    `calibration` (feeds of batch 1) for "int8". Raises NotBuiltin if it
+    needs any op that is not a LiteRT builtin."""
     with portable(model) if model is not None else contextlib.nullcontext():
         function = tf.function(fn, input_signature=one_at_a_time(input_signature))
         concrete = function.get_concrete_function()
@@ -68,8 +80,13 @@ def to_litert(fn, input_signature, model=None):
         # variables without values), but writes no signature: added below.
         converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        _quantize(converter, input_signature, scheme, calibration)
         try:
-            flatbuffer = converter.convert()
+            with warnings.catch_warnings():
+                # A uint8 image input is cast to float inside the graph; it
+                # needs no input statistics, which the converter expects.
+                warnings.filterwarnings("ignore", "Statistics for quantized inputs")
+                flatbuffer = converter.convert()
         except Exception as error:  # the converter raises its own ConverterError
             raise NotBuiltin(f"LiteRT conversion failed: {_last_line(error)}") from error
     foreign = sorted({name for name, custom in _ops(flatbuffer) if custom})
@@ -110,6 +127,29 @@ def _tensor_map(schema, name, index):
     entry = schema.TensorMapT()
     entry.name, entry.tensorIndex = name, int(index)
     return entry
+
+
+def _quantize(converter, input_signature, scheme, calibration):
+    if scheme is None:
+        return
+    if scheme not in SCHEMES:
+        raise ValueError(f"LiteRT quantization must be one of {SCHEMES}, got {scheme!r}")
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if scheme == "int8" and calibration:
+        feeds = list(calibration)
+        converter.representative_dataset = lambda: (
+            [feed[s.name] for s in input_signature] for feed in feeds
+        )
+
+
+def method(scheme, calibrated):
+    """zoo.json's description of how one file was quantized."""
+    if scheme == "int8" and calibrated:
+        return (
+            "int8 weights and activations, ranges calibrated on training photos "
+            "(float where LiteRT has no int8 kernel); float input and output"
+        )
+    return "dynamic range: int8 weights, activations quantized per call"
 
 
 def _last_line(error):

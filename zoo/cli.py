@@ -43,7 +43,8 @@ def main(argv=None):
 def held_out_judge(model):
     """exports.quantize's judge of `model`: its family's held-out measure
     (training.core.held_out) of the Keras model, or of an export folder
-    run by serving.OnnxModel. Here because it joins training and serving."""
+    run by serving.OnnxModel (onnxruntime, or LiteRT for a LiteRT-only
+    folder). Here because it joins training and serving."""
     import dataclasses
     from pathlib import Path
 
@@ -53,7 +54,10 @@ def held_out_judge(model):
     judge = judge_for(model)
 
     def score(subject):
-        return judge.score(OnnxModel(subject) if isinstance(subject, Path) else subject)
+        if not isinstance(subject, Path):
+            return judge.score(subject)
+        runtime = "onnxruntime" if any(subject.glob("*.onnx")) else "litert"
+        return judge.score(OnnxModel(subject, runtime=runtime))
 
     return dataclasses.replace(judge, score=score)
 

@@ -4,6 +4,7 @@ row by row through their signature, and the version is published under
 litert-only/ with the others' numbering."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,9 +12,11 @@ import tensorflow as tf
 
 from exports import layout, litert_export
 from exports.exporter import export
+from exports.graphs import graphs_for
 from exports.litert_export import NotBuiltin, one_at_a_time, op_names, to_litert, with_signature
 from tests.zoo.helpers import randomize
-from zoo.models import CharLM, TextClassifier
+from training.core.held_out import Judge
+from zoo.models import CharLM, FastStyle, TextClassifier
 from zoo.words import WordVocabulary
 from zoo_runtime.chars import CharVocabulary
 
@@ -21,8 +24,8 @@ CHARS = CharVocabulary.from_text("abcdefgh ROME:\n").tokens
 REVIEWS = ["a good film", "not good at all, a bad bad film", "bad"]
 
 
-def tiny_char_lm(cell, layers=1, seed=0):
-    model = CharLM(CHARS, cell=cell, units=6, embedding_dim=4, num_layers=layers)
+def tiny_char_lm(cell, layers=1, seed=0, units=6):
+    model = CharLM(CHARS, cell=cell, units=units, embedding_dim=4, num_layers=layers)
     model.build()
     randomize(model, np.random.default_rng(seed))
     return model
@@ -153,3 +156,73 @@ def test_each_runtime_takes_the_newest_version_it_can_run(tmp_path):
         OnnxModel(onnx_version, runtime="litert")
     with pytest.raises(ValueError, match="runtime must be one of"):
         OnnxModel(tmp_path / "m", runtime="tflite")
+
+
+def logits_judge(model, tolerance, photos=()):
+    """-1000 x mean |logit - Keras'| of one fixed prompt through the
+    step graph: 0 for Keras, below 0 for a graph that rounds."""
+    ids = np.arange(1, 9, dtype=np.int32)[None] % (len(CHARS) - 1) + 1
+    sizes = [s for rnn in model.recurrent for s in rnn.cell.state_size]
+    zeros = [np.zeros((1, n), np.float32) for n in sizes]
+    want = np.asarray(model.forward(ids, [zeros])[0])
+
+    def score(subject):
+        if isinstance(subject, Path):
+            names = json.loads((subject / "zoo.json").read_text())["state_names"]
+            graph = litert_export.load(subject / "model.tflite")
+            got = graph.run({"token_ids": ids, **dict(zip(names, zeros, strict=True))})["logits"]
+        else:
+            got = want
+        return {"closeness": -1000 * float(np.abs(got - want).mean())}
+
+    return Judge("one prompt", {"closeness": (True, tolerance)}, score, tuple(photos))
+
+
+@pytest.mark.parametrize("scheme", ["dynamic", "int8"])
+def test_a_quantized_litert_export_holds_int8_weights_and_records_its_change(tmp_path, scheme):
+    model = tiny_char_lm("lstm", units=48)  # LiteRT leaves weights under 1024 values in float
+    judge = logits_judge(model, tolerance=1e9)
+    directory = export(model, tmp_path, ("litert",), name="m", quantize=scheme, judge=judge)
+    assert directory.parent.name == "litert-only"
+    contract = json.loads((directory / "zoo.json").read_text())
+    record = contract["quantization"]
+    assert record["scheme"] == scheme
+    assert record["method"]["model.tflite"].startswith("dynamic range")  # no photos: not calibrated
+    change = record["metrics"]["closeness"]
+    assert change["float32"] == 0.0 and change["int8"] == pytest.approx(
+        judge.measure(directory)["closeness"], abs=1e-4
+    )
+    assert change["int8"] < 0  # int8 weights round: the logits moved
+    float_model = to_litert(*graphs_for(model).onnx["model.onnx"], model)
+    assert (directory / "model.tflite").stat().st_size < 0.6 * len(float_model)
+
+
+def test_a_style_network_is_calibrated_for_int8(tmp_path):
+    model = FastStyle(filters=(4, 8, 8), residual_blocks=1)
+    model.build()
+    randomize(model, np.random.default_rng(3))
+    photos = [
+        np.random.default_rng(i).integers(0, 256, (24, 20, 3)).astype(np.uint8) for i in range(3)
+    ]
+    judge = Judge("none", {"x": (True, 1e9)}, lambda subject: {"x": 0.0}, tuple(photos))
+    directory = export(model, tmp_path, ("litert",), name="s", quantize="int8", judge=judge)
+    record = json.loads((directory / "zoo.json").read_text())["quantization"]
+    assert record["method"]["model.tflite"].startswith("int8 weights and activations")
+    ops = json.loads((directory / "zoo.json").read_text())["litert"]["model.tflite"]["ops"]
+    assert "QUANTIZE" in ops  # activations cross into int8
+    image = photos[0][None]
+    got = litert_export.load(directory / "model.tflite").run({"image": image})["stylized"]
+    assert got.shape == image.shape and got.dtype == np.uint8
+
+
+def test_quantization_is_refused_for_two_formats_or_an_unknown_scheme(tmp_path):
+    model = tiny_char_lm("gru")
+    judge = logits_judge(model, tolerance=1.0)
+    with pytest.raises(ValueError, match="holds one format"):
+        export(model, tmp_path, ("onnx", "litert"), quantize="int8", judge=judge)
+    with pytest.raises(
+        ValueError, match=r"litert quantization must be one of \('dynamic', 'int8'\)"
+    ):
+        export(model, tmp_path, ("litert",), quantize="float16", judge=judge)
+    with pytest.raises(ValueError, match=r"onnx quantization must be one of \('int8',\)"):
+        export(model, tmp_path, ("onnx",), quantize="dynamic", judge=judge)
