@@ -14,24 +14,13 @@ download, sha256 check and session start; "run" the answer itself;
 reads the models from the browser's cache.
 """
 
-import json
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
 from training.data import text_data  # noqa: E402
-
-ASKED = {
-    "spanish": "Me gustaría reservar una mesa para dos personas esta noche.",
-    "beam": 3,
-    "review": "A moving film with a wonderful cast, though the ending drags.",
-}
 
 
 def exported(workdir):
@@ -46,26 +35,13 @@ def exported(workdir):
 
 
 def main():
-    from serving.web_site import ORT_FILES, PAGE, TASKS, build, serving_in_background
+    from serving.web_site import ORT_FILES, TASKS, build, check
 
     workdir = Path(tempfile.mkdtemp(prefix="web-app-"))
     site = workdir / "site"
     build(None, site, exported(workdir))
-    server, url = serving_in_background(site)
     photo = text_data.data_dir() / "content/coffee.jpg"
-    Image.fromarray(np.asarray(Image.open(photo).convert("RGB"))).save(workdir / "photo.png")
-    command = [
-        "node",
-        "browser-check.mjs",
-        url,
-        str(workdir / "photo.png"),
-        str(workdir / "shot.png"),
-    ]
-    done = subprocess.run(
-        [*command, json.dumps(ASKED)], cwd=PAGE, capture_output=True, text=True, check=True
-    )
-    server.shutdown()
-    page = json.loads(done.stdout)
+    page = check(site, photo, workdir / "page.png", workdir)
     first, second = page["first"], page["second"]
     shell = sum((site / f).stat().st_size for f in ("index.html", "app.mjs", "zoo-core.mjs"))
     runtime = sum((site / "ort" / f).stat().st_size for f in ORT_FILES)

@@ -4,6 +4,7 @@ onnxruntime-web's WebAssembly build and each task's export.
 
     python -m serving.web_site --exports exports --out site [--serve 8000]
     python -m http.server -d site 8000    # or nginx, caddy, GitHub Pages
+    python -m serving.web_site --out site --check PHOTO   # drive it in headless Chromium
 
 Each task takes the newest version of its model under --exports (one
 exported with ONNX graphs: `zoo export NAME --formats onnx`); only the
@@ -16,6 +17,8 @@ import functools
 import http.server
 import json
 import shutil
+import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -98,14 +101,58 @@ def serving_in_background(directory):
     return server, f"http://localhost:{server.server_address[1]}/"
 
 
+# What `check` types into the page (the browser test's inputs too).
+ASKED = {
+    "spanish": "Me gustaría reservar una mesa para dos personas esta noche.",
+    "beam": 3,
+    "review": "A moving film with a wonderful cast, though the ending drags.",
+}
+
+
+def check(site, photo, screenshot, workdir, asked=ASKED, chromium="/usr/bin/chromium"):
+    """Drive the built `site` in headless Chromium as a user would
+    (examples/web/browser-check.mjs, which needs `npm ci` in PAGE):
+    translate, classify, drop an oversized image, a non-image and `photo`,
+    then reload and translate again. Returns what the page answered, with
+    `photo`'s RGB pixels (the PNG dropped) as "pixels"."""
+    import numpy as np
+    from PIL import Image
+
+    workdir = Path(workdir)
+    pixels = np.asarray(Image.open(photo).convert("RGB"))
+    Image.fromarray(pixels).save(workdir / "photo.png")  # lossless: the browser reads these pixels
+    limits = json.loads((Path(site) / "models.json").read_text())["caption"]["path"]
+    most = json.loads((Path(site) / limits / SIDECAR).read_text())["limits"]["max_image_pixels"]
+    side = int(most**0.5) + 1
+    Image.new("RGB", (side, side), "white").save(workdir / "huge.png")  # a few kB, over the limit
+    server, url = serving_in_background(site)
+    try:
+        files = [url, workdir / "photo.png", workdir / "huge.png", screenshot]
+        command = ["node", "browser-check.mjs", *map(str, files)]
+        asked = json.dumps({**asked, "executable": chromium})
+        done = subprocess.run(
+            [*command, asked], cwd=PAGE, capture_output=True, text=True, timeout=600
+        )
+    finally:
+        server.shutdown()
+    if done.returncode:
+        raise RuntimeError(f"the browser check failed:\n{done.stderr[-3000:]}")
+    return {**json.loads(done.stdout), "pixels": pixels}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--exports", default="exports", help="base folder of exports")
     parser.add_argument("--out", default="site", help="the folder to write (replaced)")
     parser.add_argument("--serve", type=int, metavar="PORT", help="then serve it on localhost")
+    parser.add_argument("--check", metavar="PHOTO", help="then drive it in headless Chromium")
     args = parser.parse_args(argv)
     for task, source in build(args.exports, args.out).items():
         print(f"{task}: {source}")
+    if args.check:
+        with tempfile.TemporaryDirectory() as workdir:
+            page = check(args.out, args.check, Path(workdir) / "page.png", workdir)
+        print(json.dumps({k: v for k, v in page.items() if k != "pixels"}, indent=1))
     if args.serve:
         serve(args.out, args.serve)
 

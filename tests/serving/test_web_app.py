@@ -17,20 +17,13 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-from PIL import Image
 
 from serving import OnnxModel
-from serving.web_site import PAGE, build, serving_in_background
+from serving.web_site import ASKED, PAGE, build, check
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("ZOO_CHROMIUM", "/usr/bin/chromium")
 PHOTO = Path(os.environ.get("ZOO_DATA_DIR", ROOT.parent / "shared" / "data")) / "content/coffee.jpg"
-ASKED = {
-    "spanish": "Me gustaría reservar una mesa para dos personas esta noche.",
-    "beam": 3,
-    "review": "A moving film with a wonderful cast, though the ending drags.",
-    "executable": CHROMIUM,
-}
 
 pytestmark = [
     pytest.mark.system,
@@ -54,27 +47,16 @@ def site(exported_models, tmp_path_factory):
     }
     out = tmp_path_factory.mktemp("site")
     build(None, out, models)
-    server, url = serving_in_background(out)
-    yield url, models
-    server.shutdown()
+    return out, models
 
 
 @pytest.fixture(scope="module")
 def visit(site, tmp_path_factory):
     """What the page answered, and the photo's pixels (the PNG dropped)."""
-    url, models = site
-    folder = tmp_path_factory.mktemp("photo")
-    pixels = np.asarray(Image.open(PHOTO).convert("RGB"))
-    Image.fromarray(pixels).save(
-        folder / "coffee.png"
-    )  # lossless: the browser decodes these pixels
+    out, models = site
     screenshot = ROOT / "docs" / "web-app.png"
-    command = ["node", "browser-check.mjs", url, str(folder / "coffee.png"), str(screenshot)]
-    done = subprocess.run(
-        [*command, json.dumps(ASKED)], cwd=PAGE, capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout), pixels, models
+    page = check(out, PHOTO, screenshot, tmp_path_factory.mktemp("photo"), chromium=CHROMIUM)
+    return page, page["pixels"], models
 
 
 def test_the_page_translates_with_beam_search_as_onnx_model_does(visit):
@@ -146,5 +128,8 @@ def test_models_load_lazily_once_and_come_from_the_cache_next_visit(visit):
     assert page["errors"] == []
 
 
-def test_empty_text_gets_a_message_in_the_page(visit):
-    assert "empty" in visit[0]["empty"]
+def test_bad_input_gets_a_message_in_the_page(visit):
+    page = visit[0]
+    assert "empty" in page["empty"]
+    assert "pixels; at most" in page["refused"]["oversized"]  # from the header, before decoding
+    assert "is not an image" in page["refused"]["notAnImage"]

@@ -130,11 +130,33 @@ $("classify-run").onclick = () =>
       .join(" ");
   });
 
-// A dropped or chosen photo: bounded in bytes, then decoded by the browser
-// (no colour conversion, so the pixels are the file's), then captioned.
-async function photoPixels(file) {
+// Width and height as a PNG or JPEG header declares them (null for other
+// formats): a small file can declare a huge image, refused before decoding.
+function declaredSize(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length >= 24 && view.getUint32(0) === 0x89504e47) return [view.getUint32(16), view.getUint32(20)];
+  if (bytes.length < 4 || view.getUint16(0) !== 0xffd8) return null;
+  for (let i = 2; i + 9 < bytes.length; ) {
+    if (bytes[i] !== 0xff) return null;
+    const marker = bytes[i + 1];
+    const isFrame = marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker);
+    if (isFrame) return [view.getUint16(i + 7), view.getUint16(i + 5)];
+    i += 2 + view.getUint16(i + 2);
+  }
+  return null;
+}
+
+// A dropped or chosen photo: bounded in bytes and declared pixels, then
+// decoded by the browser (no colour conversion, so the pixels are the
+// file's), then bounded again in decoded pixels (captionImage).
+async function photoPixels(file, maxPixels) {
   if (!file.type.startsWith("image/")) throw new Error(`${file.name} is not an image`);
   if (file.size > MAX_PHOTO_BYTES) throw new Error(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB; at most ${MAX_PHOTO_BYTES / 1e6} MB`);
+  const declared = declaredSize(new Uint8Array(await file.slice(0, 65536).arrayBuffer()));
+  if (declared && declared[0] * declared[1] > maxPixels) {
+    const [w, h] = declared;
+    throw new Error(`${file.name} is ${w}x${h} = ${(w * h).toLocaleString("en")} pixels; at most ${maxPixels.toLocaleString("en")}`);
+  }
   let bitmap;
   try {
     bitmap = await createImageBitmap(file, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
@@ -176,7 +198,7 @@ function drawAttention(bitmap, attention, index) {
 async function captionFile(file) {
   await run("caption", async (loaded, status) => {
     status("decoding the photo…");
-    const image = await photoPixels(file);
+    const image = await photoPixels(file, loaded.contract.limits.max_image_pixels);
     drawAttention(image.bitmap, null, 0);
     status("captioning…");
     const { words, attention } = await captionImage(loaded, image);

@@ -2,15 +2,17 @@
 // playwright-core) as a user would: types a Spanish sentence and a review,
 // drops a photo, waits for the three answers, saves a screenshot, then
 // reloads and answers again to see the cached models are not fetched twice.
+// Before the photo it drops an image over the pixel limit and a file that is
+// not an image, and reads the messages the page shows.
 // Prints JSON; tests/serving/test_web_app.py compares it with OnnxModel.
 //
-//   node browser-check.mjs URL PHOTO SCREENSHOT '{"spanish": "...", "beam": 3, "review": "..."}'
+//   node browser-check.mjs URL PHOTO OVERSIZED_PHOTO SCREENSHOT '{"spanish": "...", "beam": 3, "review": "..."}'
 
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { chromium } from "playwright-core";
 
-const [url, photo, screenshot, asked] = process.argv.slice(2);
+const [url, photo, huge, screenshot, asked] = process.argv.slice(2);
 const { spanish, beam, review, executable = "/usr/bin/chromium" } = JSON.parse(asked);
 
 const browser = await chromium.launch({
@@ -42,17 +44,27 @@ try {
   await page.click("#classify-run");
   const sentiment = await answer("classify");
 
-  // A drop event carrying the photo, as a file dragged from the desktop.
-  const bytes = readFileSync(photo).toString("base64");
-  await page.evaluate(
-    async ({ bytes, name }) => {
-      const data = Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0));
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([data], name, { type: "image/png" }));
-      document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    },
-    { bytes, name: basename(photo) },
-  );
+  // A drop event carrying a file, as one dragged from the desktop.
+  const dropFile = (path, type) =>
+    page.evaluate(
+      async ({ bytes, name, type }) => {
+        const data = Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([data], name, { type }));
+        document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      },
+      { bytes: readFileSync(path).toString("base64"), name: basename(path), type },
+    );
+  const refusal = async (path, type) => {
+    await page.evaluate(() => document.getElementById("caption-status").classList.remove("error"));
+    await dropFile(path, type);
+    await page.locator("#caption-status.error").waitFor({ timeout: 60000 });
+    return page.locator("#caption-status").textContent();
+  };
+
+  // Bad files first: each gets a message in the card.
+  const refused = { oversized: await refusal(huge, "image/png"), notAnImage: await refusal(process.argv[1], "text/plain") };
+  await dropFile(photo, "image/png");
   const caption = await answer("caption");
   await page.screenshot({ path: screenshot, fullPage: true });
   const first = await page.evaluate(() => window.zooStats);
@@ -70,7 +82,7 @@ try {
   const again = await answer("translate");
   const second = await page.evaluate(() => window.zooStats);
 
-  console.log(JSON.stringify({ translation, sentiment, caption, first, second, again, empty, errors }));
+  console.log(JSON.stringify({ translation, sentiment, caption, refused, first, second, again, empty, errors }));
 } finally {
   await browser.close();
 }
