@@ -92,7 +92,9 @@ def parser():
     add_caption(sub)
     add_stylize(sub)
     sub.add_parser("train", help="train from a recipe (python -m training --help)")
-    sub.add_parser("export", help="export to SavedModel and ONNX (python -m exports --help)")
+    sub.add_parser(
+        "export", help="export to SavedModel, ONNX and LiteRT (python -m exports --help)"
+    )
     sub.add_parser(
         "serve", help="TF-Serving-compatible REST + gRPC server (python -m serving --help)"
     )

@@ -133,3 +133,5 @@ def test_bad_input_gets_a_message_in_the_page(visit):
     assert "empty" in page["empty"]
     assert "pixels; at most" in page["refused"]["oversized"]  # from the header, before decoding
     assert "is not an image" in page["refused"]["notAnImage"]
+    assert "lacks WebAssembly" in page["unsupported"]["banner"]  # a browser without it
+    assert page["unsupported"]["disabled"]

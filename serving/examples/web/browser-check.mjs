@@ -82,7 +82,16 @@ try {
   const again = await answer("translate");
   const second = await page.evaluate(() => window.zooStats);
 
-  console.log(JSON.stringify({ translation, sentiment, caption, refused, first, second, again, empty, errors }));
+  // A browser without WebAssembly: a banner says so, and nothing can be run.
+  const old = await browser.newPage();
+  await old.addInitScript(() => delete globalThis.WebAssembly);
+  await old.goto(url);
+  const unsupported = {
+    banner: await old.locator("#banner").textContent(),
+    disabled: await old.locator("#translate-run").isDisabled(),
+  };
+
+  console.log(JSON.stringify({ translation, sentiment, caption, refused, unsupported, first, second, again, empty, errors }));
 } finally {
   await browser.close();
 }
