@@ -35,6 +35,7 @@ from zoo_runtime.litert import SIGNATURE, LiteRTGraph  # noqa: E402
 BATCH = 1
 SUFFIX = ".tflite"
 SCHEMES = ("dynamic", "int8")
+KEPT_FLOAT = ["DIV"]  # ops int8 leaves in float32 (see _convert)
 
 
 class NotBuiltin(ValueError):
@@ -80,13 +81,14 @@ def to_litert(fn, input_signature, model=None, scheme=None, calibration=()):
         # variables without values), but writes no signature: added below.
         converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        _quantize(converter, input_signature, scheme, calibration)
         try:
             with warnings.catch_warnings():
                 # A uint8 image input is cast to float inside the graph; it
                 # needs no input statistics, which the converter expects.
                 warnings.filterwarnings("ignore", "Statistics for quantized inputs")
-                flatbuffer = converter.convert()
+                # The quantization debugger runs TensorFlow's own interpreter.
+                warnings.filterwarnings("ignore", ".*tf.lite.Interpreter is deprecated")
+                flatbuffer = _convert(converter, input_signature, scheme, calibration)
         except Exception as error:  # the converter raises its own ConverterError
             raise NotBuiltin(f"LiteRT conversion failed: {_last_line(error)}") from error
     foreign = sorted({name for name, custom in _ops(flatbuffer) if custom})
@@ -129,17 +131,28 @@ def _tensor_map(schema, name, index):
     return entry
 
 
-def _quantize(converter, input_signature, scheme, calibration):
+def _convert(converter, input_signature, scheme, calibration):
+    """The converter's flatbuffer, quantized by `scheme`."""
     if scheme is None:
-        return
+        return converter.convert()
     if scheme not in SCHEMES:
         raise ValueError(f"LiteRT quantization must be one of {SCHEMES}, got {scheme!r}")
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if scheme == "int8" and calibration:
-        feeds = list(calibration)
-        converter.representative_dataset = lambda: (
-            [feed[s.name] for s in input_signature] for feed in feeds
-        )
+    if scheme != "int8" or not calibration:
+        return converter.convert()
+    feeds = list(calibration)
+
+    def dataset():
+        return ([feed[s.name] for s in input_signature] for feed in feeds)
+
+    converter.representative_dataset = dataset
+    # Divisions stay float: an int8 divisor that rounds to zero stops the
+    # kernel (the captioner's resize weights did, on a held-out photo).
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=KEPT_FLOAT)
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter, debug_dataset=dataset, debug_options=options
+    )
+    return debugger.get_nondebug_quantized_model()
 
 
 def method(scheme, calibrated):

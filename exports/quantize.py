@@ -100,7 +100,11 @@ def gate(judge, reference, candidate):
     """zoo.json's record of the held-out change from `reference` (the Keras
     model) to `candidate` (the int8 export's folder); raises QualityError
     when a metric is worse than its tolerance allows."""
-    before, after = judge.measure(reference), judge.measure(candidate)
+    before = judge.measure(reference)
+    try:
+        after = judge.measure(candidate)
+    except RuntimeError as error:  # a runtime's kernel refused an input (onnxruntime, LiteRT)
+        raise QualityError(f"the quantized export fails on {judge.subset}: {error}") from error
     changes = {}
     for name, (higher_is_better, tolerance) in judge.metrics.items():
         change = after[name] - before[name]

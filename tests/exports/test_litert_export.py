@@ -14,6 +14,7 @@ from exports import layout, litert_export
 from exports.exporter import export
 from exports.graphs import graphs_for
 from exports.litert_export import NotBuiltin, one_at_a_time, op_names, to_litert, with_signature
+from exports.quantize import QualityError
 from tests.zoo.helpers import randomize
 from training.core.held_out import Judge
 from zoo.models import CharLM, FastStyle, TextClassifier
@@ -226,3 +227,19 @@ def test_quantization_is_refused_for_two_formats_or_an_unknown_scheme(tmp_path):
         export(model, tmp_path, ("litert",), quantize="float16", judge=judge)
     with pytest.raises(ValueError, match=r"onnx quantization must be one of \('int8',\)"):
         export(model, tmp_path, ("onnx",), quantize="dynamic", judge=judge)
+
+
+def test_a_quantized_export_that_fails_at_run_time_is_refused(tmp_path):
+    model = tiny_char_lm("gru", units=48)
+
+    def score(subject):
+        if isinstance(subject, Path):
+            raise RuntimeError("Node number 30 (DIV) failed to invoke.")
+        return {"x": 0.0}
+
+    judge = Judge("one prompt", {"x": (True, 1.0)}, score)
+    with pytest.raises(QualityError, match=r"fails on one prompt: Node number 30 \(DIV\)"):
+        export(model, tmp_path, ("litert",), name="m", quantize="dynamic", judge=judge)
+    assert not (tmp_path / "m" / "litert-only").exists() or not any(
+        p.name.isdigit() for p in (tmp_path / "m" / "litert-only").iterdir()
+    )
