@@ -31,15 +31,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
+from benchmarks.inference import MODELS  # noqa: E402  (one shipped model per family)
 
-MODELS = (
-    "char-lstm-shakespeare",
-    "sentiment-imdb",
-    "date-normalizer",
-    "translate-spa-eng",
-    "caption-flickr8k",
-    "fast-style-wave",
-)
 SIDE = 256
 
 
