@@ -25,6 +25,7 @@ from zoo_runtime.litert import LiteRTGraph
 
 ONNXRUNTIME, LITERT = "onnxruntime", "litert"
 RUNTIMES = {ONNXRUNTIME: "onnx", LITERT: "litert"}  # runtime -> zoo.json's list of its files
+SUFFIXES = {ONNXRUNTIME: ".onnx", LITERT: ".tflite"}  # runtime -> its graph files' suffix
 
 
 class ArtifactError(ValueError):
@@ -123,8 +124,7 @@ class OnnxModel:
     def graph_io(self, graph):
         """zoo.json's {"inputs": {name: {"dtype", "shape"}}, "outputs": ...}
         of one graph, for this runtime's file of it."""
-        suffix = ".tflite" if self.runtime == LITERT else ".onnx"
-        return self.contract[RUNTIMES[self.runtime]][graph + suffix]
+        return self.contract[RUNTIMES[self.runtime]][graph + SUFFIXES[self.runtime]]
 
     def input_names(self, graph):
         """The names of one graph's inputs."""
@@ -159,8 +159,8 @@ def version_directory(path, runtime=ONNXRUNTIME):
     path = Path(path)
     if (path / SIDECAR).is_file():
         return path
-    suffix = {ONNXRUNTIME: "*.onnx", LITERT: "*.tflite"}[runtime]
-    found = {v: p for v, p in version_folders(path, SIDECAR).items() if any(p.glob(suffix))}
+    pattern = "*" + SUFFIXES[runtime]
+    found = {v: p for v, p in version_folders(path, SIDECAR).items() if any(p.glob(pattern))}
     if not found:
         raise ArtifactError(
             f"{path} holds no exported model with {runtime} graphs (no {SIDECAR}, no such version)"
@@ -177,7 +177,7 @@ def _litert_graphs(directory, files, threads):
             "runtime='litert' needs the ai-edge-litert package (pip install './serving[litert]')"
         ) from error
     return {
-        name.removesuffix(".tflite"): LiteRTGraph(
+        name.removesuffix(SUFFIXES[LITERT]): LiteRTGraph(
             Interpreter(model_path=str(directory / name), num_threads=threads)
         )
         for name in files
