@@ -20,14 +20,14 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from zoo.staging import staging_folder
 from zoo_runtime.files import atomic_writer
-from zoo_runtime.layout import LITERT_ONLY, NAME, ONNX_ONLY
+from zoo_runtime.layout import LITERT_ONLY, NAME, ONNX_ONLY, UNSERVED
 
 
 def versions(base):
     """The integer versions under `base` (SavedModel versions, onnx-only
     and litert-only ones), ascending."""
     base = Path(base)
-    return sorted({*_numbered(base), *_numbered(base / ONNX_ONLY), *_numbered(base / LITERT_ONLY)})
+    return sorted({*_numbered(base), *(v for home in UNSERVED for v in _numbered(base / home))})
 
 
 def home_for(formats):

@@ -37,19 +37,12 @@ def verify(graphs, directory, formats, examples=None):
     report = {}
     with portable(graphs.model):
         if "onnx" in formats:
-            for filename, (fn, signature) in graphs.onnx.items():
-                session = ort.InferenceSession(str(directory / filename))
-                report[filename] = max(
-                    compare(filename, _run_onnx(session, feed), _run_keras(fn, signature, feed))
-                    for feed in examples[filename]
-                )
-            if hasattr(graphs, "greedy_ids"):
-                runs = onnx_runs(directory)
-                report["greedy decoding, tokens equal"] = check_greedy(graphs, runs, examples)
+            report.update(graph_parity(graphs, onnx_runs(directory, graphs.onnx), examples))
             if hasattr(graphs, "decoded"):
                 report[SEARCH_FILE] = check_search(graphs, directory, examples)
         if "litert" in formats:
-            report.update(verify_litert(graphs, directory, examples))
+            runs = {f: litert_export.load(directory / litert_name(f)).run for f in graphs.onnx}
+            report.update(graph_parity(graphs, runs, examples, litert_name, "litert "))
         if "savedmodel" in formats:
             loaded = tf.saved_model.load(str(directory))
             for name in graphs.signatures:
@@ -61,19 +54,21 @@ def verify(graphs, directory, formats, examples=None):
     return report
 
 
-def verify_litert(graphs, directory, examples):
-    """Each LiteRT graph against Keras on the ONNX graph's examples (batch
-    1, row by row), and greedy decoding through them against Keras' tokens."""
-    report, runs = {}, {}
+def graph_parity(graphs, runs, examples, named=lambda filename: filename, runtime=""):
+    """{graph file (`named` from the ONNX file's name): largest difference}
+    of each graph, run by `runs` ({ONNX file: feed -> outputs}: onnxruntime
+    or LiteRT, batch 1 row by row), against the same function in Keras on
+    that file's examples; and for a decoder, how many greedy tokens equal
+    Keras' (check_greedy), under "<runtime>greedy decoding, tokens equal"."""
+    report = {}
     for filename, (fn, signature) in graphs.onnx.items():
-        target = litert_name(filename)
-        runs[filename] = litert_export.load(directory / target).run
-        report[target] = max(
-            compare(target, runs[filename](feed), _run_keras(fn, signature, feed))
+        where = named(filename)
+        report[where] = max(
+            compare(where, runs[filename](feed), _run_keras(fn, signature, feed))
             for feed in examples[filename]
         )
     if hasattr(graphs, "greedy_ids"):
-        report["litert greedy decoding, tokens equal"] = check_greedy(graphs, runs, examples)
+        report[f"{runtime}greedy decoding, tokens equal"] = check_greedy(graphs, runs, examples)
     return report
 
 

@@ -22,7 +22,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from zoo_runtime.layout import SIDECAR, version_folders
+from serving.onnx_model import version_directory
+from zoo_runtime.layout import SIDECAR
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 PAGE = EXAMPLES / "web"
@@ -37,15 +38,6 @@ TASKS = {
     "classify": ("sentiment-imdb", ("model.onnx",)),
     "caption": ("caption-flickr8k", ("encoder.onnx", "decoder.onnx")),
 }
-
-
-def newest_version(base):
-    """The newest version folder of a model with ONNX graphs (SavedModel
-    versions and onnx-only ones alike)."""
-    found = {v: p for v, p in version_folders(base, SIDECAR).items() if any(p.glob("*.onnx"))}
-    if not found:
-        raise FileNotFoundError(f"{base} holds no export with ONNX graphs: run zoo export first")
-    return found[max(found)]
 
 
 def build(exports, out, models=None):
@@ -68,7 +60,7 @@ def build(exports, out, models=None):
         shutil.copy2(ORT / name, out / "ort" / name)
     sources, catalogue = {}, {}
     for task, (name, files) in TASKS.items():
-        source = Path((models or {}).get(task) or newest_version(Path(exports) / name))
+        source = Path((models or {}).get(task) or version_directory(Path(exports) / name))
         target = out / "models" / name
         target.mkdir(parents=True)
         for file in (SIDECAR, *files):
@@ -121,8 +113,8 @@ def check(site, photo, screenshot, workdir, asked=ASKED, chromium="/usr/bin/chro
     workdir = Path(workdir)
     pixels = np.asarray(Image.open(photo).convert("RGB"))
     Image.fromarray(pixels).save(workdir / "photo.png")  # lossless: the browser reads these pixels
-    limits = json.loads((Path(site) / "models.json").read_text())["caption"]["path"]
-    most = json.loads((Path(site) / limits / SIDECAR).read_text())["limits"]["max_image_pixels"]
+    captioner = json.loads((Path(site) / "models.json").read_text())["caption"]["path"]
+    most = json.loads((Path(site) / captioner / SIDECAR).read_text())["limits"]["max_image_pixels"]
     side = int(most**0.5) + 1
     Image.new("RGB", (side, side), "white").save(workdir / "huge.png")  # a few kB, over the limit
     server, url = serving_in_background(site)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 ONNX_ONLY = "onnx-only"
 LITERT_ONLY = "litert-only"  # versions with LiteRT graphs alone (no server runs them)
+UNSERVED = (LITERT_ONLY, ONNX_ONLY)  # the homes of versions without a SavedModel
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a folder name, never a path
 SIDECAR = "zoo.json"
 WARMUP = Path("assets.extra") / "tf_serving_warmup_requests"
@@ -37,7 +38,8 @@ def version_folders(base, marker, onnx_only=True):
     and litert-only ones included unless onnx_only=False."""
     base = Path(base)
     found = {}
-    for home in (base / LITERT_ONLY, base / ONNX_ONLY, base) if onnx_only else (base,):
+    homes = [*(base / home for home in UNSERVED), base] if onnx_only else [base]
+    for home in homes:
         if home.is_dir():
             found.update(
                 (int(p.name), p)

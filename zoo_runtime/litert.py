@@ -19,11 +19,11 @@ class LiteRTGraph:
         self._runner = interpreter.get_signature_runner(SIGNATURE)
         details = self._runner.get_input_details()
         self.inputs = {name: np.dtype(d["dtype"]) for name, d in details.items()}
-        self.outputs = sorted(self._runner.get_output_details())
         self.io = {
             "inputs": _specs(details),
             "outputs": _specs(self._runner.get_output_details()),
         }
+        self.outputs = list(self.io["outputs"])  # sorted by name
 
     def run(self, feed):
         """{output: array} for a batch `feed` ({input: array}, leading axis

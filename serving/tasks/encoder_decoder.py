@@ -21,12 +21,11 @@ class EncoderDecoderOnnx(OnnxModel):
     def decode(self, encoder_feed, vocab_size, max_length, beam_width, length_penalty):
         """Output ids (B, L) from encoder.onnx's inputs."""
         search = self.contract.get("search")
-        if search is None or "search" not in self.sessions:  # an old export, or LiteRT
-            if search is not None:
-                check_beam_width(beam_width, search["max_beam_width"])
+        if search is not None:
+            check_beam_width(beam_width, search["max_beam_width"])
+        if "search" not in self.sessions:  # an export from before search.onnx, or LiteRT
             encoded = self.run("encoder", encoder_feed)
             return self.search(encoded, vocab_size, max_length, beam_width, length_penalty)
-        check_beam_width(beam_width, search["max_beam_width"])
         feed = {
             **encoder_feed,
             "beam_width": np.array(beam_width, np.int64),
