@@ -29,6 +29,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # noqa: E402
 
+from exports import litert_rnn  # noqa: E402
+from exports.litert_rnn import NotFusable  # noqa: E402
+from exports.onnx_rnn import LoopFallbackWarning, Registry, native_recurrence  # noqa: E402
 from exports.portable import portable  # noqa: E402
 from zoo_runtime.litert import SIGNATURE, LiteRTGraph  # noqa: E402
 
@@ -69,11 +72,27 @@ def one_at_a_time(signature):
 
 def to_litert(fn, input_signature, model=None, scheme=None, calibration=()):
     """The flatbuffer (bytes) of `fn` (tensors named by `input_signature`,
-    a dict out), traced at batch 1 with `model`'s portable recurrent loops;
+    a dict out), traced at batch 1 with `model`'s portable recurrent loops,
+    its LSTMs fused (exports.litert_rnn) where LiteRT's op computes them;
     quantized by `scheme` (SCHEMES), with activation ranges calibrated on
     `calibration` (feeds of batch 1) for "int8". Raises NotBuiltin if it
     needs any op that is not a LiteRT builtin."""
-    with portable(model) if model is not None else contextlib.nullcontext():
+    # Calibration runs the graph before the placeholders are replaced.
+    if model is not None and not (scheme == "int8" and calibration):
+        try:
+            return _to_litert(fn, input_signature, model, scheme, calibration, fused=True)
+        except NotFusable as reason:
+            warnings.warn(f"{reason}: the graph keeps LSTM loops", LoopFallbackWarning, 2)
+    return _to_litert(fn, input_signature, model, scheme, calibration, fused=False)
+
+
+def _to_litert(fn, input_signature, model, scheme, calibration, fused):
+    registry = Registry("LiteRT", litert_rnn.check, one_row=True)
+    with contextlib.ExitStack() as stack:
+        if model is not None:
+            stack.enter_context(portable(model))
+        if fused:
+            stack.enter_context(native_recurrence(model, registry))
         function = tf.function(fn, input_signature=one_at_a_time(input_signature))
         concrete = function.get_concrete_function()
         # No trackable object: the converter freezes the variables into the
@@ -81,6 +100,7 @@ def to_litert(fn, input_signature, model=None, scheme=None, calibration=()):
         # variables without values), but writes no signature: added below.
         converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        converter.allow_custom_ops = bool(registry)  # the placeholders, replaced below
         try:
             with warnings.catch_warnings():
                 # A uint8 image input is cast to float inside the graph; it
@@ -91,6 +111,8 @@ def to_litert(fn, input_signature, model=None, scheme=None, calibration=()):
                 flatbuffer = _convert(converter, input_signature, scheme, calibration)
         except Exception as error:  # the converter raises its own ConverterError
             raise NotBuiltin(f"LiteRT conversion failed: {_last_line(error)}") from error
+    if registry:
+        flatbuffer = litert_rnn.fuse(flatbuffer, registry, hybrid=scheme is not None)
     foreign = sorted({name for name, custom in _ops(flatbuffer) if custom})
     if foreign:
         raise NotBuiltin(f"the LiteRT graph needs non-builtin ops {foreign}")

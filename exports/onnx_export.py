@@ -11,7 +11,7 @@ import onnx  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tf2onnx  # noqa: E402
 
-from exports.onnx_rnn import convert_placeholder, native_recurrence  # noqa: E402
+from exports.onnx_rnn import Registry, convert_placeholder, native_recurrence  # noqa: E402
 from exports.portable import portable  # noqa: E402
 
 # tf2onnx supports opsets up to 18; onnxruntime 1.31 loads IR versions <= 11.
@@ -22,7 +22,7 @@ MAX_IR_VERSION = 11
 def to_onnx(fn, input_signature, model, metadata=None):
     """The ONNX model of `fn` (a function of tensors named by
     `input_signature`, returning a dict whose keys name the outputs)."""
-    registry = {}
+    registry = Registry()
     with portable(model), native_recurrence(model, registry):
         function = tf.function(fn, input_signature=input_signature, autograph=False)
         proto, _ = tf2onnx.convert.from_function(

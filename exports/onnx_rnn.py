@@ -179,15 +179,31 @@ def _peephole(cell, gate):
     return np.zeros(cell.units, np.float32) if weight is None else weight.numpy()
 
 
-def recurrence_of(cells, **flags):
-    """A Recurrence over one cell per direction (same configuration)."""
+def recurrence_of(cells, registry=None):
+    """A Recurrence over one cell per direction (same configuration), if
+    `registry`'s target can write it (else NotExpressible)."""
     described = [describe(cell) for cell in cells]
     op, attributes, _ = described[0]
     attributes = dict(attributes)
     if len(cells) == 2:
         attributes["direction"] = "bidirectional"
         attributes["activations"] = attributes["activations"] * 2
-    return Recurrence(op, cells[0].units, attributes, [d[2] for d in described], **flags)
+    recurrence = Recurrence(op, cells[0].units, attributes, [d[2] for d in described])
+    if registry is not None and registry.check is not None:
+        registry.check(recurrence)
+    return recurrence
+
+
+class Registry(dict):
+    """token -> Recurrence of each placeholder traced, and what they are
+    traced for: `target` names the format in warnings, `check(recurrence)`
+    raises NotExpressible where that format has no fused op for it, and
+    `one_row` says the graph takes one example, so a masked row is cut to
+    its unmasked steps instead of passing their count to the op."""
+
+    def __init__(self, target="ONNX", check=None, one_row=False):
+        super().__init__()
+        self.target, self.check, self.one_row = target, check, one_row
 
 
 # ---- the placeholder op in the traced TensorFlow graph --------------------------
@@ -331,14 +347,14 @@ def _native_call(layer, registry, quiet=False):
         return _cell_call(layer, registry)
     except NotExpressible as reason:
         if not quiet:
-            _warn_loop(layer, reason)
+            _warn_loop(layer, reason, registry.target)
         return None
 
 
-def _warn_loop(layer, reason):
+def _warn_loop(layer, reason, target):
     warnings.warn(
-        f"{layer.name}: {reason}; exported as an ONNX Loop, which runs several times "
-        "slower than a native LSTM/GRU node",
+        f"{layer.name}: {reason}; exported as {target}'s loop of small ops, which runs "
+        "several times slower than a native recurrent op",
         LoopFallbackWarning,
         stacklevel=4,
     )
@@ -382,7 +398,11 @@ def _run(rec, registry, rnn, sequences, mask, initial_state, return_sequences):
     if mask is None:
         return placeholder(rec, registry, sequences, None, _as_list(initial_state))
     compact, lengths = _compacted(sequences, mask)
-    y, finals = placeholder(rec, registry, compact, lengths, _as_list(initial_state))
+    initial = _as_list(initial_state)
+    if registry.one_row:  # the row's unmasked steps are all there is to run
+        y, finals = placeholder(rec, registry, compact[:, : lengths[0]], None, initial)
+    else:
+        y, finals = placeholder(rec, registry, compact, lengths, initial)
     if return_sequences:
         zero = bool(getattr(rnn, "zero_output_for_mask", False))
         y = _spread(y, mask, lengths, zero, rec.directions)
@@ -400,14 +420,16 @@ def _rnn_call(layer, registry):
         raise NotExpressible("a stateful layer carries state between calls")
     if not isinstance(layer.cell, _CELL_TYPES):
         raise NotExpressible(f"{type(layer.cell).__name__} is not an LSTM, GRU or RNN cell")
-    rec = recurrence_of([layer.cell])
+    rec = recurrence_of([layer.cell], registry)
     if layer.go_backwards:
         rec.attributes["direction"] = "reverse"
 
     def call(sequences, initial_state=None, mask=None, training=False):
         if mask is not None and layer.go_backwards:
             # Known only now that a mask shows up: Keras' own loop then.
-            _warn_loop(layer, "a go_backwards layer with a mask keeps Keras' step order")
+            _warn_loop(
+                layer, "a go_backwards layer with a mask keeps Keras' step order", registry.target
+            )
             return type(layer).call(
                 layer, sequences, initial_state=initial_state, mask=mask, training=training
             )
@@ -439,7 +461,7 @@ def _bidirectional_call(layer, registry):
             raise NotExpressible(
                 f"{type(part).__name__} is not a recurrent layer over a known cell"
             )
-    rec = recurrence_of([forward.cell, backward.cell])
+    rec = recurrence_of([forward.cell, backward.cell], registry)
 
     def call(sequences, initial_state=None, mask=None, training=None):
         y, (fw, bw) = _run(
@@ -452,7 +474,7 @@ def _bidirectional_call(layer, registry):
 
 
 def _cell_call(cell, registry):
-    rec = recurrence_of([cell])
+    rec = recurrence_of([cell], registry)
 
     def call(inputs, states, training=False):
         _, (new_states,) = placeholder(

@@ -5,7 +5,9 @@ imports: this package needs numpy alone.
 
 The graphs take one example at a time (exports.litert_export); `run`
 feeds a batch row by row and stacks the rows' outputs, so it answers
-with the shapes the ONNX graph gives for the same feed."""
+with the shapes the ONNX graph gives for the same feed. Fused LSTMs keep
+their state in variable tensors, which persist between invocations: each
+row starts from reset variables."""
 
 import numpy as np
 
@@ -16,6 +18,8 @@ class LiteRTGraph:
     """One `.tflite` file's interpreter, run through its signature."""
 
     def __init__(self, interpreter):
+        self._interpreter = interpreter
+        self._allocated = False  # the first run allocates, which zeroes the variables
         self._runner = interpreter.get_signature_runner(SIGNATURE)
         details = self._runner.get_input_details()
         self.inputs = {name: np.dtype(d["dtype"]) for name, d in details.items()}
@@ -41,8 +45,15 @@ class LiteRTGraph:
             raise ValueError(f"every input needs the same batch size, got {sorted(sizes)}")
         if sizes == {0}:
             raise ValueError("the batch is empty")
-        rows = [self._runner(**{k: a[i : i + 1] for k, a in arrays.items()}) for i in range(*sizes)]
+        rows = [self._row({k: a[i : i + 1] for k, a in arrays.items()}) for i in range(*sizes)]
         return {name: np.concatenate([r[name] for r in rows]) for name in self.outputs}
+
+    def _row(self, feed):
+        if self._allocated:
+            self._interpreter.reset_all_variables()
+        result = self._runner(**feed)
+        self._allocated = True
+        return result
 
 
 def _specs(details):

@@ -1,11 +1,13 @@
-"""LiteRT export on tiny models: every cell's loop becomes builtin ops only
-(a WHILE, no Flex or custom op), the batch-1 graphs give Keras' numbers
-row by row through their signature, and the version is published under
-litert-only/ with the others' numbering."""
+"""LiteRT export on tiny models: builtin ops only (no Flex or custom op):
+LSTM layers (peephole and CIFG too) and simple RNNs become fused
+UNIDIRECTIONAL_SEQUENCE_LSTM / _RNN ops, GRUs a WHILE loop; the batch-1
+graphs give Keras' numbers row by row through their signature, and the
+version is published under litert-only/ with the others' numbering."""
 
 import json
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -14,9 +16,11 @@ from exports import layout, litert_export
 from exports.exporter import export
 from exports.graphs import graphs_for
 from exports.litert_export import NotBuiltin, one_at_a_time, op_names, to_litert, with_signature
+from exports.onnx_rnn import LoopFallbackWarning
 from exports.quantize import QualityError
 from tests.zoo.helpers import randomize
 from training.core.held_out import Judge
+from zoo.layers import LSTMCell
 from zoo.models import CharLM, FastStyle, TextClassifier
 from zoo.words import WordVocabulary
 from zoo_runtime.chars import CharVocabulary
@@ -46,7 +50,10 @@ def test_a_char_lm_step_runs_in_litert_as_in_keras(tmp_path, cell):
     contract = json.loads((directory / "zoo.json").read_text())
     entry = contract["litert"]["model.tflite"]
     assert contract["verified"]["model.tflite"] <= 1e-4
-    assert "WHILE" in entry["ops"] and entry["batch"] == 1
+    fused = {"lstm": "LSTM", "peephole": "LSTM", "cifg": "LSTM", "rnn": "RNN"}.get(cell)
+    loops = {op for op in entry["ops"] if op.startswith("UNIDIRECTIONAL") or op == "WHILE"}
+    assert loops == ({f"UNIDIRECTIONAL_SEQUENCE_{fused}"} if fused else {"WHILE"})
+    assert entry["batch"] == 1
     assert all(op.isupper() and not op.startswith("FLEX") for op in entry["ops"])
 
     graph = litert_export.load(directory / "model.tflite")
@@ -63,11 +70,12 @@ def test_a_char_lm_step_runs_in_litert_as_in_keras(tmp_path, cell):
         np.testing.assert_allclose(got[f"next_{name}"], want, atol=1e-4)
 
 
-def test_a_bidirectional_masked_classifier_runs_in_litert(tmp_path):
+@pytest.mark.parametrize("cell", ["gru", "peephole"])
+def test_a_bidirectional_masked_classifier_runs_in_litert(tmp_path, cell):
     vocabulary = WordVocabulary.from_texts(REVIEWS * 3, 20, 1).tokens
     model = TextClassifier(
         vocabulary,
-        cell="gru",
+        cell=cell,
         units=5,
         embedding_dim=4,
         attention_units=3,
@@ -80,7 +88,9 @@ def test_a_bidirectional_masked_classifier_runs_in_litert(tmp_path):
     assert directory.parent.name == "onnx-only"  # it holds ONNX graphs too
     graph = litert_export.load(directory / "model.tflite")
     ids, _ = model.encode_texts(REVIEWS)  # right-padded: the masked steps are real
-    got = graph.run({"token_ids": ids})
+    got = graph.run({"token_ids": ids})  # rows of several lengths, one after another
+    ops = op_names((directory / "model.tflite").read_bytes())
+    assert ("UNIDIRECTIONAL_SEQUENCE_LSTM" in ops) == (cell == "peephole")
     logits, weights = model.forward(ids)
     np.testing.assert_allclose(got["probability"], model.probabilities(logits), atol=1e-5)
     np.testing.assert_allclose(got["weights"], weights, atol=1e-5)
@@ -243,3 +253,48 @@ def test_a_quantized_export_that_fails_at_run_time_is_refused(tmp_path):
     assert not (tmp_path / "m" / "litert-only").exists() or not any(
         p.name.isdigit() for p in (tmp_path / "m" / "litert-only").iterdir()
     )
+
+
+class StepModel(keras.Model):
+    """A decoder-like step: the previous h feeds the cell's input (as
+    attention does), the new h and c feed outputs and, with `reread`, the
+    previous h too."""
+
+    def __init__(self, reread):
+        super().__init__()
+        self.reread = reread
+        self.cell = LSTMCell(6, peepholes=True)
+        self.query = keras.layers.Dense(3)
+        self.head = keras.layers.Dense(5)
+
+    def step(self, x, h, c):
+        inputs = tf.concat([x, self.query(h)], axis=-1)
+        output, (h_next, c_next) = self.cell(inputs, [h, c])
+        logits = self.head(output + h if self.reread else output)
+        # Read from the new c alone: nothing else orders it after the cell.
+        return {"logits": logits, "h": h_next, "c": c_next, "c_query": self.query(c_next)}
+
+
+@pytest.mark.parametrize("reread", [False, True])
+def test_a_cell_updates_its_fed_state_in_place_only_where_that_is_safe(reread):
+    """The fused op overwrites its state input. Where the old state is
+    read after the cell, the graph keeps the loop (with a warning); either
+    way, the default interpreter (XNNPACK partitions the graph) gives
+    Keras' numbers, the new state included."""
+    model = StepModel(reread)
+    rng = np.random.default_rng(4)
+    x, h, c = (rng.normal(0, 0.5, (2, n)).astype(np.float32) for n in (4, 6, 6))
+    model.step(x, h, c)
+    randomize(model, rng)
+    signature = [
+        tf.TensorSpec((None, n), tf.float32, k) for k, n in zip("xhc", (4, 6, 6), strict=True)
+    ]
+    if reread:
+        with pytest.warns(LoopFallbackWarning, match="read where the layer may have updated it"):
+            flatbuffer = to_litert(model.step, signature, model)
+    else:
+        flatbuffer = to_litert(model.step, signature, model)
+    assert ("UNIDIRECTIONAL_SEQUENCE_LSTM" in op_names(flatbuffer)) != reread
+    got = litert_export.load(flatbuffer).run({"x": x, "h": h, "c": c})
+    for name, want in model.step(x, h, c).items():
+        np.testing.assert_allclose(got[name], want, atol=1e-5)
