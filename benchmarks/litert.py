@@ -3,14 +3,22 @@ at batch 1, file sizes and latency side by side in one run.
 
     python -m benchmarks.litert [--rounds 20] [--only NAME ...]
     python -m benchmarks.litert --quantized [--only NAME ...]
+    python -m benchmarks.litert --fused [--rounds 20]
 
 Each row is one graph of an export (`zoo export NAME --formats
 onnx,litert`) on one example: TF runs the graph's function (the Keras
 model, traced at batch 1), ORT the `.onnx` file, LiteRT the `.tflite`
 file through its signature (ai-edge-litert's interpreter, XNNPACK, as
-many threads as cores, as ORT). Text graphs read the first example the
+many threads as cores, as ORT). Where the file holds LiteRT's fused
+recurrent ops (exports.litert_rnn), "loop" runs the same graph converted
+with `fuse=False` (a WHILE loop of small ops). Text graphs read the first example the
 export is verified on; image graphs a 256 px photo. Medians of
 interleaved rounds after a warm-up call.
+
+--fused: the char LMs whose layers LiteRT fuses (LSTM, peephole, CIFG),
+each step graph converted twice, fused and as a WHILE loop
+(`to_litert(..., fuse=False)`), run side by side on prompts of 12 and 100
+characters, with one thread and with one per core.
 
 --quantized: each model's LiteRT files in MB, float32 and quantized
 (`zoo export NAME --formats litert --quantize dynamic|int8`), and the
@@ -34,6 +42,12 @@ import zoo  # noqa: E402
 from benchmarks.inference import MODELS  # noqa: E402  (one shipped model per family)
 
 SIDE = 256
+FUSED_MODELS = (
+    "char-lstm-shakespeare",
+    "char-peephole-shakespeare",
+    "char-cifg-shakespeare",
+)
+PROMPTS = (12, 100)
 
 
 def feeds(graphs):
@@ -56,7 +70,7 @@ def sides(graphs, directory, filename):
     import onnxruntime as ort
     from ai_edge_litert.interpreter import Interpreter
 
-    from exports.litert_export import litert_name
+    from exports.litert_export import litert_name, op_names, to_litert
     from exports.portable import portable
     from zoo_runtime.litert import LiteRTGraph
 
@@ -70,15 +84,20 @@ def sides(graphs, directory, filename):
         model_path=str(directory / litert_name(filename)), num_threads=os.cpu_count()
     )
     litert = LiteRTGraph(interpreter)
-    return {
+    runs = {
         "TF": lambda feed: traced(*[tf.constant(feed[s.name], s.dtype) for s in signature]),
         "ORT": lambda feed: session.run(names, feed),
         "LiteRT": litert.run,
     }
+    fused = op_names((directory / litert_name(filename)).read_bytes())
+    if any(op.startswith("UNIDIRECTIONAL") for op in fused):
+        loop = to_litert(fn, signature, graphs.model, fuse=False)
+        runs["loop"] = LiteRTGraph(Interpreter(model_content=loop, num_threads=os.cpu_count())).run
+    return runs
 
 
 def measure(name, rounds):
-    """[(graph, input, ONNX MB, LiteRT MB, TF ms, ORT ms, LiteRT ms)] for one model."""
+    """[(graph, input, ONNX MB, LiteRT MB, {side: ms})] for one model."""
     from exports.exporter import export
     from exports.graphs import graphs_for
     from exports.litert_export import litert_name
@@ -88,19 +107,55 @@ def measure(name, rounds):
     graphs = graphs_for(model)
     rows = []
     for filename, feed in feeds(graphs).items():
-        runs = sides(graphs, directory, filename)
-        times = {side: [] for side in runs}
-        for run in runs.values():
-            run(feed)  # warm up
-        for _ in range(rounds):
-            for side, run in runs.items():
-                start = time.perf_counter()
-                run(feed)
-                times[side].append(1000 * (time.perf_counter() - start))
+        ms = interleaved(sides(graphs, directory, filename), feed, rounds)
         sizes = [(directory / f).stat().st_size / 1e6 for f in (filename, litert_name(filename))]
         shape = "x".join(str(d) for d in next(iter(feed.values())).shape)
-        rows.append((filename, shape, *sizes, *(statistics.median(times[s]) for s in runs)))
+        rows.append((filename, shape, *sizes, ms))
     return rows
+
+
+def interleaved(runs, feed, rounds):
+    """{side: median ms} of `runs` ({side: feed -> outputs}), one warm-up
+    call each, then `rounds` rounds taking the sides in turn."""
+    times = {side: [] for side in runs}
+    for run in runs.values():
+        run(feed)
+    for _ in range(rounds):
+        for side, run in runs.items():
+            start = time.perf_counter()
+            run(feed)
+            times[side].append(1000 * (time.perf_counter() - start))
+    return {side: statistics.median(t) for side, t in times.items()}
+
+
+def fused_rows(rounds):
+    """| model | threads | prompt | fused ms | loop ms | loop / fused | rows."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from exports.graphs import graphs_for
+    from exports.litert_export import to_litert
+    from zoo_runtime.litert import LiteRTGraph
+
+    for name in FUSED_MODELS:
+        model = zoo.load(name)
+        fn, signature = graphs_for(model).onnx["model.onnx"]
+        files = {
+            side: to_litert(fn, signature, model, fuse=side == "fused")
+            for side in ("fused", "loop")
+        }
+        for threads in sorted({1, os.cpu_count()}):
+            runs = {
+                side: LiteRTGraph(Interpreter(model_content=f, num_threads=threads)).run
+                for side, f in files.items()
+            }
+            for length in PROMPTS:
+                feed = {"token_ids": np.ones((1, length), np.int32)}
+                feed |= {s.name: np.zeros((1, s.shape[1]), np.float32) for s in signature[1:]}
+                ms = interleaved(runs, feed, rounds)
+                yield (
+                    f"| {name} | {threads} | {length} | {ms['fused']:.2f} | {ms['loop']:.2f} | "
+                    f"{ms['loop'] / ms['fused']:.2f}x |"
+                )
 
 
 def quantized_rows(names):
@@ -139,7 +194,15 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--only", nargs="+", choices=MODELS, default=MODELS)
     parser.add_argument("--quantized", action="store_true", help="sizes and held-out changes")
+    parser.add_argument("--fused", action="store_true", help="fused recurrent ops against loops")
     args = parser.parse_args(argv)
+    if args.fused:
+        print(f"{os.cpu_count()} cores, batch 1, medians of {args.rounds} rounds\n")
+        print("| model | threads | prompt | fused ms | loop ms | loop / fused |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for row in fused_rows(args.rounds):
+            print(row, flush=True)
+        return
     if args.quantized:
         print("| model | float32 MB | dynamic MB | dynamic's change | int8 MB | int8's change |")
         print("|---|---:|---:|---|---:|---|")
@@ -150,15 +213,17 @@ def main(argv=None):
     print(f"{os.cpu_count()} cores, batch 1, medians of {args.rounds} rounds\n")
     print(
         "| model | graph | first input | ONNX MB | LiteRT MB | TF ms | ORT ms | LiteRT ms "
-        "| TF / LiteRT | ORT / LiteRT |"
+        "| TF / LiteRT | ORT / LiteRT | loop ms | loop / LiteRT |"
     )
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, rows in results.items():
-        for graph, shape, onnx_mb, litert_mb, tf_ms, ort_ms, litert_ms in rows:
+        for graph, shape, onnx_mb, litert_mb, ms in rows:
+            lite = ms["LiteRT"]
+            loop = f"{ms['loop']:.2f} | {ms['loop'] / lite:.2f}x" if "loop" in ms else "- | -"
             print(
                 f"| {name} | {graph.rsplit('.', 1)[0]} | {shape} | {onnx_mb:.1f} | "
-                f"{litert_mb:.1f} | {tf_ms:.2f} | {ort_ms:.2f} | {litert_ms:.2f} | "
-                f"{tf_ms / litert_ms:.2f}x | {ort_ms / litert_ms:.2f}x |"
+                f"{litert_mb:.1f} | {ms['TF']:.2f} | {ms['ORT']:.2f} | {lite:.2f} | "
+                f"{ms['TF'] / lite:.2f}x | {ms['ORT'] / lite:.2f}x | {loop} |"
             )
 
 

@@ -241,6 +241,7 @@ def write_litert(graphs, directory, quantize=None, calibration=None):
             **litert_export.load(flatbuffer).io,
             "batch": BATCH,
             "ops": op_names(flatbuffer),
+            "stateful": litert_export.stateful(flatbuffer),
         }
     return io
 

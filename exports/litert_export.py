@@ -70,15 +70,16 @@ def one_at_a_time(signature):
     ]
 
 
-def to_litert(fn, input_signature, model=None, scheme=None, calibration=()):
+def to_litert(fn, input_signature, model=None, scheme=None, calibration=(), fuse=True):
     """The flatbuffer (bytes) of `fn` (tensors named by `input_signature`,
     a dict out), traced at batch 1 with `model`'s portable recurrent loops,
-    its LSTMs fused (exports.litert_rnn) where LiteRT's op computes them;
-    quantized by `scheme` (SCHEMES), with activation ranges calibrated on
-    `calibration` (feeds of batch 1) for "int8". Raises NotBuiltin if it
-    needs any op that is not a LiteRT builtin."""
+    its LSTM layers fused (exports.litert_rnn) where LiteRT's op computes
+    them and `fuse` allows; quantized by `scheme` (SCHEMES),
+    with activation ranges calibrated on `calibration` (feeds of batch 1)
+    for "int8". Raises NotBuiltin if it needs any op that is not a LiteRT
+    builtin."""
     # Calibration runs the graph before the placeholders are replaced.
-    if model is not None and not (scheme == "int8" and calibration):
+    if fuse and model is not None and not (scheme == "int8" and calibration):
         try:
             return _to_litert(fn, input_signature, model, scheme, calibration, fused=True)
         except NotFusable as reason:
@@ -87,7 +88,9 @@ def to_litert(fn, input_signature, model=None, scheme=None, calibration=()):
 
 
 def _to_litert(fn, input_signature, model, scheme, calibration, fused):
-    registry = Registry("LiteRT", litert_rnn.check, one_row=True)
+    # A cell's single step stays plain ops: nothing to loop over, and the
+    # fused op's kernel is slower there than XNNPACK's FULLY_CONNECTED.
+    registry = Registry("LiteRT", litert_rnn.check, one_row=True, steps=False)
     with contextlib.ExitStack() as stack:
         if model is not None:
             stack.enter_context(portable(model))
@@ -197,6 +200,16 @@ def op_names(flatbuffer):
     bodies) included: builtins by their enum name (WHILE, FULLY_CONNECTED),
     custom ops (Flex*, ...) by their custom code."""
     return sorted({name for name, _ in _ops(flatbuffer)})
+
+
+def stateful(flatbuffer):
+    """Whether the graph keeps state in variable tensors (fused recurrent
+    ops do), which persist between runs: an app resets them before each
+    (`Interpreter.reset_all_variables()`)."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
+    return any(t.isVariable for graph in model.subgraphs for t in graph.tensors)
 
 
 def _ops(flatbuffer):

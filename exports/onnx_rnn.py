@@ -199,11 +199,13 @@ class Registry(dict):
     traced for: `target` names the format in warnings, `check(recurrence)`
     raises NotExpressible where that format has no fused op for it, and
     `one_row` says the graph takes one example, so a masked row is cut to
-    its unmasked steps instead of passing their count to the op."""
+    its unmasked steps instead of passing their count to the op, and
+    `steps` whether a cell called on its own (one step, no loop) becomes a
+    placeholder too."""
 
-    def __init__(self, target="ONNX", check=None, one_row=False):
+    def __init__(self, target="ONNX", check=None, one_row=False, steps=True):
         super().__init__()
-        self.target, self.check, self.one_row = target, check, one_row
+        self.target, self.check, self.one_row, self.steps = target, check, one_row, steps
 
 
 # ---- the placeholder op in the traced TensorFlow graph --------------------------
@@ -291,6 +293,8 @@ def native_recurrence(model, registry):
     owned = _cells_of_layers(model)
     try:
         for layer in _recurrent_parts(model):
+            if isinstance(layer, _CELL_TYPES) and not registry.steps:
+                continue
             # A layer's own cell is reported by its layer: one warning each.
             call = _native_call(layer, registry, quiet=id(layer) in owned)
             if call is not None:

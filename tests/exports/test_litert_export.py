@@ -1,6 +1,6 @@
 """LiteRT export on tiny models: builtin ops only (no Flex or custom op):
-LSTM layers (peephole and CIFG too) and simple RNNs become fused
-UNIDIRECTIONAL_SEQUENCE_LSTM / _RNN ops, GRUs a WHILE loop; the batch-1
+LSTM layers (peephole and CIFG too) become fused
+UNIDIRECTIONAL_SEQUENCE_LSTM ops, other cells a WHILE loop; the batch-1
 graphs give Keras' numbers row by row through their signature, and the
 version is published under litert-only/ with the others' numbering."""
 
@@ -20,7 +20,7 @@ from exports.onnx_rnn import LoopFallbackWarning
 from exports.quantize import QualityError
 from tests.zoo.helpers import randomize
 from training.core.held_out import Judge
-from zoo.layers import LSTMCell
+from zoo.layers import RNN, LSTMCell
 from zoo.models import CharLM, FastStyle, TextClassifier
 from zoo.words import WordVocabulary
 from zoo_runtime.chars import CharVocabulary
@@ -50,10 +50,10 @@ def test_a_char_lm_step_runs_in_litert_as_in_keras(tmp_path, cell):
     contract = json.loads((directory / "zoo.json").read_text())
     entry = contract["litert"]["model.tflite"]
     assert contract["verified"]["model.tflite"] <= 1e-4
-    fused = {"lstm": "LSTM", "peephole": "LSTM", "cifg": "LSTM", "rnn": "RNN"}.get(cell)
+    fused = cell in ("lstm", "peephole", "cifg")
     loops = {op for op in entry["ops"] if op.startswith("UNIDIRECTIONAL") or op == "WHILE"}
-    assert loops == ({f"UNIDIRECTIONAL_SEQUENCE_{fused}"} if fused else {"WHILE"})
-    assert entry["batch"] == 1
+    assert loops == ({"UNIDIRECTIONAL_SEQUENCE_LSTM"} if fused else {"WHILE"})
+    assert entry["batch"] == 1 and entry["stateful"] == bool(fused)  # variables to reset
     assert all(op.isupper() and not op.startswith("FLEX") for op in entry["ops"])
 
     graph = litert_export.load(directory / "model.tflite")
@@ -256,38 +256,41 @@ def test_a_quantized_export_that_fails_at_run_time_is_refused(tmp_path):
 
 
 class StepModel(keras.Model):
-    """A decoder-like step: the previous h feeds the cell's input (as
-    attention does), the new h and c feed outputs and, with `reread`, the
-    previous h too."""
+    """A decoder-like step over a sequence: the previous h feeds the
+    layer's input (as attention does), the new h and c feed outputs and,
+    with `reread`, the previous h too."""
 
     def __init__(self, reread):
         super().__init__()
         self.reread = reread
-        self.cell = LSTMCell(6, peepholes=True)
+        self.rnn = RNN(LSTMCell(6, peepholes=True), return_sequences=True, return_state=True)
         self.query = keras.layers.Dense(3)
         self.head = keras.layers.Dense(5)
 
     def step(self, x, h, c):
-        inputs = tf.concat([x, self.query(h)], axis=-1)
-        output, (h_next, c_next) = self.cell(inputs, [h, c])
-        logits = self.head(output + h if self.reread else output)
-        # Read from the new c alone: nothing else orders it after the cell.
+        query = tf.repeat(self.query(h)[:, None], tf.shape(x)[1], axis=1)
+        outputs, h_next, c_next = self.rnn(tf.concat([x, query], axis=-1), initial_state=[h, c])
+        logits = self.head(outputs + h[:, None] if self.reread else outputs)
+        # Read from the new c alone: nothing else orders it after the layer.
         return {"logits": logits, "h": h_next, "c": c_next, "c_query": self.query(c_next)}
 
 
 @pytest.mark.parametrize("reread", [False, True])
-def test_a_cell_updates_its_fed_state_in_place_only_where_that_is_safe(reread):
+def test_a_layer_updates_its_fed_state_in_place_only_where_that_is_safe(reread):
     """The fused op overwrites its state input. Where the old state is
-    read after the cell, the graph keeps the loop (with a warning); either
+    read after the layer, the graph keeps the loop (with a warning); either
     way, the default interpreter (XNNPACK partitions the graph) gives
     Keras' numbers, the new state included."""
     model = StepModel(reread)
     rng = np.random.default_rng(4)
-    x, h, c = (rng.normal(0, 0.5, (2, n)).astype(np.float32) for n in (4, 6, 6))
+    x = rng.normal(0, 0.5, (2, 5, 4)).astype(np.float32)
+    h, c = (rng.normal(0, 0.5, (2, 6)).astype(np.float32) for _ in range(2))
     model.step(x, h, c)
     randomize(model, rng)
     signature = [
-        tf.TensorSpec((None, n), tf.float32, k) for k, n in zip("xhc", (4, 6, 6), strict=True)
+        tf.TensorSpec((None, None, 4), tf.float32, "x"),
+        tf.TensorSpec((None, 6), tf.float32, "h"),
+        tf.TensorSpec((None, 6), tf.float32, "c"),
     ]
     if reread:
         with pytest.warns(LoopFallbackWarning, match="read where the layer may have updated it"):
@@ -298,3 +301,20 @@ def test_a_cell_updates_its_fed_state_in_place_only_where_that_is_safe(reread):
     got = litert_export.load(flatbuffer).run({"x": x, "h": h, "c": c})
     for name, want in model.step(x, h, c).items():
         np.testing.assert_allclose(got[name], want, atol=1e-5)
+
+
+def test_a_cell_called_on_its_own_stays_plain_ops():
+    """One step has no loop to fuse: a standalone cell is FULLY_CONNECTED
+    and element-wise ops, which XNNPACK runs faster than the fused op."""
+    cell = LSTMCell(4)
+    cell.build((None, 3))
+
+    def step(x, h, c):
+        output, (h_next, c_next) = cell(x, [h, c])
+        return {"h": h_next, "c": c_next}
+
+    signature = [
+        tf.TensorSpec((None, n), tf.float32, k) for k, n in zip("xhc", (3, 4, 4), strict=True)
+    ]
+    ops = op_names(to_litert(step, signature, cell))
+    assert "FULLY_CONNECTED" in ops and not {"WHILE", "UNIDIRECTIONAL_SEQUENCE_LSTM"} & set(ops)

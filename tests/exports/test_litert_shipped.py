@@ -1,5 +1,5 @@
 """Every shipped model that has graphs exports to LiteRT: builtin ops only,
-its LSTM and simple RNN layers and cells as LiteRT's fused sequence ops,
+its LSTM layers as LiteRT's fused sequence op,
 each graph within 1e-4 of Keras (exports.verify, batch 1, row by row), the
 decoders' greedy tokens equal to Keras' and, in a fresh interpreter where
 TensorFlow cannot be imported, OnnxModel(..., runtime="litert") giving the
@@ -20,7 +20,7 @@ from zoo.registry import list_models
 
 SHIPPED = [c["name"] for c in list_models() if c["task"] != "style-transfer"]  # Gatys: no graph
 RECURRENT = {"char-lm", "sentiment", "seq2seq"}  # tasks whose first graph runs a recurrent loop
-FUSED = {"lstm": "LSTM", "peephole": "LSTM", "cifg": "LSTM", "rnn": "RNN"}  # LiteRT's fused ops
+LSTMS = {"lstm", "peephole", "cifg"}  # cells LiteRT's fused LSTM op computes
 WITHOUT_TF = Path(__file__).parents[1] / "serving" / "onnx_without_tf.py"
 
 
@@ -48,11 +48,10 @@ def test_each_graph_is_builtin_and_verified(exported, name):
     for filename, entry in graphs.items():
         assert 0 <= found["verified"][filename] <= 1e-4
         assert all(op.isupper() for op in entry["ops"]), entry["ops"]  # no Flex or custom op
-    fused = FUSED.get(cell_of(name))
+    # A layer over a sequence, not a decoder's single step.
+    fused = found["task"] in RECURRENT and cell_of(name) in LSTMS
     every_op = {op for entry in graphs.values() for op in entry["ops"]}
-    assert {op for op in every_op if op.startswith("UNIDIRECTIONAL")} == (
-        {f"UNIDIRECTIONAL_SEQUENCE_{fused}"} if fused else set()
-    )
+    assert ("UNIDIRECTIONAL_SEQUENCE_LSTM" in every_op) == fused
     encoder = graphs.get("encoder.tflite", graphs.get("model.tflite"))
     # Other recurrent loops, in builtin control flow; a CNN has none.
     assert ("WHILE" in encoder["ops"]) == (found["task"] in RECURRENT and not fused)
