@@ -46,15 +46,20 @@ def palette(*images):
     return ndimage.binary_dilation(cube, structure=np.ones((3, 3, 3), bool))
 
 
-def largest_blob(result, painting, photo):
-    """Share of `result`'s area in its largest 8-connected region of colours
-    found in neither `painting` nor `photo` (uint8 HWC each)."""
+def blob_mask(result, painting, photo):
+    """(H, W) bool: `result`'s largest 8-connected region of colours found
+    in neither `painting` nor `photo` (uint8 HWC each); empty if none."""
     known = palette(painting, photo).ravel()
     novel = ~known[colour_bins(result)]
     labels, count = ndimage.label(novel, structure=np.ones((3, 3), bool))
     if count == 0:
-        return 0.0
-    return float(np.bincount(labels.ravel())[1:].max() / novel.size)
+        return np.zeros(novel.shape, bool)
+    return labels == 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
+
+
+def largest_blob(result, painting, photo):
+    """Share of `result`'s area in its largest blob (`blob_mask`)."""
+    return float(blob_mask(result, painting, photo).mean())
 
 
 class Judge:
