@@ -1,12 +1,15 @@
-"""FastStyle: any input size comes back at its own size, and a saved and
-reloaded network computes exactly the same image."""
+"""FastStyle: any input size comes back at its own size, a saved and
+reloaded network computes exactly the same image, and only instance
+normalisation lets a local spike reach the whole image."""
 
 import keras
 import numpy as np
 import pytest
 
+from tests.zoo.helpers import randomize
 from zoo import package_files, registry
 from zoo.models import FastStyle
+from zoo.models.fast_style import NORMS
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +70,25 @@ def test_training_changes_the_output(rng):
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     model.fit(images, np.zeros_like(images), epochs=1, verbose=0)
     assert np.abs(keras.ops.convert_to_numpy(model(images)) - before).mean() > 1e-3
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_only_instance_normalisation_lets_a_local_spike_rescale_the_whole_image(norm):
+    """The droplet's mechanism (docs/style.md): a map normalised by its own
+    statistics is rescaled everywhere by a spike anywhere, so a few bright
+    pixels in one corner change the opposite corner, far beyond any conv's
+    reach. Batch statistics (fixed at inference) and demodulated kernels
+    keep the network local."""
+    rng = np.random.default_rng(5)
+    net = FastStyle(filters=(4, 8, 8), residual_blocks=1, norm=norm, activation="linear")
+    net.build()
+    randomize(net, rng)
+    for layer in net._flatten_layers():
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.moving_variance.assign(np.abs(layer.moving_variance.numpy()) + 0.5)
+    image = rng.normal(128, 20, (1, 128, 128, 3)).astype(np.float32)
+    spiked = image.copy()
+    spiked[0, 4:8, 4:8] = 255.0
+    change = np.abs(np.asarray(net(spiked)) - np.asarray(net(image)))
+    assert change[0, :12, :12].max() > 1.0  # the spike's own place, always
+    assert (change[0, -24:, -24:].max() > 1e-3) == (norm == "instance")

@@ -43,35 +43,37 @@ def spike_mask(x, channels, top=TOP):
 
 
 CUTS = ("before", "after")  # flatten the spike before normalising, or after
+NORMALISATIONS = (keras.layers.GroupNormalization, keras.layers.BatchNormalization)
 
 
 def forward(net, image, cut=None, spiky=SPIKY, only=None):
-    """(output uint8 HWC, [(layer name, its input (H, W, C) numpy, spike
-    shares)] per normalisation) of FastStyle `net` on one image. `cut`
+    """(output uint8 HWC, [(conv name, its output (H, W, C) numpy, spike
+    shares)] per conv but the last: what each normalisation normalises) of
+    FastStyle `net` on one image. `cut`
     flattens the spike pixels of channels whose share exceeds `spiky` to
     the channel's median: "before" normalising (the channel's statistics
     lose the spike too) or "after" (they keep it: only the spike's own
-    values go), at every normalisation or at those named in `only`."""
+    values go), after every conv or those named in `only`."""
     if cut not in (None, *CUTS):
         raise ValueError(f"cut must be one of {CUTS} or None, not {cut!r}")
     records = []
 
     def run(block, x):
+        mask = channels = None
         for layer in block:
-            if not isinstance(layer, keras.layers.GroupNormalization):
-                x = layer(x)
-                continue
-            array = np.asarray(ops.convert_to_numpy(x)[0])
-            shares = spike_share(array)
-            records.append((layer.name, array, shares))
-            channels = np.flatnonzero(shares > spiky)
-            chosen = cut and len(channels) and (only is None or layer.name in only)
-            mask = spike_mask(array, channels) if chosen else None
-            if mask is not None and cut == "before":
-                x = _flattened(array, mask, channels)
-            x = layer(x)
-            if mask is not None and cut == "after":
+            normalises = isinstance(layer, NORMALISATIONS)
+            if mask is not None and normalises and cut == "before":
                 x = _flattened(np.asarray(ops.convert_to_numpy(x)[0]), mask, channels)
+            x = layer(x)
+            if mask is not None and normalises and cut == "after":
+                x = _flattened(np.asarray(ops.convert_to_numpy(x)[0]), mask, channels)
+            if isinstance(layer, keras.layers.Conv2D) and block is not net.to_rgb:
+                array = np.asarray(ops.convert_to_numpy(x)[0])
+                shares = spike_share(array)
+                records.append((layer.name, array, shares))
+                channels = np.flatnonzero(shares > spiky)
+                chosen = cut and len(channels) and (only is None or layer.name in only)
+                mask = spike_mask(array, channels) if chosen else None
         return x
 
     x = net.scale(ops.convert_to_tensor(np.asarray(image, np.float32)[None]))

@@ -58,7 +58,12 @@ DEFAULTS = {
         "test_files": [],
         "validation_share": 0.1,
     },
-    "model": {"filters": [32, 64, 128], "residual_blocks": 5, "activation": "tanh"},
+    "model": {
+        "filters": [32, 64, 128],
+        "residual_blocks": 5,
+        "activation": "tanh",
+        "norm": "instance",
+    },
     "loss": {
         "content_layer": "block4_conv2",
         "style_layers": {f"block{i}_conv1": 0.2 for i in range(1, 6)},
@@ -76,6 +81,7 @@ DEFAULTS = {
         "seed": 0,
         "fine_tune": "",  # a network to go on training ([model] is ignored)
         "patience": 0,  # stop after this many epochs without a better val_loss (0: never)
+        "xla": True,  # compile the train step (1.24-1.34x faster here: benchmarks.style_training)
     },
 }
 # Left off the card's recipe with your files: what they stand for, and a
@@ -129,6 +135,7 @@ def new_network(recipe, data_dir, base=None):
         m["residual_blocks"],
         style=Path(d["style"]).name if d["files"] else d["style"],
         activation=m["activation"],
+        norm=m["norm"],
     )
     net.build()
     if base is not None:
@@ -136,6 +143,7 @@ def new_network(recipe, data_dir, base=None):
     net.compile(
         optimizer=keras.optimizers.Adam(recipe["train"]["learning_rate"]),
         loss=PerceptualLoss(loss, grams),
+        jit_compile=recipe["train"]["xla"],  # Keras' "auto" left it off under TensorFlow
     )
     return net
 

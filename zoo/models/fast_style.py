@@ -4,8 +4,16 @@ one forward pass.
 
 Layout, as Johnson et al.: a 9x9 conv, two stride-2 3x3 convs, residual
 blocks, two nearest-neighbour upsampling 3x3 convs, a 9x9 conv to RGB.
-Every conv is reflection-padded and followed by instance normalisation
-(GroupNormalization with one group per channel) and ReLU, except the last.
+Every conv is reflection-padded and followed by a normalisation and ReLU,
+except the last. `norm` picks it: "instance" (GroupNormalization with one
+group per channel, Johnson et al. after Ulyanov et al.); "batch"
+(statistics of the training batch, fixed averages at inference); or
+"demodulated", no normalisation of the maps at all: each conv's kernel is
+divided by its norm per output channel (StyleGAN2's demodulation without a
+style). Instance normalisation lets a network grow a local spike that sets
+each map's scale, which shows as one saturated blob (Karras et al. 2020,
+section 2; docs/style.md); the other two give it no per-image statistics
+to game.
 Its output maps to 0-255 by `activation`: "tanh", (tanh(x) + 1) * 127.5, as
 Johnson et al.; or "linear", x * 127.5 + 127.5, clipped only when an image
 is made. tanh saturates: a pixel pushed to a corner of the colour cube gets
@@ -23,6 +31,26 @@ from zoo.images import MIN_SIDE, ImageError
 from zoo_runtime import limits
 
 ACTIVATIONS = ("tanh", "linear")
+NORMS = ("instance", "batch", "demodulated")
+RELU_GAIN = float(np.sqrt(2.0))  # He et al.: keeps a demodulated map's scale through ReLU
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class DemodulatedConv2D(layers.Conv2D):
+    """A Conv2D whose kernel is divided by its L2 norm over each output
+    channel's taps, times `gain`: the output keeps the input's scale
+    whatever the data, with no statistics of the map itself."""
+
+    def __init__(self, *args, gain=1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.gain = gain
+
+    def convolution_op(self, inputs, kernel):
+        norm = ops.sqrt(ops.sum(ops.square(kernel), axis=(0, 1, 2), keepdims=True) + 1e-8)
+        return super().convolution_op(inputs, kernel * (self.gain / norm))
+
+    def get_config(self):
+        return {**super().get_config(), "gain": self.gain}
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -60,6 +88,7 @@ class FastStyle(keras.Model):
         residual_blocks: residual blocks at the lowest level.
         style: the painting's name, for cards and the command line.
         activation: the output's squashing, one of `ACTIVATIONS`.
+        norm: what follows each conv but the last, one of `NORMS`.
         **kwargs: `keras.Model` arguments.
 
     Example:
@@ -78,23 +107,29 @@ class FastStyle(keras.Model):
         residual_blocks: int = 5,
         style: str | None = None,
         activation: str = "tanh",
+        norm: str = "instance",
         **kwargs,
     ):
         super().__init__(**kwargs)
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, not {activation!r}")
-        self.activation = activation
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, not {norm!r}")
+        self.activation, self.norm = activation, norm
         self.filters = tuple(filters)
         self.residual_blocks = residual_blocks
         self.style = style  # the painting's name, for cards and the CLI
         f1, f2, f3 = self.filters
         self.scale = layers.Rescaling(1 / 127.5, offset=-1.0)
-        self.down = [_conv(f1, 9), _conv(f2, 3, 2), _conv(f3, 3, 2)]
-        self.blocks = [[_conv(f3, 3), _conv(f3, 3, relu=False)] for _ in range(residual_blocks)]
-        self.up = [_conv(f2, 3), _conv(f1, 3)]
+        self.down = [_conv(f1, 9, 1, norm), _conv(f2, 3, 2, norm), _conv(f3, 3, 2, norm)]
+        self.blocks = [
+            [_conv(f3, 3, 1, norm), _conv(f3, 3, 1, norm, relu=False)]
+            for _ in range(residual_blocks)
+        ]
+        self.up = [_conv(f2, 3, 1, norm), _conv(f1, 3, 1, norm)]
         self.upsample = [layers.UpSampling2D(2) for _ in self.up]
         self.crop = CropLike()
-        self.to_rgb = _conv(3, 9, norm=False, relu=False)
+        self.to_rgb = _conv(3, 9, 1, None, relu=False)
 
     def build(self, input_shape=(None, None, None, 3)):
         # Layer shapes depend only on the channels: trace a small blank image.
@@ -132,6 +167,7 @@ class FastStyle(keras.Model):
             "residual_blocks": self.residual_blocks,
             "style": self.style,
             "activation": self.activation,
+            "norm": self.norm,
         }
 
 
@@ -160,11 +196,19 @@ def checked_images(image):
     return array
 
 
-def _conv(filters, kernel, strides=1, norm=True, relu=True):
-    """[reflection pad, conv, instance norm, ReLU] as a list of layers."""
-    block = [ReflectionPad(kernel // 2), layers.Conv2D(filters, kernel, strides, use_bias=not norm)]
-    if norm:
+def _conv(filters, kernel, strides, norm, relu=True):
+    """[reflection pad, conv, its normalisation (`norm`: one of NORMS, or
+    None), ReLU] as a list of layers."""
+    block = [ReflectionPad(kernel // 2)]
+    if norm == "demodulated":
+        gain = RELU_GAIN if relu else 1.0
+        block.append(DemodulatedConv2D(filters, kernel, strides, gain=gain))
+    else:
+        block.append(layers.Conv2D(filters, kernel, strides, use_bias=norm is None))
+    if norm == "instance":
         block.append(layers.GroupNormalization(groups=-1, epsilon=1e-5))
+    elif norm == "batch":
+        block.append(layers.BatchNormalization(epsilon=1e-5))
     if relu:
         block.append(layers.ReLU())
     return block
