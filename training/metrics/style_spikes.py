@@ -76,17 +76,7 @@ def forward(net, image, cut=None, spiky=SPIKY, only=None):
                 mask = spike_mask(array, channels) if chosen else None
         return x
 
-    x = net.scale(ops.convert_to_tensor(np.asarray(image, np.float32)[None]))
-    skips = []
-    for block in net.down:
-        skips.append(x)
-        x = run(block, x)
-    for conv, conv_linear in net.blocks:
-        x = x + run(conv_linear, run(conv, x))
-    for block, upsample, skip in zip(net.up, net.upsample, reversed(skips[1:]), strict=True):
-        x = run(block, net.crop(upsample(x), skip))
-    x = run(net.to_rgb, x)
-    out = (ops.tanh(x) if net.activation == "tanh" else x) * 127.5 + 127.5
+    out = net.forward(ops.convert_to_tensor(np.asarray(image, np.float32)[None]), run)
     image_out = np.asarray(ops.convert_to_numpy(out)[0]).clip(0, 255).round().astype(np.uint8)
     return image_out, records
 

@@ -137,16 +137,23 @@ class FastStyle(keras.Model):
         self.built = True
 
     def call(self, images):
+        return self.forward(images)
+
+    def forward(self, images, run=None):
+        """The network's pass, each block (a list of layers) run by
+        `run(block, x)`: its layers in order unless an inspection
+        (training.metrics.style_spikes) looks inside."""
+        run = run or _run
         x = self.scale(images)
         skips = []
         for block in self.down:
             skips.append(x)
-            x = _run(block, x)
+            x = run(block, x)
         for conv, conv_linear in self.blocks:
-            x = x + _run(conv_linear, _run(conv, x))
+            x = x + run(conv_linear, run(conv, x))
         for block, upsample, skip in zip(self.up, self.upsample, reversed(skips[1:]), strict=True):
-            x = _run(block, self.crop(upsample(x), skip))
-        x = _run(self.to_rgb, x)
+            x = run(block, self.crop(upsample(x), skip))
+        x = run(self.to_rgb, x)
         return (ops.tanh(x) if self.activation == "tanh" else x) * 127.5 + 127.5
 
     def stylize(self, image):
