@@ -403,14 +403,28 @@ def _run(rec, registry, rnn, sequences, mask, initial_state, return_sequences):
         return placeholder(rec, registry, sequences, None, _as_list(initial_state))
     compact, lengths = _compacted(sequences, mask)
     initial = _as_list(initial_state)
-    if registry.one_row:  # the row's unmasked steps are all there is to run
-        y, finals = placeholder(rec, registry, compact[:, : lengths[0]], None, initial)
+    if registry.one_row:
+        y, finals = _one_row(rec, registry, compact, lengths[0], initial)
     else:
         y, finals = placeholder(rec, registry, compact, lengths, initial)
     if return_sequences:
         zero = bool(getattr(rnn, "zero_output_for_mask", False))
         y = _spread(y, mask, lengths, zero, rec.directions)
     return y, finals
+
+
+def _one_row(rec, registry, compact, length, initial):
+    """The placeholder over one row's unmasked steps, all there is to run.
+    A fully masked row runs one step and keeps its initial state, as Keras
+    does (an op over no steps has no last step)."""
+    y, finals = placeholder(rec, registry, compact[:, : tf.maximum(length, 1)], None, initial)
+    starts = initial or [tf.zeros_like(s) for d in finals for s in d]
+    count = rec.state_count
+    kept = [
+        [tf.where(length > 0, s, starts[d * count + k]) for k, s in enumerate(states)]
+        for d, states in enumerate(finals)
+    ]
+    return y, kept
 
 
 def _as_list(states):

@@ -318,3 +318,17 @@ def test_a_cell_called_on_its_own_stays_plain_ops():
     ]
     ops = op_names(to_litert(step, signature, cell))
     assert "FULLY_CONNECTED" in ops and not {"WHILE", "UNIDIRECTIONAL_SEQUENCE_LSTM"} & set(ops)
+
+
+def test_a_fully_masked_row_gives_kerass_answer_not_nan():
+    """A row with no unmasked step has no last step for the fused op: it
+    runs one and keeps the initial state, as Keras does."""
+    tokens = keras.Input((None,), dtype="int32")
+    embedded = keras.layers.Embedding(20, 6, mask_zero=True)(tokens)
+    model = keras.Model(tokens, keras.layers.Bidirectional(RNN(LSTMCell(5)))(embedded))
+    signature = [tf.TensorSpec((None, None), tf.int32, "ids")]
+    flatbuffer = to_litert(lambda ids: {"y": model(ids)}, signature, model)
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in op_names(flatbuffer)
+    ids = np.array([[0, 0, 0], [3, 0, 0], [4, 5, 6]], np.int32)
+    got = litert_export.load(flatbuffer).run({"ids": ids})["y"]
+    np.testing.assert_allclose(got, model(ids), atol=1e-6)
