@@ -10,15 +10,16 @@ same 36 held-out BSDS500 test photos (never trained on). The variants
 change one thing each from instance normalisation with the tanh output
 (Johnson et al.'s network): the linear output clipped when an image is
 made; batch statistics instead of each map's own; demodulated kernels and
-no map statistics at all (StyleGAN2); and, with instance normalisation and
-the linear output, ten times the TV weight. `spike` is the mean over 4
+no map statistics at all (StyleGAN2), also at a third and a tenth of the
+learning rate; and, with instance normalisation and the linear output, ten
+times the TV weight. `spike` is the mean over 4
 photos of the largest share of a channel's variance held by its top 1% of
 pixels after the last conv but one (training.metrics.style_spikes; about
 0.05 for noise).
 
 Runs resume from their backups (`--runs`), so a comparison may span
-sessions; a finished variant is measured again from its package. Needs
-$ZOO_DATA_DIR.
+sessions; a finished variant's figures are read from its package's card
+(its spike measured again). Needs $ZOO_DATA_DIR.
 """
 
 import argparse
@@ -30,6 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+import zoo  # noqa: E402
 from training.core.paths import data_dir  # noqa: E402
 from training.core.recipe import load_recipe  # noqa: E402
 from training.metrics import style_spikes  # noqa: E402
@@ -38,27 +40,35 @@ from zoo.images import read_image  # noqa: E402
 
 TEST = "bsds500/test/[4-9]*.jpg"  # 36 photos
 SPIKE_PHOTOS = 4
+# variant: ([model] changes, TV weight factor, learning rate factor)
 VARIANTS = {
-    "instance, tanh": ({"norm": "instance", "activation": "tanh"}, 1),
-    "instance, linear": ({"norm": "instance", "activation": "linear"}, 1),
-    "batch, linear": ({"norm": "batch", "activation": "linear"}, 1),
-    "demodulated, linear": ({"norm": "demodulated", "activation": "linear"}, 1),
-    "instance, linear, TV x10": ({"norm": "instance", "activation": "linear"}, 10),
+    "instance, tanh": ({"norm": "instance", "activation": "tanh"}, 1, 1),
+    "instance, linear": ({"norm": "instance", "activation": "linear"}, 1, 1),
+    "batch, linear": ({"norm": "batch", "activation": "linear"}, 1, 1),
+    "demodulated, linear": ({"norm": "demodulated", "activation": "linear"}, 1, 1),
+    "instance, linear, TV x10": ({"norm": "instance", "activation": "linear"}, 10, 1),
+    "demodulated, linear, lr / 3": ({"norm": "demodulated", "activation": "linear"}, 1, 1 / 3),
+    "demodulated, linear, lr / 10": ({"norm": "demodulated", "activation": "linear"}, 1, 0.1),
 }
 
 
 def recipe_for(variant, steps):
     """fast-style-scream's data and network, toward the wave, changed by `variant`."""
     recipe = load_recipe("fast-style-scream")
-    model, tv_factor = VARIANTS[variant]
+    model, tv_factor, lr_factor = VARIANTS[variant]
     per_epoch = recipe["train"]["steps_per_epoch"]
     return {
         **recipe,
-        "name": "style-fix-" + "-".join(variant.replace(",", "").split()).lower(),
+        "name": "style-fix-"
+        + "-".join(variant.replace(",", "").replace("/", "by").split()).lower(),
         "data": {**recipe["data"], "style": "styles/wave.jpg", "test": TEST},
         "model": {**recipe["model"], **model},
         "loss": {**recipe["loss"], "tv_weight": recipe["loss"]["tv_weight"] * tv_factor},
-        "train": {**recipe["train"], "epochs": max(1, steps // per_epoch)},
+        "train": {
+            **recipe["train"],
+            "epochs": max(1, steps // per_epoch),
+            "learning_rate": recipe["train"]["learning_rate"] * lr_factor,
+        },
     }
 
 
@@ -72,9 +82,15 @@ def spike(net):
 
 
 def run(variant, steps, runs):
-    """{metric: value} of one variant, trained (or resumed) in runs/<name>."""
+    """{metric: value} of one variant, trained (or resumed) in runs/<name>;
+    a finished one is read from its package."""
     recipe = recipe_for(variant, steps)
-    net, card = fast_style.train(recipe, Path(runs) / recipe["name"], verbose=0)
+    package = Path(runs) / recipe["name"] / "model"
+    if (package / "card.json").is_file():
+        net = zoo.load_path(package)
+        card = net.card
+    else:
+        net, card = fast_style.train(recipe, package.parent, verbose=0)
     held_out = card["metrics"]["held_out"]
     return {**held_out, "spike": spike(net), "seconds": card["training"]["seconds"]}
 
