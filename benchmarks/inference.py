@@ -19,11 +19,10 @@ the int8 export measured (zoo.json's `quantization`).
 """
 
 import argparse
+import functools
 import multiprocessing
 import os
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -31,6 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
+from benchmarks.timing import interleaved_ms  # noqa: E402
 from training.data import text_data  # noqa: E402
 
 MODELS = (
@@ -113,15 +113,8 @@ def measure(name, directories, rows, rounds):
     sides = {"TF": zoo.load(name), **{k: OnnxModel(d) for k, d in directories.items()}}
     out = []
     for (what, batch), fn in calls(name, sides["TF"], rows).items():
-        times = {side: [] for side in sides}
-        for model in sides.values():
-            fn(model)  # warm up: tracing, session start
-        for _ in range(rounds):
-            for side, model in sides.items():
-                start = time.perf_counter()
-                fn(model)
-                times[side].append(1000 * (time.perf_counter() - start))
-        out.append((what, batch, *(statistics.median(times[s]) for s in sides)))
+        ms = interleaved_ms({s: functools.partial(fn, model) for s, model in sides.items()}, rounds)
+        out.append((what, batch, *ms.values()))
     return out
 
 

@@ -28,10 +28,9 @@ needs $ZOO_DATA_DIR). A refused export shows the figures it was refused on.
 """
 
 import argparse
+import functools
 import os
-import statistics
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -40,6 +39,7 @@ import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
 from benchmarks.inference import MODELS  # noqa: E402  (one shipped model per family)
+from benchmarks.timing import interleaved_ms  # noqa: E402
 
 SIDE = 256
 FUSED_MODELS = (
@@ -89,8 +89,8 @@ def sides(graphs, directory, filename):
         "ORT": lambda feed: session.run(names, feed),
         "LiteRT": litert.run,
     }
-    fused = op_names((directory / litert_name(filename)).read_bytes())
-    if any(op.startswith("UNIDIRECTIONAL") for op in fused):
+    ops = op_names((directory / litert_name(filename)).read_bytes())
+    if any(op.startswith("UNIDIRECTIONAL") for op in ops):
         loop = to_litert(fn, signature, graphs.model, fuse=False)
         runs["loop"] = LiteRTGraph(Interpreter(model_content=loop, num_threads=os.cpu_count())).run
     return runs
@@ -107,25 +107,18 @@ def measure(name, rounds):
     graphs = graphs_for(model)
     rows = []
     for filename, feed in feeds(graphs).items():
-        ms = interleaved(sides(graphs, directory, filename), feed, rounds)
+        ms = on_one_feed(sides(graphs, directory, filename), feed, rounds)
         sizes = [(directory / f).stat().st_size / 1e6 for f in (filename, litert_name(filename))]
         shape = "x".join(str(d) for d in next(iter(feed.values())).shape)
         rows.append((filename, shape, *sizes, ms))
     return rows
 
 
-def interleaved(runs, feed, rounds):
-    """{side: median ms} of `runs` ({side: feed -> outputs}), one warm-up
-    call each, then `rounds` rounds taking the sides in turn."""
-    times = {side: [] for side in runs}
-    for run in runs.values():
-        run(feed)
-    for _ in range(rounds):
-        for side, run in runs.items():
-            start = time.perf_counter()
-            run(feed)
-            times[side].append(1000 * (time.perf_counter() - start))
-    return {side: statistics.median(t) for side, t in times.items()}
+def on_one_feed(runs, feed, rounds):
+    """{side: median ms} of `runs` ({side: feed -> outputs}) on `feed`."""
+    return interleaved_ms(
+        {side: functools.partial(run, feed) for side, run in runs.items()}, rounds
+    )
 
 
 def fused_rows(rounds):
@@ -151,7 +144,7 @@ def fused_rows(rounds):
             for length in PROMPTS:
                 feed = {"token_ids": np.ones((1, length), np.int32)}
                 feed |= {s.name: np.zeros((1, s.shape[1]), np.float32) for s in signature[1:]}
-                ms = interleaved(runs, feed, rounds)
+                ms = on_one_feed(runs, feed, rounds)
                 yield (
                     f"| {name} | {threads} | {length} | {ms['fused']:.2f} | {ms['loop']:.2f} | "
                     f"{ms['loop'] / ms['fused']:.2f}x |"

@@ -15,7 +15,6 @@ and OnnxModel from text), medians over interleaved rounds.
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
+from benchmarks.timing import interleaved_ms  # noqa: E402
 from training.core.recipe import load_recipe  # noqa: E402
 from training.data import text_data  # noqa: E402
 from training.tasks import sentiment  # noqa: E402
@@ -99,15 +99,7 @@ def report(cases, rounds):
     print("| input | path | median ms | vs TF |")
     print("|---|---|---:|---:|")
     for label, paths in cases.items():
-        times = {name: [] for name in paths}
-        for fn in paths.values():
-            fn()  # warm up (tracing, session start)
-        for _ in range(rounds):
-            for name, fn in paths.items():
-                start = time.perf_counter()
-                fn()
-                times[name].append(1000 * (time.perf_counter() - start))
-        medians = {name: statistics.median(t) for name, t in times.items()}
+        medians = interleaved_ms(paths, rounds)
         for name, ms in medians.items():
             base = medians["TF forward (ids)" if "ids" in name else "TF SavedModel (text)"]
             print(f"| {label} | {name} | {ms:.2f} | {base / ms:.2f}x |")

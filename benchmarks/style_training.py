@@ -15,18 +15,18 @@ steps each, medians. Needs $ZOO_DATA_DIR (the painting, VGG19 weights).
 """
 
 import argparse
+import functools
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from benchmarks.timing import interleaved_ms  # noqa: E402
 from training.core.paths import data_dir  # noqa: E402
 from training.core.recipe import load_recipe  # noqa: E402
 from training.tasks import fast_style  # noqa: E402
@@ -59,16 +59,8 @@ def medians(rounds, compilations):
             for crop in CROPS:
                 photos = rng.integers(0, 256, (BATCH, crop, crop, 3)).astype("float32")
                 steps[(width, crop, compiled)] = (net, photos)
-    for net, photos in steps.values():
-        for _ in range(2):
-            net.train_on_batch(photos, photos)
-    times = {key: [] for key in steps}
-    for _ in range(rounds):
-        for key, (net, photos) in steps.items():
-            start = time.perf_counter()
-            net.train_on_batch(photos, photos)
-            times[key].append(time.perf_counter() - start)
-    return {key: statistics.median(t) for key, t in times.items()}
+    calls = {key: functools.partial(net.train_on_batch, x, x) for key, (net, x) in steps.items()}
+    return {key: ms / 1000 for key, ms in interleaved_ms(calls, rounds, warmups=2).items()}
 
 
 def jax_medians(rounds):

@@ -68,8 +68,9 @@ def benchmarks_page():
         "",
     ]
     for path in sorted((ROOT / "benchmarks").glob("*.py")):
-        doc = ast.get_docstring(ast.parse(path.read_text()))
-        if path.stem == "__init__" or not doc:
+        source = path.read_text()
+        doc = ast.get_docstring(ast.parse(source))
+        if '__name__ == "__main__"' not in source or not doc:  # a helper, not a script
             continue
         summary = " ".join(doc.split("\n\n")[0].split())
         lines += [f"## `python -m benchmarks.{path.stem}`", "", summary, ""]
