@@ -130,7 +130,7 @@ def with_signature(flatbuffer, input_names, output_names):
     from tensorflow.lite.python import schema_py_generated as schema
     from tensorflow.lite.tools import flatbuffer_utils
 
-    model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
+    model = _model(flatbuffer)
     graph = model.subgraphs[0]
     if len(graph.inputs) != len(input_names) or len(graph.outputs) != len(output_names):
         raise NotBuiltin(
@@ -206,18 +206,22 @@ def stateful(flatbuffer):
     """Whether the graph keeps state in variable tensors (fused recurrent
     ops do), which persist between runs: an app resets them before each
     (`Interpreter.reset_all_variables()`)."""
+    model = _model(flatbuffer)
+    return any(t.isVariable for graph in model.subgraphs for t in graph.tensors)
+
+
+def _model(flatbuffer):
+    """The flatbuffer as the schema's object tree (ModelT)."""
     from tensorflow.lite.tools import flatbuffer_utils
 
-    model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
-    return any(t.isVariable for graph in model.subgraphs for t in graph.tensors)
+    return flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
 
 
 def _ops(flatbuffer):
     """(name, is custom) of every op."""
     from tensorflow.lite.python import schema_py_generated as schema
-    from tensorflow.lite.tools import flatbuffer_utils
 
-    model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
+    model = _model(flatbuffer)
     builtin = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
     for subgraph in model.subgraphs:
         for op in subgraph.operators:

@@ -38,7 +38,6 @@ from tensorflow.lite.python import schema_py_generated as schema
 from exports.onnx_rnn import NotExpressible
 
 PLACEHOLDER = "PyFuncStateless"
-FUSED = "UNIDIRECTIONAL_SEQUENCE_LSTM"
 _OP = schema.BuiltinOperator
 _OPTIONS = schema.BuiltinOptions
 
@@ -86,8 +85,7 @@ class _Editor:
     hybrid: bool = False
 
     def is_placeholder(self, op):
-        code = self.model.operatorCodes[op.opcodeIndex]
-        return code.customCode is not None and code.customCode.decode() == PLACEHOLDER
+        return _is_placeholder(self.model.operatorCodes[op.opcodeIndex])
 
     # ---- tensors and codes ----------------------------------------------------
     def constant(self, graph, name, array, quantized=False):
@@ -143,7 +141,7 @@ class _Editor:
 
     def drop_placeholder_code(self):
         codes = self.model.operatorCodes
-        kept = [i for i, c in enumerate(codes) if c.customCode is None or not _is(c, PLACEHOLDER)]
+        kept = [i for i, code in enumerate(codes) if not _is_placeholder(code)]
         renumber = {old: new for new, old in enumerate(kept)}
         self.model.operatorCodes = [codes[i] for i in kept]
         for graph in self.model.subgraphs:
@@ -330,5 +328,5 @@ def _ancestors(graph, position):
     return found
 
 
-def _is(code, custom):
-    return code.customCode.decode() == custom
+def _is_placeholder(code):
+    return code.customCode is not None and code.customCode.decode() == PLACEHOLDER

@@ -179,7 +179,7 @@ def _peephole(cell, gate):
     return np.zeros(cell.units, np.float32) if weight is None else weight.numpy()
 
 
-def recurrence_of(cells, registry=None):
+def recurrence_of(cells, registry):
     """A Recurrence over one cell per direction (same configuration), if
     `registry`'s target can write it (else NotExpressible)."""
     described = [describe(cell) for cell in cells]
@@ -189,7 +189,7 @@ def recurrence_of(cells, registry=None):
         attributes["direction"] = "bidirectional"
         attributes["activations"] = attributes["activations"] * 2
     recurrence = Recurrence(op, cells[0].units, attributes, [d[2] for d in described])
-    if registry is not None and registry.check is not None:
+    if registry.check is not None:
         registry.check(recurrence)
     return recurrence
 
