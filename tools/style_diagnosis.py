@@ -44,7 +44,7 @@ def rows(name, photos):
         blob = style_quality.blob_mask(result, painting, photo)
         spiky = []
         for layer, array, shares in records:
-            channels = np.flatnonzero(shares > style_spikes.SPIKY)
+            channels = style_spikes.spiky_channels(shares)
             if len(channels):
                 mask = style_spikes.spike_mask(array, channels)
                 spiky.append(
@@ -73,7 +73,7 @@ def figure(name, target):
     photo = read_image(data_dir(None) / FIGURE_PHOTO)
     result, records = style_spikes.forward(net, photo)
     layer, array, shares = records[-1]
-    mask = style_spikes.spike_mask(array, np.flatnonzero(shares > style_spikes.SPIKY))
+    mask = style_spikes.spike_mask(array, style_spikes.spiky_channels(shares))
     size = (photo.shape[1], photo.shape[0])
     spikes = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize(size))
     cut, _ = style_spikes.forward(net, photo, "before", only=[layer])

@@ -25,21 +25,29 @@ SPIKY = 0.5  # a channel whose top pixels hold this share of its variance
 def spike_share(x, top=TOP):
     """(C,) share of each channel's variance held by its `top` share of
     pixels farthest from the channel mean; x: (H, W, C)."""
-    flat = np.asarray(x, np.float64).reshape(-1, x.shape[-1])
-    deviation = np.square(flat - flat.mean(axis=0))
-    count = max(1, int(round(top * len(flat))))
+    deviation, count = _deviations(x, top)
     largest = np.sort(deviation, axis=0)[-count:]
     return largest.sum(axis=0) / np.maximum(deviation.sum(axis=0), 1e-30)
+
+
+def spiky_channels(shares, spiky=SPIKY):
+    """The channels whose spike share (spike_share) exceeds `spiky`."""
+    return np.flatnonzero(shares > spiky)
 
 
 def spike_mask(x, channels, top=TOP):
     """(H, W) bool: the pixels among the `top` share farthest from the mean
     in any of `channels` of x (H, W, C)."""
-    flat = np.asarray(x, np.float64)[..., channels]
-    deviation = np.square(flat - flat.mean(axis=(0, 1)))
-    count = max(1, int(round(top * deviation[..., 0].size)))
-    threshold = np.sort(deviation.reshape(-1, len(channels)), axis=0)[-count]
-    return np.any(deviation >= threshold, axis=-1)
+    deviation, count = _deviations(np.asarray(x)[..., channels], top)
+    threshold = np.sort(deviation, axis=0)[-count]
+    return np.any(deviation >= threshold, axis=-1).reshape(x.shape[:2])
+
+
+def _deviations(x, top):
+    """Squared deviations from each channel's mean, (pixels, C), of x
+    (H, W, C), and how many pixels the `top` share is."""
+    flat = np.asarray(x, np.float64).reshape(-1, x.shape[-1])
+    return np.square(flat - flat.mean(axis=0)), max(1, int(round(top * len(flat))))
 
 
 CUTS = ("before", "after")  # flatten the spike before normalising, or after
@@ -63,22 +71,26 @@ def forward(net, image, cut=None, spiky=SPIKY, only=None):
         for layer in block:
             normalises = isinstance(layer, NORMALISATIONS)
             if mask is not None and normalises and cut == "before":
-                x = _flattened(np.asarray(ops.convert_to_numpy(x)[0]), mask, channels)
+                x = _flattened(_first(x), mask, channels)
             x = layer(x)
             if mask is not None and normalises and cut == "after":
-                x = _flattened(np.asarray(ops.convert_to_numpy(x)[0]), mask, channels)
+                x = _flattened(_first(x), mask, channels)
             if isinstance(layer, keras.layers.Conv2D) and block is not net.to_rgb:
-                array = np.asarray(ops.convert_to_numpy(x)[0])
+                array = _first(x)
                 shares = spike_share(array)
                 records.append((layer.name, array, shares))
-                channels = np.flatnonzero(shares > spiky)
+                channels = spiky_channels(shares, spiky)
                 chosen = cut and len(channels) and (only is None or layer.name in only)
                 mask = spike_mask(array, channels) if chosen else None
         return x
 
     out = net.forward(ops.convert_to_tensor(np.asarray(image, np.float32)[None]), run)
-    image_out = np.asarray(ops.convert_to_numpy(out)[0]).clip(0, 255).round().astype(np.uint8)
-    return image_out, records
+    return _first(out).clip(0, 255).round().astype(np.uint8), records
+
+
+def _first(batch):
+    """The first image of a batch tensor, as numpy."""
+    return np.asarray(ops.convert_to_numpy(batch)[0])
 
 
 def _flattened(array, mask, channels):
