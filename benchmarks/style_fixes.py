@@ -7,15 +7,17 @@ for the same steps from the same seed on the same crops (4 x 128 px of
 BSDS500 train + val and Flickr8k, fast-style-scream's data) toward
 Hokusai's wave, then is measured by training.metrics.style_quality on the
 same 36 held-out BSDS500 test photos (never trained on). The variants
-change one thing each from instance normalisation with the tanh output
-(Johnson et al.'s network): the linear output clipped when an image is
-made; batch statistics instead of each map's own; demodulated kernels and
-no map statistics at all (StyleGAN2), also at a third and a tenth of the
-learning rate; and, with instance normalisation and the linear output, ten
-times the TV weight. `spike` is the mean over 4
-photos of the largest share of a channel's variance held by its top 1% of
-pixels after the last conv but one (training.metrics.style_spikes; about
-0.05 for noise).
+change Johnson et al.'s network (instance normalisation, tanh output):
+the linear output, clipped when an image is made; batch statistics;
+demodulated kernels and no map statistics (StyleGAN2), also at a third and
+a tenth of the learning rate; each pixel's channels normalised alone; the
+residual output (the photo plus the network's), with per-pixel
+normalisation and with demodulated kernels; demodulated kernels with each
+map centred, at a tenth of the rate; instance normalisation with
+demodulated upsampling convs; and ten times the TV weight. `spike` is
+the mean over 4 photos of the largest share of a channel's variance held
+by its top 1% of pixels after the last conv but one
+(training.metrics.style_spikes; about 0.05 for noise).
 
 Runs resume from their backups (`--runs`), so a comparison may span
 sessions; a finished variant's figures are read from its package's card
@@ -49,6 +51,15 @@ VARIANTS = {
     "instance, linear, TV x10": ({"norm": "instance", "activation": "linear"}, 10, 1),
     "demodulated, linear, lr / 3": ({"norm": "demodulated", "activation": "linear"}, 1, 1 / 3),
     "demodulated, linear, lr / 10": ({"norm": "demodulated", "activation": "linear"}, 1, 0.1),
+    "pixel, linear": ({"norm": "pixel", "activation": "linear"}, 1, 1),
+    "pixel, residual": ({"norm": "pixel", "activation": "residual"}, 1, 1),
+    "demodulated, residual": ({"norm": "demodulated", "activation": "residual"}, 1, 1),
+    "centred, linear, lr / 10": ({"norm": "centred", "activation": "linear"}, 1, 0.1),
+    "instance, demodulated up, linear": (
+        {"norm": "instance", "up_norm": "demodulated", "activation": "linear"},
+        1,
+        1,
+    ),
 }
 
 

@@ -1,6 +1,7 @@
 """FastStyle: any input size comes back at its own size, a saved and
-reloaded network computes exactly the same image, and only instance
-normalisation lets a local spike reach the whole image."""
+reloaded network computes exactly the same image, only a normalisation
+by map statistics lets a local spike reach the whole image, and the
+residual output is the photo plus the last conv."""
 
 import keras
 import numpy as np
@@ -73,12 +74,13 @@ def test_training_changes_the_output(rng):
 
 
 @pytest.mark.parametrize("norm", NORMS)
-def test_only_instance_normalisation_lets_a_local_spike_rescale_the_whole_image(norm):
+def test_only_map_statistics_let_a_local_spike_reach_the_far_corner(norm):
     """The droplet's mechanism (docs/style.md): a map normalised by its own
     statistics is rescaled everywhere by a spike anywhere, so a few bright
     pixels in one corner change the opposite corner, far beyond any conv's
-    reach. Batch statistics (fixed at inference) and demodulated kernels
-    keep the network local."""
+    reach. Centring each map (no rescaling) lets the spike shift it there
+    too. Batch statistics (fixed at inference), demodulated kernels and
+    per-pixel normalisation keep the network local."""
     rng = np.random.default_rng(5)
     net = FastStyle(filters=(4, 8, 8), residual_blocks=1, norm=norm, activation="linear")
     net.build()
@@ -91,4 +93,26 @@ def test_only_instance_normalisation_lets_a_local_spike_rescale_the_whole_image(
     spiked[0, 4:8, 4:8] = 255.0
     change = np.abs(np.asarray(net(spiked)) - np.asarray(net(image)))
     assert change[0, :12, :12].max() > 1.0  # the spike's own place, always
-    assert (change[0, -24:, -24:].max() > 1e-3) == (norm == "instance")
+    assert (change[0, -24:, -24:].max() > 1e-3) == (norm in ("instance", "centred"))
+
+
+def test_residual_output_is_the_photo_plus_the_last_conv(rng):
+    """activation="residual": with the last conv silenced the network gives
+    the photo back exactly; with it, photo + conv * 127.5."""
+    net = FastStyle(filters=(4, 8, 8), residual_blocks=1, norm="pixel", activation="residual")
+    net.build()
+    images = rng.uniform(0, 255, (1, 21, 19, 3)).astype("float32")
+    conv = net.to_rgb[1]
+    last = {}
+    net.forward(images, lambda block, x: last.setdefault(id(block), _run(block, x)))
+    delta = np.asarray(last[id(net.to_rgb)])
+    np.testing.assert_allclose(np.asarray(net(images)), images + delta * 127.5, atol=1e-3)
+    conv.kernel.assign(np.zeros(conv.kernel.shape, "float32"))
+    conv.bias.assign(np.zeros(conv.bias.shape, "float32"))
+    np.testing.assert_array_equal(np.asarray(net(images)), images)
+
+
+def _run(block, x):
+    for layer in block:
+        x = layer(x)
+    return x

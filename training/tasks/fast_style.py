@@ -63,6 +63,7 @@ DEFAULTS = {
         "residual_blocks": 5,
         "activation": "tanh",
         "norm": "instance",
+        "up_norm": "",  # the upsampling path's normalisation, where not `norm`
     },
     "loss": {
         "content_layer": "block4_conv2",
@@ -136,6 +137,7 @@ def new_network(recipe, data_dir, base=None):
         style=Path(d["style"]).name if d["files"] else d["style"],
         activation=m["activation"],
         norm=m["norm"],
+        up_norm=m["up_norm"] or None,
     )
     net.build()
     if base is not None:

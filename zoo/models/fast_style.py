@@ -7,17 +7,24 @@ blocks, two nearest-neighbour upsampling 3x3 convs, a 9x9 conv to RGB.
 Every conv is reflection-padded and followed by a normalisation and ReLU,
 except the last. `norm` picks it: "instance" (GroupNormalization with one
 group per channel, Johnson et al. after Ulyanov et al.); "batch"
-(statistics of the training batch, fixed averages at inference); or
+(statistics of the training batch, fixed averages at inference);
 "demodulated", no normalisation of the maps at all: each conv's kernel is
 divided by its norm per output channel (StyleGAN2's demodulation without a
-style). Instance normalisation lets a network grow a local spike that sets
-each map's scale, which shows as one saturated blob (Karras et al. 2020,
-section 2; docs/style.md); the other two give it no per-image statistics
-to game.
+style); "centred", demodulated kernels and each map's mean subtracted,
+with no division by its spread; or "pixel", each pixel's channels
+normalised on their own (positional normalisation, Li et al. 2019), so no
+statistic spans the map. Instance normalisation lets a network grow a
+local spike that sets each map's scale, which shows as one saturated blob
+(Karras et al. 2020, section 2; docs/style.md); batch statistics,
+demodulation and per-pixel normalisation give it no per-image statistic
+to game, and centring only a mean that a spike shifts additively.
 Its output maps to 0-255 by `activation`: "tanh", (tanh(x) + 1) * 127.5, as
-Johnson et al.; or "linear", x * 127.5 + 127.5, clipped only when an image
-is made. tanh saturates: a pixel pushed to a corner of the colour cube gets
-no gradient back (see the README on the first networks' blobs).
+Johnson et al.; "linear", x * 127.5 + 127.5, clipped only when an image
+is made; or "residual", the photo plus x * 127.5, likewise clipped: a
+network that outputs nothing returns the photo, so training cannot settle
+on one flat colour (where the networks without map statistics fell).
+tanh saturates: a pixel pushed to a corner of the colour cube gets no
+gradient back (docs/style.md).
 Upsampled maps are cropped to the size of the encoder level they mirror,
 so any input size, odd ones included, comes back at its own size. Input
 and output: RGB, float 0-255, NHWC.
@@ -30,8 +37,8 @@ from keras import layers, ops
 from zoo.images import MIN_SIDE, ImageError
 from zoo_runtime import limits
 
-ACTIVATIONS = ("tanh", "linear")
-NORMS = ("instance", "batch", "demodulated")
+ACTIVATIONS = ("tanh", "linear", "residual")
+NORMS = ("instance", "batch", "demodulated", "centred", "pixel")
 RELU_GAIN = float(np.sqrt(2.0))  # He et al.: keeps a demodulated map's scale through ReLU
 
 
@@ -51,6 +58,16 @@ class DemodulatedConv2D(layers.Conv2D):
 
     def get_config(self):
         return {**super().get_config(), "gain": self.gain}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class CentreMaps(layers.Layer):
+    """Subtracts each map's own spatial mean, per image and channel, and
+    divides by nothing: a spike moves the rest of its map by its share of
+    the mean, about 1/(H W) of its height, instead of rescaling it."""
+
+    def call(self, x):
+        return x - ops.mean(x, axis=(1, 2), keepdims=True)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -89,6 +106,7 @@ class FastStyle(keras.Model):
         style: the painting's name, for cards and the command line.
         activation: the output's squashing, one of `ACTIVATIONS`.
         norm: what follows each conv but the last, one of `NORMS`.
+        up_norm: the upsampling path's, where not `norm` (None: `norm`).
         **kwargs: `keras.Model` arguments.
 
     Example:
@@ -108,14 +126,16 @@ class FastStyle(keras.Model):
         style: str | None = None,
         activation: str = "tanh",
         norm: str = "instance",
+        up_norm: str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, not {activation!r}")
-        if norm not in NORMS:
-            raise ValueError(f"norm must be one of {NORMS}, not {norm!r}")
-        self.activation, self.norm = activation, norm
+        for value in (norm, up_norm or norm):
+            if value not in NORMS:
+                raise ValueError(f"norm must be one of {NORMS}, not {value!r}")
+        self.activation, self.norm, self.up_norm = activation, norm, up_norm
         self.filters = tuple(filters)
         self.residual_blocks = residual_blocks
         self.style = style  # the painting's name, for cards and the CLI
@@ -126,7 +146,7 @@ class FastStyle(keras.Model):
             [_conv(f3, 3, 1, norm), _conv(f3, 3, 1, norm, relu=False)]
             for _ in range(residual_blocks)
         ]
-        self.up = [_conv(f2, 3, 1, norm), _conv(f1, 3, 1, norm)]
+        self.up = [_conv(f2, 3, 1, up_norm or norm), _conv(f1, 3, 1, up_norm or norm)]
         self.upsample = [layers.UpSampling2D(2) for _ in self.up]
         self.crop = CropLike()
         self.to_rgb = _conv(3, 9, 1, None, relu=False)
@@ -154,6 +174,8 @@ class FastStyle(keras.Model):
         for block, upsample, skip in zip(self.up, self.upsample, reversed(skips[1:]), strict=True):
             x = run(block, self.crop(upsample(x), skip))
         x = run(self.to_rgb, x)
+        if self.activation == "residual":
+            return images + x * 127.5
         return (ops.tanh(x) if self.activation == "tanh" else x) * 127.5 + 127.5
 
     def stylize(self, image):
@@ -175,6 +197,7 @@ class FastStyle(keras.Model):
             "style": self.style,
             "activation": self.activation,
             "norm": self.norm,
+            "up_norm": self.up_norm,
         }
 
 
@@ -207,7 +230,7 @@ def _conv(filters, kernel, strides, norm, relu=True):
     """[reflection pad, conv, its normalisation (`norm`: one of NORMS, or
     None), ReLU] as a list of layers."""
     block = [ReflectionPad(kernel // 2)]
-    if norm == "demodulated":
+    if norm in ("demodulated", "centred"):
         gain = RELU_GAIN if relu else 1.0
         block.append(DemodulatedConv2D(filters, kernel, strides, gain=gain))
     else:
@@ -216,6 +239,10 @@ def _conv(filters, kernel, strides, norm, relu=True):
         block.append(layers.GroupNormalization(groups=-1, epsilon=1e-5))
     elif norm == "batch":
         block.append(layers.BatchNormalization(epsilon=1e-5))
+    elif norm == "centred":
+        block.append(CentreMaps())
+    elif norm == "pixel":
+        block.append(layers.LayerNormalization(axis=-1, epsilon=1e-5))
     if relu:
         block.append(layers.ReLU())
     return block
