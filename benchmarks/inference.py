@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
 from benchmarks.timing import interleaved_ms  # noqa: E402
+from training import specimens  # noqa: E402
 from training.data import text_data  # noqa: E402
 
 MODELS = (
@@ -39,7 +40,7 @@ MODELS = (
     "date-normalizer",
     "translate-spa-eng",
     "caption-flickr8k",
-    "fast-style-wave",
+    "fast-style-wave",  # a specimen (training/specimens): the speed is the weights'
 )
 BATCH = 64
 PHOTOS, SIDE = 4, 512
@@ -110,7 +111,8 @@ def measure(name, directories, rows, rounds):
     """[(what, batch, TF ms, ORT ms, int8 ms)] for one model."""
     from serving import OnnxModel
 
-    sides = {"TF": zoo.load(name), **{k: OnnxModel(d) for k, d in directories.items()}}
+    model = zoo.registry.load_name_or_path(specimens.source(name))
+    sides = {"TF": model, **{k: OnnxModel(d) for k, d in directories.items()}}
     out = []
     for (what, batch), fn in calls(name, sides["TF"], rows).items():
         ms = interleaved_ms({s: functools.partial(fn, model) for s, model in sides.items()}, rounds)
@@ -126,7 +128,7 @@ def exported(name, base, quantize=None):
     if base and (Path(base) / name).exists():
         return version_directory(Path(base) / name)
     out = tempfile.mkdtemp(prefix="inference-")
-    model, int8 = quantized(name, quantize)
+    model, int8 = quantized(specimens.source(name), quantize)
     return export(model, out, formats=("onnx",), **int8)
 
 

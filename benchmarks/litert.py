@@ -40,6 +40,7 @@ import tensorflow as tf  # noqa: E402
 import zoo  # noqa: E402
 from benchmarks.inference import MODELS  # noqa: E402  (one shipped model per family)
 from benchmarks.timing import interleaved_ms  # noqa: E402
+from training import specimens  # noqa: E402
 
 SIDE = 256
 FUSED_MODELS = (
@@ -102,7 +103,7 @@ def measure(name, rounds):
     from exports.graphs import graphs_for
     from exports.litert_export import litert_name
 
-    model = zoo.load(name)
+    model = zoo.registry.load_name_or_path(specimens.source(name))
     directory = export(model, tempfile.mkdtemp(prefix="litert-"), ("onnx", "litert"), check=False)
     graphs = graphs_for(model)
     rows = []
@@ -165,9 +166,10 @@ def quantized_rows(names):
 
     for name in names:
         out = tempfile.mkdtemp(prefix="litert-quantized-")
-        cells = [megabytes(export(name, out, ("litert",), check=False))]
+        source = specimens.source(name)
+        cells = [megabytes(export(source, out, ("litert",), check=False))]
         for scheme in SCHEMES:
-            model, gate = quantized(name, scheme)
+            model, gate = quantized(source, scheme)
             try:
                 directory = export(model, out, ("litert",), **gate)
             except QualityError as error:

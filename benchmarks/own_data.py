@@ -15,7 +15,8 @@ char-lm: ROWS Rotten Tomatoes review sentences as one text, scored on 300
 others; the start: char-gru-shakespeare.
 style (only with --only style: about 15 minutes on 2 cores): The Scream
 and BSDS500's 100 validation photos, one epoch (100 steps), fine-tuned
-from fast-style-wave and from scratch; scored on the 10 photos held out.
+from the fast-style-wave specimen (training/specimens) and from scratch;
+scored on the 10 photos held out.
 """
 
 import argparse
@@ -31,6 +32,7 @@ import tempfile
 from pathlib import Path
 
 import zoo
+from training import specimens
 from training.__main__ import main as train
 from training.core.paths import vgg_weights_in
 from training.data.text_data import data_dir
@@ -187,23 +189,25 @@ def style(folder, rows):
     painting, photos = data_dir() / "styles" / "the_scream.jpg", data_dir() / "bsds500" / "val"
     common = ["fast-style", "--data", str(painting), str(photos), "--epochs", "1"]
     common += ["--vgg-weights", str(data_dir() / "vgg19_notop.weights.h5")]
-    tuned, _ = trained(folder, "scream-tuned", [*common, "--from", "fast-style-wave"])
+    wave = specimens.path("fast-style-wave")
+    tuned, _ = trained(folder, "scream-tuned", [*common, "--from", str(wave)])
     scratch, _ = trained(folder, "scream-scratch", common)
     held = tuned["dataset"]["splits"]["validation"]
     held_photos = [photos / name for name in tuned["metrics"]["per_photo"]]
     weights = vgg_weights_in(data_dir(), "vgg19_notop.weights.h5")
-    wave = zoo.load("fast-style-wave").stylize
-    _, as_is = style_quality.evaluate(wave, read_image(painting), held_photos, weights)
+    _, as_is = style_quality.evaluate(
+        zoo.load_path(wave).stylize, read_image(painting), held_photos, weights
+    )
     print(f"\nThe Scream on {held} held-out BSDS500 photos, one epoch of 100 steps.")
     print("Style distance: the share of the photo's own distance to the painting's style")
     print("left (lower is more Scream); content distance: how far the photo's VGG19")
-    print("features moved, over their size (the shipped networks: 0.82 and 1.12 on their")
-    print("cards); blob: the largest patch of colour in neither photo nor painting")
+    print("features moved, over their size (the specimen's card: 0.82); blob: the largest")
+    print("patch of colour in neither photo nor painting")
     print("(training.metrics.style_quality):\n")
     print("| model | style distance | worst | content distance | largest blob |")
     print("|---|---:|---:|---:|---:|")
     results = {
-        "fast-style-wave as shipped": as_is,
+        "fast-style-wave as trained": as_is,
         "fast-style-wave fine-tuned": tuned["metrics"]["held_out"],
         "from scratch": scratch["metrics"]["held_out"],
     }

@@ -41,6 +41,7 @@ from benchmarks import serving_faults  # noqa: E402
 from exports.exporter import export  # noqa: E402
 from serving import GrpcClient, RestClient, ServingError  # noqa: E402
 from tests.serving.hostile import png_declaring  # noqa: E402
+from training import specimens  # noqa: E402
 
 CASES = {
     "date-normalizer, 1 text": (
@@ -241,7 +242,7 @@ def main(argv=None):
             (v for v in (root / name).iterdir() if v.name.isdigit()), key=lambda v: int(v.name)
         )
         if args.models
-        else export(name, root, check=False)
+        else export(specimens.source(name), root, check=False)
         for name in sorted(names)
     }
     if args.rows in ("faults", "all"):

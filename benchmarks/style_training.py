@@ -6,7 +6,7 @@ One step is Keras' train step of `training.tasks.fast_style` as the recipes
 run it: a batch of 4 crops through the network, VGG19 up to block5_conv1
 (the deepest layer the losses read) on the photos and the results, content,
 style (the painting's Grams computed once, before training) and TV losses,
-the gradients and Adam. Rows: the shipped width (32/64/128, 5 residual
+the gradients and Adam. Rows: Johnson et al.'s width (32/64/128, 5 residual
 blocks) and the narrow one (16/32/64, 3 blocks), at 128 and 256 px crops,
 each traced once as a plain tf.function and once compiled by XLA
 (`jit_compile=True`), and on Keras' JAX backend (jitted) in a second
@@ -31,7 +31,7 @@ from training.core.paths import data_dir  # noqa: E402
 from training.core.recipe import load_recipe  # noqa: E402
 from training.tasks import fast_style  # noqa: E402
 
-WIDTHS = {"shipped": ([32, 64, 128], 5), "narrow": ([16, 32, 64], 3)}
+WIDTHS = {"Johnson": ([32, 64, 128], 5), "narrow": ([16, 32, 64], 3)}
 CROPS = (128, 256)
 BATCH = 4
 

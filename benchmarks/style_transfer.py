@@ -4,9 +4,10 @@
    side), chelsea x wave, steps run in the compiled chunks stylize uses.
 2. FastStyle: ms per image at 256, 512 and 1024 px (square), one image per
    call, Keras on TensorFlow against onnxruntime (the exported model.onnx),
-   for the shipped network (and Johnson et al.'s full width, if the shipped
-   one is narrower). A Gatys step's time in forward passes at the same
-   size is what one forward pass buys.
+   at Johnson et al.'s width and at the narrow width of the recipes
+   (training/recipes/fast-style-scream.toml); speed does not depend on the
+   weights. A Gatys step's time in forward passes at the same size is what
+   one forward pass buys.
 3. The pipeline: batches/s of augmented 256 px crops (training.data.image_data).
 
 Round-robin rounds in one process, medians.
@@ -26,7 +27,6 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import zoo  # noqa: E402
 from training.core.paths import data_dir  # noqa: E402
 from training.data.image_data import training_batches  # noqa: E402
 from zoo.images import read_image  # noqa: E402
@@ -36,7 +36,10 @@ DATA = data_dir()
 GATYS_SIZES = (256, 512)
 FAST_SIZES = (256, 512, 1024)
 STEPS = 10
-FULL = ((32, 64, 128), 5)  # Johnson et al.'s widths and residual blocks
+WIDTHS = {  # (filters, residual blocks)
+    "Johnson": ((32, 64, 128), 5),  # Johnson et al.'s
+    "narrow": ((16, 32, 64), 3),  # the recipes' (fast-style-scream)
+}
 
 
 def gatys_seconds_per_step(st, content, style, size):
@@ -53,21 +56,17 @@ def ms_per_image(stylize, image):
 
 
 def runners(out):
-    """{(network, runtime): stylize}: the shipped network, and Johnson et
-    al.'s full width where the shipped one is narrower (speed does not
-    depend on the weights), in Keras and in ORT."""
+    """{(network, runtime): stylize}: each of WIDTHS, untrained, in Keras
+    and in ORT."""
     from exports import export
     from serving import OnnxModel
 
-    shipped = zoo.load("fast-style-wave")
-    nets = {f"shipped {tuple(shipped.filters)} x {shipped.residual_blocks}": shipped}
-    if (tuple(shipped.filters), shipped.residual_blocks) != FULL:
-        full = FastStyle(*FULL, style="full width")
-        full.build()
-        nets[f"full {FULL[0]} x {FULL[1]}"] = full
     found = {}
-    for label, net in nets.items():
-        onnx = OnnxModel(export(net, Path(out) / label.split()[0], formats=("onnx",), check=False))
+    for name, (filters, blocks) in WIDTHS.items():
+        net = FastStyle(filters, blocks, style=name)
+        net.build()
+        label = f"{name} {filters} x {blocks}"
+        onnx = OnnxModel(export(net, Path(out) / name, formats=("onnx",), check=False))
         found[label, "Keras/TF"] = net.stylize
         found[label, "ORT"] = onnx.stylize
     return found
@@ -126,11 +125,11 @@ def print_tables(med, fast, rounds):
             f"{med[network, 'Keras/TF', s] / med[network, 'ORT', s]:.2f}" for s in FAST_SIZES
         )
         print(f"| {network}, Keras/TF time / ORT time | {ratios} |")
-    shipped = next(iter(fast))[0]
+    johnson = next(iter(fast))[0]
     print()
     for size in GATYS_SIZES:
-        images = 1000 * med["gatys", size] / med[shipped, "ORT", size]
-        print(f"- one Gatys step at {size} px takes as long as {images:.1f} shipped ORT images")
+        images = 1000 * med["gatys", size] / med[johnson, "ORT", size]
+        print(f"- one Gatys step at {size} px takes as long as {images:.1f} Johnson ORT images")
     print(
         f"- the crop feeder makes {med['pipeline', 256]:.1f} batches of 4 augmented 256 px crops/s"
     )

@@ -45,7 +45,8 @@ def quantized(model, scheme):
     import zoo
     from zoo.cli import held_out_judge
 
-    model = zoo.registry.load_name_or_path(model) if isinstance(model, str) else model
+    if isinstance(model, (str, os.PathLike)):  # a shipped name or a package folder
+        model = zoo.registry.load_name_or_path(model)
     return model, {"quantize": scheme, "judge": held_out_judge(model)}
 
 

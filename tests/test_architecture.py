@@ -104,9 +104,12 @@ def project_files(packages=PACKAGES):
 
 
 def shipped_tasks():
+    """The tasks of every package here: shipped, or a specimen (a family
+    that ships no pretrained model but is trained, exported and served)."""
     import json
 
-    cards = (ROOT / "zoo" / "pretrained").glob("*/card.json")
+    folders = (ROOT / "zoo" / "pretrained", ROOT / "training" / "specimens")
+    cards = [card for folder in folders for card in folder.glob("*/card.json")]
     return {json.loads(card.read_text())["task"] for card in cards}
 
 

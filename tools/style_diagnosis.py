@@ -2,6 +2,9 @@
 
     python -m tools.style_diagnosis fast-style-wave [--photos 12]
     python -m tools.style_diagnosis fast-style-wave --figure docs/style-droplet.jpg
+    python -m tools.style_diagnosis runs/my-style/model
+
+The network: a specimen's name (training/specimens) or a package folder.
 
 For each held-out photo (BSDS500 test, the cards' set): the largest blob's
 share of the image; per instance normalisation, the channels whose top 1%
@@ -21,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import zoo
+from training import specimens
 from training.core.paths import data_dir
 from training.metrics import style_quality, style_spikes
 from zoo.images import read_image
@@ -35,7 +39,7 @@ def inside(mask, blob):
 
 
 def rows(name, photos):
-    net = zoo.load(name)
+    net = zoo.registry.load_name_or_path(specimens.source(name))
     folder = data_dir(None)
     painting = read_image(folder / net.card["recipe"]["data"]["style"])
     for path in sorted((folder / "bsds500" / "test").glob("*.jpg"))[:photos]:
@@ -69,7 +73,7 @@ def figure(name, target):
     """The four panels (see above) side by side, written to `target`."""
     from PIL import Image
 
-    net = zoo.load(name)
+    net = zoo.registry.load_name_or_path(specimens.source(name))
     photo = read_image(data_dir(None) / FIGURE_PHOTO)
     result, records = style_spikes.forward(net, photo)
     layer, array, shares = records[-1]

@@ -1,5 +1,6 @@
 """The README's grid: content photos (rows) painted by the shipped
-fast-style networks and by Gatys optimisation (columns), the paintings on top.
+style-transfer-vgg19 (Gatys optimisation, 150 Adam steps at 256 px) in
+the style of three paintings (columns), the paintings on top.
 
     python -m tools.style_grid [--out docs/style-grid.jpg] [--steps 150]
 """
@@ -17,24 +18,21 @@ from zoo.models.style_transfer import resize_longer  # noqa: E402
 
 SIZE = 256
 CONTENT = ["chelsea", "astronaut", "coffee", "rocket"]
-FAST = {"fast-style-wave": "wave", "fast-style-udnie": "udnie"}
-GATYS_STYLE = "the_scream"
+PAINTINGS = ["wave", "udnie", "the_scream"]
 
 
 def columns(data, steps):
     """(painting, title, function photo -> result) per column."""
-    cols = []
-    for name, style in FAST.items():
-        net = zoo.load(name)
-        cols.append((read_image(data / "styles" / f"{style}.jpg"), name, net.stylize))
-    painting = read_image(data / "styles" / f"{GATYS_STYLE}.jpg")
     gatys = zoo.load("style-transfer-vgg19")
     gatys.weights = data / "vgg19_notop.weights.h5"
+    cols = []
+    for name in PAINTINGS:
+        painting = read_image(data / "styles" / f"{name}.jpg")
 
-    def optimise(photo):
-        return gatys.stylize(photo, painting, steps=steps, size=SIZE, progress=False)[0]
+        def optimise(photo, painting=painting):
+            return gatys.stylize(photo, painting, steps=steps, size=SIZE, progress=False)[0]
 
-    cols.append((painting, f"Gatys, {steps} steps", optimise))
+        cols.append((painting, f"{name}, {steps} steps", optimise))
     return cols
 
 

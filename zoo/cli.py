@@ -5,8 +5,8 @@
     zoo translate date-normalizer "Tuesday, March 3rd 2015" [--beam-width 4] [--plot a.png]
     zoo classify sentiment-imdb "A wonderful film." [--explain] [--plot words.png]
     zoo caption caption-flickr8k photo.jpg [--beam-width 3] [--plot attention.png]
-    zoo stylize fast-style-wave photo.jpg -o out.jpg [--size 1024]
     zoo stylize style-transfer-vgg19 photo.jpg --style painting.jpg -o out.jpg [--steps 300]
+    zoo stylize runs/my-style/model photo.jpg -o out.jpg [--size 1024]  (a trained fast-style net)
     zoo train char-lstm-shakespeare [...]      = python -m training ...
     zoo export date-normalizer --out exports/  = python -m exports ...
     zoo serve --models exports/                = python -m serving ...
@@ -120,11 +120,14 @@ def add_stylize(sub):
     s = sub.add_parser(
         "stylize",
         help="paint a photo in a painting's style",
-        description="fast-style-* networks: one forward pass. style-transfer-vgg19: Gatys "
-        "optimisation against --style, with a progress bar (VGG19 weights: "
-        "--vgg-weights, else $ZOO_VGG19_WEIGHTS, else Keras' cache or its download).",
+        description="style-transfer-vgg19: Gatys optimisation against --style, with a "
+        "progress bar (VGG19 weights: --vgg-weights, else $ZOO_VGG19_WEIGHTS, else Keras' "
+        "cache or its download). A fast-style network you trained (its package folder): "
+        "one forward pass.",
     )
-    s.add_argument("model", help="fast-style-wave, fast-style-udnie or style-transfer-vgg19")
+    s.add_argument(
+        "model", help="style-transfer-vgg19, or the package folder of a fast-style network"
+    )
     s.add_argument("content", help="the photo (JPEG, PNG, ...; any mode)")
     s.add_argument("-o", "--output", required=True, help="result file, .jpg or .png")
     s.add_argument("--style", help="the painting (style-transfer-vgg19 only)")

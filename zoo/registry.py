@@ -14,7 +14,8 @@ from (Keras, a file or $ZOO_VGG19_WEIGHTS: VGG19's ImageNet weights are too
 large to ship): style-transfer-vgg19 is only a configuration over them, with
 no weights file; caption-flickr8k ships its decoder's and uses them as encoder.
 Shipped packages live in zoo/pretrained/<name>/. Every file's checksum is
-verified before anything is deserialised.
+verified before anything is deserialised. zoo/pretrained/withdrawn.json
+names packages no longer offered, and why: loading one says so.
 """
 
 import difflib
@@ -146,6 +147,12 @@ def verify_files(directory, card):
             )
 
 
+def _withdrawn():
+    """{name: why} of the packages no longer offered."""
+    path = PRETRAINED / "withdrawn.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def _package_dir(name):
     if not isinstance(name, str):
         raise TypeError(f"a model name must be a str, got {type(name).__name__}")
@@ -156,6 +163,9 @@ def _package_dir(name):
         )
     if _NAME.match(name) and (PRETRAINED / name / CARD).is_file():
         return PRETRAINED / name
+    withdrawn = _withdrawn().get(name)
+    if withdrawn:
+        raise UnknownModelError(f"{name!r} is no longer offered: {withdrawn}")
     names = [path.name for path in _package_folders()]  # only to explain the miss
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(close)}?" if close else ""

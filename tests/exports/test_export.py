@@ -20,7 +20,7 @@ from exports.graphs import NotExportable
 from exports.graphs.caption import example_images
 from exports.onnx_export import op_types
 from exports.warmup import read_warmup
-from tests.conftest import EXPORTED
+from tests.conftest import EXPORTED, load, package_dir
 from tests.conftest import task_of as card_task
 from zoo_runtime.checksums import sha256
 
@@ -46,7 +46,7 @@ def strings(values):
 
 @pytest.mark.parametrize("name", EXPORTED)
 def test_serving_default_gives_what_the_zoo_api_gives(exported, name):
-    model = zoo.load(name)
+    model = load(name)
     serve = tf.saved_model.load(str(exported[name])).signatures["serving_default"]
     if hasattr(model, "classify"):
         reviews = ["A wonderful film.", "Dull<br />and slow; I didn't care.", "not bad"]
@@ -82,10 +82,10 @@ def test_serving_default_gives_what_the_zoo_api_gives(exported, name):
 
 @pytest.mark.parametrize("name", EXPORTED)
 def test_onnx_graphs_use_native_recurrent_nodes(exported, name):
-    card = zoo.load(name).card
+    card = load(name).card
     sidecar = json.loads((exported[name] / "zoo.json").read_text())
     cell = card.get("config", {}).get("cell") or json.loads(
-        (zoo.registry.PRETRAINED / name / "config.json").read_text()
+        (package_dir(name) / "config.json").read_text()
     )["config"].get("cell")
     for filename in sidecar["onnx"]:
         ops = op_types(onnx.load(str(exported[name] / filename)))
@@ -224,7 +224,7 @@ def test_a_seed_gives_the_same_sampled_text_in_keras_the_savedmodel_and_onnx(exp
     generate, the SavedModel and OnnxModel write the same characters."""
     from serving import OnnxModel
 
-    model, runtime = zoo.load(name), OnnxModel(exported[name])
+    model, runtime = load(name), OnnxModel(exported[name])
     serve = tf.saved_model.load(str(exported[name])).signatures["serving_default"]
     cases = [("ROMEO:", 0.8, 0), ("", 1.0, 12345), ("To be, or not", 0.5, -7), ("Ay", 1.3, 2**40)]
     got = serve(

@@ -1,6 +1,6 @@
-"""int8 exports of shipped models through `zoo export --quantize int8`:
-one with dynamic int8 kernels (char-lstm-shakespeare: DynamicQuantizeLSTM)
-and one calibrated statically (fast-style-wave: QDQ convolutions). The
+"""int8 exports through `zoo export --quantize int8`: one with dynamic int8
+kernels (char-lstm-shakespeare: DynamicQuantizeLSTM) and one calibrated
+statically (the fast-style-wave specimen's folder: QDQ convolutions). The
 gate's float32 figure is the card's own check figure, its int8 figure
 what this test measures again on the published export (same fixed
 subset), and both are within the tolerance."""
@@ -13,6 +13,7 @@ import pytest
 import zoo
 from exports.onnx_export import op_types
 from serving import OnnxModel
+from training import specimens
 from training.core.held_out import NATS, POINTS
 from training.data import text_data
 from training.metrics import style_quality
@@ -28,8 +29,10 @@ def out(tmp_path_factory):
     return tmp_path_factory.mktemp("int8")
 
 
-def int8_export(out, name):
-    assert zoo_main(["export", name, "--quantize", "int8", "--out", str(out)]) == 0
+def int8_export(out, name, source=None):
+    """Exported as `name` (a package folder exports under its card's name)."""
+    argv = ["export", str(source or name), "--quantize", "int8", "--out", str(out)]
+    assert zoo_main(argv) == 0
     directory = out / name / "onnx-only" / "1"
     record = json.loads((directory / "zoo.json").read_text())["quantization"]
     return directory, record["metrics"]
@@ -48,8 +51,9 @@ def test_char_lm_int8_within_0_02_nats(out):
 
 
 def test_style_int8_within_half_a_point(out):
-    directory, metrics = int8_export(out, "fast-style-wave")
-    card = zoo.load("fast-style-wave").card["metrics"]
+    source = specimens.path("fast-style-wave")
+    directory, metrics = int8_export(out, "fast-style-wave", source)
+    card = zoo.load_path(source).card["metrics"]
     assert metrics["style"]["float32"] == pytest.approx(100 * card["check"]["mean_style"], abs=0.05)
     assert metrics["blob"]["float32"] == pytest.approx(100 * card["check"]["mean_blob"], abs=0.05)
     data = text_data.data_dir()

@@ -18,9 +18,9 @@ import pytest
 from PIL import Image
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-import zoo
 from serving import RestClient
 from serving.server import EmbeddedServer
+from tests.conftest import load
 
 from .hostile import png_declaring
 
@@ -249,7 +249,7 @@ def test_big_bodies_are_parsed_in_the_parser_process_with_the_same_answers(serve
     assert len(body) > BIG_BODY
     status, got = post(server, "/v1/models/fast-style-wave:predict", body)
     assert status == 200, got
-    want = zoo.load("fast-style-wave").stylize(image[0])
+    want = load("fast-style-wave").stylize(image[0])
     assert np.abs(np.array(got["outputs"][0]) - want.astype(int)).max() <= 1
     over = json.dumps({"inputs": {"text": ["x"] * 300_000}}).encode()
     assert len(over) > BIG_BODY

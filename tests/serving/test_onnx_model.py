@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import zoo
 from serving import OnnxModel
 from serving.onnx_model import ArtifactError
-from tests.conftest import task_of
+from tests.conftest import load, task_of
 from tests.serving import cases
 
 pytestmark = pytest.mark.system
@@ -50,7 +49,7 @@ def test_same_outputs_as_the_keras_models(without_tf):
     models, answers = without_tf
     for name, (_, task, request) in models.items():
         got = answers["outputs"][name]
-        cases.for_task(task).check_onnx(zoo.load(name), name, request, got)
+        cases.for_task(task).check_onnx(load(name), name, request, got)
 
 
 def test_a_captioner_gives_the_keras_captions(without_tf, captioner_export):

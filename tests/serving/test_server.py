@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import zoo
 from serving import GrpcClient, RestClient, ServingError
 from serving.server import EmbeddedServer
-from tests.conftest import EXPORTED, task_of
+from tests.conftest import EXPORTED, load, task_of
 from tests.serving import cases
 from tests.serving.cases import caption as caption_case
 from tests.serving.cases import fast_style as fast_style_case
@@ -54,7 +53,7 @@ image, close_images, photo = fast_style_case.image, fast_style_case.close_images
 
 @functools.cache  # the REST and gRPC round trips compare with the same answers
 def expected(name):
-    return cases.for_task(task_of(name)).expected(zoo.load(name), name)
+    return cases.for_task(task_of(name)).expected(load(name), name)
 
 
 def test_every_exported_model_is_served(server, names):
@@ -72,7 +71,7 @@ def test_rest_binary_values_travel_as_b64(rest):
     png = tf.io.encode_png(picture).numpy()
     got = rest.predict("fast-style-wave", inputs={"image_bytes": [png]}, signature_name="encoded")
     decoded = tf.io.decode_png(got[0]).numpy()  # the output named *_bytes came back as b64
-    assert close_images(decoded, zoo.load("fast-style-wave").stylize(picture))
+    assert close_images(decoded, load("fast-style-wave").stylize(picture))
     # a text input may be sent as b64 too
     rows = rest.predict(
         "date-normalizer", instances=[{"b64": base64.b64encode(b"1 Feb 2003").decode()}]

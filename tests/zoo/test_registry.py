@@ -131,6 +131,18 @@ def test_unknown_names_list_close_matches(shelf):
         zoo.load(None)
 
 
+def test_a_withdrawn_name_says_why_and_is_not_listed(shelf):
+    (shelf / "withdrawn.json").write_text(json.dumps({"char-old": "it loops; train your own"}))
+    with pytest.raises(zoo.UnknownModelError, match="'char-old' is no longer offered: it loops"):
+        zoo.load("char-old")
+    assert [card["name"] for card in zoo.list_models()] == ["char-gru-tiny", "char-lstm-tiny"]
+
+
+def test_withdrawn_packages_are_not_shipped():
+    withdrawn = json.loads((registry.PRETRAINED / "withdrawn.json").read_text())
+    assert withdrawn and not {card["name"] for card in zoo.list_models()} & set(withdrawn)
+
+
 def test_shipped_packages_keep_their_vocabularies_out_of_the_config():
     import keras
 
