@@ -8,6 +8,7 @@ name = "tiny-test"
 file = "{file}"
 seq_len = {seq_len}
 batch_size = 16
+stream = {stream}
 [model]
 cell = "{cell}"
 units = 24
@@ -20,12 +21,11 @@ seed = 0
 """
 
 
-def tiny_recipe(tmp_path, text, cell="lstm", epochs=2, seq_len=40, lr=0.01):
+def tiny_recipe(tmp_path, text, cell="lstm", epochs=2, seq_len=40, lr=0.01, stream=False):
     (tmp_path / "corpus.txt").write_text(text, encoding="utf-8")
     path = tmp_path / "tiny-test.toml"
-    path.write_text(
-        TINY.format(file="corpus.txt", cell=cell, epochs=epochs, seq_len=seq_len, lr=lr)
-    )
+    options = dict(cell=cell, epochs=epochs, seq_len=seq_len, lr=lr, stream=str(stream).lower())
+    path.write_text(TINY.format(file="corpus.txt", **options))
     return load_recipe(path)
 
 

@@ -12,7 +12,9 @@ import zoo
 import zoo_runtime.chars
 from tests.training.recipes import tiny_recipe
 from training.core import fit as fitting
+from training.core.streaming import Streaming
 from training.tasks import char_lm
+from zoo.models import CharLM
 
 PHRASE = "the quick brown fox jumps over the lazy dog. "
 
@@ -49,8 +51,9 @@ def test_tiny_model_overfits_a_repeated_phrase(tmp_path):
     assert model.generate("the quick", 36, temperature=0) == PHRASE[9:45]
 
 
-def test_resumed_run_ends_with_the_same_weights(tmp_path, corpus):
-    recipe = tiny_recipe(tmp_path, corpus, epochs=2)
+@pytest.mark.parametrize("stream", [False, True], ids=["windows", "streams"])
+def test_resumed_run_ends_with_the_same_weights(tmp_path, corpus, stream):
+    recipe = tiny_recipe(tmp_path, corpus, epochs=2, stream=stream)
     whole, _ = char_lm.train(recipe, tmp_path / "whole", data_dir=tmp_path, verbose=0)
 
     run = tmp_path / "resumed"
@@ -67,6 +70,30 @@ def test_resumed_run_ends_with_the_same_weights(tmp_path, corpus):
     assert [r["val_loss"] for r in rows] == [
         r["val_loss"] for r in fitting.read_history(tmp_path / "whole")
     ]
+
+
+def test_streaming_carries_each_rows_state_into_the_next_window():
+    """Streaming's window k+1 gives the logits the language model gives at
+    those positions reading windows k and k+1 as one sequence; a fresh row
+    starts from zero again, and the carried states are not weights."""
+    lm = CharLM(list("\ufffdabcdef"), cell="gru", units=8, embedding_dim=4)
+    lm.build()
+    streams = Streaming(lm, batch_size=2)
+    ids = np.random.default_rng(0).integers(1, 7, size=(2, 12)).astype("int32")
+    first, second = ids[:, :6], ids[:, 6:]
+    streams((first, np.ones(2, "float32")))
+    carried = streams((second, np.zeros(2, "float32")))
+    np.testing.assert_allclose(carried, lm(ids)[:, 6:], atol=1e-5)
+    restarted = streams((second, np.array([1.0, 0.0], "float32")))
+    np.testing.assert_allclose(restarted[0], lm(second)[0], atol=1e-5)
+    assert not np.allclose(restarted[1], lm(second)[1], atol=1e-3)  # row 1 carried on
+    assert len(streams.trainable_weights) == len(lm.trainable_weights)
+
+
+def test_streaming_needs_one_device(tmp_path, corpus):
+    recipe = tiny_recipe(tmp_path, corpus, stream=True)
+    with pytest.raises(ValueError, match="distribute='none'"):
+        char_lm.train(recipe, tmp_path / "run", data_dir=tmp_path, distribute="mirrored")
 
 
 def test_model_keeps_the_best_validation_epoch(tmp_path, corpus):

@@ -100,6 +100,44 @@ def test_training_batches_shuffle_reproducibly_per_epoch():
     assert not np.array_equal(epochs(0, seed=1)[0], full[0])
 
 
+def test_streams_continue_across_windows_and_resume_alike():
+    ids = np.arange(5003, dtype=np.int32)  # each id its own position
+    seq_len, rows = 10, 4
+
+    def epochs(start, seed=0):
+        ds = text_data.stream_batches(ids, seq_len, rows, seed=seed, epochs=3, start_epoch=start)
+        batches = list(ds.as_numpy_iterator())
+        steps = text_data.stream_steps(len(ids), seq_len, rows)
+        return [batches[i : i + steps] for i in range(0, len(batches), steps)]
+
+    full = epochs(0)
+    assert [len(epoch) for epoch in full] == [124] * 3  # (5003 - 10) // 40 in every epoch
+    starts = []
+    for epoch in full:
+        streams = np.concatenate([x for (x, _), _ in epoch], axis=1)  # (rows, span)
+        targets = np.concatenate([y for _, y in epoch], axis=1)
+        # Row r reads one contiguous stretch, window after window, and its
+        # targets are the characters after its inputs.
+        np.testing.assert_array_equal(np.diff(streams, axis=1), 1)
+        np.testing.assert_array_equal(targets, streams + 1)
+        # The rows are disjoint stretches that follow one another.
+        np.testing.assert_array_equal(streams[1:, 0], streams[:-1, -1] + 1)
+        fresh = np.stack([f for (_, f), _ in epoch])
+        assert fresh[0].tolist() == [1.0] * rows and not fresh[1:].any()
+        starts.append(streams[0, 0])
+    assert all(0 <= s < seq_len for s in starts) and len(set(starts)) > 1  # edges move
+    resumed = epochs(1)  # a run resumed at epoch 1 sees epochs 1 and 2 unchanged
+    for a, b in zip(resumed, full[1:], strict=True):
+        for ((xa, fa), ya), ((xb, fb), yb) in zip(a, b, strict=True):
+            np.testing.assert_array_equal(xa, xb)
+            np.testing.assert_array_equal(fa, fb)
+            np.testing.assert_array_equal(ya, yb)
+    evaluation = text_data.stream_batches(ids, seq_len, rows, offset=False, epochs=2)
+    assert [x[0, 0] for (x, _), _ in evaluation.as_numpy_iterator()][::124] == [0, 0]
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        text_data.stream_batches(ids[:45], seq_len, rows)
+
+
 def test_too_short_text_is_a_clear_error():
     with pytest.raises(ValueError, match="too short"):
         text_data.windows(np.arange(5), 10)

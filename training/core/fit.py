@@ -88,20 +88,30 @@ def resume_epoch(run_dir):
 
 
 def fit(
-    model, train, validation, run_dir, epochs, steps_per_epoch, verbose=1, callbacks=(), unit=""
+    model,
+    train,
+    validation,
+    run_dir,
+    epochs,
+    steps_per_epoch,
+    verbose=1,
+    callbacks=(),
+    unit="",
+    kept=None,
 ):
     """Train `model` (built and compiled) and leave it holding the best
     validation weights. `train` must yield the batches of the epochs from
     resume_epoch(run_dir) on; `unit` labels the loss axis of the plot.
+    `kept` is the model whose weights best.weights.h5 holds (default
+    `model`; a training wrapper passes the model it wraps).
     Returns the history rows (list of dicts)."""
     run_dir = Path(run_dir)
     strategy = getattr(model, "distribute_strategy", None)  # TF only
     files = files_dir(strategy, run_dir)
     files.mkdir(parents=True, exist_ok=True)
     resumed = resume_epoch(run_dir) > 0
-    best = keras.callbacks.ModelCheckpoint(
-        files / BEST, monitor="val_loss", save_best_only=True, save_weights_only=True
-    )
+    kept = kept or model
+    best = KeepBest(files / BEST, kept)
     if resumed:  # without this, the first epoch after a resume always "improves"
         best.best = min((row["val_loss"] for row in read_history(files)), default=math.inf)
     model.fit(
@@ -123,8 +133,23 @@ def fit(
     history = read_history(files)
     plot_curves(history, files / CURVES, unit)
     if (files / BEST).is_file():
-        model.load_weights(files / BEST)
+        kept.load_weights(files / BEST)
     return history
+
+
+class KeepBest(keras.callbacks.Callback):
+    """Saves `kept`'s weights to `path` after each epoch whose val_loss is
+    the lowest so far (ModelCheckpoint's save_best_only, for any model)."""
+
+    def __init__(self, path, kept):
+        super().__init__()
+        self.path, self.kept, self.best = path, kept, math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("val_loss")
+        if loss is not None and loss < self.best:
+            self.best = loss
+            self.kept.save_weights(self.path)
 
 
 class ChiefBackup(keras.callbacks.BackupAndRestore):

@@ -90,6 +90,56 @@ def shuffled_epochs(count, seed, epochs, start_epoch, batches_of):
     return batches.prefetch(tf.data.AUTOTUNE)
 
 
+def stream_steps(length, seq_len, batch_size):
+    """Batches per epoch of `stream_batches` over `length` ids: the same
+    for every stream offset, so every epoch has as many steps."""
+    return (length - seq_len) // (batch_size * seq_len)
+
+
+def stream_batches(ids, seq_len, batch_size, seed=0, epochs=1, start_epoch=0, offset=True):
+    """Truncated-BPTT batches: ((inputs (B, seq_len), fresh (B,)), targets).
+
+    Each of the batch_size rows is one contiguous stretch of the text, and
+    window k + 1 of a row continues window k, so a model that carries its
+    state from batch to batch (training.core.streaming) reads the text as
+    batch_size streams. `fresh` is 1 on an epoch's first window (the carried
+    state restarts there), else 0. Each epoch starts the streams at an
+    offset in [0, seq_len) keyed by (seed, epoch), so the windows' edges
+    move between epochs and a resumed run sees the same batches as an
+    uninterrupted one; `offset=False` starts every epoch at 0 (evaluation)."""
+    ids = tf.constant(np.asarray(ids, np.int32))
+    steps = stream_steps(int(ids.shape[0]), seq_len, batch_size)
+    if steps < 1:
+        raise ValueError(
+            f"a text of {ids.shape[0]} characters holds fewer than one batch of "
+            f"{batch_size} streams of {seq_len}: use a longer text or a smaller batch_size"
+        )
+    span = steps * seq_len  # the characters each stream reads in an epoch
+
+    def epoch(e):
+        start = tf.constant(0, tf.int64)
+        if offset:
+            key = tf.stack([tf.cast(seed, tf.int64), e])
+            start = tf.random.stateless_uniform([], key, maxval=seq_len, dtype=tf.int64)
+
+        def rows(shift):  # (batch_size, span): stream r starts at start + r * span
+            return tf.reshape(ids[start + shift : start + shift + batch_size * span], (-1, span))
+
+        inputs, targets = rows(0), rows(1)
+
+        def window(k):
+            fresh = tf.fill([batch_size], tf.cast(tf.equal(k, 0), tf.float32))
+            cut = lambda rows: rows[:, k * seq_len : (k + 1) * seq_len]  # noqa: E731
+            return (cut(inputs), fresh), cut(targets)
+
+        return tf.data.Dataset.range(steps).map(window)
+
+    batches = tf.data.Dataset.range(start_epoch, epochs).flat_map(epoch)
+    # flat_map hides the length; Keras needs it to end an evaluation quietly.
+    batches = batches.apply(tf.data.experimental.assert_cardinality((epochs - start_epoch) * steps))
+    return batches.prefetch(tf.data.AUTOTUNE)
+
+
 def _window_fn(ids, seq_len):
     ids = tf.constant(np.asarray(ids, np.int32))
     count = window_count(ids, seq_len)

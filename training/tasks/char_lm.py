@@ -5,9 +5,12 @@ with its card. `train.fine_tune` starts from a language model as it is."""
 
 import math
 
+import keras
+
 from training.core import fit as fitting
 from training.core import held_out, own_data, packaging
 from training.core.recipe import with_epochs
+from training.core.streaming import Streaming
 from training.data import text_data, user_files
 from zoo import package_files
 from zoo.models import CharLM
@@ -23,6 +26,10 @@ DEFAULTS = {
         "file": "tinyshakespeare.txt",
         "seq_len": 100,
         "batch_size": 64,
+        # Truncated BPTT: each batch row continues the row before it, and the
+        # model's states carry across batches (training.core.streaming).
+        # false: independent windows, each from a zero state.
+        "stream": False,
         # A user's own text (instead of `file`): any UTF-8 files, joined by newlines.
         "files": [],
         "validation_files": [],  # none: the last validation_share of the text
@@ -78,12 +85,18 @@ def blank_model(data):
 
 
 def build_model(data):
-    """A compiled CharLM (the fine-tuned base, else a new one): Adam with
-    cosine learning-rate decay over the whole run and gradient-norm
-    clipping; CharLM.compile_defaults' cross-entropy."""
+    """What fit trains: a CharLM (the fine-tuned base, else a new one), or
+    for a streaming recipe the CharLM inside `Streaming`, compiled with
+    Adam, cosine learning-rate decay over the whole run and gradient-norm
+    clipping, and the cross-entropy of the next character."""
     model = data.base if data.base is not None else new_model(data.recipe, data.vocabulary)
-    model.compile(optimizer=fitting.cosine_adam(data.recipe["train"], data.steps))
-    return model
+    optimizer = fitting.cosine_adam(data.recipe["train"], data.steps)
+    if not data.recipe["data"]["stream"]:
+        model.compile(optimizer=optimizer)  # CharLM.compile_defaults' loss
+        return model
+    trained = Streaming(model, data.recipe["data"]["batch_size"])
+    trained.compile(optimizer, keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return trained
 
 
 def train(
@@ -101,23 +114,21 @@ def train(
     the package to run_dir/model (and to `publish_to`). Returns (model, card)."""
     data = Prepared(recipe, data_dir, epochs)
     d, t = recipe["data"], recipe["train"]
-    model, strategy = fitting.seeded_build(
+    if d["stream"] and distribute != "none":
+        raise ValueError(
+            "data.stream carries each batch row's state to the next batch on one device; "
+            "train a streaming recipe with distribute='none'"
+        )
+    trained, strategy = fitting.seeded_build(
         t["seed"],
         mixed_precision,
         distribute,
         lambda: build_model(data),
     )
-    batches = text_data.training_batches(
-        data.ids["train"],
-        d["seq_len"],
-        d["batch_size"],
-        t["seed"],
-        data.epochs,
-        start_epoch=fitting.resume_epoch(run_dir),
-    )
-    validation = text_data.evaluation_batches(data.ids["validation"], d["seq_len"], d["batch_size"])
+    model = trained.lm if d["stream"] else trained
+    batches, validation = pipelines(data, fitting.resume_epoch(run_dir))
     history = fitting.fit(
-        model,
+        trained,
         batches,
         validation,
         run_dir,
@@ -126,9 +137,27 @@ def train(
         verbose,
         [*callbacks, *fitting.early_stopping(t["patience"])],
         unit="nats/char",
+        kept=model,
     )
     return packaging.finish_run(
         model, data, model_card, history, strategy, run_dir, publish_to, distribute, mixed_precision
+    )
+
+
+def pipelines(data, start_epoch):
+    """(training batches from start_epoch on, validation batches): shuffled
+    windows from a zero state, or for a streaming recipe, streams (the
+    validation split's from offset 0 in every epoch)."""
+    d, ids, seed = data.recipe["data"], data.ids, data.recipe["train"]["seed"]
+    shape = d["seq_len"], d["batch_size"]
+    if d["stream"]:
+        return (
+            text_data.stream_batches(ids["train"], *shape, seed, data.epochs, start_epoch),
+            text_data.stream_batches(ids["validation"], *shape, offset=False),
+        )
+    return (
+        text_data.training_batches(ids["train"], *shape, seed, data.epochs, start_epoch),
+        text_data.evaluation_batches(ids["validation"], *shape),
     )
 
 
@@ -158,6 +187,10 @@ class Prepared:
         self.ids = {split: self.vocabulary.encode(text) for split, text in self.corpus.items()}
         windows = text_data.window_count(self.ids["train"], d["seq_len"])
         self.steps = windows // d["batch_size"]
+        if d["stream"]:
+            self.steps = text_data.stream_steps(
+                len(self.ids["train"]), d["seq_len"], d["batch_size"]
+            )
         if self.steps < 1:
             raise ValueError(
                 f"the train split has {windows} windows of {d['seq_len']}, fewer than one "
