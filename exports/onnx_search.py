@@ -6,7 +6,8 @@ Inputs: the encoder's own (source ids or an image), `beam_width` (int64
 scalar, 1 to MAX_BEAM_WIDTH; 1 is greedy) and `length_penalty` (float
 scalar, Wu et al.'s weight; 0 for none). Outputs: `ids` (B, max_length)
 int32, padded after each row's end; `log_prob` (B,), the chosen beam's
-summed log-probability; `steps`, how many decoder steps ran.
+summed log-probability, and `log_prob_per_token` (B,), that divided by the
+tokens it chose (END included); `steps`, how many decoder steps ran.
 
 The search is zoo.decoding's `Search.beam` in ONNX ops, step for step: the
 same banned ids, the same "a finished beam goes on with PAD at no cost",
@@ -66,6 +67,7 @@ def contract(vocab_size, banned, max_length):
         "inputs": "the encoder's, beam_width (int64 scalar, 1 = greedy), "
         "length_penalty (float32 scalar, 0 = none)",
         "outputs": "ids (B, max_length) int32, padded after end; log_prob (B,); "
+        "log_prob_per_token (B,): log_prob / the tokens chosen, end included; "
         "steps (int64 scalar): decoder steps run",
         "max_beam_width": max_beam_width(vocab_size, banned),
         "max_length": max_length,
@@ -189,6 +191,7 @@ def search_model(encoder, decoder, *, banned, start, end, pad, max_length):
         [
             helper.make_tensor_value_info("ids", TensorProto.INT32, [None, max_length]),
             helper.make_tensor_value_info("log_prob", TensorProto.FLOAT, [None]),
+            helper.make_tensor_value_info("log_prob_per_token", TensorProto.FLOAT, [None]),
             helper.make_tensor_value_info("steps", TensorProto.INT64, []),
         ],
         initializer=constants,
@@ -365,6 +368,11 @@ def _best_beam(outer, final, by_example, rows_k):
     outer.nodes.append(
         helper.make_node("Gather", [final["scores"], row], ["log_prob"], axis=0, name="log_prob")
     )
+    chosen = outer.op(  # the best beam's tokens, END included (its length)
+        "Cast", outer.op("Gather", final["lengths"], row, axis=0), to=TensorProto.FLOAT
+    )
+    per_token = ["log_prob", outer.op("Max", chosen, outer.const(1.0, np.float32))]
+    outer.nodes.append(helper.make_node("Div", per_token, ["log_prob_per_token"], name="per_token"))
     outer.rename(final["steps"], "steps")
 
 

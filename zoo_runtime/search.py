@@ -72,6 +72,15 @@ def top_k_indices(values, k):
     return np.take_along_axis(index, order, axis=1)
 
 
+def per_token_log_prob(log_prob, ids, pad):
+    """Each row's log-probability (B,) divided by the tokens it chose (B, L):
+    every id but PAD, END included. The same figure the search graphs give
+    as `log_prob_per_token`: how sure the model was of its output, per
+    token, whatever the output's length."""
+    chosen = np.maximum((np.asarray(ids) != pad).sum(axis=-1), 1)
+    return (np.asarray(log_prob, np.float32) / chosen).astype(np.float32)
+
+
 def log_softmax(x):
     shifted = x - x.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -142,8 +151,9 @@ class Decoder:
         return seqs[np.arange(batch), best], scores[np.arange(batch), best]
 
     def decode(self, states, context, max_length, beam_width=1, length_penalty=0.0):
-        """Greedy (beam_width 1) or beam search, as zoo.decoding -> tokens."""
+        """Greedy (beam_width 1) or beam search, as zoo.decoding -> tokens,
+        log-probability."""
         batch = len(states[0])
         if beam_width == 1:
-            return self.greedy(states, context, batch, max_length)[0]
-        return self.beam(states, context, batch, max_length, beam_width, length_penalty)[0]
+            return self.greedy(states, context, batch, max_length)
+        return self.beam(states, context, batch, max_length, beam_width, length_penalty)

@@ -158,7 +158,13 @@ class Seq2SeqGraphs(EncoderDecoderGraphs):
         with tf.control_dependencies(checks):
             padded = ids.to_tensor(self.model.source_pad)
         tokens, log_prob, _ = self.model.greedy(padded, self.model.max_output_length)
-        return {"output": self.target.decode(tokens, self.kept(tokens)), "log_prob": log_prob}
+        chosen = tf.reduce_sum(tf.cast(tf.not_equal(tokens, self.model.pad), tf.float32), axis=1)
+        return {
+            "output": self.target.decode(tokens, self.kept(tokens)),
+            "log_prob": log_prob,
+            # as zoo_runtime.search.per_token_log_prob: END counts, PAD does not
+            "log_prob_per_token": log_prob / tf.maximum(chosen, 1.0),
+        }
 
     def tokenisation(self):
         """How apps turn text into source ids and target ids into text."""

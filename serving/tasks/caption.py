@@ -31,7 +31,7 @@ class CaptionOnnx(EncoderDecoderOnnx):
         tokens = [None] * len(rgb)
         for rows in _runs(rgb):
             feed = {"image": np.stack([rgb[i] for i in rows])}
-            ids = self.decode(feed, len(words), longest, beam_width, length_penalty)
+            ids, _ = self.decode(feed, len(words), longest, beam_width, length_penalty)
             for i, row in zip(rows, ids, strict=True):
                 tokens[i] = row
         return [" ".join(words[t] for t in self.kept(row)) for row in tokens]

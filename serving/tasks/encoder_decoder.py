@@ -19,7 +19,8 @@ class EncoderDecoderOnnx(OnnxModel):
         return {k: v[1] for k, v in self.contract["special_tokens"].items()}
 
     def decode(self, encoder_feed, vocab_size, max_length, beam_width, length_penalty):
-        """Output ids (B, L) from encoder.onnx's inputs."""
+        """Output ids (B, L) and their log-probability (B,) from
+        encoder.onnx's inputs."""
         search = self.contract.get("search")
         if search is not None:
             check_beam_width(beam_width, search["max_beam_width"])
@@ -31,7 +32,8 @@ class EncoderDecoderOnnx(OnnxModel):
             "beam_width": np.array(beam_width, np.int64),
             "length_penalty": np.array(length_penalty, np.float32),
         }
-        return self.run("search", feed)["ids"]
+        found = self.run("search", feed)
+        return found["ids"], found["log_prob"]
 
     def search(self, encoded, vocab_size, max_length, beam_width, length_penalty):
         """Greedy or beam search over decoder.onnx from the encoder's

@@ -8,28 +8,33 @@ import numpy as np
 from serving.tasks.encoder_decoder import EncoderDecoderOnnx
 from zoo_runtime.chars import CharVocabulary
 from zoo_runtime.checks import check_beam_width, check_texts
+from zoo_runtime.search import per_token_log_prob
 from zoo_runtime.subwords import Subwords
 
 
 class Seq2SeqOnnx(EncoderDecoderOnnx):
     task = "seq2seq"
 
-    def translate(self, texts, beam_width=1, length_penalty=0.0):
+    def translate(self, texts, beam_width=1, length_penalty=0.0, return_log_prob=False):
         """Strings in, strings out, as zoo's Seq2Seq.translate (greedy, or
-        beam search with `beam_width` > 1)."""
+        beam search with `beam_width` > 1); with return_log_prob, also each
+        output's log-probability per token (END included)."""
         rows = self._source_rows(texts)
         check_beam_width(beam_width)
         if not rows:
-            return []
+            return ([], []) if return_log_prob else []
         c = self.contract
         source = np.full((len(rows), max(map(len, rows))), self.special["source_pad"], np.int32)
         for i, row in enumerate(rows):
             source[i, : len(row)] = row
         vocab_size, longest = len(c["target_vocabulary"]), c["max_output_length"]
         feed = {"source_ids": source}
-        tokens = self.decode(feed, vocab_size, longest, beam_width, length_penalty)
+        tokens, log_prob = self.decode(feed, vocab_size, longest, beam_width, length_penalty)
         decode = self._codecs[1]
-        return [decode(self.kept(row)) for row in tokens]
+        outputs = [decode(self.kept(row)) for row in tokens]
+        if not return_log_prob:
+            return outputs
+        return outputs, per_token_log_prob(log_prob, tokens, self.special["pad"]).tolist()
 
     @functools.cached_property
     def _codecs(self):

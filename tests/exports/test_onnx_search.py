@@ -22,13 +22,17 @@ def run(session, feed, beam_width, length_penalty=0.0):
         "beam_width": np.array(beam_width, np.int64),
         "length_penalty": np.array(length_penalty, np.float32),
     }
-    outputs = session.run(None, {**feed, **scalars})
-    return dict(zip(("ids", "log_prob", "steps"), outputs, strict=True))
+    names = [o.name for o in session.get_outputs()]
+    assert names == ["ids", "log_prob", "log_prob_per_token", "steps"]
+    return dict(zip(names, session.run(None, {**feed, **scalars}), strict=True))
 
 
-def assert_same_search(got, want_ids, want_log_prob):
+def assert_same_search(got, want_ids, want_log_prob, pad):
     np.testing.assert_array_equal(got["ids"], want_ids)
     np.testing.assert_allclose(got["log_prob"], want_log_prob, atol=1e-4, rtol=0)
+    # Per token: every id the search chose (END included), not the padding after.
+    chosen = (np.asarray(want_ids) != pad).sum(axis=1)
+    np.testing.assert_allclose(got["log_prob_per_token"], want_log_prob / chosen, atol=1e-4)
 
 
 @pytest.fixture(scope="module", params=[("gru", "bahdanau"), ("lstm", "bahdanau"), ("gru", "none")])
@@ -45,10 +49,10 @@ def test_search_graph_gives_zoo_decodings_ids(tiny_export):
     for beam_width, penalty in SEARCHES:
         got = run(session, {"source_ids": source}, beam_width, penalty)
         ids, log_prob, _ = model.decode(source, beam_width, penalty)
-        assert_same_search(got, ids, log_prob)
+        assert_same_search(got, ids, log_prob, model.search.pad)
         assert 1 <= got["steps"] <= model.max_output_length
     greedy, log_prob, _ = model.search.greedy(*model.search_inputs(source), 9)  # not via beam
-    assert_same_search(run(session, {"source_ids": source}, 1), greedy, log_prob)
+    assert_same_search(run(session, {"source_ids": source}, 1), greedy, log_prob, model.search.pad)
 
 
 def test_beam_widths_and_ids_are_bounded_inside_the_graph(tiny_export):
@@ -96,7 +100,7 @@ def test_shipped_translators_search_in_one_call_and_stop_early(exported_models):
         for beam_width in (1, 3, 5):
             got = run(session, {"source_ids": source}, beam_width)
             ids, log_prob, _ = model.decode(source, beam_width)
-            assert_same_search(got, ids, log_prob)
+            assert_same_search(got, ids, log_prob, model.search.pad)
             if name == "translate-spa-eng":  # short sentences end long before 40 tokens
                 assert got["steps"] < model.max_output_length / 2, got["steps"]
 
@@ -112,5 +116,5 @@ def test_shipped_captioner_searches_in_one_call(captioner_export):
     for beam_width in (1, 3):
         got = run(session, {"image": image}, beam_width)
         ids, log_prob, _ = model.decode(features, beam_width)
-        assert_same_search(got, ids, log_prob)
+        assert_same_search(got, ids, log_prob, model.search.pad)
         assert got["steps"] < model.max_length

@@ -56,11 +56,22 @@ def test_every_path_translates_alike(exported):
     served = loaded.signatures["serving_default"](text=tf.constant(TRICKY))
     greedy = model.translate(TRICKY)
     assert strings(served["output"]) == greedy
-    _, logp, _ = model.decode(model.encode_texts(TRICKY))
+    tokens, logp, _ = model.decode(model.encode_texts(TRICKY))
     np.testing.assert_allclose(served["log_prob"].numpy(), logp, atol=1e-3)
+    # Per token: over the output's tokens and the END after them.
+    chosen = [len(model.output_ids(row)) + (model.end in list(row)) for row in tokens]
+    per_token = logp / np.array(chosen)
+    assert model.translate(TRICKY, return_log_prob=True) == (greedy, pytest.approx(per_token))
+    np.testing.assert_allclose(served["log_prob_per_token"].numpy(), per_token, atol=1e-3)
     runtime = OnnxModel(directory)
-    assert runtime.translate(TRICKY) == greedy
-    assert runtime.translate(TRICKY, beam_width=5) == model.translate(TRICKY, beam_width=5)
+    outputs, scores = runtime.translate(TRICKY, return_log_prob=True)
+    assert outputs == greedy
+    np.testing.assert_allclose(scores, per_token, atol=1e-3)
+    beams, beam_scores = model.translate(TRICKY, beam_width=5, return_log_prob=True)
+    outputs, scores = runtime.translate(TRICKY, beam_width=5, return_log_prob=True)
+    assert outputs == beams
+    np.testing.assert_allclose(scores, beam_scores, atol=1e-3)
+    assert max(beam_scores) <= 0 and min(beam_scores) < -0.01
 
 
 def test_bad_input_is_refused_alike_on_every_path(exported):

@@ -90,7 +90,10 @@ SPANISH = [
 def test_node_translates_what_python_onnxruntime_translates(node, exported_models, name):
     directory = exported_models[1][name]
     texts = SPANISH if name == "translate-spa-eng" else TEXTS
-    assert node("translate", directory, *texts)["outputs"] == OnnxModel(directory).translate(texts)
+    got = node("translate", directory, *texts)
+    outputs, scores = OnnxModel(directory).translate(texts, return_log_prob=True)
+    assert got["outputs"] == outputs
+    np.testing.assert_allclose(got["log_prob_per_token"], scores, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", ["date-normalizer", "translate-spa-eng"])
@@ -102,7 +105,9 @@ def test_node_beam_search_gives_kerass_translations(node, exported_models, name)
     model = zoo.load(name)
     for beam, penalty in ((3, 0.0), (5, 0.0), (3, 0.6)):
         got = node("translate", directory, "--beam", beam, "--length-penalty", penalty, *texts)
-        assert got["outputs"] == model.translate(texts, beam_width=beam, length_penalty=penalty)
+        want = model.translate(texts, beam, length_penalty=penalty, return_log_prob=True)
+        assert got["outputs"] == want[0]
+        np.testing.assert_allclose(got["log_prob_per_token"], want[1], atol=1e-3)
     done = subprocess.run(
         ["node", "zoo.mjs", "translate", str(directory), "--beam", "17", "Hola."],
         cwd=APP,

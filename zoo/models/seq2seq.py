@@ -29,6 +29,7 @@ from zoo.models.raw_inputs import RawInputs, as_strs, holds_strings
 from zoo.subwords import SubwordVocabulary, word_spans, word_weights
 from zoo_runtime.chars import END, PAD, START, CharVocabulary
 from zoo_runtime.checks import check_beam_width
+from zoo_runtime.search import per_token_log_prob
 
 ATTENTION = ("bahdanau", "bahdanau-normalized", "luong", "none")
 VOCABULARIES = {"chars": CharVocabulary, "subwords": SubwordVocabulary}
@@ -261,21 +262,35 @@ class Seq2Seq(RawInputs, EncoderDecoder):
 
     # ---- text in, text out -----------------------------------------------------
     def translate(
-        self, texts, beam_width=1, return_attention=False, length_penalty=0.0, batch_size=256
+        self,
+        texts,
+        beam_width=1,
+        return_attention=False,
+        length_penalty=0.0,
+        batch_size=256,
+        return_log_prob=False,
     ):
         """Strings in, strings out. Tokens outside the source vocabulary
         read as unknown (OOV); empty or over-long inputs and non-strings
         raise ValueError / TypeError naming the input. With
         return_attention, also a list of (output tokens + END, input
-        tokens) weight matrices."""
-        outputs, matrices = [], []
+        tokens) weight matrices. With return_log_prob, also each output's
+        log-probability per token (END included;
+        `zoo_runtime.search.per_token_log_prob`): near 0 where the model
+        is sure of every token; far below its test inputs' figures where
+        it is guessing, e.g. for a text that is not Spanish. Returned last:
+        (outputs[, matrices], log_probs)."""
+        outputs, matrices, scores = [], [], []
         for ids, rows in self._batches(texts, beam_width, batch_size):
-            tokens, _, attn = self.decode(ids, beam_width, length_penalty)
+            tokens, log_prob, attn = self.decode(ids, beam_width, length_penalty)
+            scores.extend(per_token_log_prob(log_prob, tokens, self.pad).tolist())
             for row, weights, source in zip(tokens, attn, rows, strict=True):
                 kept = self.output_ids(row)
                 outputs.append(self.target.decode(kept))
                 matrices.append(weights[: len(kept) + 1, : len(source)])
-        return (outputs, matrices) if return_attention else outputs
+        answer = (outputs, matrices) if return_attention else (outputs,)
+        answer += (scores,) if return_log_prob else ()
+        return answer if len(answer) > 1 else outputs
 
     def align(self, text, beam_width=1, length_penalty=0.0):
         """(source tokens, output tokens (+ END where it was written),

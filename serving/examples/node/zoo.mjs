@@ -12,15 +12,16 @@
 // temperature 0, the default); translate and caption run the export's whole
 // search graph (search.onnx) in one call: greedy, or beam search with --beam N
 // [--length-penalty X], as zoo's translate/caption; all print JSON: {"text": ...},
-// {"outputs": [...]}, {"captions": [...]} or {"labels": [...], "probabilities": [...], "weights": [[...]]}.
+// {"outputs": [...], "log_prob_per_token": [...]}, {"captions": [...]} or
+// {"labels": [...], "probabilities": [...], "weights": [[...]]}.
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
-import { captionImage, classify, generate, open, textCodec, translate } from "../shared/zoo-core.mjs";
+import { captionImage, classify, generate, open, textCodec, translateScored } from "../shared/zoo-core.mjs";
 
-export { classify, generate, subwordIds, tokenize, translate } from "../shared/zoo-core.mjs";
+export { classify, generate, subwordIds, tokenize, translate, translateScored } from "../shared/zoo-core.mjs";
 
 // Load zoo.json and open the graphs, refusing files whose sha256 differs.
 export async function load(dir) {
@@ -100,7 +101,10 @@ async function main([command, dir, ...rest]) {
     return { text: await generate(model, prompt, Number(length), Number(temperature), seed) };
   }
   const options = command === "translate" || command === "caption" ? searchOptions(rest) : {};
-  if (command === "translate") return { outputs: await translate(model, rest, options) };
+  if (command === "translate") {
+    const { outputs, logProbPerToken } = await translateScored(model, rest, options);
+    return { outputs, log_prob_per_token: logProbPerToken };
+  }
   if (command === "source-ids") return { ids: rest.map((text) => textCodec(model.contract).encode(text)) };
   if (command === "classify") return await classify(model, rest);
   return { captions: await caption(model, rest, options) };

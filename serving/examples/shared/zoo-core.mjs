@@ -152,7 +152,15 @@ export function textCodec(contract) {
 }
 
 // Translations of a batch of texts: greedy (beamWidth 1) or beam search.
-export async function translate({ contract, sessions, ort }, texts, options = {}) {
+export async function translate(model, texts, options = {}) {
+  return (await translateScored(model, texts, options)).outputs;
+}
+
+// translate, with each output's log-probability per token (END included):
+// near 0 where the model is sure of every token, far lower where it guesses
+// (an input in another language). {outputs, logProbPerToken}; the scores
+// are null for an export made before search.onnx gave them.
+export async function translateScored({ contract, sessions, ort }, texts, options = {}) {
   const special = specialIds(contract);
   const codec = textCodec(contract);
   const rows = texts.map((text, i) => {
@@ -167,11 +175,12 @@ export async function translate({ contract, sessions, ort }, texts, options = {}
   const source = new Int32Array(texts.length * width).fill(special.source_pad);
   rows.forEach((ids, row) => source.set(ids, row * width));
   const feeds = { source_ids: new ort.Tensor("int32", source, [texts.length, width]) };
-  const outputs = await decode({ contract, sessions, ort }, feeds, special, contract.max_output_length, options);
-  return outputs.map((ids) => codec.decode(ids));
+  const found = await decode({ contract, sessions, ort }, feeds, special, contract.max_output_length, options);
+  return { outputs: found.rows.map((ids) => codec.decode(ids)), logProbPerToken: found.perToken };
 }
 
-// Output ids per row (before END, no padding) for the encoder's `feeds`:
+// {rows: output ids per row (before END, no padding), perToken: each row's
+// log-probability per token, or null} for the encoder's `feeds`:
 // search.onnx does the whole search in one call; an export without it
 // (made before it existed) is decoded greedily step by step.
 async function decode({ contract, sessions, ort }, feeds, special, maxLength, { beamWidth = 1, lengthPenalty = 0 } = {}) {
@@ -179,7 +188,8 @@ async function decode({ contract, sessions, ort }, feeds, special, maxLength, { 
   if (!sessions.search) {
     if (beamWidth > 1) throw new Error("this export has no search.onnx: beam search needs a newer export");
     const rows = Object.values(feeds)[0].dims[0];
-    return greedy(ort, sessions, await sessions.encoder.run(feeds), special, maxLength, rows);
+    const found = await greedy(ort, sessions, await sessions.encoder.run(feeds), special, maxLength, rows);
+    return { rows: found, perToken: null };
   }
   const most = contract.search.max_beam_width;
   if (beamWidth > most) throw new Error(`beam width must be at most ${most}, got ${beamWidth}`);
@@ -189,7 +199,10 @@ async function decode({ contract, sessions, ort }, feeds, special, maxLength, { 
     length_penalty: new ort.Tensor("float32", Float32Array.of(lengthPenalty), []),
   });
   const [rows, length] = out.ids.dims;
-  return Array.from({ length: rows }, (_, r) => kept(out.ids.data.subarray(r * length, (r + 1) * length), special));
+  return {
+    rows: Array.from({ length: rows }, (_, r) => kept(out.ids.data.subarray(r * length, (r + 1) * length), special)),
+    perToken: out.log_prob_per_token ? Array.from(out.log_prob_per_token.data) : null,
+  };
 }
 
 // A row's ids before END, without padding.
@@ -311,7 +324,7 @@ export async function captionImage({ contract, sessions, ort }, { width, height,
   let ids;
   let attention = null;
   if (sessions.search) {
-    [ids] = await decode({ contract, sessions, ort }, image, special, contract.max_length, options);
+    [ids] = (await decode({ contract, sessions, ort }, image, special, contract.max_length, options)).rows;
   } else {
     if ((options.beamWidth ?? 1) > 1) throw new Error("beam search needs search.onnx; this model has the step graphs only");
     attention = [[]];
