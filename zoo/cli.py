@@ -209,6 +209,9 @@ def run_generate(args):
     return 0
 
 
+NO_DATE = "(no date: the input holds a year outside {first}..{last}, or the answer is not a date)"
+
+
 @reports_errors
 def run_translate(args):
     from zoo.plots import attention_heatmap
@@ -218,12 +221,12 @@ def run_translate(args):
         args.texts, beam_width=args.beam_width, return_attention=True
     )
     for output in outputs:
-        print(output)
+        print(output if output is not None else NO_DATE.format(**model.output_check))
     if args.plot and model.tokenizer == "subwords":
         inputs, words, matrix = model.word_alignment(args.texts[0], args.beam_width)
         attention_heatmap(matrix, inputs, words, args.plot, title=args.model, unit="words")
     elif args.plot:
-        attention_heatmap(weights[0], args.texts[0], outputs[0], args.plot, title=args.model)
+        attention_heatmap(weights[0], args.texts[0], outputs[0] or "", args.plot, title=args.model)
     return 0
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from exports import work
+from exports.graphs import dates
 from exports.graphs.base import spec
 from exports.graphs.checks import checked_bytes, re_class, strings
 from exports.graphs.encoder_decoder import EncoderDecoderGraphs
@@ -47,7 +48,11 @@ class Seq2SeqGraphs(EncoderDecoderGraphs):
     def reference(self, signature, feed):
         texts = [t.decode() for t in feed["text"]]
         if signature == "serving_default":
-            return {"output": strings(self.model.translate(texts))}
+            outputs = self.model.translate(texts)
+            found = {"output": strings([output or "" for output in outputs])}
+            if self.model.output_check:  # Keras answers None where the graph flags
+                found["valid"] = np.array([output is not None for output in outputs])
+            return found
         ids = self.model.encode_texts(texts)
         pieces = np.full(ids.shape, b"", object)
         for row, text in enumerate(texts):
@@ -159,11 +164,18 @@ class Seq2SeqGraphs(EncoderDecoderGraphs):
             padded = ids.to_tensor(self.model.source_pad)
         tokens, log_prob, _ = self.model.greedy(padded, self.model.max_output_length)
         chosen = tf.reduce_sum(tf.cast(tf.not_equal(tokens, self.model.pad), tf.float32), axis=1)
+        output = self.target.decode(tokens, self.kept(tokens))
+        checked = {}
+        if self.model.output_check:  # "" and valid false where no date can be
+            valid = dates.answered(text, output, self.model.output_check)
+            checked = {"valid": valid}
+            output = tf.where(valid, output, "")
         return {
-            "output": self.target.decode(tokens, self.kept(tokens)),
+            "output": output,
             "log_prob": log_prob,
             # as zoo_runtime.search.per_token_log_prob: END counts, PAD does not
             "log_prob_per_token": log_prob / tf.maximum(chosen, 1.0),
+            **checked,
         }
 
     def tokenisation(self):
@@ -200,6 +212,7 @@ class Seq2SeqGraphs(EncoderDecoderGraphs):
                 "source_pad": [PAD, m.source_pad],
             },
             "tokenisation": self.tokenisation(),
+            **({"output_check": m.output_check} if m.output_check else {}),
             "max_input_length": m.max_input_length,
             "max_output_length": m.max_output_length,
             "decoding": "search.onnx runs the whole search in one call (see 'search'); "

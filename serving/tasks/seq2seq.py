@@ -8,6 +8,7 @@ import numpy as np
 from serving.tasks.encoder_decoder import EncoderDecoderOnnx
 from zoo_runtime.chars import CharVocabulary
 from zoo_runtime.checks import check_beam_width, check_texts
+from zoo_runtime.dates import output_check
 from zoo_runtime.search import per_token_log_prob
 from zoo_runtime.subwords import Subwords
 
@@ -19,6 +20,7 @@ class Seq2SeqOnnx(EncoderDecoderOnnx):
         """Strings in, strings out, as zoo's Seq2Seq.translate (greedy, or
         beam search with `beam_width` > 1); with return_log_prob, also each
         output's log-probability per token (END included)."""
+        texts = check_texts(texts)
         rows = self._source_rows(texts)
         check_beam_width(beam_width)
         if not rows:
@@ -32,9 +34,16 @@ class Seq2SeqOnnx(EncoderDecoderOnnx):
         tokens, log_prob = self.decode(feed, vocab_size, longest, beam_width, length_penalty)
         decode = self._codecs[1]
         outputs = [decode(self.kept(row)) for row in tokens]
+        if self._check:  # no answer (None) where it cannot be a date
+            outputs = [self._check.answer(t, o) for t, o in zip(texts, outputs, strict=True)]
         if not return_log_prob:
             return outputs
         return outputs, per_token_log_prob(log_prob, tokens, self.special["pad"]).tolist()
+
+    @functools.cached_property
+    def _check(self):
+        """zoo.json's output_check (zoo_runtime.dates), or None."""
+        return output_check(self.contract.get("output_check"))
 
     @functools.cached_property
     def _codecs(self):

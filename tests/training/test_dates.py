@@ -66,6 +66,46 @@ def words_to_digits(text):
     return re.sub(rf"\b({names})(?:-({names}))?\b", number, text, flags=re.IGNORECASE)
 
 
+TENS_WORDS = dict(
+    zip(
+        "twenty thirty forty fifty sixty seventy eighty ninety".split(),
+        range(20, 100, 10),
+        strict=True,
+    )
+)
+
+
+def year_to_digits(text):
+    """'... twenty twenty-one' / 'two thousand and five' at the end of a
+    text -> '... 2021' / '2005': the year words' reader."""
+
+    def number(word):
+        head, _, unit = word.partition("-")
+        if head in TENS_WORDS:
+            return TENS_WORDS[head] + (CARDINALS.index(unit) + 1 if unit else 0)
+        return CARDINALS.index(head) + 1 if head in CARDINALS[:19] else TEENS.index(head) + 10
+
+    def year(match):
+        head, rest = match.group(1), match.group(2)
+        base = 1900 if head == "nineteen" else 2000
+        return str(base + (number(rest) if rest else 0))
+
+    heads = r"nineteen|twenty|two +thousand(?: +and)?"
+    return re.sub(rf"\b({heads})(?: +([a-z]+(?:-[a-z]+)?))? *$", year, text.lower().rstrip())
+
+
+TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+
+
+def test_years_in_words_read_back_in_every_style():
+    for year in range(1950, 2050):
+        spellings = {dates.year_words(year, style) for style in range(dates.YEAR_STYLES)}
+        assert all(year_to_digits(f"june 1 {text}") == f"june 1 {year}" for text in spellings)
+        assert len(spellings) == (1 if year < 2001 else 2 if year < 2010 else 3)
+    with pytest.raises(ValueError, match="1950-2049"):
+        dates.year_words(1492)
+
+
 @pytest.mark.parametrize("fmt", list(dates.FORMATS))
 def test_every_format_writes_its_date(fmt):
     rng = np.random.default_rng(0)
@@ -75,11 +115,12 @@ def test_every_format_writes_its_date(fmt):
             with pytest.raises(ValueError, match="only for days over 12"):
                 dates.write(d, fmt, rng)
             d = d.replace(day=13 + d.day)
-        text = dates.write(d, fmt, rng)
-        if "word" in fmt:
-            text, fmt_read = words_to_digits(text), fmt.replace("th-word", "").replace("-word", "")
-        else:
-            fmt_read = fmt
+        text, fmt_read = dates.write(d, fmt, rng), fmt
+        if "year-words" in fmt:
+            text, fmt_read = year_to_digits(text), fmt.replace("year-words", "yyyy")
+        if "word" in fmt_read:
+            text = words_to_digits(text)
+            fmt_read = fmt_read.replace("th-word", "").replace("-word", "")
         assert read_back(text, fmt_read) == d, (fmt, d, text)
 
 
@@ -115,7 +156,8 @@ def test_noise_changes_case_and_spacing_but_not_the_date():
 
 
 def test_distractors_surround_the_date():
-    pairs = dates.pairs(50, seed=2, distractor=(40, 50), distract_share=1.0)
+    digit_years = tuple(f for f in dates.SEEN if f not in dates.YEAR_WORDS)
+    pairs = dates.pairs(50, seed=2, formats=digit_years, distractor=(40, 50), distract_share=1.0)
     for text, iso in pairs:
         assert len(text) >= 80 + 6
         assert iso[2:4] in text  # the year is still there

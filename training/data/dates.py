@@ -17,11 +17,13 @@ import numpy as np
 MONTHS = [dt.date(2000, m, 1).strftime("%B") for m in range(1, 13)]
 WEEKDAYS = [dt.date(2001, 1, d).strftime("%A") for d in range(1, 8)]  # Monday first
 FIRST, LAST = dt.date(1950, 1, 1), dt.date(2049, 12, 31)
+# What a model trained on these dates may answer (zoo_runtime.dates).
+OUTPUT_CHECK = {"kind": "date", "first": FIRST.isoformat(), "last": LAST.isoformat()}
 
 
 UNITS = "one two three four five six seven eight nine".split()
 TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
-TENS = {2: "twenty", 3: "thirty"}
+TENS = dict(zip(range(2, 10), "twenty thirty forty fifty sixty seventy eighty ninety".split()))
 IRREGULAR_ORDINALS = {
     "one": "first",
     "two": "second",
@@ -34,7 +36,7 @@ IRREGULAR_ORDINALS = {
 
 
 def number_word(n):
-    """1..39 in words: 3 -> 'three', 21 -> 'twenty-one'."""
+    """1..99 in words: 3 -> 'three', 21 -> 'twenty-one'."""
     if n < 10:
         return UNITS[n - 1]
     if n < 20:
@@ -53,6 +55,27 @@ def ordinal_word(n):
     else:
         last += "th"
     return "-".join([*head, last])
+
+
+YEAR_STYLES = 3  # ways write() spells a year in words, drawn per date
+
+
+def year_words(year, style=0):
+    """A year 1950-2049 in words. Style 0, in pairs: "nineteen ninety-nine",
+    "twenty twelve" ("two thousand five" before 2010); style 1: "two
+    thousand and twelve"; style 2: "two thousand twelve". Years before
+    2000 have one spelling, 2000 is "two thousand"."""
+    if not 1950 <= year <= 2049:
+        raise ValueError(f"years in words are written for 1950-2049, not {year}")
+    century, rest = divmod(year, 100)
+    if century == 19:
+        return f"nineteen {number_word(rest)}"
+    if rest == 0:
+        return "two thousand"
+    if style == 0 and rest >= 10:
+        return f"twenty {number_word(rest)}"
+    joiner = " and " if style == 1 else " "
+    return f"two thousand{joiner}{number_word(rest)}"
 
 
 def ordinal(n):
@@ -112,6 +135,11 @@ FORMATS = {
     "the dth-word of month, yyyy": "the {nth_word} of {month}, {year}",
     "month d-word, yyyy": "{month} {day_word}, {year}",
     "d-word month yyyy": "{day_word} {month} {year}",
+    # Years in words (year_words; "JANUARY FIRST TWO THOUSAND" read as 2013).
+    "month dth, year-words": "{month} {nth}, {year_words}",
+    "month dth-word year-words": "{month} {nth_word} {year_words}",
+    "the dth-word of month, year-words": "the {nth_word} of {month}, {year_words}",
+    "d month year-words": "{day} {month} {year_words}",
     # Held out of training (UNSEEN):
     "d mon yyyy": "{day} {mon} {year}",
     "weekday d month yyyy": "{weekday} {day} {month} {year}",
@@ -132,6 +160,7 @@ ADDED = (
     "month d-word, yyyy",
     "d-word month yyyy",
 )
+YEAR_WORDS = tuple(name for name in FORMATS if "year-words" in name)
 SEEN = tuple(name for name in FORMATS if name not in UNSEEN)
 FILLER = (
     "please note that the meeting with our team about the new project was moved to "
@@ -148,7 +177,10 @@ def write(d, fmt, rng, noise=True):
     """Date `d` in format `fmt`, with random capitalisation and stray spaces."""
     if fmt in DAY_FIRST_SLASH and d.day <= 12:
         raise ValueError(f"{fmt} is written only for days over 12 ({d} reads as month first)")
-    text = FORMATS[fmt].format(**_parts(d))
+    parts = _parts(d)
+    if fmt in YEAR_WORDS:  # drawn only here, so other formats' draws stay as they were
+        parts["year_words"] = year_words(d.year, int(rng.integers(YEAR_STYLES)))
+    text = FORMATS[fmt].format(**parts)
     if not noise:
         return text
     case = rng.random()

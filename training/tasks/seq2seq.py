@@ -259,6 +259,7 @@ def new_model(recipe, source, target):
         seed=recipe["train"]["seed"],
         tokenizer=m["tokenizer"],
         readout_dim=m["readout_dim"],
+        output_check=dates.OUTPUT_CHECK if recipe["data"]["source"] == "dates" else None,
     )
     model.build()
     return model

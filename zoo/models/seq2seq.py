@@ -27,6 +27,7 @@ from zoo.decoding import Search
 from zoo.models.encoder_decoder import Encoded, EncoderDecoder
 from zoo.models.raw_inputs import RawInputs, as_strs, holds_strings
 from zoo.subwords import SubwordVocabulary, word_spans, word_weights
+from zoo_runtime import dates
 from zoo_runtime.chars import END, PAD, START, CharVocabulary
 from zoo_runtime.checks import check_beam_width
 from zoo_runtime.search import per_token_log_prob
@@ -50,39 +51,45 @@ def make_attention(kind, units):
 @keras.saving.register_keras_serializable(package="zoo")
 class Seq2Seq(RawInputs, EncoderDecoder):
     """Sequence to sequence with attention: a bidirectional encoder and an
-    attention decoder of any zoo cell, over characters or subword pieces.
+        attention decoder of any zoo cell, over characters or subword pieces.
 
-    Args:
-        source_vocabulary: the source tokens, index = id; id 0 is OOV and
-            the list holds PAD.
-        target_vocabulary: the target tokens; id 0 is OOV, and the list
-            holds PAD, START and END.
-        cell: a zoo cell name (`zoo.layers.CELLS`).
-        units: units of the decoder and of each encoder direction.
-        embedding_dim: width of both embeddings.
-        attention: one of `ATTENTION` ("none" is the fixed-vector baseline).
-        attention_units: width of additive attention (default: `units`).
-        max_input_length: the most source tokens read.
-        max_output_length: the most target tokens written.
-        cell_options: passed to the cells.
-        seed: seeds scheduled sampling's draws.
-        tokenizer: "chars" (`CharVocabulary`) or "subwords" (`SubwordVocabulary`).
-        readout_dim: a low-rank output projection's width (0: none).
-        **kwargs: `keras.Model` arguments.
+        Args:
+            source_vocabulary: the source tokens, index = id; id 0 is OOV and
+                the list holds PAD.
+            target_vocabulary: the target tokens; id 0 is OOV, and the list
+                holds PAD, START and END.
+            cell: a zoo cell name (`zoo.layers.CELLS`).
+            units: units of the decoder and of each encoder direction.
+            embedding_dim: width of both embeddings.
+            attention: one of `ATTENTION` ("none" is the fixed-vector baseline).
+            attention_units: width of additive attention (default: `units`).
+            max_input_length: the most source tokens read.
+            max_output_length: the most target tokens written.
+            cell_options: passed to the cells.
+            seed: seeds scheduled sampling's draws.
+            tokenizer: "chars" (`CharVocabulary`) or "subwords" (`SubwordVocabulary`).
+            readout_dim: a low-rank output projection's width (0: none).
+            output_check: what an answer must be, checked alike on every path
+                (`zoo_runtime.dates`): with {"kind": "date", "first": ISO
+                date, "last": ISO date}, `translate` answers None for an input
+                holding a year outside that span and for an output that is
+                not a calendar date within it.
+            **kwargs: `keras.Model` arguments.
 
-    `fit` and `evaluate` take source and target texts (or a tf.data.Dataset
-    of them) as well as ((source ids, decoder inputs), targets): the
-    model's own tokenisation makes the ids (`zoo.models.raw_inputs`).
+        `fit` and `evaluate` take source and target texts (or a tf.data.Dataset
+        of them) as well as ((source ids, decoder inputs), targets): the
+        model's own tokenisation makes the ids (`zoo.models.raw_inputs`).
 
-    Example:
+        Example:
 
-    >>> from zoo_runtime.chars import END, PAD, START, CharVocabulary
-    >>> source = CharVocabulary.from_text("0123456789/", specials=(PAD,)).tokens
-    >>> target = CharVocabulary.from_text("0123456789-", specials=(PAD, START, END)).tokens
-    >>> model = Seq2Seq(source, target, units=8, embedding_dim=4, max_output_length=10)
-    >>> model.build()
-    >>> len(model.translate(["12/25/99"], beam_width=2))
-    1
+        >>> from zoo_runtime import dates
+    from zoo_runtime.chars import END, PAD, START, CharVocabulary
+        >>> source = CharVocabulary.from_text("0123456789/", specials=(PAD,)).tokens
+        >>> target = CharVocabulary.from_text("0123456789-", specials=(PAD, START, END)).tokens
+        >>> model = Seq2Seq(source, target, units=8, embedding_dim=4, max_output_length=10)
+        >>> model.build()
+        >>> len(model.translate(["12/25/99"], beam_width=2))
+        1
     """
 
     task = "seq2seq"  # the card's task: picks each stage's module for this family
@@ -106,9 +113,12 @@ class Seq2Seq(RawInputs, EncoderDecoder):
         seed: int | None = None,
         tokenizer: str = "chars",
         readout_dim: int = 0,
+        output_check: dict | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.output_check = dict(output_check) if output_check else None
+        self._check = dates.output_check(self.output_check)
         if tokenizer not in VOCABULARIES:
             raise ValueError(f"`tokenizer` must be one of {tuple(VOCABULARIES)}, got {tokenizer!r}")
         self.tokenizer, self.readout_dim = tokenizer, readout_dim
@@ -274,13 +284,15 @@ class Seq2Seq(RawInputs, EncoderDecoder):
         read as unknown (OOV); empty or over-long inputs and non-strings
         raise ValueError / TypeError naming the input. With
         return_attention, also a list of (output tokens + END, input
-        tokens) weight matrices. With return_log_prob, also each output's
+        tokens) weight matrices. A model with an `output_check` answers
+        None where the check fails. With return_log_prob, also each output's
         log-probability per token (END included;
         `zoo_runtime.search.per_token_log_prob`): near 0 where the model
         is sure of every token; far below its test inputs' figures where
         it is guessing, e.g. for a text that is not Spanish. Returned last:
         (outputs[, matrices], log_probs)."""
         outputs, matrices, scores = [], [], []
+        texts = texts if isinstance(texts, str) else list(texts)  # a str: refused below
         for ids, rows in self._batches(texts, beam_width, batch_size):
             tokens, log_prob, attn = self.decode(ids, beam_width, length_penalty)
             scores.extend(per_token_log_prob(log_prob, tokens, self.pad).tolist())
@@ -288,6 +300,8 @@ class Seq2Seq(RawInputs, EncoderDecoder):
                 kept = self.output_ids(row)
                 outputs.append(self.target.decode(kept))
                 matrices.append(weights[: len(kept) + 1, : len(source)])
+        if self._check:  # no answer (None) where it cannot be a date
+            outputs = [self._check.answer(t, o) for t, o in zip(texts, outputs, strict=True)]
         answer = (outputs, matrices) if return_attention else (outputs,)
         answer += (scores,) if return_log_prob else ()
         return answer if len(answer) > 1 else outputs
@@ -377,6 +391,7 @@ class Seq2Seq(RawInputs, EncoderDecoder):
             "seed": self.seed,
             "tokenizer": self.tokenizer,
             "readout_dim": self.readout_dim,
+            **({"output_check": self.output_check} if self.output_check else {}),
         }
 
     @property

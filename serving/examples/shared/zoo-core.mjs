@@ -163,6 +163,7 @@ export async function translate(model, texts, options = {}) {
 export async function translateScored({ contract, sessions, ort }, texts, options = {}) {
   const special = specialIds(contract);
   const codec = textCodec(contract);
+  const check = contract.output_check ? dateCheck(contract.output_check) : null;
   const rows = texts.map((text, i) => {
     const ids = codec.encode(text);
     if (!ids.length) throw new Error(`input ${i} is empty or only whitespace: it has no tokens`);
@@ -176,7 +177,27 @@ export async function translateScored({ contract, sessions, ort }, texts, option
   rows.forEach((ids, row) => source.set(ids, row * width));
   const feeds = { source_ids: new ort.Tensor("int32", source, [texts.length, width]) };
   const found = await decode({ contract, sessions, ort }, feeds, special, contract.max_output_length, options);
-  return { outputs: found.rows.map((ids) => codec.decode(ids)), logProbPerToken: found.perToken };
+  // No answer (null) where a date model's output cannot be a date.
+  const outputs = found.rows.map((ids, i) => (check ? check.answer(texts[i], codec.decode(ids)) : codec.decode(ids)));
+  return { outputs, logProbPerToken: found.perToken };
+}
+
+// zoo.json's output_check {kind: "date", first, last}, as zoo_runtime/dates.py:
+// no answer (null) for an input holding a run of exactly four digits outside
+// the years, or for an output that is not a calendar date YYYY-MM-DD in the span.
+export function dateCheck({ kind, first, last }) {
+  if (kind !== "date") throw new Error(`unknown output check ${kind}; the one known is kind 'date'`);
+  const [low, high] = [Number(first.slice(0, 4)), Number(last.slice(0, 4))];
+  const reads = (text) => (text.match(/[0-9]+/g) ?? []).every((run) => run.length !== 4 || (Number(run) >= low && Number(run) <= high));
+  const isDate = (text) => {
+    if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(text)) return false;
+    const [y, m, d] = text.split("-").map(Number);
+    const date = new Date(Date.UTC(2000, m - 1, d));
+    date.setUTCFullYear(y); // Date.UTC reads years 0-99 as 1900-1999
+    const real = date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+    return real && text >= first && text <= last; // ISO dates order as strings
+  };
+  return { reads, isDate, answer: (text, output) => (reads(text) && isDate(output) ? output : null) };
 }
 
 // {rows: output ids per row (before END, no padding), perToken: each row's

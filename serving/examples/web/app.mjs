@@ -113,7 +113,7 @@ $("translate-run").onclick = () =>
     const source = text("translate-text", limit);
     const beamWidth = Number($("translate-beam").value);
     const [output] = await translate(loaded, [source], { beamWidth });
-    show("translate-out", { text: output, beamWidth }, escape(output));
+    show("translate-out", { text: output, beamWidth }, escape(output ?? "(no answer)"));
   });
 
 $("classify-run").onclick = () =>
