@@ -23,7 +23,9 @@ OUTPUT_CHECK = {"kind": "date", "first": FIRST.isoformat(), "last": LAST.isoform
 
 UNITS = "one two three four five six seven eight nine".split()
 TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
-TENS = dict(zip(range(2, 10), "twenty thirty forty fifty sixty seventy eighty ninety".split()))
+TENS = dict(
+    zip(range(2, 10), "twenty thirty forty fifty sixty seventy eighty ninety".split(), strict=True)
+)
 IRREGULAR_ORDINALS = {
     "one": "first",
     "two": "second",
