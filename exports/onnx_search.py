@@ -3,11 +3,13 @@ composed from its `encoder.onnx` and `decoder.onnx`, so that an app in any
 language translates or captions by one `Run` call.
 
 Inputs: the encoder's own (source ids or an image), `beam_width` (int64
-scalar, 1 to MAX_BEAM_WIDTH; 1 is greedy) and `length_penalty` (float
-scalar, Wu et al.'s weight; 0 for none). Outputs: `ids` (B, max_length)
-int32, padded after each row's end; `log_prob` (B,), the chosen beam's
-summed log-probability, and `log_prob_per_token` (B,), that divided by the
-tokens it chose (END included); `steps`, how many decoder steps ran.
+scalar, 1 to MAX_BEAM_WIDTH; 1 is greedy), `length_penalty` (float
+scalar, Wu et al.'s weight; 0 for none) and `no_repeat_ngram_size` (int64
+scalar, 0 to MAX_NGRAM_SIZE, default 0: no output holds any n-gram twice).
+Outputs: `ids` (B, max_length) int32, padded after each row's end;
+`log_prob` (B,), the chosen beam's summed log-probability, and
+`log_prob_per_token` (B,), that divided by the tokens it chose (END
+included); `steps`, how many decoder steps ran.
 
 The search is zoo.decoding's `Search.beam` in ONNX ops, step for step: the
 same banned ids, the same "a finished beam goes on with PAD at no cost",
@@ -22,7 +24,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, compose, helper, numpy_helper
 
-from zoo_runtime.limits import MAX_BEAM_WIDTH
+from zoo_runtime.limits import MAX_BEAM_WIDTH, MAX_NGRAM_SIZE
 from zoo_runtime.search import NEG
 
 FILE = "search.onnx"
@@ -65,7 +67,8 @@ def contract(vocab_size, banned, max_length):
     return {
         "file": FILE,
         "inputs": "the encoder's, beam_width (int64 scalar, 1 = greedy), "
-        "length_penalty (float32 scalar, 0 = none)",
+        "length_penalty (float32 scalar, 0 = none), no_repeat_ngram_size (int64 scalar, "
+        "0 = none, the default: no output holds any n-gram twice)",
         "outputs": "ids (B, max_length) int32, padded after end; log_prob (B,); "
         "log_prob_per_token (B,): log_prob / the tokens chosen, end included; "
         "steps (int64 scalar): decoder steps run",
@@ -106,10 +109,13 @@ def search_model(encoder, decoder, *, banned, start, end, pad, max_length):
     constants = list(encoder.graph.initializer) + list(decoder.graph.initializer)
 
     outer = _Nodes("search/", constants)
+    # A default for an input that apps made before it existed do not feed.
+    constants.append(numpy_helper.from_array(np.array(0, np.int64), "no_repeat_ngram_size"))
     for value in encoder.graph.input:
         outer.rename(value.name.removeprefix("encoder/"), value.name)
     outer.nodes.extend(encoder.graph.node)
-    k = _checked_beam_width(outer, max_beam_width(vocab, banned))
+    k = _checked_int(outer, "beam_width", 1, max_beam_width(vocab, banned))
+    ngram = _checked_int(outer, "no_repeat_ngram_size", 0, MAX_NGRAM_SIZE)
     k1 = outer.op("Reshape", k, outer.const([1], np.int64))
     first_input = encoder.graph.input[0].name.removeprefix("encoder/")
     batch = outer.op("Gather", outer.op("Shape", first_input), outer.const(0, np.int64), axis=0)
@@ -172,6 +178,7 @@ def search_model(encoder, decoder, *, banned, start, end, pad, max_length):
         rows_k=rows_k,
         max_length=max_length,
         constants=constants,
+        ngram=ngram,
     )
     final = outer.op(
         "Loop",
@@ -216,14 +223,14 @@ def _checked(outer, x, ok, message):
     return outer.op("Gather", whole, index, axis=0, name=message)
 
 
-def _checked_beam_width(outer, most):
-    k = "beam_width"
+def _checked_int(outer, name, low, high):
+    """int64 scalar input `name`, which must lie in [low, high]."""
     ok = outer.op(
         "And",
-        outer.op("GreaterOrEqual", k, outer.const(1, np.int64)),
-        outer.op("LessOrEqual", k, outer.const(most, np.int64)),
+        outer.op("GreaterOrEqual", name, outer.const(low, np.int64)),
+        outer.op("LessOrEqual", name, outer.const(high, np.int64)),
     )
-    return _checked(outer, k, ok, f"beam_width must be an integer from 1 to {most}")
+    return _checked(outer, name, ok, f"{name} must be an integer from {low} to {high}")
 
 
 def _checked_ids(outer, name, size):
@@ -255,6 +262,7 @@ def _step_body(
     rows_k,
     max_length,
     constants,
+    ngram,
 ):
     """The Loop body: one decoder step for every beam, then the k best
     (beam, token) continuations of each example."""
@@ -272,9 +280,10 @@ def _step_body(
     pad_only = np.full(vocab, NEG, np.float32)
     pad_only[pad] = 0.0
     one = body.const([1], np.int64)
-    logp = body.op(
-        "LogSoftmax", body.op("Add", "decoder/logits", body.const(mask, np.float32)), axis=-1
-    )
+    allowed = body.op("Add", "decoder/logits", body.const(mask, np.float32))
+    repeats = _repeats(body, names["seqs"], "in/iteration", ngram, vocab, max_length)
+    allowed = body.op("Where", repeats, body.const(NEG, np.float32), allowed)
+    logp = body.op("LogSoftmax", allowed, axis=-1)
     logp = body.op(
         "Where",
         body.op("Unsqueeze", names["finished"], one),
@@ -376,6 +385,63 @@ def _best_beam(outer, final, by_example, rows_k):
     outer.rename(final["steps"], "steps")
 
 
+def _repeats(body, written, t, n, vocab, length):
+    """(R, V) bool: zoo.decoding.repeats in ONNX ops, for a size n known
+    only at run time: the n - 1 comparisons are unrolled to the largest n
+    allowed, those past n - 1 count as equal, and n = 0 blocks nothing."""
+    starts = np.arange(length, dtype=np.int64)  # where an n-gram may begin
+    last = body.const(length - 1, np.int64)
+    zero = body.const(0, np.int64)
+
+    def column(index):  # written[:, index] for (L,) or () indices, clipped
+        return body.op("Gather", written, body.op("Clip", index, zero, last), axis=1)
+
+    before = body.op("Sub", n, body.const(1, np.int64))  # n - 1
+    end_at = body.op("Add", body.const(starts, np.int64), before)  # the n-gram's last step
+    match = body.op(
+        "And",
+        body.op("Less", end_at, t),  # written before step t
+        body.op("Greater", n, zero),
+    )
+    match = body.op("Unsqueeze", match, body.const([0], np.int64))
+    tail_start = body.op("Sub", t, before)
+    for i in range(MAX_NGRAM_SIZE - 1):
+        offset = body.const(i, np.int64)
+        same = body.op(
+            "Equal",
+            column(body.op("Add", body.const(starts, np.int64), offset)),
+            body.op(
+                "Unsqueeze", column(body.op("Add", tail_start, offset)), body.const([1], np.int64)
+            ),
+        )
+        unused = body.op("GreaterOrEqual", offset, before)  # i >= n - 1: not compared
+        match = body.op("And", match, body.op("Or", same, unused))
+    ends = body.op("Cast", column(end_at), to=TensorProto.INT64)
+    hits = body.op(
+        "ScatterElements",
+        body.op(
+            "ConstantOfShape",
+            body.op(
+                "Concat",
+                body.op(
+                    "Slice",
+                    body.op("Shape", written),
+                    body.const([0], np.int64),
+                    body.const([1], np.int64),
+                ),
+                body.const([vocab], np.int64),
+                axis=0,
+            ),
+            value=numpy_helper.from_array(np.zeros(1, np.float32)),
+        ),
+        ends,
+        body.op("Cast", match, to=TensorProto.FLOAT),
+        axis=1,
+        reduction="max",
+    )
+    return body.op("Greater", hits, body.const(0.0, np.float32))
+
+
 def _renamed_inputs(encoder):
     out = []
     for value in encoder.graph.input:
@@ -390,6 +456,7 @@ def _scalar_inputs():
     return [
         helper.make_tensor_value_info("beam_width", TensorProto.INT64, []),
         helper.make_tensor_value_info("length_penalty", TensorProto.FLOAT, []),
+        helper.make_tensor_value_info("no_repeat_ngram_size", TensorProto.INT64, []),
     ]
 
 

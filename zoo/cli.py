@@ -81,6 +81,7 @@ def parser():
     t.add_argument("model", help="a shipped model name, e.g. date-normalizer")
     t.add_argument("texts", nargs="+", help="one or more texts")
     t.add_argument("--beam-width", type=int, default=1, help="1 = greedy")
+    t.add_argument("--no-repeat", type=int, default=0, help="write no n-gram twice (0 = off)")
     t.add_argument("--plot", help="save the attention heatmap of the first text (PNG)")
     t.set_defaults(run=run_translate)
     c = sub.add_parser("classify", help="label texts with a text classifier")
@@ -111,6 +112,9 @@ def add_caption(sub):
     c.add_argument("model", help="a shipped captioner, e.g. caption-flickr8k")
     c.add_argument("images", nargs="+", help="photos (JPEG, PNG, ...; any size and mode)")
     c.add_argument("--beam-width", type=int, default=3, help="1 = greedy")
+    c.add_argument(
+        "--no-repeat", type=int, help="write no n-gram twice (0 = off; default: the model's)"
+    )
     c.add_argument("--plot", help="save the first photo's attention, word by word (PNG)")
     c.add_argument("--vgg-weights", help="VGG19 notop weights file, or 'imagenet'")
     c.set_defaults(run=run_caption)
@@ -218,7 +222,10 @@ def run_translate(args):
 
     model = load_for(args.model, "translate", "a seq2seq model; try `zoo generate`")
     outputs, weights = model.translate(
-        args.texts, beam_width=args.beam_width, return_attention=True
+        args.texts,
+        beam_width=args.beam_width,
+        return_attention=True,
+        no_repeat_ngram_size=args.no_repeat,
     )
     for output in outputs:
         print(output if output is not None else NO_DATE.format(**model.output_check))
@@ -258,7 +265,8 @@ def run_caption(args):
     model = load_for(args.model, "caption", "a captioner")
     model.vgg_weights = args.vgg_weights or model.vgg_weights
     photos = [read_image(path) for path in args.images]
-    captions, maps = model.caption(photos, args.beam_width, return_attention=True)
+    chosen = {} if args.no_repeat is None else {"no_repeat_ngram_size": args.no_repeat}
+    captions, maps = model.caption(photos, args.beam_width, return_attention=True, **chosen)
     for path, text in zip(args.images, captions, strict=True):
         print(f"{text}\t{path}" if len(photos) > 1 else text)
     if args.plot:

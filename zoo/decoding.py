@@ -34,8 +34,9 @@ class Search:
         """The most likely allowed id (B,)."""
         return best_ids(self.allowed(logits))
 
-    def greedy(self, states, context, batch, max_length):
-        """-> tokens (B, L), log-probability (B,), attention (B, L, T)."""
+    def greedy(self, states, context, batch, max_length, no_repeat_ngram_size=0):
+        """-> tokens (B, L), log-probability (B,), attention (B, L, T). With
+        no_repeat_ngram_size n, no row writes any n-gram twice (`repeats`)."""
         steps = ops.shape(context[0])[1]
         init = (
             ops.full((batch,), self.start, dtype="int32"),
@@ -43,18 +44,25 @@ class Search:
             ops.zeros((batch,), dtype="bool"),
             ops.zeros((batch,), dtype="float32"),  # this step's log-probability
             ops.zeros((batch, steps), dtype="float32"),  # this step's attention
+            ops.full((batch, max_length), self.pad, dtype="int32"),  # written so far
         )
 
-        def body(carry, _):
-            tokens, states, finished, _, _ = carry
+        def body(carry, t):
+            tokens, states, finished, _, _, written = carry
             logits, states, weights = self.step(tokens, states, context)
-            token = self.best(logits)
-            logp = _pick(ops.log_softmax(self.allowed(logits), axis=-1), token)
+            logits = self.allowed(logits)
+            if no_repeat_ngram_size:
+                logits = blocked(logits, written, t, no_repeat_ngram_size)
+            token = best_ids(logits)
+            logp = _pick(ops.log_softmax(logits, axis=-1), token)
             token = ops.where(finished, self.pad, token)
             logp = ops.where(finished, 0.0, logp)
-            return token, list(states), finished | ops.equal(token, self.end), logp, weights
+            written = ops.where(ops.equal(ops.arange(max_length), t), token[:, None], written)
+            finished = finished | ops.equal(token, self.end)
+            return token, list(states), finished, logp, weights, written
 
-        _, (tokens, _, _, logps, weights) = scan_states(body, init, length=max_length)
+        xs = ops.arange(max_length, dtype="int32")
+        _, (tokens, _, _, logps, weights, _) = scan_states(body, init, xs)
         return ops.transpose(tokens), ops.sum(logps, axis=0), ops.transpose(weights, (1, 0, 2))
 
     def greedy_until_done(self, states, context, batch, max_length):
@@ -110,11 +118,13 @@ class Search:
         length_penalty=0.0,
         coverage_penalty=0.0,
         all_beams=False,
+        no_repeat_ngram_size=0,
     ):
         """Best of k beams by log p / ((5 + length) / 6) ** length_penalty
         (+ coverage_penalty * sum_j log min(attention summed over steps_j, 1);
         Wu et al. 2016) -> tokens (B, L), log-probability (B,), attention;
-        with all_beams, every beam, best first: (B, K, L), (B, K), (B, K, L, T)."""
+        with all_beams, every beam, best first: (B, K, L), (B, K), (B, K, L, T).
+        With no_repeat_ngram_size n, no beam writes any n-gram twice."""
         vocab = self.vocab_size
         tile = lambda t: None if t is None else tile_batch(t, k)  # noqa: E731
         context = keras.tree.map_structure(tile, context)
@@ -134,7 +144,11 @@ class Search:
         def body(carry, t):
             tokens, states, scores, finished, lengths, seqs, attn = carry
             logits, states, weights = self.step(tokens, states, context)
-            logp = ops.reshape(ops.log_softmax(self.allowed(logits), axis=-1), (batch, k, vocab))
+            logits = self.allowed(logits)
+            if no_repeat_ngram_size:
+                written = ops.reshape(seqs, (batch * k, max_length))
+                logits = blocked(logits, written, t, no_repeat_ngram_size)
+            logp = ops.reshape(ops.log_softmax(logits, axis=-1), (batch, k, vocab))
             logp = only_token_when_finished(logp, finished, self.pad)
             scores, beam, token, _ = best_continuations(scores[..., None] + logp, k)
             states = [_regroup(s, beam, batch, k) for s in states]
@@ -203,13 +217,21 @@ class Search:
         beam_width=1,
         length_penalty=0.0,
         coverage_penalty=0.0,
+        no_repeat_ngram_size=0,
     ):
         """Greedy (beam_width 1) or beam search -> tokens, log-probability,
         attention. The raw beam: no fallback to greedy's answer."""
         if beam_width == 1:
-            return self.greedy(states, context, batch, max_length)
+            return self.greedy(states, context, batch, max_length, no_repeat_ngram_size)
         return self.beam(
-            states, context, batch, max_length, beam_width, length_penalty, coverage_penalty
+            states,
+            context,
+            batch,
+            max_length,
+            beam_width,
+            length_penalty,
+            coverage_penalty,
+            no_repeat_ngram_size=no_repeat_ngram_size,
         )
 
 
@@ -237,6 +259,36 @@ def sampled(shape, probability, seed_generator):
     own = ops.less(keras.random.uniform(time_major, seed=seed_generator), probability)
     own = ops.concatenate([ops.zeros_like(own[:1]), own[1:]], axis=0)
     return ops.transpose(own)
+
+
+def repeats(written, t, n, vocab):
+    """(R, V) bool: True for each token that, written at step t after a
+    row's tokens `written` (R, L; steps t and later unwritten), would
+    complete an n-gram the row already holds (Paulus et al. 2018's trigram
+    blocking, for any n). One scatter of the (R, L - n + 1) n-gram ends,
+    not an (R, L, V) one-hot."""
+    length = written.shape[1]
+    starts = length - n + 1
+    rows = ops.shape(written)[0]
+    if starts < 1:
+        return ops.zeros((rows, vocab), dtype="bool")
+    # An n-gram starting at j counts once its last token (step j + n - 1) is written.
+    match = ops.less(ops.arange(starts) + (n - 1), t)[None]
+    for i in range(n - 1):  # and its first n - 1 tokens are the row's last n - 1
+        previous = ops.take(written, ops.clip(t - (n - 1) + i, 0, length - 1), axis=1)
+        match = match & ops.equal(written[:, i : i + starts], previous[:, None])
+    ends = written[:, n - 1 :]
+    row = ops.broadcast_to(ops.arange(rows, dtype="int32")[:, None], ops.shape(ends))
+    index = ops.reshape(ops.stack([row, ends], axis=-1), (-1, 2))
+    match = ops.broadcast_to(match, ops.shape(ends))  # n = 1 compares nothing
+    hits = ops.scatter(index, ops.reshape(ops.cast(match, "float32"), (-1,)), (rows, vocab))
+    return ops.greater(hits, 0.0)
+
+
+def blocked(logits, written, t, n):
+    """`logits` (R, V) with the tokens that would repeat an n-gram ruled out."""
+    vocab = ops.shape(logits)[-1]
+    return ops.where(repeats(written, t, n, vocab), NEG, logits)
 
 
 def _pick(log_probs, token):

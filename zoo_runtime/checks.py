@@ -3,7 +3,7 @@ exports, so both refuse the same inputs with the same words."""
 
 import math
 
-from zoo_runtime.limits import MAX_BEAM_WIDTH
+from zoo_runtime.limits import MAX_BEAM_WIDTH, MAX_NGRAM_SIZE
 
 
 def check_texts(texts):
@@ -18,6 +18,15 @@ def check_texts(texts):
         if not isinstance(text, str):
             raise TypeError(f"input {i} is a {type(text).__name__}, not a str")
     return texts
+
+
+def check_ngram_size(size):
+    """An int from 0 (no blocking) to MAX_NGRAM_SIZE (each step's work
+    grows with it)."""
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_NGRAM_SIZE:
+        raise ValueError(
+            f"`no_repeat_ngram_size` must be an int from 0 (off) to {MAX_NGRAM_SIZE}, got {size!r}"
+        )
 
 
 def check_beam_width(beam_width, most=MAX_BEAM_WIDTH):

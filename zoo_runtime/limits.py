@@ -13,3 +13,6 @@ MAX_REVIEW_CHARS = 1 << 22  # characters of one text to classify, refused before
 # pass, a 164 KB PNG declaring 169 Mpx does not.
 MAX_DECODED_PIXELS = 8192 * 8192
 MAX_BEAM_WIDTH = 16  # beams one search may keep: its work grows with batch x beam x length
+# n of no_repeat_ngram_size: each step compares the row's last n - 1 tokens
+# with every earlier position, so its work grows with n x length.
+MAX_NGRAM_SIZE = 8

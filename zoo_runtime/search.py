@@ -97,26 +97,27 @@ class Decoder:
         self.mask = np.zeros(vocab_size, np.float32)
         self.mask[list(banned)] = NEG
 
-    def log_probs(self, logits):
-        return log_softmax(logits + self.mask)
-
-    def greedy(self, states, context, batch, max_length):
+    def greedy(self, states, context, batch, max_length, no_repeat_ngram_size=0):
         """-> tokens (B, L), log-probability (B,)."""
         token = np.full(batch, self.start, np.int32)
         finished = np.zeros(batch, bool)
         total = np.zeros(batch, np.float32)
         steps = []
-        for _ in range(max_length):
+        for t in range(max_length):
             logits, states = self.step(token, states, context)
-            logp = self.log_probs(logits)
-            best = np.argmax(logits + self.mask, axis=-1).astype(np.int32)
+            logits = logits + self.mask
+            if no_repeat_ngram_size and steps:
+                written = np.stack(steps, axis=1)
+                logits[repeats(written, t, no_repeat_ngram_size, logits.shape[-1])] = NEG
+            logp = log_softmax(logits)
+            best = np.argmax(logits, axis=-1).astype(np.int32)
             total += np.where(finished, 0.0, logp[np.arange(batch), best])
             token = np.where(finished, self.pad, best).astype(np.int32)
             finished |= token == self.end
             steps.append(token)
         return np.stack(steps, axis=1), total
 
-    def beam(self, states, context, batch, max_length, k, length_penalty):
+    def beam(self, states, context, batch, max_length, k, length_penalty, no_repeat_ngram_size=0):
         """Best of k beams by log p / ((5 + length) / 6) ** length_penalty
         (Wu et al. 2016) -> tokens (B, L), log-probability (B,)."""
         states = [np.repeat(s, k, axis=0) for s in states]
@@ -132,7 +133,11 @@ class Decoder:
         rows = np.arange(batch)[:, None]
         for t in range(max_length):
             logits, states = self.step(tokens, states, context)
-            logp = self.log_probs(logits).reshape(batch, k, vocab)
+            logits = logits + self.mask
+            if no_repeat_ngram_size:
+                written = seqs.reshape(batch * k, max_length)
+                logits[repeats(written, t, no_repeat_ngram_size, vocab)] = NEG
+            logp = log_softmax(logits).reshape(batch, k, vocab)
             logp = np.where(finished[..., None], pad_only, logp)
             total = (scores[..., None] + logp).reshape(batch, k * vocab)
             index = top_k_indices(total, k)
@@ -150,10 +155,27 @@ class Decoder:
         best = np.argmax(normed, axis=1)
         return seqs[np.arange(batch), best], scores[np.arange(batch), best]
 
-    def decode(self, states, context, max_length, beam_width=1, length_penalty=0.0):
+    def decode(
+        self, states, context, max_length, beam_width=1, length_penalty=0.0, no_repeat_ngram_size=0
+    ):
         """Greedy (beam_width 1) or beam search, as zoo.decoding -> tokens,
         log-probability."""
-        batch = len(states[0])
+        batch, blocking = len(states[0]), no_repeat_ngram_size
         if beam_width == 1:
-            return self.greedy(states, context, batch, max_length)
-        return self.beam(states, context, batch, max_length, beam_width, length_penalty)
+            return self.greedy(states, context, batch, max_length, blocking)
+        return self.beam(states, context, batch, max_length, beam_width, length_penalty, blocking)
+
+
+def repeats(written, t, n, vocab):
+    """(R, V) bool: True for each token that, written at step t after a
+    row's tokens `written` (R, >= t), would complete an n-gram the row
+    already holds: zoo.decoding.repeats, row by row."""
+    out = np.zeros((len(written), vocab), bool)
+    if t < n - 1:
+        return out
+    for r, row in enumerate(np.asarray(written)[:, :t].tolist()):
+        tail = row[t - n + 1 :] if n > 1 else []
+        for j in range(t - n + 1):
+            if row[j : j + n - 1] == tail:
+                out[r, row[j + n - 1]] = True
+    return out

@@ -3,7 +3,7 @@
 import numpy as np
 
 from serving.tasks.encoder_decoder import EncoderDecoderOnnx
-from zoo_runtime.checks import check_beam_width
+from zoo_runtime.checks import check_beam_width, check_ngram_size
 from zoo_runtime.images import as_rgb
 
 IMAGES_PER_RUN = 8
@@ -12,12 +12,13 @@ IMAGES_PER_RUN = 8
 class CaptionOnnx(EncoderDecoderOnnx):
     task = "caption"
 
-    def caption(self, images, beam_width=3, length_penalty=0.0):
+    def caption(self, images, beam_width=3, length_penalty=0.0, no_repeat_ngram_size=0):
         """Captions of uint8 images (a list of HWC arrays of any size;
         greyscale, RGBA and 16-bit converted as zoo.images.as_rgb), as zoo's
         Captioner.caption. Images of one size run together, IMAGES_PER_RUN
         at a time (search.onnx: the encoder and the search in one call)."""
         check_beam_width(beam_width)
+        check_ngram_size(no_repeat_ngram_size)
         if isinstance(images, np.ndarray) and images.ndim != 4:
             raise TypeError("caption() takes a list of images; wrap a single image in a list")
         c = self.contract
@@ -31,7 +32,8 @@ class CaptionOnnx(EncoderDecoderOnnx):
         tokens = [None] * len(rgb)
         for rows in _runs(rgb):
             feed = {"image": np.stack([rgb[i] for i in rows])}
-            ids, _ = self.decode(feed, len(words), longest, beam_width, length_penalty)
+            search = (beam_width, length_penalty, no_repeat_ngram_size)
+            ids, _ = self.decode(feed, len(words), longest, *search)
             for i, row in zip(rows, ids, strict=True):
                 tokens[i] = row
         return [" ".join(words[t] for t in self.kept(row)) for row in tokens]

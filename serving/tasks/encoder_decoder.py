@@ -18,7 +18,7 @@ class EncoderDecoderOnnx(OnnxModel):
         """{name: id} of the special tokens (oov, pad, start, end, ...)."""
         return {k: v[1] for k, v in self.contract["special_tokens"].items()}
 
-    def decode(self, encoder_feed, vocab_size, max_length, beam_width, length_penalty):
+    def decode(self, encoder_feed, vocab_size, max_length, beam_width, length_penalty, no_repeat=0):
         """Output ids (B, L) and their log-probability (B,) from
         encoder.onnx's inputs."""
         search = self.contract.get("search")
@@ -26,16 +26,19 @@ class EncoderDecoderOnnx(OnnxModel):
             check_beam_width(beam_width, search["max_beam_width"])
         if "search" not in self.sessions:  # an export from before search.onnx, or LiteRT
             encoded = self.run("encoder", encoder_feed)
-            return self.search(encoded, vocab_size, max_length, beam_width, length_penalty)
+            return self.search(
+                encoded, vocab_size, max_length, beam_width, length_penalty, no_repeat
+            )
         feed = {
             **encoder_feed,
             "beam_width": np.array(beam_width, np.int64),
             "length_penalty": np.array(length_penalty, np.float32),
+            **({"no_repeat_ngram_size": np.array(no_repeat, np.int64)} if no_repeat else {}),
         }
         found = self.run("search", feed)
         return found["ids"], found["log_prob"]
 
-    def search(self, encoded, vocab_size, max_length, beam_width, length_penalty):
+    def search(self, encoded, vocab_size, max_length, beam_width, length_penalty, no_repeat=0):
         """Greedy or beam search over decoder.onnx from the encoder's
         outputs: its state_k start the decoder, the rest are context."""
         inputs = self.input_names("decoder")
@@ -52,7 +55,7 @@ class EncoderDecoderOnnx(OnnxModel):
         ends = special["start"], special["end"], special["pad"]
         decoder = Decoder(step, vocab_size, banned, *ends)
         states = [encoded[n] for n in state_names]
-        return decoder.decode(states, context, max_length, beam_width, length_penalty)
+        return decoder.decode(states, context, max_length, beam_width, length_penalty, no_repeat)
 
     def kept(self, row):
         """A decoded row's ids before END, without padding."""

@@ -7,7 +7,7 @@ import numpy as np
 
 from serving.tasks.encoder_decoder import EncoderDecoderOnnx
 from zoo_runtime.chars import CharVocabulary
-from zoo_runtime.checks import check_beam_width, check_texts
+from zoo_runtime.checks import check_beam_width, check_ngram_size, check_texts
 from zoo_runtime.dates import output_check
 from zoo_runtime.search import per_token_log_prob
 from zoo_runtime.subwords import Subwords
@@ -16,13 +16,22 @@ from zoo_runtime.subwords import Subwords
 class Seq2SeqOnnx(EncoderDecoderOnnx):
     task = "seq2seq"
 
-    def translate(self, texts, beam_width=1, length_penalty=0.0, return_log_prob=False):
+    def translate(
+        self,
+        texts,
+        beam_width=1,
+        length_penalty=0.0,
+        return_log_prob=False,
+        no_repeat_ngram_size=0,
+    ):
         """Strings in, strings out, as zoo's Seq2Seq.translate (greedy, or
         beam search with `beam_width` > 1); with return_log_prob, also each
-        output's log-probability per token (END included)."""
+        output's log-probability per token (END included); with
+        no_repeat_ngram_size n, no output holds any n-gram twice."""
         texts = check_texts(texts)
         rows = self._source_rows(texts)
         check_beam_width(beam_width)
+        check_ngram_size(no_repeat_ngram_size)
         if not rows:
             return ([], []) if return_log_prob else []
         c = self.contract
@@ -31,7 +40,8 @@ class Seq2SeqOnnx(EncoderDecoderOnnx):
             source[i, : len(row)] = row
         vocab_size, longest = len(c["target_vocabulary"]), c["max_output_length"]
         feed = {"source_ids": source}
-        tokens, log_prob = self.decode(feed, vocab_size, longest, beam_width, length_penalty)
+        search = (beam_width, length_penalty, no_repeat_ngram_size)
+        tokens, log_prob = self.decode(feed, vocab_size, longest, *search)
         decode = self._codecs[1]
         outputs = [decode(self.kept(row)) for row in tokens]
         if self._check:  # no answer (None) where it cannot be a date

@@ -17,11 +17,13 @@ from tests.zoo.test_seq2seq import TEXTS, tiny
 SEARCHES = [(1, 0.0), (2, 0.0), (3, 0.0), (3, 1.0), (5, 0.6), (12, 0.0)]
 
 
-def run(session, feed, beam_width, length_penalty=0.0):
+def run(session, feed, beam_width, length_penalty=0.0, no_repeat=None):
     scalars = {
         "beam_width": np.array(beam_width, np.int64),
         "length_penalty": np.array(length_penalty, np.float32),
     }
+    if no_repeat is not None:  # else the graph's default, 0
+        scalars["no_repeat_ngram_size"] = np.array(no_repeat, np.int64)
     names = [o.name for o in session.get_outputs()]
     assert names == ["ids", "log_prob", "log_prob_per_token", "steps"]
     return dict(zip(names, session.run(None, {**feed, **scalars}), strict=True))
@@ -53,6 +55,20 @@ def test_search_graph_gives_zoo_decodings_ids(tiny_export):
         assert 1 <= got["steps"] <= model.max_output_length
     greedy, log_prob, _ = model.search.greedy(*model.search_inputs(source), 9)  # not via beam
     assert_same_search(run(session, {"source_ids": source}, 1), greedy, log_prob, model.search.pad)
+
+
+def test_search_graph_blocks_repeats_as_zoo_decoding_does(tiny_export):
+    model, session = tiny_export
+    source = model.encode_texts(TEXTS)
+    changed = 0
+    for n, (beam_width, penalty) in zip((1, 2, 3, 2, 3, 8), SEARCHES, strict=True):
+        got = run(session, {"source_ids": source}, beam_width, penalty, no_repeat=n)
+        ids, log_prob, _ = model.decode(source, beam_width, penalty, no_repeat_ngram_size=n)
+        assert_same_search(got, ids, log_prob, model.search.pad)
+        changed += not np.array_equal(ids, model.decode(source, beam_width, penalty)[0])
+    assert changed  # the random decoders do repeat, and blocking changes their outputs
+    with pytest.raises(Exception, match="no_repeat_ngram_size must be an integer from 0 to 8"):
+        run(session, {"source_ids": source}, 1, no_repeat=9)
 
 
 def test_beam_widths_and_ids_are_bounded_inside_the_graph(tiny_export):

@@ -103,9 +103,12 @@ def test_node_beam_search_gives_kerass_translations(node, exported_models, name)
     directory = exported_models[1][name]
     texts = SPANISH if name == "translate-spa-eng" else TEXTS
     model = zoo.load(name)
-    for beam, penalty in ((3, 0.0), (5, 0.0), (3, 0.6)):
-        got = node("translate", directory, "--beam", beam, "--length-penalty", penalty, *texts)
-        want = model.translate(texts, beam, length_penalty=penalty, return_log_prob=True)
+    for beam, penalty, n in ((3, 0.0, 0), (5, 0.0, 0), (3, 0.6, 0), (3, 0.0, 2), (1, 0.0, 1)):
+        flags = ["--beam", beam, "--length-penalty", penalty, "--no-repeat", n]
+        got = node("translate", directory, *flags, *texts)
+        want = model.translate(
+            texts, beam, length_penalty=penalty, return_log_prob=True, no_repeat_ngram_size=n
+        )
         assert got["outputs"] == want[0]
         np.testing.assert_allclose(got["log_prob_per_token"], want[1], atol=1e-3)
     done = subprocess.run(

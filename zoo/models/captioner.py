@@ -268,14 +268,22 @@ class Captioner(RawInputs, EncoderDecoder):
         return " ".join(self.words.tokens[i] for i in ids)
 
     def caption_features(
-        self, features, beam_width=1, length_penalty=0.0, batch_size=64, return_attention=False
+        self,
+        features,
+        beam_width=1,
+        length_penalty=0.0,
+        batch_size=64,
+        return_attention=False,
+        no_repeat_ngram_size=0,
     ):
         """Captions of precomputed region features (N, 196, 512); with
-        return_attention, also each caption's (words + END, 14, 14) maps."""
+        return_attention, also each caption's (words + END, 14, 14) maps;
+        with no_repeat_ngram_size n, no caption holds any n-gram twice."""
         captions, maps = [], []
         for start in range(0, len(features), batch_size):
+            chunk = features[start : start + batch_size]
             tokens, _, attn = self.decode(
-                features[start : start + batch_size], beam_width, length_penalty
+                chunk, beam_width, length_penalty, no_repeat_ngram_size=no_repeat_ngram_size
             )
             for row, weights in zip(tokens, attn, strict=True):
                 kept = self.output_ids(row)
@@ -301,10 +309,18 @@ class Captioner(RawInputs, EncoderDecoder):
         batches = [np.stack(pixels[i : i + batch_size]) for i in range(0, len(pixels), batch_size)]
         return np.concatenate([encoder.predict_on_batch(b) for b in batches])
 
-    def caption(self, images, beam_width=3, return_attention=False, length_penalty=0.0):
+    def caption(
+        self,
+        images,
+        beam_width=3,
+        return_attention=False,
+        length_penalty=0.0,
+        no_repeat_ngram_size=0,
+    ):
         """Captions of a list of uint8 HWC images (any size, RGB, RGBA,
         greyscale, 16-bit: see zoo.images.as_rgb). With return_attention,
-        also one (words + END, 14, 14) array of attention maps per image."""
+        also one (words + END, 14, 14) array of attention maps per image;
+        with no_repeat_ngram_size n, no caption holds any n-gram twice."""
         check_beam_width(beam_width)
         if isinstance(images, np.ndarray) and images.ndim != 4:
             raise TypeError("caption() takes a list of images; wrap a single image in a list")
@@ -312,7 +328,11 @@ class Captioner(RawInputs, EncoderDecoder):
         if not images:
             return ([], []) if return_attention else []
         return self.caption_features(
-            self.features(images), beam_width, length_penalty, return_attention=return_attention
+            self.features(images),
+            beam_width,
+            length_penalty,
+            return_attention=return_attention,
+            no_repeat_ngram_size=no_repeat_ngram_size,
         )
 
     def get_config(self):

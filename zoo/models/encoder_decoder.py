@@ -12,7 +12,7 @@ from keras import ops
 
 from zoo.decoding import sampled
 from zoo.models.compiled import CompiledCache, tensor_specs
-from zoo_runtime.checks import check_beam_width
+from zoo_runtime.checks import check_beam_width, check_ngram_size
 
 DECODER_CACHE = 8  # compiled decoders kept, least recently used dropped first
 
@@ -72,17 +72,25 @@ class EncoderDecoder(keras.Model):
         step = lambda t, s, c: self.step(t, s, c, training)  # noqa: E731
         return self.search.forced(states, context, target_in, own, step)
 
-    def decode(self, inputs, beam_width=1, length_penalty=0.0, max_length=None):
+    def decode(
+        self, inputs, beam_width=1, length_penalty=0.0, max_length=None, no_repeat_ngram_size=0
+    ):
         """Compiled greedy (beam_width 1) or beam search -> numpy tokens
-        (B, L), log-probabilities (B,), attention (B, L, T)."""
+        (B, L), log-probabilities (B,), attention (B, L, T); with
+        no_repeat_ngram_size n, no output holds any n-gram twice."""
         check_beam_width(beam_width)
+        check_ngram_size(no_repeat_ngram_size)
         max_length = max_length or self.output_length
         inputs = ops.convert_to_tensor(inputs, self.INPUT_DTYPE)
         fixed = tuple(inputs.shape[self.VARYING_DIMS :])
         decode = self._decoders.get(
-            (beam_width, float(length_penalty), max_length, fixed),
+            (beam_width, float(length_penalty), max_length, fixed, no_repeat_ngram_size),
             lambda x: self.search.decode(
-                *self.search_inputs(x), max_length, beam_width, length_penalty
+                *self.search_inputs(x),
+                max_length,
+                beam_width,
+                length_penalty,
+                no_repeat_ngram_size=no_repeat_ngram_size,
             ),
             input_signature=tensor_specs(((None,) * self.VARYING_DIMS + fixed, self.INPUT_DTYPE)),
         )

@@ -279,12 +279,14 @@ class Seq2Seq(RawInputs, EncoderDecoder):
         length_penalty=0.0,
         batch_size=256,
         return_log_prob=False,
+        no_repeat_ngram_size=0,
     ):
         """Strings in, strings out. Tokens outside the source vocabulary
         read as unknown (OOV); empty or over-long inputs and non-strings
         raise ValueError / TypeError naming the input. With
         return_attention, also a list of (output tokens + END, input
-        tokens) weight matrices. A model with an `output_check` answers
+        tokens) weight matrices. With no_repeat_ngram_size n, no output
+        holds any n-gram of tokens twice. A model with an `output_check` answers
         None where the check fails. With return_log_prob, also each output's
         log-probability per token (END included;
         `zoo_runtime.search.per_token_log_prob`): near 0 where the model
@@ -294,7 +296,9 @@ class Seq2Seq(RawInputs, EncoderDecoder):
         outputs, matrices, scores = [], [], []
         texts = texts if isinstance(texts, str) else list(texts)  # a str: refused below
         for ids, rows in self._batches(texts, beam_width, batch_size):
-            tokens, log_prob, attn = self.decode(ids, beam_width, length_penalty)
+            tokens, log_prob, attn = self.decode(
+                ids, beam_width, length_penalty, no_repeat_ngram_size=no_repeat_ngram_size
+            )
             scores.extend(per_token_log_prob(log_prob, tokens, self.pad).tolist())
             for row, weights, source in zip(tokens, attn, rows, strict=True):
                 kept = self.output_ids(row)

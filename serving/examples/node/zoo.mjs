@@ -11,7 +11,7 @@
 // generate samples as zoo's CharLM.generate does for the same seed (greedy at
 // temperature 0, the default); translate and caption run the export's whole
 // search graph (search.onnx) in one call: greedy, or beam search with --beam N
-// [--length-penalty X], as zoo's translate/caption; all print JSON: {"text": ...},
+// [--length-penalty X] [--no-repeat N: no n-gram written twice], as zoo's translate/caption; all print JSON: {"text": ...},
 // {"outputs": [...], "log_prob_per_token": [...]}, {"captions": [...]} or
 // {"labels": [...], "probabilities": [...], "weights": [[...]]}.
 
@@ -75,17 +75,18 @@ const TASKS = { generate: "char-lm", translate: "seq2seq", "source-ids": "seq2se
 
 const USAGE =
   "usage: node zoo.mjs generate DIR PROMPT LENGTH [TEMPERATURE SEED] | " +
-  "translate DIR [--beam N] [--length-penalty X] TEXT... | source-ids DIR TEXT... | " +
-  "classify DIR TEXT... | caption DIR [--beam N] [--length-penalty X] PHOTO.ppm...";
+  "translate DIR [--beam N] [--length-penalty X] [--no-repeat N] TEXT... | source-ids DIR TEXT... | " +
+  "classify DIR TEXT... | caption DIR [--beam N] [--length-penalty X] [--no-repeat N] PHOTO.ppm...";
 
-// --beam N and --length-penalty X in front of the texts or photos.
+// --beam N, --length-penalty X and --no-repeat N in front of the texts or photos.
+const FLAGS = { "--beam": "beamWidth", "--length-penalty": "lengthPenalty", "--no-repeat": "noRepeatNgramSize" };
 function searchOptions(args) {
   const options = {};
-  while (args[0] === "--beam" || args[0] === "--length-penalty") {
+  while (args[0] in FLAGS) {
     const [flag, value] = args.splice(0, 2);
     const number = Number(value);
     if (value === undefined || !Number.isFinite(number)) throw new Error(`${flag} needs a number`);
-    options[flag === "--beam" ? "beamWidth" : "lengthPenalty"] = number;
+    options[FLAGS[flag]] = number;
   }
   return options;
 }

@@ -204,8 +204,12 @@ export function dateCheck({ kind, first, last }) {
 // log-probability per token, or null} for the encoder's `feeds`:
 // search.onnx does the whole search in one call; an export without it
 // (made before it existed) is decoded greedily step by step.
-async function decode({ contract, sessions, ort }, feeds, special, maxLength, { beamWidth = 1, lengthPenalty = 0 } = {}) {
+async function decode({ contract, sessions, ort }, feeds, special, maxLength, { beamWidth = 1, lengthPenalty = 0, noRepeatNgramSize = 0 } = {}) {
   if (!Number.isInteger(beamWidth) || beamWidth < 1) throw new Error(`beam width must be an integer >= 1, got ${beamWidth}`);
+  if (!Number.isInteger(noRepeatNgramSize) || noRepeatNgramSize < 0) {
+    throw new Error(`no_repeat_ngram_size must be an integer >= 0, got ${noRepeatNgramSize}`);
+  }
+  if (noRepeatNgramSize && !sessions.search) throw new Error("this export has no search.onnx: repetition blocking needs a newer export");
   if (!sessions.search) {
     if (beamWidth > 1) throw new Error("this export has no search.onnx: beam search needs a newer export");
     const rows = Object.values(feeds)[0].dims[0];
@@ -218,6 +222,8 @@ async function decode({ contract, sessions, ort }, feeds, special, maxLength, { 
     ...feeds,
     beam_width: new ort.Tensor("int64", BigInt64Array.of(BigInt(beamWidth)), []),
     length_penalty: new ort.Tensor("float32", Float32Array.of(lengthPenalty), []),
+    // Fed only when asked for: search.onnx made before it existed has no such input.
+    ...(noRepeatNgramSize ? { no_repeat_ngram_size: new ort.Tensor("int64", BigInt64Array.of(BigInt(noRepeatNgramSize)), []) } : {}),
   });
   const [rows, length] = out.ids.dims;
   return {
