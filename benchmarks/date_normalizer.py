@@ -26,9 +26,12 @@ def test_sets(n):
         "new spellings (day-first slashes, days in words)": dates.pairs(
             n, SEED + 5, formats=dates.ADDED
         ),
+        "years in words": dates.pairs(n, SEED + 6, formats=dates.YEAR_WORDS),
         **{
+            # Years in digits: a year in words and 200 characters of filler
+            # would pass the 256-character input cap.
             f"inside filler, {lo}-{hi} chars each side": dates.pairs(
-                n, SEED + 2 + i, distractor=(lo, hi), distract_share=1.0
+                n, SEED + 2 + i, dates.DIGIT_YEARS, distractor=(lo, hi), distract_share=1.0
             )
             for i, (lo, hi) in enumerate([(40, 50), (70, 80), (90, 100)])
         },

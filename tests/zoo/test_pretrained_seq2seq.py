@@ -56,6 +56,28 @@ def test_spellings_people_actually_write(beam_width):
     assert model().translate(texts, beam_width=beam_width) == list(PEOPLES_SPELLINGS.values())
 
 
+# Tried by a new user (issue 35): each was a silent wrong answer before.
+EVERYDAY = {
+    "June 31, 2021": None,  # no such day: no answer, not 2021-06-31
+    "october twelfth 1492": None,  # outside the years it reads, not 1992-10-12
+    "JANUARY FIRST TWO THOUSAND": "2000-01-01",  # years in words are trained now
+    "New Year's Day 2010": None,  # holidays are not trained: no answer, not 2010-05-30
+    "February 29, 2001": None,
+    "February 29, 2000": "2000-02-29",
+}
+
+
+def test_everyday_inputs_get_a_real_date_or_none():
+    texts = list(EVERYDAY)
+    assert model().translate(texts) == list(EVERYDAY.values())
+
+
+def test_years_in_words_on_fresh_dates():
+    pairs = dates.pairs(300, FRESH_SEED + 4, formats=dates.YEAR_WORDS)
+    out = model().translate([s for s, _ in pairs])
+    assert sum(o == t for o, (_, t) in zip(out, pairs, strict=True)) / len(pairs) >= 0.99
+
+
 def test_exact_match_on_fresh_dates_in_the_new_spellings():
     pairs = dates.pairs(1000, FRESH_SEED + 3, formats=dates.ADDED)
     out = model().translate([s for s, _ in pairs])

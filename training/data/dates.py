@@ -164,6 +164,7 @@ ADDED = (
 )
 YEAR_WORDS = tuple(name for name in FORMATS if "year-words" in name)
 SEEN = tuple(name for name in FORMATS if name not in UNSEEN)
+DIGIT_YEARS = tuple(name for name in SEEN if name not in YEAR_WORDS)  # the shorter ones
 FILLER = (
     "please note that the meeting with our team about the new project was moved to "
     "a later time because several people asked for more room in their calendars and "
