@@ -123,7 +123,8 @@ class CaptionGraphs(EncoderDecoderGraphs):
 
     def _captions(self, features):
         m = self.model
-        tokens, log_prob, _ = m.search.greedy(*m.search_inputs(features), m.max_length)
+        blocking = m.DECODING["no_repeat_ngram_size"]  # caption()'s default
+        tokens, log_prob, _ = m.search.greedy(*m.search_inputs(features), m.max_length, blocking)
         words = tf.ragged.boolean_mask(tf.gather(self.words, tokens), self.kept(tokens))
         return {
             "caption": tf.strings.reduce_join(words, axis=1, separator=" "),
@@ -163,6 +164,7 @@ class CaptionGraphs(EncoderDecoderGraphs):
                 "end": [END, m.end],
             },
             "max_length": m.max_length,
+            "decoding_defaults": m.DECODING,
             "tokenisation": {
                 "kind": "words",
                 "rule": "captions are lower-case zoo.words tokens "

@@ -12,11 +12,17 @@ IMAGES_PER_RUN = 8
 class CaptionOnnx(EncoderDecoderOnnx):
     task = "caption"
 
-    def caption(self, images, beam_width=3, length_penalty=0.0, no_repeat_ngram_size=0):
+    def caption(self, images, beam_width=3, length_penalty=None, no_repeat_ngram_size=None):
         """Captions of uint8 images (a list of HWC arrays of any size;
         greyscale, RGBA and 16-bit converted as zoo.images.as_rgb), as zoo's
-        Captioner.caption. Images of one size run together, IMAGES_PER_RUN
-        at a time (search.onnx: the encoder and the search in one call)."""
+        Captioner.caption, whose defaults zoo.json gives. Images of one size
+        run together, IMAGES_PER_RUN at a time (search.onnx: the encoder and
+        the search in one call)."""
+        chosen = self.contract.get("decoding_defaults", {})  # none before it existed
+        if length_penalty is None:
+            length_penalty = chosen.get("length_penalty", 0.0)
+        if no_repeat_ngram_size is None:
+            no_repeat_ngram_size = chosen.get("no_repeat_ngram_size", 0)
         check_beam_width(beam_width)
         check_ngram_size(no_repeat_ngram_size)
         if isinstance(images, np.ndarray) and images.ndim != 4:

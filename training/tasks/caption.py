@@ -411,7 +411,8 @@ def pixel_check(model, data, count=CHECK_IMAGES):
     folder = text_data.data_dir() / data.recipe["data"]["dataset"] / "images"
     model.vgg_weights = vgg_weights_in(text_data.data_dir(), data.recipe["data"]["vgg_weights"])
     try:
-        captions = model.caption([read_image(folder / n) for n in names], beam_width=1)
+        photos = [read_image(folder / n) for n in names]
+        captions = model.caption(photos, 1, length_penalty=0.0, no_repeat_ngram_size=0)
     finally:
         model.vgg_weights = None  # the package names no local file
     scores = caption_metrics.scores(captions, data.captions["test"][:count])

@@ -88,6 +88,10 @@ class Captioner(RawInputs, EncoderDecoder):
 
     task = "caption"  # the card's task: picks each stage's module for this family
     ASSETS = ("vocabulary",)  # saved beside config.json, not in it (zoo.registry)
+    # caption()'s defaults, and every export's (zoo.json "decoding_defaults"):
+    # chosen by CIDEr-D on the Flickr8k validation images
+    # (python -m benchmarks.caption_decoding; docs/caption.md).
+    DECODING = {"no_repeat_ngram_size": 0, "length_penalty": 0.0}
 
     def __init__(
         self,
@@ -314,13 +318,18 @@ class Captioner(RawInputs, EncoderDecoder):
         images,
         beam_width=3,
         return_attention=False,
-        length_penalty=0.0,
-        no_repeat_ngram_size=0,
+        length_penalty=None,
+        no_repeat_ngram_size=None,
     ):
         """Captions of a list of uint8 HWC images (any size, RGB, RGBA,
         greyscale, 16-bit: see zoo.images.as_rgb). With return_attention,
         also one (words + END, 14, 14) array of attention maps per image;
-        with no_repeat_ngram_size n, no caption holds any n-gram twice."""
+        with no_repeat_ngram_size n, no caption holds any n-gram twice.
+        None takes DECODING's defaults, chosen on validation captions."""
+        if length_penalty is None:
+            length_penalty = self.DECODING["length_penalty"]
+        if no_repeat_ngram_size is None:
+            no_repeat_ngram_size = self.DECODING["no_repeat_ngram_size"]
         check_beam_width(beam_width)
         if isinstance(images, np.ndarray) and images.ndim != 4:
             raise TypeError("caption() takes a list of images; wrap a single image in a list")

@@ -351,7 +351,10 @@ export async function captionImage({ contract, sessions, ort }, { width, height,
   let ids;
   let attention = null;
   if (sessions.search) {
-    [ids] = (await decode({ contract, sessions, ort }, image, special, contract.max_length, options)).rows;
+    // zoo.json's decoding_defaults (chosen on validation) unless asked otherwise.
+    const chosen = contract.decoding_defaults ?? {};
+    const search = { lengthPenalty: chosen.length_penalty ?? 0, noRepeatNgramSize: chosen.no_repeat_ngram_size ?? 0, ...options };
+    [ids] = (await decode({ contract, sessions, ort }, image, special, contract.max_length, search)).rows;
   } else {
     if ((options.beamWidth ?? 1) > 1) throw new Error("beam search needs search.onnx; this model has the step graphs only");
     attention = [[]];
