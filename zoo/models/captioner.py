@@ -91,7 +91,7 @@ class Captioner(RawInputs, EncoderDecoder):
     # caption()'s defaults, and every export's (zoo.json "decoding_defaults"):
     # chosen by CIDEr-D on the Flickr8k validation images
     # (python -m benchmarks.caption_decoding; docs/caption.md).
-    DECODING = {"no_repeat_ngram_size": 0, "length_penalty": 0.0}
+    DECODING = {"no_repeat_ngram_size": 2, "length_penalty": 1.0}
 
     def __init__(
         self,
