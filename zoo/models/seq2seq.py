@@ -82,8 +82,7 @@ class Seq2Seq(RawInputs, EncoderDecoder):
 
         Example:
 
-        >>> from zoo_runtime import dates
-    from zoo_runtime.chars import END, PAD, START, CharVocabulary
+        >>> from zoo_runtime.chars import END, PAD, START, CharVocabulary
         >>> source = CharVocabulary.from_text("0123456789/", specials=(PAD,)).tokens
         >>> target = CharVocabulary.from_text("0123456789-", specials=(PAD, START, END)).tokens
         >>> model = Seq2Seq(source, target, units=8, embedding_dim=4, max_output_length=10)
