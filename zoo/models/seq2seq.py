@@ -51,44 +51,44 @@ def make_attention(kind, units):
 @keras.saving.register_keras_serializable(package="zoo")
 class Seq2Seq(RawInputs, EncoderDecoder):
     """Sequence to sequence with attention: a bidirectional encoder and an
-        attention decoder of any zoo cell, over characters or subword pieces.
+    attention decoder of any zoo cell, over characters or subword pieces.
 
-        Args:
-            source_vocabulary: the source tokens, index = id; id 0 is OOV and
-                the list holds PAD.
-            target_vocabulary: the target tokens; id 0 is OOV, and the list
-                holds PAD, START and END.
-            cell: a zoo cell name (`zoo.layers.CELLS`).
-            units: units of the decoder and of each encoder direction.
-            embedding_dim: width of both embeddings.
-            attention: one of `ATTENTION` ("none" is the fixed-vector baseline).
-            attention_units: width of additive attention (default: `units`).
-            max_input_length: the most source tokens read.
-            max_output_length: the most target tokens written.
-            cell_options: passed to the cells.
-            seed: seeds scheduled sampling's draws.
-            tokenizer: "chars" (`CharVocabulary`) or "subwords" (`SubwordVocabulary`).
-            readout_dim: a low-rank output projection's width (0: none).
-            output_check: what an answer must be, checked alike on every path
-                (`zoo_runtime.dates`): with {"kind": "date", "first": ISO
-                date, "last": ISO date}, `translate` answers None for an input
-                holding a year outside that span and for an output that is
-                not a calendar date within it.
-            **kwargs: `keras.Model` arguments.
+    Args:
+        source_vocabulary: the source tokens, index = id; id 0 is OOV and
+            the list holds PAD.
+        target_vocabulary: the target tokens; id 0 is OOV, and the list
+            holds PAD, START and END.
+        cell: a zoo cell name (`zoo.layers.CELLS`).
+        units: units of the decoder and of each encoder direction.
+        embedding_dim: width of both embeddings.
+        attention: one of `ATTENTION` ("none" is the fixed-vector baseline).
+        attention_units: width of additive attention (default: `units`).
+        max_input_length: the most source tokens read.
+        max_output_length: the most target tokens written.
+        cell_options: passed to the cells.
+        seed: seeds scheduled sampling's draws.
+        tokenizer: "chars" (`CharVocabulary`) or "subwords" (`SubwordVocabulary`).
+        readout_dim: a low-rank output projection's width (0: none).
+        output_check: what an answer must be, checked alike on every path
+            (`zoo_runtime.dates`): with {"kind": "date", "first": ISO
+            date, "last": ISO date}, `translate` answers None for an input
+            holding a year outside that span and for an output that is
+            not a calendar date within it.
+        **kwargs: `keras.Model` arguments.
 
-        `fit` and `evaluate` take source and target texts (or a tf.data.Dataset
-        of them) as well as ((source ids, decoder inputs), targets): the
-        model's own tokenisation makes the ids (`zoo.models.raw_inputs`).
+    `fit` and `evaluate` take source and target texts (or a tf.data.Dataset
+    of them) as well as ((source ids, decoder inputs), targets): the
+    model's own tokenisation makes the ids (`zoo.models.raw_inputs`).
 
-        Example:
+    Example:
 
-        >>> from zoo_runtime.chars import END, PAD, START, CharVocabulary
-        >>> source = CharVocabulary.from_text("0123456789/", specials=(PAD,)).tokens
-        >>> target = CharVocabulary.from_text("0123456789-", specials=(PAD, START, END)).tokens
-        >>> model = Seq2Seq(source, target, units=8, embedding_dim=4, max_output_length=10)
-        >>> model.build()
-        >>> len(model.translate(["12/25/99"], beam_width=2))
-        1
+    >>> from zoo_runtime.chars import END, PAD, START, CharVocabulary
+    >>> source = CharVocabulary.from_text("0123456789/", specials=(PAD,)).tokens
+    >>> target = CharVocabulary.from_text("0123456789-", specials=(PAD, START, END)).tokens
+    >>> model = Seq2Seq(source, target, units=8, embedding_dim=4, max_output_length=10)
+    >>> model.build()
+    >>> len(model.translate(["12/25/99"], beam_width=2))
+    1
     """
 
     task = "seq2seq"  # the card's task: picks each stage's module for this family
