@@ -1,0 +1,72 @@
+"""zoo.models.word2vec.Word2Vec on a tiny corpus with a planted structure:
+eight words, each the pair (group, role) of two groups and four roles,
+seen only beside its group's and its role's marker words. Trained with
+training.data.skipgrams' examples, `nearest` must find the words sharing
+a group or a role, and `analogy` must move a word to the other group and
+keep its role."""
+
+import functools
+
+import keras
+import numpy as np
+import pytest
+
+from training.data import skipgrams
+from zoo.models.word2vec import Word2Vec
+from zoo.words import OOV, PAD
+
+GROUPS, ROLES = ("a", "b"), ("w", "x", "y", "z")
+WORDS = [f"{g}{r}" for g in GROUPS for r in ROLES]
+MARKERS = [f"group{g}" for g in GROUPS] + [f"role{r}" for r in ROLES]
+
+
+@functools.cache
+def trained():
+    vocabulary = [PAD, OOV, *WORDS, *MARKERS]
+    ids = {w: i for i, w in enumerate(vocabulary)}
+    rng = np.random.default_rng(0)
+    sentences = []
+    for _ in range(600):
+        g, r = GROUPS[rng.integers(2)], ROLES[rng.integers(4)]
+        sentences.append([ids[f"group{g}"], ids[f"{g}{r}"], ids[f"role{r}"]])
+    counts = np.bincount(np.concatenate(sentences), minlength=len(vocabulary))
+    keras.utils.set_random_seed(0)
+    model = Word2Vec(vocabulary, embedding_dim=16)
+    model.build()
+    model.compile(keras.optimizers.Adam(0.05), keras.losses.BinaryCrossentropy(from_logits=True))
+    for epoch in range(8):
+        centres, candidates = skipgrams.examples(sentences, counts, 2, 4, 1.0, 0, epoch)
+        labels = np.zeros(candidates.shape, "float32")
+        labels[:, 0] = 1.0
+        model.fit((centres, candidates), labels, batch_size=64, verbose=0)
+    return model
+
+
+def test_nearest_are_the_words_sharing_a_group_or_a_role():
+    model = trained()
+    for word in WORDS:
+        ranked = [w for w, _ in model.nearest(word, 13) if w in WORDS]  # markers aside
+        sharing = {w for w in WORDS if w != word and (w[0] == word[0] or w[1] == word[1])}
+        assert set(ranked[:4]) == sharing, (word, ranked)  # the 3 sharing nothing after
+
+
+def test_analogy_recovers_the_planted_offset():
+    model = trained()
+    for r, s in (("w", "x"), ("y", "z"), ("x", "w")):
+        (answer, _), *_ = model.analogy(f"a{r}", f"b{r}", f"a{s}")
+        assert answer == f"b{s}"
+    assert model.similarity("aw", "ax") > model.similarity("aw", "bw") - 1  # defined, in [-1, 1]
+    assert -1.0 <= model.similarity("aw", "bz") <= 1.0
+
+
+def test_unknown_words_and_bad_k_are_clear_errors():
+    model = trained()
+    with pytest.raises(KeyError, match="'zebra' is not in this model's vocabulary of 14 words"):
+        model.nearest("zebra")
+    with pytest.raises(KeyError, match="not in this model's vocabulary"):
+        model.similarity(PAD, "aw")
+    with pytest.raises(ValueError, match="positive int"):
+        model.nearest("aw", 0)
+    with pytest.raises(TypeError, match="a word is a str"):
+        model.vector(3)
+    assert PAD not in [w for w, _ in model.nearest("aw", 13)]  # never an answer
