@@ -5,7 +5,7 @@ language translates or captions by one `Run` call.
 Inputs: the encoder's own (source ids or an image), `beam_width` (int64
 scalar, 1 to MAX_BEAM_WIDTH; 1 is greedy), `length_penalty` (float
 scalar, Wu et al.'s weight; 0 for none) and `no_repeat_ngram_size` (int64
-scalar, 0 to MAX_NGRAM_SIZE, default 0: no output holds any n-gram twice).
+scalar, 0 to MAX_NGRAM_SIZE, 0 for none: no output holds any n-gram twice).
 Outputs: `ids` (B, max_length) int32, padded after each row's end;
 `log_prob` (B,), the chosen beam's summed log-probability, and
 `log_prob_per_token` (B,), that divided by the tokens it chose (END
@@ -68,7 +68,7 @@ def contract(vocab_size, banned, max_length):
         "file": FILE,
         "inputs": "the encoder's, beam_width (int64 scalar, 1 = greedy), "
         "length_penalty (float32 scalar, 0 = none), no_repeat_ngram_size (int64 scalar, "
-        "0 = none, the default: no output holds any n-gram twice)",
+        "0 = none: no output holds any n-gram twice)",
         "outputs": "ids (B, max_length) int32, padded after end; log_prob (B,); "
         "log_prob_per_token (B,): log_prob / the tokens chosen, end included; "
         "steps (int64 scalar): decoder steps run",
@@ -109,8 +109,6 @@ def search_model(encoder, decoder, *, banned, start, end, pad, max_length):
     constants = list(encoder.graph.initializer) + list(decoder.graph.initializer)
 
     outer = _Nodes("search/", constants)
-    # A default for an input that apps made before it existed do not feed.
-    constants.append(numpy_helper.from_array(np.array(0, np.int64), "no_repeat_ngram_size"))
     for value in encoder.graph.input:
         outer.rename(value.name.removeprefix("encoder/"), value.name)
     outer.nodes.extend(encoder.graph.node)

@@ -139,6 +139,7 @@ def check_search(graphs, directory, examples, searches=((1, 0.0), (3, 0.6))):
         where = f"{SEARCH_FILE}, beam width {beam_width}, length penalty {penalty}"
         scalars = {"beam_width": np.array(beam_width, np.int64)}
         scalars["length_penalty"] = np.array(penalty, np.float32)
+        scalars["no_repeat_ngram_size"] = np.array(0, np.int64)
         got = _run_onnx(session, {**feed, **scalars})
         ids, log_prob = graphs.decoded(feed, beam_width, penalty)
         worst = max(worst, compare(where, got, {"ids": ids, "log_prob": log_prob}))

@@ -33,8 +33,14 @@ class EncoderDecoderOnnx(OnnxModel):
             **encoder_feed,
             "beam_width": np.array(beam_width, np.int64),
             "length_penalty": np.array(length_penalty, np.float32),
-            **({"no_repeat_ngram_size": np.array(no_repeat, np.int64)} if no_repeat else {}),
         }
+        if "no_repeat_ngram_size" in self.input_names("search"):
+            feed["no_repeat_ngram_size"] = np.array(no_repeat, np.int64)
+        elif no_repeat:  # search.onnx from before repetition blocking: the step graphs can
+            encoded = self.run("encoder", encoder_feed)
+            return self.search(
+                encoded, vocab_size, max_length, beam_width, length_penalty, no_repeat
+            )
         found = self.run("search", feed)
         return found["ids"], found["log_prob"]
 

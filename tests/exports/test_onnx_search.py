@@ -17,13 +17,12 @@ from tests.zoo.test_seq2seq import TEXTS, tiny
 SEARCHES = [(1, 0.0), (2, 0.0), (3, 0.0), (3, 1.0), (5, 0.6), (12, 0.0)]
 
 
-def run(session, feed, beam_width, length_penalty=0.0, no_repeat=None):
+def run(session, feed, beam_width, length_penalty=0.0, no_repeat=0):
     scalars = {
         "beam_width": np.array(beam_width, np.int64),
         "length_penalty": np.array(length_penalty, np.float32),
+        "no_repeat_ngram_size": np.array(no_repeat, np.int64),
     }
-    if no_repeat is not None:  # else the graph's default, 0
-        scalars["no_repeat_ngram_size"] = np.array(no_repeat, np.int64)
     names = [o.name for o in session.get_outputs()]
     assert names == ["ids", "log_prob", "log_prob_per_token", "steps"]
     return dict(zip(names, session.run(None, {**feed, **scalars}), strict=True))

@@ -31,6 +31,7 @@ def closeness_judge(model, tolerance):
             session = ort.InferenceSession(str(subject / "search.onnx"))
             feed = {"source_ids": source, "beam_width": np.array(1, np.int64)}
             feed["length_penalty"] = np.array(0.0, np.float32)
+            feed["no_repeat_ngram_size"] = np.array(0, np.int64)
             got = session.run(["log_prob"], feed)[0]
         else:
             got = np.asarray(subject.decode(source)[1])

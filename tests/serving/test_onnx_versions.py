@@ -43,6 +43,7 @@ def feed(model, beam_width):
         "source_ids": model.encode_texts(TEXTS),
         "beam_width": np.array(beam_width, np.int64),
         "length_penalty": np.array(0.6, np.float32),
+        "no_repeat_ngram_size": np.array(0, np.int64),
     }
 
 
@@ -68,7 +69,8 @@ def test_metadata_lists_each_graph_as_a_signature(served):
     _, _, rest, _ = served
     signatures = rest.metadata("tiny-int8")["metadata"]["signature_def"]["signature_def"]
     assert set(signatures) == {"search", "encoder", "decoder", "serving_default"}
-    assert set(signatures["search"]["inputs"]) == {"source_ids", "beam_width", "length_penalty"}
+    want = {"source_ids", "beam_width", "length_penalty", "no_repeat_ngram_size"}
+    assert set(signatures["search"]["inputs"]) == want
 
 
 def test_a_bad_request_is_refused_naming_the_input_and_the_server_serves_on(served):

@@ -209,7 +209,8 @@ async function decode({ contract, sessions, ort }, feeds, special, maxLength, { 
   if (!Number.isInteger(noRepeatNgramSize) || noRepeatNgramSize < 0) {
     throw new Error(`no_repeat_ngram_size must be an integer >= 0, got ${noRepeatNgramSize}`);
   }
-  if (noRepeatNgramSize && !sessions.search) throw new Error("this export has no search.onnx: repetition blocking needs a newer export");
+  const blocks = sessions.search?.inputNames.includes("no_repeat_ngram_size");
+  if (noRepeatNgramSize && !blocks) throw new Error("this export's search graph cannot block repeats: export the model again");
   if (!sessions.search) {
     if (beamWidth > 1) throw new Error("this export has no search.onnx: beam search needs a newer export");
     const rows = Object.values(feeds)[0].dims[0];
@@ -222,8 +223,8 @@ async function decode({ contract, sessions, ort }, feeds, special, maxLength, { 
     ...feeds,
     beam_width: new ort.Tensor("int64", BigInt64Array.of(BigInt(beamWidth)), []),
     length_penalty: new ort.Tensor("float32", Float32Array.of(lengthPenalty), []),
-    // Fed only when asked for: search.onnx made before it existed has no such input.
-    ...(noRepeatNgramSize ? { no_repeat_ngram_size: new ort.Tensor("int64", BigInt64Array.of(BigInt(noRepeatNgramSize)), []) } : {}),
+    // search.onnx made before repetition blocking has no such input.
+    ...(blocks ? { no_repeat_ngram_size: new ort.Tensor("int64", BigInt64Array.of(BigInt(noRepeatNgramSize)), []) } : {}),
   });
   const [rows, length] = out.ids.dims;
   return {
