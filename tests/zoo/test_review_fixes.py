@@ -90,7 +90,8 @@ def test_the_compiled_decoder_cache_stays_bounded(monkeypatch):
     for penalty in np.linspace(0, 1, encoder_decoder.DECODER_CACHE + 2):
         model.decode(ids, beam_width=2, length_penalty=float(penalty))
     assert len(model._decoders) == encoder_decoder.DECODER_CACHE
-    assert (2, 1.0, model.max_output_length, ()) in model._decoders  # the newest kept
+    newest = (2, 1.0, model.max_output_length, (), 0)  # ..., no_repeat_ngram_size
+    assert newest in model._decoders  # the newest kept
 
 
 @pytest.mark.parametrize("beam_width", [1, 3])
