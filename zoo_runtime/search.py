@@ -33,12 +33,14 @@ def gumbel(seed, step, vocab):
     return (-np.log(-np.log(uniform))).astype(np.float32)
 
 
-def sample(logits, temperature, top_k, seed, step):
-    """A token id from one row of logits, never the OOV id 0: greedy at
-    temperature 0, else the Gumbel-max draw of `seed` at `step` among the
-    `top_k` likeliest ids (all when None), as the exported graphs draw it."""
+def sample(logits, temperature, top_k, seed, step, banned=()):
+    """A token id from one row of logits, never the OOV id 0 nor one of
+    `banned`: greedy at temperature 0, else the Gumbel-max draw of `seed`
+    at `step` among the `top_k` likeliest ids (all when None), as the
+    exported graphs draw it."""
     logits = np.asarray(logits, np.float32).copy()
     logits[0] += np.float32(NEG)
+    logits[list(banned)] += np.float32(NEG)
     if temperature == 0:
         return int(np.argmax(logits))
     scaled = logits / np.float32(max(temperature, 1e-6))
@@ -164,6 +166,27 @@ class Decoder:
         if beam_width == 1:
             return self.greedy(states, context, batch, max_length, blocking)
         return self.beam(states, context, batch, max_length, beam_width, length_penalty, blocking)
+
+
+class NgramBlock:
+    """The tokens that would complete an n-gram one row already holds, kept
+    as the row grows: a dict from each (n-1)-gram to the tokens that have
+    followed it, so a step costs O(n) however long the row (`repeats`
+    rescans the row: fine for captions, not for 4,096 characters)."""
+
+    def __init__(self, n):
+        self.n, self.tokens, self.followers = n, [], {}
+
+    def add(self, token):
+        self.tokens.append(int(token))
+        if self.n and len(self.tokens) >= self.n:
+            key = tuple(self.tokens[len(self.tokens) - self.n : -1])
+            self.followers.setdefault(key, set()).add(int(token))
+
+    def banned(self):
+        if not self.n or len(self.tokens) < self.n - 1:
+            return ()
+        return self.followers.get(tuple(self.tokens[len(self.tokens) - self.n + 1 :]), ())
 
 
 def repeats(written, t, n, vocab):

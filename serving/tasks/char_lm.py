@@ -4,18 +4,22 @@ import numpy as np
 
 from serving.onnx_model import OnnxModel
 from zoo_runtime.chars import CharVocabulary
-from zoo_runtime.checks import check_generate_args
-from zoo_runtime.search import log_softmax, random_seed, sample
+from zoo_runtime.checks import check_generate_args, check_ngram_size
+from zoo_runtime.search import NgramBlock, log_softmax, random_seed, sample
 
 
 class CharLMOnnx(OnnxModel):
     task = "char-lm"
 
-    def generate(self, prompt, length=200, temperature=1.0, top_k=None, seed=None):
+    def generate(
+        self, prompt, length=200, temperature=1.0, top_k=None, seed=None, no_repeat_ngram_size=0
+    ):
         """`length` characters continuing `prompt`, as zoo's CharLM.generate
         (and the SavedModel) give them for the same seed: temperature 0 is
-        greedy, an empty prompt starts from a newline."""
+        greedy, an empty prompt starts from a newline; no_repeat_ngram_size
+        blocks repeated n-grams of the generated text, as CharLM's does."""
         check_generate_args(prompt, length, temperature, top_k, seed)
+        check_ngram_size(no_repeat_ngram_size)
         self._within("max_prompt_chars", len(prompt), "prompt characters")
         self._within("max_generate_length", length, "length")
         if length == 0:
@@ -25,10 +29,12 @@ class CharLMOnnx(OnnxModel):
         ids = CharVocabulary(vocabulary).encode(prompt or "\n")[None]
         step = ids.shape[1] - 1  # the row's token count, prompt included
         states = self._zero_states()
-        out = []
+        out, written = [], NgramBlock(no_repeat_ngram_size)
         while True:
             result = self.run("model", {"token_ids": ids, **states})
-            out.append(sample(result["logits"][0, -1], temperature, top_k, seed, step))
+            row = result["logits"][0, -1]
+            out.append(sample(row, temperature, top_k, seed, step, written.banned()))
+            written.add(out[-1])
             step += 1
             if len(out) == length:
                 return "".join(vocabulary[i] for i in out)

@@ -123,3 +123,38 @@ def test_the_size_is_bounded():
         with pytest.raises(ValueError, match="no_repeat_ngram_size"):
             check_ngram_size(bad)
     check_ngram_size(0)
+
+
+def test_the_running_block_bans_what_the_definition_bans():
+    # NgramBlock (CharLM.generate's, O(n) a step) against the definition:
+    # x is banned after `row` when row + [x] ends in an n-gram row holds.
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 3, 5):
+        row = rng.integers(0, 4, size=60).tolist()
+        block = numpy_search.NgramBlock(n)
+        for t, token in enumerate(row):
+            grams = {tuple(row[j : j + n]) for j in range(t - n + 1)}
+            want = {
+                x for x in range(4) if t + 1 >= n and tuple((row[:t] + [x])[t + 1 - n :]) in grams
+            }
+            assert set(block.banned()) == want, (n, t)
+            block.add(token)
+    assert numpy_search.NgramBlock(0).banned() == ()
+
+
+@pytest.mark.artifact
+def test_char_lm_greedy_loops_without_blocking_and_not_with_it():
+    import zoo
+
+    model = zoo.load("char-lstm-shakespeare")
+    plain = model.generate("ROMEO:", 300, temperature=0)
+    blocked = model.generate("ROMEO:", 300, temperature=0, no_repeat_ngram_size=8)
+
+    def repeated(text, n):
+        grams = [text[i : i + n] for i in range(len(text) - n + 1)]
+        return len(grams) - len(set(grams))
+
+    assert repeated(plain, 40) > 0  # a whole line comes back
+    assert repeated(blocked, 8) == 0 and blocked[:20] == plain[:20]
+    with pytest.raises(ValueError, match="no_repeat_ngram_size"):
+        model.generate("ROMEO:", 10, no_repeat_ngram_size=9)

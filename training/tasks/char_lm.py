@@ -42,6 +42,7 @@ DEFAULTS = {
         "num_layers": 1,
         "embedding_dim": 64,
         "cell_options": {},
+        "output_dropout": 0.0,  # dropout on the recurrent outputs while training
     },
     "train": {
         "epochs": 20,
@@ -72,6 +73,7 @@ def new_model(recipe, vocabulary):
         num_layers=m["num_layers"],
         embedding_dim=m["embedding_dim"],
         cell_options=m["cell_options"],
+        output_dropout=m["output_dropout"],
     )
     model.build()
     return model

@@ -11,12 +11,13 @@ import numpy as np
 from keras import ops
 
 from zoo import layers
+from zoo.layers.cell_base import check_rate
 from zoo.models.compiled import compiled, tensor_specs
 from zoo.models.raw_inputs import RawInputs, as_strs, holds_strings
 from zoo_runtime import limits
 from zoo_runtime.chars import CharVocabulary
-from zoo_runtime.checks import check_generate_args
-from zoo_runtime.search import random_seed, sample
+from zoo_runtime.checks import check_generate_args, check_ngram_size
+from zoo_runtime.search import NgramBlock, random_seed, sample
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -33,6 +34,9 @@ class CharLM(RawInputs, keras.Model):
         embedding_dim: width of the character embedding.
         cell_options: passed to the cell, e.g. `{"dropout": 0.1}` or any
             LSTM variant flag (`{"peepholes": True}`).
+        output_dropout: dropout rate on each recurrent layer's outputs
+            while training (Zaremba et al. 2014's non-recurrent dropout);
+            0 for none.
         **kwargs: `keras.Model` arguments (`name`, `dtype`).
 
     `fit` and `evaluate` take text (a str, or a list of texts joined by
@@ -61,6 +65,7 @@ class CharLM(RawInputs, keras.Model):
         num_layers: int = 1,
         embedding_dim: int = 64,
         cell_options: dict | None = None,
+        output_dropout: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -72,6 +77,8 @@ class CharLM(RawInputs, keras.Model):
         self.num_layers = num_layers
         self.embedding_dim = embedding_dim
         self.cell_options = dict(cell_options or {})
+        self.output_dropout = check_rate("output_dropout", output_dropout)
+        self.drop = keras.layers.Dropout(self.output_dropout, name="output_dropout")
         self.embedding = keras.layers.Embedding(len(self._vocab), embedding_dim, name="embedding")
         self.recurrent = [
             layers.RNN(
@@ -112,6 +119,7 @@ class CharLM(RawInputs, keras.Model):
                 x, initial_state=None if states is None else states[i], training=training
             )
             final.append(layer_states)
+            x = self.drop(x, training=training)
         return self.head(x), final
 
     def step(self, token_ids, states):
@@ -124,13 +132,19 @@ class CharLM(RawInputs, keras.Model):
             new_states.append(list(layer_states))
         return self.head(x), new_states
 
-    def generate(self, prompt, length=200, temperature=1.0, top_k=None, seed=None):
+    def generate(
+        self, prompt, length=200, temperature=1.0, top_k=None, seed=None, no_repeat_ngram_size=0
+    ):
         """`length` characters that continue `prompt` (the prompt itself is
         not repeated). temperature 0 is greedy; top_k keeps the k likeliest
         characters; a fixed int `seed` makes the text reproducible, and gives
         the same text as the exports (zoo_runtime.search.sample). An empty
-        prompt starts from a newline; unknown characters read as OOV."""
+        prompt starts from a newline; unknown characters read as OOV.
+        no_repeat_ngram_size n > 0: no n characters in a row appear twice
+        in the generated text (greedy decoding loops without it: "the sent
+        the sent"); the SavedModel and the JavaScript apps do not block."""
         _check_generate_args(prompt, length, temperature, top_k, seed)
+        check_ngram_size(no_repeat_ngram_size)
         seed = random_seed() if seed is None else seed
         ids = self._vocab.encode(prompt or "\n")
         if length == 0:
@@ -138,9 +152,12 @@ class CharLM(RawInputs, keras.Model):
         self._ensure_compiled()
         logits, states = self._prefill_fn(ops.convert_to_tensor(ids[None, :], "int32"))
         out = np.empty(length, np.int32)
+        written = NgramBlock(no_repeat_ngram_size)
         for t in range(length):
             step = len(ids) - 1 + t  # the row's token count, prompt included
-            out[t] = sample(ops.convert_to_numpy(logits)[0], temperature, top_k, seed, step)
+            row = ops.convert_to_numpy(logits)[0]
+            out[t] = sample(row, temperature, top_k, seed, step, written.banned())
+            written.add(out[t])
             if t + 1 < length:
                 logits, states = self._step_fn(ops.convert_to_tensor(out[t : t + 1]), states)
         return self._vocab.decode(out)
@@ -212,6 +229,7 @@ class CharLM(RawInputs, keras.Model):
             num_layers=self.num_layers,
             embedding_dim=self.embedding_dim,
             cell_options=self.cell_options,
+            output_dropout=self.output_dropout,
         )
         return config
 

@@ -5,8 +5,13 @@ import numpy as np
 
 PROMPTS = ["ROMEO:", "First Citizen:\n", ""]
 LENGTHS = [50, 20, 35]
-# (prompt, length, temperature, seed)
-SAMPLED = [("ROMEO:", 60, 0, None), ("", 30, 0, None), ("ROMEO:", 60, 0.8, 3)]
+# (prompt, length, temperature, seed, no_repeat_ngram_size)
+SAMPLED = [
+    ("ROMEO:", 60, 0, None, 0),
+    ("", 30, 0, None, 0),
+    ("ROMEO:", 60, 0.8, 3, 0),
+    ("ROMEO:", 150, 0, None, 8),  # greedy loops by then without blocking
+]
 
 
 def expected(model, name):
@@ -38,10 +43,16 @@ def onnx_request(name):
     return {"prompts": SAMPLED}
 
 
+def generated(model, request):
+    return [
+        model.generate(p, n, temperature=t, seed=s, no_repeat_ngram_size=b)
+        for p, n, t, s, b in request["prompts"]
+    ]
+
+
 def run_onnx(model, request):
-    return [model.generate(p, n, temperature=t, seed=s) for p, n, t, s in request["prompts"]]
+    return generated(model, request)
 
 
 def check_onnx(model, name, request, got):
-    want = [model.generate(p, n, temperature=t, seed=s) for p, n, t, s in request["prompts"]]
-    assert got == want, name
+    assert got == generated(model, request), name
