@@ -173,3 +173,17 @@ def test_bad_constructor_arguments():
         CharLM(VOCAB.tokens, num_layers=0)
     with pytest.raises(ValueError, match="first token"):
         CharLM(["a", "b"])
+
+
+def test_output_dropout_acts_in_training_only_and_is_kept_in_the_config():
+    model = tiny(num_layers=2, output_dropout=0.5)
+    ids = keras.ops.convert_to_tensor(VOCAB.encode(TEXT)[None, :30])
+    plain = keras.ops.convert_to_numpy(model(ids))
+    np.testing.assert_allclose(plain, keras_reference(model)(ids), atol=1e-5)  # off at inference
+    keras.utils.set_random_seed(0)
+    dropped = keras.ops.convert_to_numpy(model(ids, training=True))
+    assert not np.allclose(dropped, plain)
+    again = CharLM.from_config(model.get_config())
+    assert again.output_dropout == 0.5
+    with pytest.raises(ValueError, match="output_dropout"):
+        CharLM(VOCAB.tokens, output_dropout=1.0)
