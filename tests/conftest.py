@@ -45,7 +45,7 @@ def rng():
 # The shipped models the export and serving tests export: one per kind of
 # exported graph (a char LM per ONNX recurrent op the tests name, both
 # decoders of the date normaliser, the subword translator, a classifier, the
-# captioner, a style network). The other char LMs, sentiment-sst2 and
+# captioner, a style network, the word vectors). The other char LMs, sentiment-sst2 and
 # fast-style-udnie are the same graphs with other weights; every cell's
 # native ONNX node is tested on tiny models (tests/exports/test_onnx_rnn.py).
 EXPORTED = (
@@ -57,6 +57,7 @@ EXPORTED = (
     "fast-style-wave",
     "sentiment-imdb",
     "translate-spa-eng",
+    "word2vec-en",
 )
 
 

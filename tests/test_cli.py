@@ -82,3 +82,21 @@ def test_classify_errors_are_messages(capsys):
     assert "input 1 is empty or only whitespace" in capsys.readouterr().err
     assert cli.main(["classify", "date-normalizer", "good"]) == 2
     assert "not a text classifier" in capsys.readouterr().err
+
+
+def test_nearest_prints_neighbours_analogies_and_clear_errors(capsys):
+    import zoo
+
+    model = zoo.load("word2vec-en")
+    assert cli.main(["nearest", "word2vec-en", "dog", "Film", "-k", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for word, line in zip(("dog", "Film"), lines, strict=True):
+        listed = ", ".join(f"{w} ({c:.2f})" for w, c in model.nearest(word, 3))
+        assert line == f"{word}: {listed}"
+    assert cli.main(["nearest", "word2vec-en", "man", "king", "woman", "--analogy", "-k", "2"]) == 0
+    listed = ", ".join(f"{w} ({c:.2f})" for w, c in model.analogy("man", "king", "woman", 2))
+    assert capsys.readouterr().out == f"man : king :: woman : {listed}\n"
+    assert cli.main(["nearest", "word2vec-en", "qqqzzzxx"]) == 2
+    assert capsys.readouterr().err.startswith("zoo nearest: 'qqqzzzxx' is not in this model's")
+    assert cli.main(["nearest", "sentiment-sst2", "dog"]) == 2
+    assert "not word vectors" in capsys.readouterr().err

@@ -66,7 +66,7 @@ def parser():
     p = argparse.ArgumentParser(prog="zoo", description="Zoo model zoo command line.")
     sub = p.add_subparsers(
         required=True,
-        metavar="{list,generate,translate,classify,caption,stylize,train,export,serve}",
+        metavar="{list,generate,translate,classify,caption,stylize,nearest,train,export,serve}",
     )
     sub.add_parser("list", help="list the shipped models").set_defaults(run=run_list)
     g = sub.add_parser("generate", help="continue a prompt with a character LM")
@@ -76,6 +76,7 @@ def parser():
     g.add_argument("--temperature", type=float, default=0.8)
     g.add_argument("--top-k", type=int)
     g.add_argument("--seed", type=int, help="fix for reproducible text")
+    g.add_argument("--no-repeat", type=int, default=0, help="write no n characters twice (0 = off)")
     g.set_defaults(run=run_generate)
     t = sub.add_parser("translate", help="rewrite texts with a seq2seq model")
     t.add_argument("model", help="a shipped model name, e.g. date-normalizer")
@@ -92,6 +93,12 @@ def parser():
     c.set_defaults(run=run_classify)
     add_caption(sub)
     add_stylize(sub)
+    n = sub.add_parser("nearest", help="the nearest words of words (word vectors)")
+    n.add_argument("model", help="a shipped model name (e.g. word2vec-en) or a package folder")
+    n.add_argument("words", nargs="+", help="one or more words")
+    n.add_argument("-k", type=int, default=10, help="how many neighbours")
+    n.add_argument("--analogy", action="store_true", help="read the words as a : b :: c : ?")
+    n.set_defaults(run=run_nearest)
     sub.add_parser("train", help="train from a recipe (python -m training --help)")
     sub.add_parser(
         "export", help="export to SavedModel, ONNX and LiteRT (python -m exports --help)"
@@ -168,6 +175,8 @@ def headline(metrics):
         return f"{metrics['test_accuracy']:.2%} accuracy (test)"
     if "test_exact_match" in metrics:
         return f"{metrics['test_exact_match']:.2%} exact match (test)"
+    if "analogy_accuracy" in metrics:
+        return f"{metrics['analogy_accuracy']:.1%} of {metrics['analogy_questions']} analogies"
     if "style_distance_ratio" in metrics:
         return f"style distance {metrics['style_distance_ratio']:.1%} of the photo's"
     if "held_out" in metrics:
@@ -188,7 +197,9 @@ def reports_errors(run):
         try:
             return run(args)
         except (LookupError, ValueError, TypeError, OSError) as error:
-            print(f"zoo {run.__name__.removeprefix('run_')}: {error}", file=sys.stderr)
+            # A KeyError's str() quotes its message; print the message itself.
+            said = error.args[0] if isinstance(error, KeyError) and error.args else error
+            print(f"zoo {run.__name__.removeprefix('run_')}: {said}", file=sys.stderr)
             return 2
 
     return wrapper
@@ -208,7 +219,9 @@ def load_for(name, method, mismatch):
 @reports_errors
 def run_generate(args):
     model = load_for(args.model, "generate", "a language model; try `zoo translate`")
-    text = model.generate(args.prompt, args.length, args.temperature, args.top_k, args.seed)
+    text = model.generate(
+        args.prompt, args.length, args.temperature, args.top_k, args.seed, args.no_repeat
+    )
     print(args.prompt + text)
     return 0
 
@@ -255,6 +268,24 @@ def run_classify(args):
         tokens, weights = explained[0] if explained else model.explain(args.texts[0])
         word_heatmap(tokens, weights, args.plot, title=f"{args.model}: P = {probs[0]:.3f}")
     return 0
+
+
+@reports_errors
+def run_nearest(args):
+    model = load_for(args.model, "nearest", "word vectors")
+    if args.analogy:
+        if len(args.words) != 3:
+            raise ValueError(f"--analogy reads three words a b c, got {len(args.words)}")
+        a, b, c = args.words
+        print(f"{a} : {b} :: {c} :", _listed(model.analogy(a, b, c, args.k)))
+        return 0
+    for word in args.words:
+        print(f"{word}:", _listed(model.nearest(word, args.k)))
+    return 0
+
+
+def _listed(found):
+    return ", ".join(f"{word} ({cosine:.2f})" for word, cosine in found)
 
 
 @reports_errors

@@ -16,3 +16,7 @@ MAX_BEAM_WIDTH = 16  # beams one search may keep: its work grows with batch x be
 # n of no_repeat_ngram_size: each step compares the row's last n - 1 tokens
 # with every earlier position, so its work grows with n x length.
 MAX_NGRAM_SIZE = 8
+# Word vectors: the longest word read (no vocabulary word is near it) and
+# the most neighbours one question returns.
+MAX_WORD_CHARS = 100
+MAX_NEAREST = 1000

@@ -11,6 +11,7 @@ LIMITS = {
     "max_generate_length": limits.MAX_GENERATE_LENGTH,  # characters one request may ask for
     "max_image_pixels": limits.MAX_IMAGE_PIXELS,  # decoded pixels of one image
     "max_review_chars": limits.MAX_REVIEW_CHARS,  # characters of one text to classify
+    "max_word_chars": limits.MAX_WORD_CHARS,  # characters of one word to look up
 }
 GENERIC_TASK = "tensors"  # any Keras model that is not a zoo family: tensors in and out
 

@@ -73,6 +73,17 @@ def test_serving_default_gives_what_the_zoo_api_gives(exported, name):
         want = [model.generate(p, n, temperature=0) for p, n in zip(PROMPTS, lengths, strict=True)]
         assert strings(got["text"]) == want
         assert np.all(got["log_prob"].numpy() < 0)
+    elif hasattr(model, "nearest"):
+        words = ["Good", "dull", "two words", ""]
+        got = serve(word=tf.constant(words))
+        assert got["known"].numpy().tolist() == [True, True, False, False]
+        np.testing.assert_array_equal(
+            got["vector"].numpy()[:2], [model.vector(w) for w in words[:2]]
+        )
+        assert not got["vector"].numpy()[2:].any()
+        near = tf.saved_model.load(str(exported[name])).signatures["nearest"]
+        found = near(word=tf.constant(["dull"]), k=tf.constant(4))
+        assert strings(found["words"][0]) == [w for w, _ in model.nearest("dull", 4)]
     else:
         image = np.asarray(np.random.default_rng(0).integers(0, 256, (1, 37, 29, 3)), np.uint8)
         got = serve(image=tf.constant(image))["stylized"].numpy()

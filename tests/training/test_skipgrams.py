@@ -43,6 +43,11 @@ def test_pairs_are_the_hand_counted_ones():
     )
     assert got == want and len(got) == 14 + 2
     assert skipgrams.pairs([[5]], 3, FixedWindow(3))[0].size == 0  # one word: no pair
+    # A window wider than the sentence reaches its ends and no further.
+    short = skipgrams.pairs([[7, 8], [2, 3, 4]], 5, FixedWindow(5))
+    assert sorted(zip(*(x.tolist() for x in short), strict=True)) == [
+        (2, 3), (2, 4), (3, 2), (3, 4), (4, 2), (4, 3), (7, 8), (8, 7),
+    ]  # fmt: skip
 
 
 def test_windows_are_drawn_from_one_to_the_window():

@@ -65,8 +65,46 @@ def test_unknown_words_and_bad_k_are_clear_errors():
         model.nearest("zebra")
     with pytest.raises(KeyError, match="not in this model's vocabulary"):
         model.similarity(PAD, "aw")
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match=r"k must be an int in \[1, 1000\]"):
         model.nearest("aw", 0)
     with pytest.raises(TypeError, match="a word is a str"):
         model.vector(3)
+    with pytest.raises(KeyError, match=r"'aw bx' is 2 tokens \['aw', 'bx'\], not one word"):
+        model.vector("aw bx")
+    with pytest.raises(KeyError, match="the longest read is 100"):
+        model.vector("a" * 10_000_000)  # refused before it is tokenised
+    np.testing.assert_array_equal(model.vector(" AW "), model.vector("aw"))  # the contract's case
     assert PAD not in [w for w, _ in model.nearest("aw", 13)]  # never an answer
+
+
+def test_projector_files_hold_every_word_and_its_vector(tmp_path):
+    model = trained()
+    vectors, metadata = model.write_projector(tmp_path / "projector")
+    words = metadata.read_text("utf-8").splitlines()
+    assert words == model.vocabulary[2:]
+    np.testing.assert_allclose(np.loadtxt(vectors, delimiter="\t"), model.vectors[2:], rtol=1e-5)
+
+
+def test_a_classifier_starts_from_the_vectors_of_the_words_it_shares():
+    from zoo.models import TextClassifier
+
+    keras.utils.set_random_seed(1)
+    words = [PAD, OOV, "aw", "bx", "unseen"]
+    model = TextClassifier(words, units=4, embedding_dim=16, embeddings=trained())
+    model.build()
+    rows = keras.ops.convert_to_numpy(model.embedding.embeddings)
+    np.testing.assert_array_equal(
+        rows[2:4], trained().vectors[[trained().vocabulary.index(w) for w in ("aw", "bx")]]
+    )
+    assert model.warm_words == 2 and np.all(np.abs(rows[4]) <= 0.05)  # Keras' uniform start
+    again = TextClassifier.from_config(model.get_config())  # the weights carry the vectors
+    assert "embeddings" not in model.get_config() and again.embedding_dim == 16
+
+
+def test_warm_start_refuses_vectors_of_another_width_or_kind():
+    from zoo.models import TextClassifier
+
+    with pytest.raises(ValueError, match="16 wide and embedding_dim is 8"):
+        TextClassifier([PAD, OOV, "aw"], units=4, embedding_dim=8, embeddings=trained())
+    with pytest.raises(ValueError, match="must be word vectors"):
+        TextClassifier([PAD, OOV, "aw"], units=4, embedding_dim=16, embeddings=keras.Sequential())

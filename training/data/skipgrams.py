@@ -49,7 +49,7 @@ def pairs(sentences, window, rng, keep=None):
         if n < 2:
             continue
         spans = rng.integers(1, window + 1, size=n)
-        for offset in range(1, window + 1):
+        for offset in range(1, min(window, n - 1) + 1):  # no pair lies further apart
             near = spans >= offset  # centres whose window reaches this far
             left = np.nonzero(near[offset:])[0] + offset  # centre i, context i - offset
             right = np.nonzero(near[: n - offset])[0]  # centre i, context i + offset

@@ -125,7 +125,7 @@ def load_splits(d, data_dir=None):
             )
     splits = {name: read_csv(root / path) for name, path in files.items()}
     if "validation" not in splits:  # a seeded share of train, held out
-        splits["train"], splits["validation"] = _hold_out(*splits["train"], d["seed"])
+        splits["train"], splits["validation"] = hold_out(*splits["train"], d["seed"])
     phrases = splits.pop("phrases", None)
     if phrases is not None and d["phrases"]:
         splits["train"] = (
@@ -155,7 +155,7 @@ def user_splits(d):
     if d["validation_files"]:
         splits["validation"] = read(d["validation_files"])
     else:
-        splits["train"], splits["validation"] = _hold_out(
+        splits["train"], splits["validation"] = hold_out(
             *splits["train"], d["seed"], d["validation_share"]
         )
     if d["test_files"]:
@@ -178,7 +178,7 @@ def _unseen(pairs, texts):
     return [t for t, k in zip(pairs[0], keep, strict=True) if k], pairs[1][keep]
 
 
-def _hold_out(texts, labels, seed, share=VALIDATION_SHARE):
+def hold_out(texts, labels, seed, share=VALIDATION_SHARE):
     """(kept, held out): `share` of the rows, drawn with `seed`."""
     held = user_files.hold_out(len(texts), share, seed)
     part = lambda mask: ([t for t, m in zip(texts, mask, strict=True) if m], labels[mask])  # noqa: E731

@@ -48,6 +48,11 @@ class TextClassifier(RawInputs, keras.Model):
             `head_tokens` and the rest from its end.
         head_tokens: see `max_tokens`.
         cell_options: passed to the cell.
+        embeddings: word vectors to start from: a word-vectors model of
+            width `embedding_dim`, e.g. `zoo.load("word2vec-en")`. The
+            embedding rows of the words both vocabularies hold start as its
+            vectors, the rest at random. Not kept in the config: the
+            weights hold it.
         **kwargs: `keras.Model` arguments.
 
     `fit`, `evaluate` and `predict` take raw texts, and labels as names
@@ -82,6 +87,7 @@ class TextClassifier(RawInputs, keras.Model):
         max_tokens: int = 400,
         head_tokens: int = 100,
         cell_options: dict | None = None,
+        embeddings=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -105,7 +111,10 @@ class TextClassifier(RawInputs, keras.Model):
         self.max_tokens, self.head_tokens = max_tokens, head_tokens
         self.cell_options = dict(cell_options or {})
 
-        self.embedding = keras.layers.Embedding(len(self.words), embedding_dim, name="embedding")
+        initializer = "uniform" if embeddings is None else self._warm_start(embeddings)
+        self.embedding = keras.layers.Embedding(
+            len(self.words), embedding_dim, initializer, name="embedding"
+        )
         # Variational: one mask of embedding channels for every step.
         self.embedding_drop = keras.layers.SpatialDropout1D(embedding_dropout)
         self.encoder = keras.layers.Bidirectional(
@@ -262,6 +271,32 @@ class TextClassifier(RawInputs, keras.Model):
                 probs[row] = p[k]
             weights[rows, :width] = w
         return np.array(probs, np.float32), weights
+
+    def _warm_start(self, source):
+        """The embedding initializer: Keras' uniform rows, with those of the
+        words `source` knows replaced by its vectors."""
+        if getattr(source, "task", None) != "word-vectors":
+            raise ValueError(
+                f"embeddings must be word vectors, e.g. zoo.load('word2vec-en'), got {source!r}"
+            )
+        vectors = np.asarray(source.vectors, np.float32)
+        if vectors.shape[1] != self.embedding_dim:
+            raise ValueError(
+                f"the word vectors are {vectors.shape[1]} wide and embedding_dim is "
+                f"{self.embedding_dim}: make them equal"
+            )
+        theirs = {word: i for i, word in enumerate(source.vocabulary) if i >= 2}
+        shared = [(i, theirs[w]) for i, w in enumerate(self.words.tokens) if w in theirs]
+        self.warm_words = len(shared)  # how many rows start from the vectors
+
+        def initializer(shape, dtype=None):
+            rows = ops.convert_to_numpy(keras.initializers.RandomUniform()(shape, dtype)).copy()
+            if shared:
+                mine, its = (np.array(x) for x in zip(*shared, strict=True))
+                rows[mine] = vectors[its]
+            return ops.convert_to_tensor(rows, dtype)
+
+        return initializer
 
     def _probabilities_and_weights(self, token_ids):
         logits, weights = self.forward(token_ids)

@@ -9,15 +9,18 @@ examples). Words are zoo_runtime.words tokens, the text classifiers' own,
 so a classifier can start from these vectors.
 """
 
+from pathlib import Path
+
 import keras
 import numpy as np
 from keras import ops
 
 from zoo.words import WordVocabulary
+from zoo_runtime.word_vectors import WordQuestions, WordTable
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class Word2Vec(keras.Model):
+class Word2Vec(WordQuestions, keras.Model):
     """Skip-gram word vectors with negative sampling.
 
     Args:
@@ -25,6 +28,8 @@ class Word2Vec(keras.Model):
             tokens: PAD and OOV first; they get vectors but are never
             answers).
         embedding_dim: the vectors' width.
+        contexts: keep the context table, which only training uses; a
+            shipped model holds the centre vectors alone.
         **kwargs: `keras.Model` arguments.
 
     Inputs of `call`: (centre ids (B,), candidate ids (B, 1 + negatives))
@@ -41,7 +46,9 @@ class Word2Vec(keras.Model):
     task = "word-vectors"  # the card's task
     ASSETS = ("vocabulary",)  # saved beside config.json, not in it (zoo.registry)
 
-    def __init__(self, vocabulary: list[str], embedding_dim: int = 100, **kwargs):
+    def __init__(
+        self, vocabulary: list[str], embedding_dim: int = 100, contexts: bool = True, **kwargs
+    ):
         super().__init__(**kwargs)
         self._vocab = WordVocabulary(vocabulary)
         self.embedding_dim = embedding_dim
@@ -49,7 +56,11 @@ class Word2Vec(keras.Model):
         scale = 0.5 / embedding_dim  # word2vec.c: inputs uniform in +-0.5/dim, outputs 0
         uniform = keras.initializers.RandomUniform(-scale, scale)
         self.centre = keras.layers.Embedding(size, embedding_dim, uniform, name="centre")
-        self.context = keras.layers.Embedding(size, embedding_dim, "zeros", name="context")
+        self.context = (
+            keras.layers.Embedding(size, embedding_dim, "zeros", name="context")
+            if contexts
+            else None
+        )
 
     @property
     def vocabulary(self):
@@ -57,10 +68,15 @@ class Word2Vec(keras.Model):
 
     def build(self, input_shape=None):
         self.centre.build((None,))
-        self.context.build((None, None))
+        if self.context is not None:
+            self.context.build((None, None))
         self.built = True
 
     def call(self, inputs):
+        if self.context is None:
+            raise ValueError(
+                "this Word2Vec holds no context table (contexts=False): it cannot train"
+            )
         centre, candidates = inputs
         return ops.einsum("bd,bkd->bk", self.centre(centre), self.context(candidates))
 
@@ -70,48 +86,35 @@ class Word2Vec(keras.Model):
         """(V, embedding_dim) float32: each word's centre vector."""
         return ops.convert_to_numpy(self.centre.embeddings)
 
-    def vector(self, word):
-        return self.vectors[self._id(word)]
-
-    def similarity(self, a, b):
-        """The cosine of the angle between two words' vectors."""
-        return float(_unit(self.vector(a)) @ _unit(self.vector(b)))
-
-    def nearest(self, word, k=10):
-        """The k words (and cosines) closest to `word`, itself excluded."""
-        return self._closest(self.vector(word), k, exclude={word})
-
-    def analogy(self, a, b, c, k=1):
-        """Words d with a : b :: c : d, by 3CosAdd (Mikolov et al. 2013):
-        the k closest to b - a + c, none of the three."""
-        target = _unit(self.vector(b)) - _unit(self.vector(a)) + _unit(self.vector(c))
-        return self._closest(target, k, exclude={a, b, c})
-
-    def _closest(self, target, k, exclude):
-        if not isinstance(k, int) or k < 1:
-            raise ValueError(f"k must be a positive int, got {k!r}")
-        vectors = self.vectors
-        units = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        scores = units @ _unit(target)
-        scores[:2] = -np.inf  # PAD and OOV are never answers
-        for word in exclude:
-            scores[self._id(word)] = -np.inf
-        best = np.argsort(-scores, kind="stable")[:k]
-        return [(self._vocab.tokens[i], float(scores[i])) for i in best]
-
-    def _id(self, word):
-        if not isinstance(word, str):
-            raise TypeError(f"a word is a str, got {type(word).__name__}")
-        found = int(self._vocab.ids([word])[0])  # 1 (OOV) for any word it lacks
-        if found < 2:
-            words = len(self._vocab.tokens) - 2
-            raise KeyError(f"{word!r} is not in this model's vocabulary of {words:,} words")
+    def without_contexts(self):
+        """A copy holding the centre vectors alone: what a package ships."""
+        found = Word2Vec(self.vocabulary, self.embedding_dim, contexts=False, name=self.name)
+        found.build()
+        found.centre.embeddings.assign(self.centre.embeddings)
         return found
 
+    def table(self):
+        """The vectors as zoo_runtime.word_vectors.WordTable, which answers
+        every question (the apps' runtime answers with the same code)."""
+        return WordTable(self.vocabulary, self.vectors)
+
+    def write_projector(self, folder):
+        """vectors.tsv and metadata.tsv in `folder` for TensorBoard's
+        embedding projector (projector.tensorflow.org's "Load"): one row
+        per word, PAD and OOV left out. Tokens hold no tab or newline (the
+        tokenisation splits on them), so each is one metadata line; a
+        single column takes no header. Returns the two paths."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        vectors, metadata = folder / "vectors.tsv", folder / "metadata.tsv"
+        np.savetxt(vectors, self.vectors[2:], fmt="%.6g", delimiter="\t")
+        metadata.write_text("".join(f"{word}\n" for word in self.vocabulary[2:]), "utf-8")
+        return vectors, metadata
+
     def get_config(self):
-        config = {"vocabulary": self.vocabulary, "embedding_dim": self.embedding_dim}
+        config = {
+            "vocabulary": self.vocabulary,
+            "embedding_dim": self.embedding_dim,
+            "contexts": self.context is not None,
+        }
         return {**super().get_config(), **config}
-
-
-def _unit(x):
-    return x / max(float(np.linalg.norm(x)), 1e-12)
