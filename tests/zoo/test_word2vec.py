@@ -99,6 +99,12 @@ def test_a_classifier_starts_from_the_vectors_of_the_words_it_shares():
     assert model.warm_words == 2 and np.all(np.abs(rows[4]) <= 0.05)  # Keras' uniform start
     again = TextClassifier.from_config(model.get_config())  # the weights carry the vectors
     assert "embeddings" not in model.get_config() and again.embedding_dim == 16
+    # fit may build the model itself, inside a graph: the rows start the same.
+    keras.utils.set_random_seed(1)
+    lazy = TextClassifier(words, units=4, embedding_dim=16, embeddings=trained())
+    lazy.fit(["aw bx", "unseen aw"], ["positive", "negative"], epochs=1, verbose=0)
+    moved = keras.ops.convert_to_numpy(lazy.embedding.embeddings)[2:4] - rows[2:4]
+    assert np.abs(moved).max() < 0.01  # one small Adam step from the vectors
 
 
 def test_warm_start_refuses_vectors_of_another_width_or_kind():

@@ -290,11 +290,12 @@ class TextClassifier(RawInputs, keras.Model):
         self.warm_words = len(shared)  # how many rows start from the vectors
 
         def initializer(shape, dtype=None):
-            rows = ops.convert_to_numpy(keras.initializers.RandomUniform()(shape, dtype)).copy()
-            if shared:
-                mine, its = (np.array(x) for x in zip(*shared, strict=True))
-                rows[mine] = vectors[its]
-            return ops.convert_to_tensor(rows, dtype)
+            # Tensor ops, not numpy: fit may build the model inside a graph.
+            rows = keras.initializers.RandomUniform()(shape, dtype)
+            if not shared:
+                return rows
+            mine, its = (np.array(x) for x in zip(*shared, strict=True))
+            return ops.scatter_update(rows, mine[:, None], ops.cast(vectors[its], rows.dtype))
 
         return initializer
 
