@@ -1,7 +1,7 @@
-"""Analogy questions for word vectors, written here by hand (no word-
-similarity set with a clear licence could be had from the package
-registries): pairs (a, b) sharing one relation, and every question
-a : b :: c : ? built from two pairs of a group, answered by 3CosAdd
+"""Analogy questions for word vectors, written here by hand (SimLex-999
+and WordSim-353, the similarity sets within reach as test data in
+gensim's wheel, state no licence): pairs (a, b) sharing one relation, and
+every question a : b :: c : ? built from two pairs of a group, answered by 3CosAdd
 (`Word2Vec.analogy`). The words are everyday English that film reviews,
 photo captions and phrase-book sentences use."""
 
