@@ -7,6 +7,8 @@ Words are read by the text classifiers' tokenisation contract
 (zoo_runtime.words), so "King" is "king"; ids 0 and 1 (PAD, OOV) have rows
 but are never answers."""
 
+import functools
+
 import numpy as np
 
 from zoo_runtime import limits
@@ -24,8 +26,13 @@ class WordTable:
         if self.vectors.shape[0] != len(self.vocabulary):
             raise ValueError(f"{len(self.vocabulary)} words and {self.vectors.shape[0]} vectors")
         self._ids = {w: i for i, w in enumerate(self.vocabulary) if i >= SPECIALS}
+
+    @functools.cached_property
+    def units(self):
+        """The vectors scaled to length 1: made on the first question that
+        needs them, not for a lookup (`vector`)."""
         norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
-        self.units = self.vectors / np.maximum(norms, 1e-12)
+        return self.vectors / np.maximum(norms, 1e-12)
 
     def id(self, word):
         """A word's id; a text that is not one token, or a word the

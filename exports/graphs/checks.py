@@ -42,6 +42,17 @@ def checked_bytes(texts, most_chars, name):
     return checked(tf.strings.length(texts), 0, 4 * most_chars, name, texts)
 
 
+def checked_text(texts, most_chars, name):
+    """`texts` as valid UTF-8 (bad bytes become U+FFFD), once each is
+    checked to hold at most `most_chars` characters: first its bytes (a
+    bound before decoding), then its characters. `name` ("text", "word")
+    names the input in the errors."""
+    texts = checked_bytes(texts, most_chars, f"{name} bytes")
+    texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
+    chars = tf.strings.length(texts, unit="UTF8_CHAR")
+    return checked(chars, 0, most_chars, f"{name} characters", texts)
+
+
 def checked(values, low, high, name, then=None):
     """`then` (default `values`), once a graph assertion has checked that
     each of `values` lies in [low, high]."""

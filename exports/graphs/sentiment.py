@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from exports import work
 from exports.graphs.base import Graphs, spec
-from exports.graphs.checks import checked, checked_bytes, strings
+from exports.graphs.checks import checked_text, strings
 from exports.text_ops import GraphWords
 from zoo_runtime import words
 from zoo_runtime.limits import MAX_REVIEW_CHARS
@@ -51,11 +51,7 @@ class ClassifierGraphs(Graphs):
         return {"serving_default": (self.classify, text), "explain": (self.explain, text)}
 
     def _tokens(self, text):
-        most = self.limits["max_review_chars"]
-        text = checked_bytes(text, most, "text bytes")
-        text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace")
-        chars = tf.strings.length(text, unit="UTF8_CHAR")
-        text = checked(chars, 0, most, "text characters", text)
+        text = checked_text(text, self.limits["max_review_chars"], "text")
         tokens = self.words.tokenize(text)
         found = tf.reduce_all(tokens.row_lengths() > 0)
         message = "an input text is empty or only whitespace: it has no tokens"

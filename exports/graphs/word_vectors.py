@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from exports import work
 from exports.graphs.base import Graphs, spec
-from exports.graphs.checks import checked, checked_bytes, strings
+from exports.graphs.checks import checked, checked_text, strings
 from exports.text_ops import GraphWords
 from zoo_runtime import words
 from zoo_runtime.limits import MAX_NEAREST, MAX_WORD_CHARS
@@ -60,10 +60,7 @@ class WordVectorGraphs(Graphs):
     def _ids(self, word):
         """(ids, known): each word's id, 1 (OOV) where it is not one token
         the vocabulary holds."""
-        most = self.limits["max_word_chars"]
-        word = checked_bytes(word, most, "word bytes")
-        word = tf.strings.unicode_transcode(word, "UTF-8", "UTF-8", errors="replace")
-        word = checked(tf.strings.length(word, unit="UTF8_CHAR"), 0, most, "word characters", word)
+        word = checked_text(word, self.limits["max_word_chars"], "word")
         tokens = self.words.tokenize(word)
         first = tf.pad(self.words.ids(tokens), [[0, 0], [0, 1]])[:, 0]
         known = (tokens.row_lengths() == 1) & (first >= SPECIALS)
@@ -102,19 +99,18 @@ class WordVectorGraphs(Graphs):
         return {"model.onnx": [work.term("token_ids", "element", self.model.embedding_dim)]}
 
     def reference(self, signature, feed):
-        found = [_known(self.model, w.decode()) for w in feed["word"]]
+        table = self.model.table()  # once: every word below reads it
+        words = [w.decode() for w in feed["word"]]
+        found = [_known(table, w) for w in words]
         known = np.array(found, bool)
         if signature == "serving_default":
             zeros = np.zeros(self.model.embedding_dim, np.float32)
-            vectors = [
-                self.model.vector(w.decode()) if ok else zeros
-                for w, ok in zip(feed["word"], found, strict=True)
-            ]
+            vectors = [table.vector(w) if ok else zeros for w, ok in zip(words, found, strict=True)]
             return {"vector": np.stack(vectors), "known": known}
         k = min(int(feed["k"]), len(self.model.vocabulary) - SPECIALS - 1)
         rows = [
-            self.model.nearest(w.decode(), k) if ok else [("", 0.0)] * k
-            for w, ok in zip(feed["word"], found, strict=True)
+            table.nearest(w, k) if ok else [("", 0.0)] * k
+            for w, ok in zip(words, found, strict=True)
         ]
         return {
             "words": np.array([[w.encode() for w, _ in r] for r in rows], object),
@@ -141,9 +137,9 @@ class WordVectorGraphs(Graphs):
         }
 
 
-def _known(model, word):
+def _known(table, word):
     try:
-        model.vector(word)
+        table.id(word)
     except KeyError:
         return False
     return True

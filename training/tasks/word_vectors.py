@@ -80,10 +80,9 @@ def corpus(sources, data_dir=None):
 
 
 def _imdb(data_dir):
-    d = {**sentiment.DEFAULTS["data"], "dataset": "imdb"}
     root = text_data.data_dir(data_dir)
     train = sentiment.read_csv(root / sentiment.DATASETS["imdb"]["files"]["train"])
-    kept, held = sentiment.hold_out(*train, d["seed"])
+    kept, held = sentiment.hold_out(*train, sentiment.DEFAULTS["data"]["seed"])
     return {"train": kept[0], "validation": held[0]}
 
 
