@@ -35,12 +35,15 @@ def gumbel(seed, step, vocab):
 
 def sample(logits, temperature, top_k, seed, step, banned=()):
     """A token id from one row of logits, never the OOV id 0 nor one of
-    `banned`: greedy at temperature 0, else the Gumbel-max draw of `seed`
-    at `step` among the `top_k` likeliest ids (all when None), as the
-    exported graphs draw it."""
+    `banned` (unless `banned` holds every other id: then it gives way, as
+    a text of n = 1 outruns the vocabulary): greedy at temperature 0, else
+    the Gumbel-max draw of `seed` at `step` among the `top_k` likeliest ids
+    (all when None), as the exported graphs draw it."""
     logits = np.asarray(logits, np.float32).copy()
     logits[0] += np.float32(NEG)
-    logits[list(banned)] += np.float32(NEG)
+    banned = set(banned) - {0}
+    if len(banned) < len(logits) - 1:
+        logits[list(banned)] += np.float32(NEG)
     if temperature == 0:
         return int(np.argmax(logits))
     scaled = logits / np.float32(max(temperature, 1e-6))

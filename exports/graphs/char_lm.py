@@ -11,8 +11,9 @@ import tensorflow as tf
 from exports import work
 from exports.graphs.base import Graphs, spec
 from exports.graphs.checks import checked, checked_bytes, strings
-from exports.graphs.sampling import gumbel
+from exports.graphs.sampling import gumbel, ngram_add, ngram_banned, ngram_rows
 from exports.text_ops import GraphVocabulary
+from zoo_runtime.limits import MAX_NGRAM_SIZE
 
 PROMPTS = ["ROMEO:", "", "To be, or not"]
 
@@ -76,19 +77,22 @@ class CharLMGraphs(Graphs):
             spec((None,), tf.float32, "temperature"),
             spec((None,), tf.int64, "seed"),
         ]
-        return {"serving_default": (self.generate, signature)}
+        blocking = spec((None,), tf.int32, "no_repeat_ngram_size")
+        return {
+            "serving_default": (self.generate, signature),
+            "no_repeat": (self.generate_no_repeat, [*signature, blocking]),
+        }
 
     @property
     def step_macs(self):
         return work.weight_macs(self.model, [self.model.embedding])
 
     def work(self):
-        return {
-            "serving_default": [
-                work.term("prompt", "byte", self.step_macs),
-                work.term("length", "value", self.step_macs),
-            ]
-        }
+        terms = [
+            work.term("prompt", "byte", self.step_macs),
+            work.term("length", "value", self.step_macs),
+        ]
+        return {"serving_default": terms, "no_repeat": terms}
 
     def onnx_work(self, signatures):
         return {"model.onnx": [work.term("token_ids", "element", self.step_macs)]}
@@ -98,6 +102,17 @@ class CharLMGraphs(Graphs):
         characters each, and their log-probability under the model.
         Temperature 0 is greedy; each row samples from its own seed, so a
         row's text does not depend on what else shares the batch."""
+        return self._generate(prompt, length, temperature, seed)
+
+    def generate_no_repeat(self, prompt, length, temperature, seed, no_repeat_ngram_size):
+        """`generate`, where no row writes the same n characters twice (n =
+        the row's no_repeat_ngram_size, 0 for no blocking), as
+        CharLM.generate(..., no_repeat_ngram_size=n) does. log_prob is the
+        model's, before the block."""
+        n = checked(no_repeat_ngram_size, 0, MAX_NGRAM_SIZE, "no_repeat_ngram_size")
+        return self._generate(prompt, length, temperature, seed, n)
+
+    def _generate(self, prompt, length, temperature, seed, no_repeat=None):
         length = checked(length, 0, self.limits["max_generate_length"], "length")
         temperature = checked(temperature, 0.0, 1e6, "temperature")
         most = self.limits["max_prompt_chars"]
@@ -110,18 +125,27 @@ class CharLMGraphs(Graphs):
         states = [
             [tf.zeros((batch, s)) for s in rnn.cell.state_size] for rnn in self.model.recurrent
         ]
-        banned = tf.one_hot(0, len(self.model.vocabulary), on_value=-1e9)
+        vocab = len(self.model.vocabulary)
+        banned = tf.one_hot(0, vocab, on_value=-1e9)
+        first = lengths - 1  # the step that writes a row's first character
 
-        def body(t, token, states, chosen, scores):
+        def body(t, token, states, chosen, scores, *written):
             feed = tf.where(t < lengths, padded[:, tf.minimum(t, width - 1)], token)
             logits, states = self.model.step(feed, states)
             logits = logits + banned
+            score_of = tf.nn.log_softmax(logits)
+            if written:  # a block that leaves no character gives way (n = 1, long texts)
+                ban = ngram_banned(written, no_repeat, vocab)
+                ban &= tf.reduce_any(~ban[:, 1:], axis=1, keepdims=True)
+                logits += tf.where(ban, -1e9, 0.0)
             noise = gumbel(seed, t, tf.shape(logits)[1])
             hot = tf.where(temperature[:, None] > 0, noise, 0.0)
             scaled = logits / tf.maximum(temperature, 1e-6)[:, None] + hot
             token = tf.cast(tf.argmax(scaled, -1), tf.int32)
-            score = tf.gather(tf.nn.log_softmax(logits), token, batch_dims=1)
-            return t + 1, token, states, chosen.write(t, token), scores.write(t, score)
+            score = tf.gather(score_of, token, batch_dims=1)
+            if written:
+                written = ngram_add(written, token, (t >= first) & (t < first + length))
+            return t + 1, token, states, chosen.write(t, token), scores.write(t, score), *written
 
         init = (
             tf.constant(0),
@@ -130,10 +154,11 @@ class CharLMGraphs(Graphs):
             tf.TensorArray(tf.int32, size=total),
             tf.TensorArray(tf.float32, size=total),
         )
-        *_, chosen, scores = tf.while_loop(lambda t, *_: t < total, body, init)
+        if no_repeat is not None:
+            init += ngram_rows(batch, tf.maximum(tf.reduce_max(length), 1))
+        _, _, _, chosen, scores, *_ = tf.while_loop(lambda t, *_: t < total, body, init)
         position = tf.range(total)[None, :]
-        first = (lengths - 1)[:, None]
-        keep = (position >= first) & (position < first + length[:, None])
+        keep = (position >= first[:, None]) & (position < (first + length)[:, None])
         return {
             "text": self.vocabulary.decode(tf.transpose(chosen.stack()), keep),
             "log_prob": tf.reduce_sum(tf.where(keep, tf.transpose(scores.stack()), 0.0), axis=1),
@@ -160,14 +185,25 @@ class CharLMGraphs(Graphs):
                     "seed": np.zeros(3, np.int64),
                 }
             ],
+            # Greedy loops within 150 characters of "ROMEO:" (docs/char-lm.md).
+            "no_repeat": [
+                {
+                    "prompt": prompts,
+                    "length": np.array([150, 10, 60], np.int32),
+                    "temperature": np.zeros(3, np.float32),
+                    "seed": np.zeros(3, np.int64),
+                    "no_repeat_ngram_size": np.array([8, 0, 1], np.int32),
+                }
+            ],
         }
 
     def reference(self, signature, feed):
         if np.any(feed["temperature"] != 0):
             raise ValueError("only greedy generation (temperature 0) has a reference")
+        blocking = feed.get("no_repeat_ngram_size", np.zeros(len(feed["prompt"]), np.int32))
         texts = [
-            self.model.generate(p.decode(), int(n), temperature=0)
-            for p, n in zip(feed["prompt"], feed["length"], strict=True)
+            self.model.generate(p.decode(), int(n), temperature=0, no_repeat_ngram_size=int(b))
+            for p, n, b in zip(feed["prompt"], feed["length"], blocking, strict=True)
         ]
         return {"text": strings(texts)}
 

@@ -250,6 +250,38 @@ def test_a_seed_gives_the_same_sampled_text_in_keras_the_savedmodel_and_onnx(exp
     assert keras_texts[0] != model.generate("ROMEO:", 50, temperature=0.8, seed=1)
 
 
+def test_the_savedmodels_no_repeat_signature_blocks_as_keras_does(exported):
+    """`no_repeat`: each row its own n (greedy char-lstm loops within 150
+    characters of "ROMEO:"), greedy or sampled, as Keras' generate(...,
+    no_repeat_ngram_size=n) writes them, whatever shares the batch."""
+    model = load("char-lstm-shakespeare")
+    serve = tf.saved_model.load(str(exported["char-lstm-shakespeare"])).signatures["no_repeat"]
+    cases = [("ROMEO:", 0.0, 0, 8), ("ROMEO:", 0.8, 5, 4), ("", 0.0, 0, 0), ("To be", 1.0, 3, 1)]
+    # n = 1 over 150 characters: every character once, then the block gives way
+
+    def generate(rows, length=150):
+        return strings(
+            serve(
+                prompt=tf.constant([p for p, *_ in rows]),
+                length=tf.fill([len(rows)], length),
+                temperature=tf.constant([t for _, t, *_ in rows], tf.float32),
+                seed=tf.constant([s for *_, s, _ in rows], tf.int64),
+                no_repeat_ngram_size=tf.constant([n for *_, n in rows]),
+            )["text"]
+        )
+
+    want = [
+        model.generate(p, 150, temperature=t, seed=s, no_repeat_ngram_size=n)
+        for p, t, s, n in cases
+    ]
+    assert generate(cases) == want
+    assert generate(cases[1:2]) == want[1:2]
+    assert want[0] != model.generate("ROMEO:", 150, temperature=0)  # the block acts
+    assert len(set(generate(cases[3:], 60)[0])) == 60  # n = 1: no character twice
+    with pytest.raises(tf.errors.InvalidArgumentError, match="no_repeat_ngram_size"):
+        generate([("ROMEO:", 0.0, 0, 9)])
+
+
 def test_the_runtime_noise_is_the_graphs_bit_for_bit():
     from exports.graphs import sampling
     from zoo_runtime.search import gumbel

@@ -74,6 +74,19 @@ def test_node_samples_what_python_samples_for_a_seed(node, exported_models):
     assert len(set(texts.values())) == 4
 
 
+def test_node_blocks_repeats_as_python_does(node, exported_models):
+    """Greedy char-lstm loops within 150 characters of "ROMEO:"; with
+    --no-repeat N Node writes Python's blocked text, greedy (N = 8) and
+    sampled (N = 4: a sample holds few repeated 8-grams)."""
+    directory = exported_models[1]["char-lstm-shakespeare"]
+    python = OnnxModel(directory)
+    for temperature, seed, n in ((0, 0, 8), (0.8, 5, 4), (0, 0, 1)):  # n = 1 gives way at 65
+        want = python.generate("ROMEO:", 150, temperature, seed=seed, no_repeat_ngram_size=n)
+        assert want != python.generate("ROMEO:", 150, temperature, seed=seed)  # the block acts
+        got = node("generate", directory, "--no-repeat", n, "ROMEO:", 150, temperature, seed)
+        assert got["text"] == want, temperature
+
+
 # Accents, ¿¡, numbers, unseen words and characters, separator runs.
 SPANISH = [
     "¿Dónde está la estación?",

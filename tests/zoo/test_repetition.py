@@ -142,6 +142,16 @@ def test_the_running_block_bans_what_the_definition_bans():
     assert numpy_search.NgramBlock(0).banned() == ()
 
 
+def test_a_block_that_bans_every_other_id_gives_way():
+    # n = 1 over a text longer than the vocabulary: once every character is
+    # written, the next is drawn as if unblocked, never the OOV id 0.
+    logits = np.array([5.0, 1.0, 3.0, 2.0], np.float32)
+    assert numpy_search.sample(logits, 0, None, 0, 0, banned={2, 3}) == 1
+    assert numpy_search.sample(logits, 0, None, 0, 0, banned={1, 2, 3}) == 2
+    for seed in range(20):
+        assert numpy_search.sample(logits, 1.0, None, seed, 3, banned={1, 2, 3}) != 0
+
+
 @pytest.mark.artifact
 def test_char_lm_greedy_loops_without_blocking_and_not_with_it():
     import zoo
@@ -156,5 +166,8 @@ def test_char_lm_greedy_loops_without_blocking_and_not_with_it():
 
     assert repeated(plain, 40) > 0  # a whole line comes back
     assert repeated(blocked, 8) == 0 and blocked[:20] == plain[:20]
+    once = model.generate("ROMEO:", 100, temperature=0, no_repeat_ngram_size=1)
+    size = len(model.vocabulary) - 1  # every character but OOV, once each, then unblocked
+    assert len(set(once[:size])) == size and "\ufffd" not in once
     with pytest.raises(ValueError, match="no_repeat_ngram_size"):
         model.generate("ROMEO:", 10, no_repeat_ngram_size=9)

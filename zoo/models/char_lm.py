@@ -142,7 +142,8 @@ class CharLM(RawInputs, keras.Model):
         prompt starts from a newline; unknown characters read as OOV.
         no_repeat_ngram_size n > 0: no n characters in a row appear twice
         in the generated text (greedy decoding loops without it: "the sent
-        the sent"); the SavedModel and the JavaScript apps do not block."""
+        the sent"); the exports block alike (the SavedModel in its
+        `no_repeat` signature)."""
         _check_generate_args(prompt, length, temperature, top_k, seed)
         check_ngram_size(no_repeat_ngram_size)
         seed = random_seed() if seed is None else seed

@@ -2,14 +2,14 @@
 // else: everything an app needs besides the graphs (vocabularies, special
 // tokens, state names) is read from the export's zoo.json.
 //
-//   node zoo.mjs generate exports/char-lstm-shakespeare/1 "ROMEO:" 200 [TEMPERATURE SEED]
+//   node zoo.mjs generate exports/char-lstm-shakespeare/1 [--no-repeat N] "ROMEO:" 200 [TEMPERATURE SEED]
 //   node zoo.mjs translate exports/date-normalizer/1 "Tuesday, March 3rd 2015" "1 Feb 2003"
 //   node zoo.mjs translate exports/translate-spa-eng/1 --beam 5 "¿Dónde está la estación?"
 //   node zoo.mjs classify exports/sentiment-imdb/1 "A wonderful film." "Dull."
 //   node zoo.mjs caption exports/caption-flickr8k/1 --beam 3 photo.ppm   (binary PPM: Node has no JPEG decoder)
 //
 // generate samples as zoo's CharLM.generate does for the same seed (greedy at
-// temperature 0, the default); translate and caption run the export's whole
+// temperature 0, the default; --no-repeat N: no N characters written twice); translate and caption run the export's whole
 // search graph (search.onnx) in one call: greedy, or beam search with --beam N
 // [--length-penalty X] [--no-repeat N: no n-gram written twice], as zoo's translate/caption; all print JSON: {"text": ...},
 // {"outputs": [...], "log_prob_per_token": [...]}, {"captions": [...]} or
@@ -74,15 +74,17 @@ export async function caption(model, paths, options = {}) {
 const TASKS = { generate: "char-lm", translate: "seq2seq", "source-ids": "seq2seq", classify: "sentiment", caption: "caption" };
 
 const USAGE =
-  "usage: node zoo.mjs generate DIR PROMPT LENGTH [TEMPERATURE SEED] | " +
+  "usage: node zoo.mjs generate DIR [--no-repeat N] PROMPT LENGTH [TEMPERATURE SEED] | " +
   "translate DIR [--beam N] [--length-penalty X] [--no-repeat N] TEXT... | source-ids DIR TEXT... | " +
   "classify DIR TEXT... | caption DIR [--beam N] [--length-penalty X] [--no-repeat N] PHOTO.ppm...";
 
-// --beam N, --length-penalty X and --no-repeat N in front of the texts or photos.
+// --beam N, --length-penalty X and --no-repeat N in front of the texts or photos
+// (generate: --no-repeat N in front of the prompt).
 const FLAGS = { "--beam": "beamWidth", "--length-penalty": "lengthPenalty", "--no-repeat": "noRepeatNgramSize" };
-function searchOptions(args) {
+const SEARCHES = { translate: Object.keys(FLAGS), caption: Object.keys(FLAGS), generate: ["--no-repeat"] };
+function searchOptions(args, flags) {
   const options = {};
-  while (args[0] in FLAGS) {
+  while (flags.includes(args[0])) {
     const [flag, value] = args.splice(0, 2);
     const number = Number(value);
     if (value === undefined || !Number.isFinite(number)) throw new Error(`${flag} needs a number`);
@@ -97,11 +99,11 @@ async function main([command, dir, ...rest]) {
   if (TASKS[command] && model.contract.task !== TASKS[command]) {
     throw new Error(`${model.contract.name} is a ${model.contract.task} model; \`${command}\` needs a ${TASKS[command]} model`);
   }
+  const options = command in SEARCHES ? searchOptions(rest, SEARCHES[command]) : {};
   if (command === "generate") {
     const [prompt = "", length = "200", temperature = "0", seed = "0"] = rest;
-    return { text: await generate(model, prompt, Number(length), Number(temperature), seed) };
+    return { text: await generate(model, prompt, Number(length), Number(temperature), seed, options) };
   }
-  const options = command === "translate" || command === "caption" ? searchOptions(rest) : {};
   if (command === "translate") {
     const { outputs, logProbPerToken } = await translateScored(model, rest, options);
     return { outputs, log_prob_per_token: logProbPerToken };

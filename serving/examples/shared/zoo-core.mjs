@@ -60,22 +60,50 @@ function gumbel(seed, step, vocab) {
 
 // The Gumbel-max draw of zoo_runtime.search.sample, in float32 arithmetic
 // (Math.fround after each float64 operation gives float32's result).
-function sampled(data, offset, size, temperature, seed, step) {
+function sampled(data, offset, size, temperature, seed, step, banned) {
   const divisor = Math.fround(Math.max(temperature, 1e-6));
   const noise = gumbel(seed, step, size);
   let best = -1;
   let bestValue = -Infinity;
   for (let i = 0; i < size; i++) {
-    const logit = Math.fround(data[offset + i] + (i === 0 ? -1e9 : 0)); // OOV ruled out
+    const logit = Math.fround(data[offset + i] + (banned.has(i) ? -1e9 : 0)); // OOV and repeats ruled out
     const value = Math.fround(Math.fround(logit / divisor) + noise[i]);
     if (best < 0 || value > bestValue) [best, bestValue] = [i, value];
   }
   return best;
 }
 
+// The tokens that would complete an n-gram a growing text already holds:
+// zoo_runtime.search.NgramBlock, each (n-1)-gram mapped to its followers.
+class NgramBlock {
+  constructor(n) {
+    this.n = n;
+    this.tokens = [];
+    this.followers = new Map();
+  }
+
+  add(token) {
+    this.tokens.push(token);
+    if (this.n && this.tokens.length >= this.n) {
+      const key = this.tokens.slice(-this.n, -1).join(",");
+      if (!this.followers.has(key)) this.followers.set(key, new Set());
+      this.followers.get(key).add(token);
+    }
+  }
+
+  banned() {
+    if (!this.n || this.tokens.length < this.n - 1) return new Set();
+    return this.followers.get(this.tokens.slice(this.tokens.length - this.n + 1).join(",")) ?? new Set();
+  }
+}
+
 // Continuation of `prompt`: read the prompt once, then one step per character,
-// carrying the recurrent state (zoo's CharLM.generate).
-export async function generate({ contract, sessions, ort }, prompt, length, temperature = 0, seed = 0) {
+// carrying the recurrent state (zoo's CharLM.generate); noRepeatNgramSize n > 0
+// never writes the same n characters twice.
+export async function generate({ contract, sessions, ort }, prompt, length, temperature = 0, seed = 0, { noRepeatNgramSize = 0 } = {}) {
+  if (!Number.isInteger(noRepeatNgramSize) || noRepeatNgramSize < 0) {
+    throw new Error(`no_repeat_ngram_size must be an integer >= 0, got ${noRepeatNgramSize}`);
+  }
   const { vocabulary, state_names: stateNames } = contract;
   const inputs = contract.onnx["model.onnx"].inputs;
   const feeds = {};
@@ -85,17 +113,20 @@ export async function generate({ contract, sessions, ort }, prompt, length, temp
   }
   let ids = encode(prompt || "\n", vocabulary);
   let step = ids.length - 1;
-  const banned = new Set([0]);
+  const written = new NgramBlock(noRepeatNgramSize);
   let text = "";
   for (let t = 0; t < length; t++, step++) {
     feeds.token_ids = new ort.Tensor("int32", ids, [1, ids.length]);
     const out = await sessions.model.run(feeds);
     const [, steps, size] = out.logits.dims;
     const offset = (steps - 1) * size;
+    const blocked = written.banned(); // gives way when it would leave no character (n = 1, long texts)
+    const banned = new Set(blocked.size < size - 1 ? [0, ...blocked] : [0]);
     const next =
       temperature > 0
-        ? sampled(out.logits.data, offset, size, temperature, seed, step)
+        ? sampled(out.logits.data, offset, size, temperature, seed, step, banned)
         : argmax(out.logits.data, offset, size, banned);
+    written.add(next);
     text += vocabulary[next];
     ids = Int32Array.of(next);
     for (const name of stateNames) feeds[name] = out[`next_${name}`];

@@ -14,8 +14,17 @@ SAMPLED = [
 ]
 
 
+BLOCKING = [8, 0, 3]  # the `no_repeat` signature's n per row
+
+
 def expected(model, name):
-    return [model.generate(p, n, temperature=0) for p, n in zip(PROMPTS, LENGTHS, strict=True)]
+    return {
+        blocking: [
+            model.generate(p, n, temperature=0, no_repeat_ngram_size=b)
+            for p, n, b in zip(PROMPTS, LENGTHS, blocking, strict=True)
+        ]
+        for blocking in ((0, 0, 0), tuple(BLOCKING))
+    }
 
 
 def columns():
@@ -25,8 +34,13 @@ def columns():
 def check_rest(rest, name, want):
     feed = columns()
     instances = [dict(zip(feed, row, strict=True)) for row in zip(*feed.values(), strict=True)]
-    assert [r["text"] for r in rest.predict(name, instances=instances)] == want, name
-    assert list(rest.predict(name, inputs=feed)["text"]) == want, name
+    plain = want[(0, 0, 0)]
+    assert [r["text"] for r in rest.predict(name, instances=instances)] == plain, name
+    assert list(rest.predict(name, inputs=feed)["text"]) == plain, name
+    blocked = rest.predict(
+        name, inputs={**feed, "no_repeat_ngram_size": BLOCKING}, signature_name="no_repeat"
+    )
+    assert list(blocked["text"]) == want[tuple(BLOCKING)], name
 
 
 def check_grpc(client, name, want):
@@ -36,7 +50,7 @@ def check_grpc(client, name, want):
         "temperature": np.zeros(3, np.float32),
         "seed": np.zeros(3, np.int64),
     }
-    assert [t.decode() for t in client.predict(name, feed)["text"]] == want, name
+    assert [t.decode() for t in client.predict(name, feed)["text"]] == want[(0, 0, 0)], name
 
 
 def onnx_request(name):
