@@ -15,12 +15,12 @@ import numpy as np
 import tensorflow as tf
 
 from training.core import fit as fitting
-from training.core import held_out, own_data, packaging
+from training.core import held_out, own_data, packaging, runner
 from training.core.paths import vgg_weights_in
 from training.core.recipe import with_epochs
 from training.data import features, text_data, user_files
 from training.metrics import caption_metrics
-from training.tasks.seq2seq import ScheduledSampling, sampling_probability
+from training.tasks.seq2seq import ScheduledSampling
 from zoo import package_files, words
 from zoo.images import read_image
 from zoo.models import Captioner, regions
@@ -311,53 +311,32 @@ def build_model(data):
     return model
 
 
-def train(
-    recipe,
-    run_dir,
-    data_dir=None,
-    epochs=None,
-    distribute="none",
-    mixed_precision=False,
-    publish_to=None,
-    verbose=1,
-    callbacks=(),
-):
-    """Train `recipe` in `run_dir` (resumable); write the package. -> (model, card)"""
+def train(recipe, run_dir, data_dir=None, epochs=None, **options):
+    """Train `recipe` in `run_dir` (resumable); write the package
+    (`runner.run_prepared`'s options). -> (model, card)"""
     data = Prepared(recipe, data_dir, epochs)
-    d, t = recipe["data"], data.recipe["train"]
-    sampling_probability(t["scheduled_sampling"], 0, 1, 0.0)  # unknown schedules fail early
-    model, strategy = fitting.seeded_build(
-        t["seed"],
-        mixed_precision,
-        distribute,
-        lambda: build_model(data),
-    )
-    start = fitting.resume_epoch(run_dir)
-    train_batches = batches(
-        data.features, *data.train, d["batch_size"], t["seed"], data.epochs, start
-    )
-    dev = encoded(
-        data.images["dev"],
-        data.captions["dev"],
-        data.vocabulary,
-        data.model_options()["max_length"],
-    )
-    validation = batches(data.features, *dev, d["batch_size"])
-    sampling = ScheduledSampling(t["scheduled_sampling"], data.epochs, t["max_sampling"])
-    history = fitting.fit(
-        model,
-        train_batches,
-        validation,
+    sampling = ScheduledSampling.of(data)  # an unknown schedule fails here, before any work
+    return runner.run_prepared(
+        data,
+        build_model,
+        pipelines,
+        model_card,
         run_dir,
-        data.epochs,
-        data.steps,
-        verbose,
-        [sampling, *callbacks, *fitting.early_stopping(t["patience"])],
         unit="nats/word",
+        task_callbacks=[sampling],
+        **options,
     )
-    return packaging.finish_run(
-        model, data, model_card, history, strategy, run_dir, publish_to, distribute, mixed_precision
+
+
+def pipelines(data, start_epoch):
+    """(training batches from start_epoch on, validation batches)."""
+    d, seed = data.recipe["data"], data.recipe["train"]["seed"]
+    train_batches = batches(
+        data.features, *data.train, d["batch_size"], seed, data.epochs, start_epoch
     )
+    max_length = data.model_options()["max_length"]
+    dev = encoded(data.images["dev"], data.captions["dev"], data.vocabulary, max_length)
+    return train_batches, batches(data.features, *dev, d["batch_size"])
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):

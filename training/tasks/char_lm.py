@@ -8,7 +8,7 @@ import math
 import keras
 
 from training.core import fit as fitting
-from training.core import held_out, own_data, packaging
+from training.core import held_out, own_data, packaging, runner
 from training.core.recipe import with_epochs
 from training.core.streaming import Streaming
 from training.data import text_data, user_files
@@ -101,48 +101,27 @@ def build_model(data):
     return trained
 
 
-def train(
-    recipe,
-    run_dir,
-    data_dir=None,
-    epochs=None,
-    distribute="none",
-    mixed_precision=False,
-    publish_to=None,
-    verbose=1,
-    callbacks=(),
-):
+def train(recipe, run_dir, data_dir=None, epochs=None, distribute="none", **options):
     """Train `recipe` in `run_dir` (resuming if a backup is there); write
-    the package to run_dir/model (and to `publish_to`). Returns (model, card)."""
+    the package to run_dir/model (and to `publish_to`): `runner.run_prepared`'s
+    options. Returns (model, card)."""
     data = Prepared(recipe, data_dir, epochs)
-    d, t = recipe["data"], recipe["train"]
-    if d["stream"] and distribute != "none":
+    stream = data.recipe["data"]["stream"]
+    if stream and distribute != "none":
         raise ValueError(
             "data.stream carries each batch row's state to the next batch on one device; "
             "train a streaming recipe with distribute='none'"
         )
-    trained, strategy = fitting.seeded_build(
-        t["seed"],
-        mixed_precision,
-        distribute,
-        lambda: build_model(data),
-    )
-    model = trained.lm if d["stream"] else trained
-    batches, validation = pipelines(data, fitting.resume_epoch(run_dir))
-    history = fitting.fit(
-        trained,
-        batches,
-        validation,
+    return runner.run_prepared(
+        data,
+        build_model,
+        pipelines,
+        model_card,
         run_dir,
-        data.epochs,
-        data.steps,
-        verbose,
-        [*callbacks, *fitting.early_stopping(t["patience"])],
         unit="nats/char",
-        kept=model,
-    )
-    return packaging.finish_run(
-        model, data, model_card, history, strategy, run_dir, publish_to, distribute, mixed_precision
+        distribute=distribute,
+        kept=(lambda trained: trained.lm) if stream else None,
+        **options,
     )
 
 

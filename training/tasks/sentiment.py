@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from training.core import fit as fitting
-from training.core import held_out, own_data, packaging
+from training.core import held_out, own_data, packaging, runner
 from training.core.recipe import with_epochs
 from training.data import text_data, user_files
 from zoo import package_files
@@ -331,45 +331,27 @@ def build_model(data):
     return model
 
 
-def train(
-    recipe,
-    run_dir,
-    data_dir=None,
-    epochs=None,
-    distribute="none",
-    mixed_precision=False,
-    publish_to=None,
-    verbose=1,
-    callbacks=(),
-):
-    """Train `recipe` in `run_dir` (resumable); write the package. -> (model, card)"""
+def train(recipe, run_dir, data_dir=None, epochs=None, **options):
+    """Train `recipe` in `run_dir` (resumable); write the package
+    (`runner.run_prepared`'s options). -> (model, card)"""
     data = Prepared(recipe, data_dir, epochs)
-    d, t = recipe["data"], data.recipe["train"]
-    model, strategy = fitting.seeded_build(
-        t["seed"],
-        mixed_precision,
-        distribute,
-        lambda: build_model(data),
-    )
-    train_batches = batches(
-        data.ids, data.labels, d, t["seed"], data.epochs, fitting.resume_epoch(run_dir)
-    )
-    texts, labels = data.splits["validation"]
-    validation = batches(data.ids_of(texts), label_ids(labels, data.label_set), d)
-    history = fitting.fit(
-        model,
-        train_batches,
-        validation,
+    return runner.run_prepared(
+        data,
+        build_model,
+        pipelines,
+        model_card,
         run_dir,
-        data.epochs,
-        data.steps,
-        verbose,
-        [*callbacks, *fitting.early_stopping(t["patience"])],
         unit="cross-entropy",
+        **options,
     )
-    return packaging.finish_run(
-        model, data, model_card, history, strategy, run_dir, publish_to, distribute, mixed_precision
-    )
+
+
+def pipelines(data, start_epoch):
+    """(training batches from start_epoch on, validation batches)."""
+    d, seed = data.recipe["data"], data.recipe["train"]["seed"]
+    train_batches = batches(data.ids, data.labels, d, seed, data.epochs, start_epoch)
+    texts, labels = data.splits["validation"]
+    return train_batches, batches(data.ids_of(texts), label_ids(labels, data.label_set), d)
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from training.core import fit as fitting
-from training.core import held_out, own_data, packaging
+from training.core import held_out, own_data, packaging, runner
 from training.core.recipe import with_epochs
 from training.data import dates, text_data, translation, user_files
 from zoo import package_files
@@ -302,59 +302,50 @@ class ScheduledSampling(keras.callbacks.Callback):
         super().__init__()
         self.schedule, self.epochs, self.maximum = schedule, epochs, maximum
 
+    @classmethod
+    def of(cls, data):
+        """The callback of a Prepared run's [train] schedule, checked."""
+        t = data.recipe["train"]
+        sampling_probability(t["scheduled_sampling"], 0, 1, 0.0)  # raises for unknown names
+        return cls(t["scheduled_sampling"], data.epochs, t["max_sampling"])
+
     def on_epoch_begin(self, epoch, logs=None):
         p = sampling_probability(self.schedule, epoch, self.epochs, self.maximum)
         self.model.sampling_probability.assign(p)
 
 
-def train(
-    recipe,
-    run_dir,
-    data_dir=None,
-    epochs=None,
-    distribute="none",
-    mixed_precision=False,
-    publish_to=None,
-    verbose=1,
-    callbacks=(),
-):
-    """Train `recipe` in `run_dir` (resumable); write the package. -> (model, card)"""
+def train(recipe, run_dir, data_dir=None, epochs=None, **options):
+    """Train `recipe` in `run_dir` (resumable); write the package
+    (`runner.run_prepared`'s options). -> (model, card)"""
     data = Prepared(recipe, data_dir, epochs)
-    d, t = recipe["data"], data.recipe["train"]
-    sampling_probability(t["scheduled_sampling"], 0, 1, 0.0)  # unknown schedules fail early
-    model, strategy = fitting.seeded_build(
-        t["seed"],
-        mixed_precision,
-        distribute,
-        lambda: build_model(data),
+    sampling = ScheduledSampling.of(data)  # an unknown schedule fails here, before any work
+    return runner.run_prepared(
+        data,
+        build_model,
+        pipelines,
+        model_card,
+        run_dir,
+        unit=f"nats/{UNITS[data.model_options()['tokenizer']]}",
+        task_callbacks=[sampling],
+        **options,
     )
+
+
+def pipelines(data, start_epoch):
+    """(training batches from start_epoch on, validation batches)."""
+    d, seed = data.recipe["data"], data.recipe["train"]["seed"]
     train_batches = batches(
         data.train,
         data.source,
         data.target,
         d,
-        seed=t["seed"],
+        seed=seed,
         epochs=data.epochs,
-        start_epoch=fitting.resume_epoch(run_dir),
+        start_epoch=start_epoch,
         steps=data.steps,
     )
     held_out = trainable(data.pairs["validation"], data.source, data.target, data.model_options())
-    validation = batches(held_out, data.source, data.target, d)
-    sampling = ScheduledSampling(t["scheduled_sampling"], data.epochs, t["max_sampling"])
-    history = fitting.fit(
-        model,
-        train_batches,
-        validation,
-        run_dir,
-        data.epochs,
-        data.steps,
-        verbose,
-        [sampling, *callbacks, *fitting.early_stopping(t["patience"])],
-        unit=f"nats/{UNITS[data.model_options()['tokenizer']]}",
-    )
-    return packaging.finish_run(
-        model, data, model_card, history, strategy, run_dir, publish_to, distribute, mixed_precision
-    )
+    return train_batches, batches(held_out, data.source, data.target, d)
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from training.core import fit as fitting
-from training.core import held_out, packaging
+from training.core import held_out, packaging, runner
 from training.core.recipe import load_recipe, with_epochs
 from training.data import features, skipgrams, text_data, translation
 from training.metrics import word_analogies
@@ -200,45 +200,25 @@ def build_model(data):
     return model
 
 
-def train(
-    recipe,
-    run_dir,
-    data_dir=None,
-    epochs=None,
-    distribute="none",
-    mixed_precision=False,
-    publish_to=None,
-    verbose=1,
-    callbacks=(),
-):
-    """Train `recipe` in `run_dir` (resumable); write the package. -> (model, card)"""
+def train(recipe, run_dir, data_dir=None, epochs=None, **options):
+    """Train `recipe` in `run_dir` (resumable); write the package of the
+    centre vectors (`runner.run_prepared`'s options). -> (model, card)"""
     data = Prepared(recipe, data_dir, epochs)
-    t = data.recipe["train"]
-    model, strategy = fitting.seeded_build(
-        t["seed"], mixed_precision, distribute, lambda: build_model(data)
-    )
-    history = fitting.fit(
-        model,
-        batches(data, fitting.resume_epoch(run_dir)),
-        validation_batches(data),
-        run_dir,
-        data.epochs,
-        data.steps,
-        verbose,
-        [*callbacks, *fitting.early_stopping(t["patience"])],
-        unit="sigmoid cross-entropy per candidate",
-    )
-    return packaging.finish_run(
-        model.without_contexts(),
+    return runner.run_prepared(
         data,
+        build_model,
+        pipelines,
         model_card,
-        history,
-        strategy,
         run_dir,
-        publish_to,
-        distribute,
-        mixed_precision,
+        unit="sigmoid cross-entropy per candidate",
+        packaged=lambda model: model.without_contexts(),
+        **options,
     )
+
+
+def pipelines(data, start_epoch):
+    """(training batches from start_epoch on, validation batches)."""
+    return batches(data, start_epoch), validation_batches(data)
 
 
 def package_run(recipe, run_dir, data_dir=None, epochs=None, publish_to=None):
