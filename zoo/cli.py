@@ -82,7 +82,9 @@ def parser():
     t.add_argument("model", help="a shipped model name, e.g. date-normalizer")
     t.add_argument("texts", nargs="+", help="one or more texts")
     t.add_argument("--beam-width", type=int, default=1, help="1 = greedy")
-    t.add_argument("--no-repeat", type=int, default=0, help="write no n-gram twice (0 = off)")
+    t.add_argument(
+        "--no-repeat", type=int, help="write no n-gram twice (0 = off; default: the model's)"
+    )
     t.add_argument("--plot", help="save the attention heatmap of the first text (PNG)")
     t.set_defaults(run=run_translate)
     c = sub.add_parser("classify", help="label texts with a text classifier")
@@ -296,8 +298,9 @@ def run_caption(args):
     model = load_for(args.model, "caption", "a captioner")
     model.vgg_weights = args.vgg_weights or model.vgg_weights
     photos = [read_image(path) for path in args.images]
-    chosen = {} if args.no_repeat is None else {"no_repeat_ngram_size": args.no_repeat}
-    captions, maps = model.caption(photos, args.beam_width, return_attention=True, **chosen)
+    captions, maps = model.caption(
+        photos, args.beam_width, return_attention=True, no_repeat_ngram_size=args.no_repeat
+    )
     for path, text in zip(args.images, captions, strict=True):
         print(f"{text}\t{path}" if len(photos) > 1 else text)
     if args.plot:

@@ -52,6 +52,21 @@ def sample(logits, temperature, top_k, seed, step, banned=()):
     return int(np.argmax(scaled + gumbel(seed, step, len(logits))))
 
 
+NO_DECODING_DEFAULTS = {"length_penalty": 0.0, "no_repeat_ngram_size": 0}
+
+
+def chosen_decoding(defaults, length_penalty=None, no_repeat_ngram_size=None):
+    """(length_penalty, no_repeat_ngram_size): each as given, else the
+    model's default (`defaults`: a model's DECODING, zoo.json's
+    "decoding_defaults"; chosen on validation), else none."""
+    chosen = {**NO_DECODING_DEFAULTS, **(defaults or {})}
+    if length_penalty is None:
+        length_penalty = chosen["length_penalty"]
+    if no_repeat_ngram_size is None:
+        no_repeat_ngram_size = chosen["no_repeat_ngram_size"]
+    return length_penalty, no_repeat_ngram_size
+
+
 def random_seed():
     """A seed for a caller who gave none."""
     return int(np.random.default_rng().integers(0, 2**63 - 1))

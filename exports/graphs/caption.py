@@ -164,7 +164,6 @@ class CaptionGraphs(EncoderDecoderGraphs):
                 "end": [END, m.end],
             },
             "max_length": m.max_length,
-            "decoding_defaults": m.DECODING,
             "tokenisation": {
                 "kind": "words",
                 "rule": "captions are lower-case zoo.words tokens "

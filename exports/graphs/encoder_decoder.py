@@ -56,7 +56,9 @@ class EncoderDecoderGraphs(Graphs):
 
     def contract(self):
         search = onnx_search.contract(self.model.search.vocab_size, self.banned, self.max_length)
-        return {**super().contract(), "search": search}
+        # search.onnx's length_penalty and no_repeat_ngram_size, unless an app is asked otherwise
+        decoding = dict(self.model.DECODING)
+        return {**super().contract(), "search": search, "decoding_defaults": decoding}
 
     step_macs = 0  # multiply-adds of one decoder step of one row
 

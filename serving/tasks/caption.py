@@ -18,11 +18,9 @@ class CaptionOnnx(EncoderDecoderOnnx):
         Captioner.caption, whose defaults zoo.json gives. Images of one size
         run together, IMAGES_PER_RUN at a time (search.onnx: the encoder and
         the search in one call)."""
-        chosen = self.contract.get("decoding_defaults", {})  # none before it existed
-        if length_penalty is None:
-            length_penalty = chosen.get("length_penalty", 0.0)
-        if no_repeat_ngram_size is None:
-            no_repeat_ngram_size = chosen.get("no_repeat_ngram_size", 0)
+        length_penalty, no_repeat_ngram_size = self.chosen_decoding(
+            length_penalty, no_repeat_ngram_size
+        )
         check_beam_width(beam_width)
         check_ngram_size(no_repeat_ngram_size)
         if isinstance(images, np.ndarray) and images.ndim != 4:

@@ -9,7 +9,7 @@ import numpy as np
 
 from serving.onnx_model import OnnxModel
 from zoo_runtime.checks import check_beam_width
-from zoo_runtime.search import Decoder
+from zoo_runtime.search import Decoder, chosen_decoding
 
 
 class EncoderDecoderOnnx(OnnxModel):
@@ -17,6 +17,12 @@ class EncoderDecoderOnnx(OnnxModel):
     def special(self):
         """{name: id} of the special tokens (oov, pad, start, end, ...)."""
         return {k: v[1] for k, v in self.contract["special_tokens"].items()}
+
+    def chosen_decoding(self, length_penalty=None, no_repeat_ngram_size=None):
+        """(length_penalty, no_repeat_ngram_size): as given, else zoo.json's
+        decoding_defaults (none in exports made before them)."""
+        defaults = self.contract.get("decoding_defaults")
+        return chosen_decoding(defaults, length_penalty, no_repeat_ngram_size)
 
     def decode(self, encoder_feed, vocab_size, max_length, beam_width, length_penalty, no_repeat=0):
         """Output ids (B, L) and their log-probability (B,) from

@@ -20,14 +20,18 @@ class Seq2SeqOnnx(EncoderDecoderOnnx):
         self,
         texts,
         beam_width=1,
-        length_penalty=0.0,
+        length_penalty=None,
         return_log_prob=False,
-        no_repeat_ngram_size=0,
+        no_repeat_ngram_size=None,
     ):
         """Strings in, strings out, as zoo's Seq2Seq.translate (greedy, or
         beam search with `beam_width` > 1); with return_log_prob, also each
         output's log-probability per token (END included); with
-        no_repeat_ngram_size n, no output holds any n-gram twice."""
+        no_repeat_ngram_size n, no output holds any n-gram twice. None
+        takes zoo.json's decoding_defaults, as Keras takes the model's."""
+        length_penalty, no_repeat_ngram_size = self.chosen_decoding(
+            length_penalty, no_repeat_ngram_size
+        )
         texts = check_texts(texts)
         rows = self._source_rows(texts)
         check_beam_width(beam_width)

@@ -116,8 +116,10 @@ def test_node_beam_search_gives_kerass_translations(node, exported_models, name)
     directory = exported_models[1][name]
     texts = SPANISH if name == "translate-spa-eng" else TEXTS
     model = zoo.load(name)
-    for beam, penalty, n in ((3, 0.0, 0), (5, 0.0, 0), (3, 0.6, 0), (3, 0.0, 2), (1, 0.0, 1)):
-        flags = ["--beam", beam, "--length-penalty", penalty, "--no-repeat", n]
+    searches = ((3, 0.0, 0), (5, 0.0, 0), (3, 0.6, 0), (3, 0.0, 2), (1, 0.0, 1), (5, None, None))
+    for beam, penalty, n in searches:  # None: the model's default, zoo.json's in Node
+        flags = ["--beam", beam]
+        flags += [] if penalty is None else ["--length-penalty", penalty, "--no-repeat", n]
         got = node("translate", directory, *flags, *texts)
         want = model.translate(
             texts, beam, length_penalty=penalty, return_log_prob=True, no_repeat_ngram_size=n

@@ -60,9 +60,10 @@ def scores(hypotheses, refs):
     }
 
 
-def translations(model, sources, beam_width=1, length_penalty=0.0):
-    """The model's translations; "" for a source over its token limit (it
-    refuses those), so they count against it instead of dropping out."""
+def translations(model, sources, beam_width=1, length_penalty=None):
+    """The model's translations (length_penalty None: the model's default);
+    "" for a source over its token limit (it refuses those), so they count
+    against it instead of dropping out."""
     fits = [0 < len(model.source.encode(s)) <= model.max_input_length for s in sources]
     done = iter(
         model.translate(
@@ -74,7 +75,7 @@ def translations(model, sources, beam_width=1, length_penalty=0.0):
     return [next(done) if ok else "" for ok in fits]
 
 
-def evaluate(model, pairs, beam_width=1, length_penalty=0.0):
+def evaluate(model, pairs, beam_width=1, length_penalty=None):
     """BLEU and chrF of the model's translations of the distinct sources."""
     sources, refs = references(pairs)
     return scores(translations(model, sources, beam_width, length_penalty), refs)

@@ -63,6 +63,9 @@ DEFAULTS = {
         "max_input_length": 256,
         "max_output_length": 12,
         "cell_options": {},
+        # translate()'s defaults for beam search, chosen on validation:
+        # {"length_penalty": alpha, "no_repeat_ngram_size": n}; none: 0 and 0.
+        "decoding": {},
     },
     "train": {
         "epochs": 8,
@@ -260,6 +263,7 @@ def new_model(recipe, source, target):
         tokenizer=m["tokenizer"],
         readout_dim=m["readout_dim"],
         output_check=dates.OUTPUT_CHECK if recipe["data"]["source"] == "dates" else None,
+        decoding=m["decoding"],
     )
     model.build()
     return model
@@ -392,8 +396,8 @@ def metrics(data, model):
         **{f"validation_{k}": v for k, v in translation.evaluate(model, validation).items()},
         "evaluation": "sacrebleu corpus BLEU and chrF (defaults: 13a tokenisation, chrF2) of "
         "the detokenised translations of each distinct source sentence, against all of its "
-        "English translations in the file; greedy decoding unless marked beam5 (beam 5, no "
-        "length penalty)",
+        "English translations in the file; greedy decoding unless marked beam5 (beam 5, the "
+        f"model's length penalty: {model.DECODING['length_penalty']})",
     }
 
 

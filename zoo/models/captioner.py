@@ -32,6 +32,7 @@ from zoo.models.encoder_decoder import Encoded, EncoderDecoder
 from zoo.models.raw_inputs import RawInputs, as_strs
 from zoo_runtime.chars import END, START
 from zoo_runtime.checks import check_beam_width
+from zoo_runtime.search import chosen_decoding
 
 ATTENTION = ("soft", "none")
 SPECIALS = (words.PAD, words.OOV, START, END)
@@ -326,10 +327,9 @@ class Captioner(RawInputs, EncoderDecoder):
         also one (words + END, 14, 14) array of attention maps per image;
         with no_repeat_ngram_size n, no caption holds any n-gram twice.
         None takes DECODING's defaults, chosen on validation captions."""
-        if length_penalty is None:
-            length_penalty = self.DECODING["length_penalty"]
-        if no_repeat_ngram_size is None:
-            no_repeat_ngram_size = self.DECODING["no_repeat_ngram_size"]
+        length_penalty, no_repeat_ngram_size = chosen_decoding(
+            self.DECODING, length_penalty, no_repeat_ngram_size
+        )
         check_beam_width(beam_width)
         if isinstance(images, np.ndarray) and images.ndim != 4:
             raise TypeError("caption() takes a list of images; wrap a single image in a list")

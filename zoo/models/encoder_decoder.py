@@ -13,6 +13,7 @@ from keras import ops
 from zoo.decoding import sampled
 from zoo.models.compiled import CompiledCache, tensor_specs
 from zoo_runtime.checks import check_beam_width, check_ngram_size
+from zoo_runtime.search import NO_DECODING_DEFAULTS
 
 DECODER_CACHE = 8  # compiled decoders kept, least recently used dropped first
 
@@ -34,6 +35,9 @@ class EncoderDecoder(keras.Model):
     # Its leading dimensions that vary from call to call (batch; a text's
     # length): one trace serves them all, instead of one per new shape.
     VARYING_DIMS = 1
+    # decode()'s defaults where a call gives None, and zoo.json's
+    # "decoding_defaults" (a family's or a model's, chosen on validation).
+    DECODING = NO_DECODING_DEFAULTS
 
     def init_decoding(self, seed):
         """The variables and caches of decoding and scheduled sampling; call
@@ -77,7 +81,8 @@ class EncoderDecoder(keras.Model):
     ):
         """Compiled greedy (beam_width 1) or beam search -> numpy tokens
         (B, L), log-probabilities (B,), attention (B, L, T); with
-        no_repeat_ngram_size n, no output holds any n-gram twice."""
+        no_repeat_ngram_size n, no output holds any n-gram twice. The raw
+        search: the text-level calls apply DECODING's defaults."""
         check_beam_width(beam_width)
         check_ngram_size(no_repeat_ngram_size)
         max_length = max_length or self.output_length

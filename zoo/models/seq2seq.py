@@ -30,12 +30,21 @@ from zoo.subwords import SubwordVocabulary, word_spans, word_weights
 from zoo_runtime import dates
 from zoo_runtime.chars import END, PAD, START, CharVocabulary
 from zoo_runtime.checks import check_beam_width
-from zoo_runtime.search import per_token_log_prob
+from zoo_runtime.search import NO_DECODING_DEFAULTS, chosen_decoding, per_token_log_prob
 
 ATTENTION = ("bahdanau", "bahdanau-normalized", "luong", "none")
 VOCABULARIES = {"chars": CharVocabulary, "subwords": SubwordVocabulary}
 WHITESPACE = " \t\n\r\f\v"  # what counts as blank, here and in exported graphs
 MAX_TEXT_CHARS = 1 << 16  # a subword model's input bound before tokenising
+
+
+def _checked_decoding(decoding):
+    """A copy of `decoding`, whose keys must be decode()'s defaults'."""
+    decoding = dict(decoding or {})
+    unknown = set(decoding) - set(NO_DECODING_DEFAULTS)
+    if unknown:
+        raise ValueError(f"`decoding` takes {sorted(NO_DECODING_DEFAULTS)}, got {sorted(unknown)}")
+    return decoding
 
 
 def make_attention(kind, units):
@@ -74,6 +83,9 @@ class Seq2Seq(RawInputs, EncoderDecoder):
             date, "last": ISO date}, `translate` answers None for an input
             holding a year outside that span and for an output that is
             not a calendar date within it.
+        decoding: this model's defaults for `translate`'s
+            `length_penalty` and `no_repeat_ngram_size` (and every
+            export's: zoo.json "decoding_defaults"); none given: 0 and 0.
         **kwargs: `keras.Model` arguments.
 
     `fit` and `evaluate` take source and target texts (or a tf.data.Dataset
@@ -113,10 +125,12 @@ class Seq2Seq(RawInputs, EncoderDecoder):
         tokenizer: str = "chars",
         readout_dim: int = 0,
         output_check: dict | None = None,
+        decoding: dict | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.output_check = dict(output_check) if output_check else None
+        self.decoding = _checked_decoding(decoding)
         self._check = dates.output_check(self.output_check)
         if tokenizer not in VOCABULARIES:
             raise ValueError(f"`tokenizer` must be one of {tuple(VOCABULARIES)}, got {tokenizer!r}")
@@ -275,23 +289,27 @@ class Seq2Seq(RawInputs, EncoderDecoder):
         texts,
         beam_width=1,
         return_attention=False,
-        length_penalty=0.0,
+        length_penalty=None,
         batch_size=256,
         return_log_prob=False,
-        no_repeat_ngram_size=0,
+        no_repeat_ngram_size=None,
     ):
         """Strings in, strings out. Tokens outside the source vocabulary
         read as unknown (OOV); empty or over-long inputs and non-strings
         raise ValueError / TypeError naming the input. With
         return_attention, also a list of (output tokens + END, input
         tokens) weight matrices. With no_repeat_ngram_size n, no output
-        holds any n-gram of tokens twice. A model with an `output_check` answers
+        holds any n-gram of tokens twice (None for either: the model's
+        `decoding` default). A model with an `output_check` answers
         None where the check fails. With return_log_prob, also each output's
         log-probability per token (END included;
         `zoo_runtime.search.per_token_log_prob`): near 0 where the model
         is sure of every token; far below its test inputs' figures where
         it is guessing, e.g. for a text that is not Spanish. Returned last:
         (outputs[, matrices], log_probs)."""
+        length_penalty, no_repeat_ngram_size = chosen_decoding(
+            self.DECODING, length_penalty, no_repeat_ngram_size
+        )
         outputs, matrices, scores = [], [], []
         texts = texts if isinstance(texts, str) else list(texts)  # a str: refused below
         for ids, rows in self._batches(texts, beam_width, batch_size):
@@ -309,10 +327,11 @@ class Seq2Seq(RawInputs, EncoderDecoder):
         answer += (scores,) if return_log_prob else ()
         return answer if len(answer) > 1 else outputs
 
-    def align(self, text, beam_width=1, length_penalty=0.0):
+    def align(self, text, beam_width=1, length_penalty=None):
         """(source tokens, output tokens (+ END where it was written),
         attention (output, source)) of one translation, for plotting."""
         ((ids, rows),) = self._batches([text], beam_width, 1)
+        length_penalty, _ = chosen_decoding(self.DECODING, length_penalty)
         tokens, _, attn = self.decode(ids, beam_width, length_penalty)
         kept = self.output_ids(tokens[0])
         source = [self.source.tokens[i] for i in rows[0]]
@@ -378,6 +397,10 @@ class Seq2Seq(RawInputs, EncoderDecoder):
             rows.append(row)
         return rows
 
+    @property
+    def DECODING(self):  # noqa: N802 (EncoderDecoder's defaults, this model's own)
+        return {**NO_DECODING_DEFAULTS, **self.decoding}
+
     def get_config(self):
         return {
             **super().get_config(),
@@ -395,6 +418,7 @@ class Seq2Seq(RawInputs, EncoderDecoder):
             "tokenizer": self.tokenizer,
             "readout_dim": self.readout_dim,
             **({"output_check": self.output_check} if self.output_check else {}),
+            **({"decoding": self.decoding} if self.decoding else {}),
         }
 
     @property

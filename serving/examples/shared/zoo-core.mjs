@@ -234,8 +234,12 @@ export function dateCheck({ kind, first, last }) {
 // {rows: output ids per row (before END, no padding), perToken: each row's
 // log-probability per token, or null} for the encoder's `feeds`:
 // search.onnx does the whole search in one call; an export without it
-// (made before it existed) is decoded greedily step by step.
-async function decode({ contract, sessions, ort }, feeds, special, maxLength, { beamWidth = 1, lengthPenalty = 0, noRepeatNgramSize = 0 } = {}) {
+// (made before it existed) is decoded greedily step by step. The length
+// penalty and n-gram size not given are zoo.json's decoding_defaults (the
+// model's, chosen on validation), else none.
+async function decode({ contract, sessions, ort }, feeds, special, maxLength, options = {}) {
+  const chosen = contract.decoding_defaults ?? {};
+  const { beamWidth = 1, lengthPenalty = chosen.length_penalty ?? 0, noRepeatNgramSize = chosen.no_repeat_ngram_size ?? 0 } = options;
   if (!Number.isInteger(beamWidth) || beamWidth < 1) throw new Error(`beam width must be an integer >= 1, got ${beamWidth}`);
   if (!Number.isInteger(noRepeatNgramSize) || noRepeatNgramSize < 0) {
     throw new Error(`no_repeat_ngram_size must be an integer >= 0, got ${noRepeatNgramSize}`);
@@ -383,10 +387,7 @@ export async function captionImage({ contract, sessions, ort }, { width, height,
   let ids;
   let attention = null;
   if (sessions.search) {
-    // zoo.json's decoding_defaults (chosen on validation) unless asked otherwise.
-    const chosen = contract.decoding_defaults ?? {};
-    const search = { lengthPenalty: chosen.length_penalty ?? 0, noRepeatNgramSize: chosen.no_repeat_ngram_size ?? 0, ...options };
-    [ids] = (await decode({ contract, sessions, ort }, image, special, contract.max_length, search)).rows;
+    [ids] = (await decode({ contract, sessions, ort }, image, special, contract.max_length, options)).rows;
   } else {
     if ((options.beamWidth ?? 1) > 1) throw new Error("beam search needs search.onnx; this model has the step graphs only");
     attention = [[]];
