@@ -33,8 +33,13 @@ def test_translate_takes_the_models_defaults_unless_told_otherwise():
     again = Seq2Seq.from_config(model.get_config())
     assert again.DECODING == model.DECODING
     assert "decoding" not in tiny().get_config()  # models without keep their config as it was
+    config = tiny().get_config()
     with pytest.raises(ValueError, match="`decoding` takes"):
-        Seq2Seq.from_config({**tiny().get_config(), "decoding": {"beam_width": 3}})
+        Seq2Seq.from_config({**config, "decoding": {"beam_width": 3}})
+    with pytest.raises(ValueError, match="length_penalty must be a finite number"):
+        Seq2Seq.from_config({**config, "decoding": {"length_penalty": float("nan")}})
+    with pytest.raises(ValueError, match="no_repeat_ngram_size"):
+        Seq2Seq.from_config({**config, "decoding": {"no_repeat_ngram_size": 99}})
 
 
 def test_the_export_carries_the_defaults_and_onnx_apps_use_them(tmp_path):

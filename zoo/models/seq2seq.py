@@ -29,7 +29,7 @@ from zoo.models.raw_inputs import RawInputs, as_strs, holds_strings
 from zoo.subwords import SubwordVocabulary, word_spans, word_weights
 from zoo_runtime import dates
 from zoo_runtime.chars import END, PAD, START, CharVocabulary
-from zoo_runtime.checks import check_beam_width
+from zoo_runtime.checks import check_beam_width, check_ngram_size
 from zoo_runtime.search import NO_DECODING_DEFAULTS, chosen_decoding, per_token_log_prob
 
 ATTENTION = ("bahdanau", "bahdanau-normalized", "luong", "none")
@@ -39,11 +39,16 @@ MAX_TEXT_CHARS = 1 << 16  # a subword model's input bound before tokenising
 
 
 def _checked_decoding(decoding):
-    """A copy of `decoding`, whose keys must be decode()'s defaults'."""
+    """A copy of `decoding`, holding only decode()'s defaults, each valid."""
     decoding = dict(decoding or {})
     unknown = set(decoding) - set(NO_DECODING_DEFAULTS)
     if unknown:
         raise ValueError(f"`decoding` takes {sorted(NO_DECODING_DEFAULTS)}, got {sorted(unknown)}")
+    penalty = decoding.get("length_penalty", 0.0)
+    number = isinstance(penalty, int | float) and not isinstance(penalty, bool)
+    if not number or not np.isfinite(penalty):
+        raise ValueError(f"`decoding` length_penalty must be a finite number, got {penalty!r}")
+    check_ngram_size(decoding.get("no_repeat_ngram_size", 0))
     return decoding
 
 
