@@ -35,8 +35,9 @@ class EncoderDecoder(keras.Model):
     # Its leading dimensions that vary from call to call (batch; a text's
     # length): one trace serves them all, instead of one per new shape.
     VARYING_DIMS = 1
-    # decode()'s defaults where a call gives None, and zoo.json's
-    # "decoding_defaults" (a family's or a model's, chosen on validation).
+    # What translate / caption use where a call gives None (decode() is the
+    # raw search and takes none), and zoo.json's "decoding_defaults": a
+    # family's or a model's own, chosen on validation.
     DECODING = NO_DECODING_DEFAULTS
 
     def init_decoding(self, seed):
