@@ -246,7 +246,9 @@ def plot_curves(cards, path):
     for card in cards:
         rows = card["training"]["history"]
         epochs = range(1, len(rows) + 1)
-        (line,) = ax.plot(epochs, [r["val_loss"] for r in rows], marker="o", label=card["name"])
+        (line,) = ax.plot(
+            epochs, [r["val_loss"] for r in rows], marker="o", markersize=3, label=card["name"]
+        )
         ax.plot(epochs, [r["loss"] for r in rows], color=line.get_color(), ls=":", alpha=0.6)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (nats/char): validation solid, training dotted")
@@ -273,10 +275,14 @@ def main(argv=None):
     print(char_lm_table(cards))
     if args.plot:
         plot_curves(cards, args.plot)
-    translators = [c for c in zoo.list_models() if c["task"] == "seq2seq"]
-    if translators:
-        print()
-        print(seq2seq_table(translators))
+    # The seq2seq task holds date normalisers and translators, scored apart.
+    seq2seq = [c for c in zoo.list_models() if c["task"] == "seq2seq"]
+    translators = [c for c in seq2seq if "test_bleu" in c["metrics"]]
+    dates = [c for c in seq2seq if c not in translators]
+    for cards, table in ((dates, seq2seq_table), (translators, translation_table)):
+        if cards:
+            print()
+            print(table(cards))
 
 
 if __name__ == "__main__":
