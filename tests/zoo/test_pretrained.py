@@ -28,7 +28,7 @@ CHAR_LMS = [
     "char-cifg-shakespeare",
     "char-rnn-shakespeare",
 ]
-LSTM_BAR_NATS = 1.60  # the issue's quality bar for char-lstm-shakespeare
+LSTM_BAR_NATS = 1.52  # issue 35's quality bar for char-lstm-shakespeare (was 1.60)
 
 
 @pytest.fixture(scope="module", params=CHAR_LMS)
@@ -87,7 +87,18 @@ def test_equal_parameter_and_training_budgets():
     cards = [zoo.load(name).card for name in CHAR_LMS]
     params = [card["parameters"] for card in cards]
     assert max(params) / min(params) <= 1.05
-    budgets = {repr((c["recipe"]["data"], c["recipe"]["train"])) for c in cards}
+    # The same data, schedule and regularisation; only the cell and its width differ.
+    regularisation = ("output_dropout", "cell_options")
+    budgets = {
+        repr(
+            (
+                c["recipe"]["data"],
+                c["recipe"]["train"],
+                [c["recipe"]["model"][k] for k in regularisation],
+            )
+        )
+        for c in cards
+    }
     assert len(budgets) == 1
 
 
