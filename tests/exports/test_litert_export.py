@@ -332,3 +332,32 @@ def test_a_fully_masked_row_gives_kerass_answer_not_nan():
     ids = np.array([[0, 0, 0], [3, 0, 0], [4, 5, 6]], np.int32)
     got = litert_export.load(flatbuffer).run({"ids": ids})["y"]
     np.testing.assert_allclose(got, model(ids), atol=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["gru", "rnn", "lstm"])
+def test_a_char_lm_with_dropout_exports_without_its_random_masks(tmp_path, cell):
+    """Keras' RNN layer draws its cells' dropout masks before the loop even
+    at inference; the draw writes the seed generator's variable, which the
+    LiteRT converter cannot freeze. Exports trace with the rates at 0, which
+    inference never reads, so the graph holds no random op."""
+    model = CharLM(
+        CHARS,
+        cell=cell,
+        units=6,
+        embedding_dim=4,
+        output_dropout=0.3,
+        cell_options={"dropout": 0.1, "recurrent_dropout": 0.2},
+    )
+    model.build()
+    randomize(model, np.random.default_rng(0))
+    directory = export(model, tmp_path, formats=("litert", "savedmodel"), name=f"drop-{cell}")
+    contract = json.loads((directory / "zoo.json").read_text())
+    assert contract["verified"]["model.tflite"] <= 1e-4
+    graph = tf.saved_model.load(str(directory))
+    ops = {
+        node.op
+        for function in graph.signatures["serving_default"].graph.as_graph_def().library.function
+        for node in function.node_def
+    }
+    assert ops and not {op for op in ops if "Random" in op or op == "AssignVariableOp"}
+    assert model.recurrent[0].cell.recurrent_dropout == 0.2  # restored after the export
