@@ -5,8 +5,9 @@
   nowhere else.
 - Without dropout masks: Keras' RNN layer draws its cells' masks before the
   loop whatever `training` is; at inference nothing reads them, but each
-  draw writes the seed generator's variable, a random op and a variable
-  write in every graph (LiteRT's converter cannot freeze it). With the
+  draw writes the seed generator's variable: a random op and a variable
+  write in every graph of a model trained with dropout (LiteRT's converter
+  cannot freeze it). With the
   rates at 0 while tracing, nothing is drawn."""
 
 import contextlib

@@ -29,8 +29,8 @@ CHARS = CharVocabulary.from_text("abcdefgh ROME:\n").tokens
 REVIEWS = ["a good film", "not good at all, a bad bad film", "bad"]
 
 
-def tiny_char_lm(cell, layers=1, seed=0, units=6):
-    model = CharLM(CHARS, cell=cell, units=units, embedding_dim=4, num_layers=layers)
+def tiny_char_lm(cell, layers=1, seed=0, units=6, **options):
+    model = CharLM(CHARS, cell=cell, units=units, embedding_dim=4, num_layers=layers, **options)
     model.build()
     randomize(model, np.random.default_rng(seed))
     return model
@@ -340,16 +340,8 @@ def test_a_char_lm_with_dropout_exports_without_its_random_masks(tmp_path, cell)
     at inference; the draw writes the seed generator's variable, which the
     LiteRT converter cannot freeze. Exports trace with the rates at 0, which
     inference never reads, so the graph holds no random op."""
-    model = CharLM(
-        CHARS,
-        cell=cell,
-        units=6,
-        embedding_dim=4,
-        output_dropout=0.3,
-        cell_options={"dropout": 0.1, "recurrent_dropout": 0.2},
-    )
-    model.build()
-    randomize(model, np.random.default_rng(0))
+    options = {"dropout": 0.1, "recurrent_dropout": 0.2}
+    model = tiny_char_lm(cell, output_dropout=0.3, cell_options=options)
     directory = export(model, tmp_path, formats=("litert", "savedmodel"), name=f"drop-{cell}")
     contract = json.loads((directory / "zoo.json").read_text())
     assert contract["verified"]["model.tflite"] <= 1e-4
